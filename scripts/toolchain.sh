@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# proofwork toolchain wrapper (like a Gradle wrapper): makes sure a Node >= 22.13 runtime and the
+# project's dependencies are present, then runs an npm script under that runtime.
+#
+#   bash scripts/toolchain.sh run <npm-script> [args...]   run an npm script under Node >= 22
+#   bash scripts/toolchain.sh exec <command> [args...]     run any command under Node >= 22
+#   bash scripts/toolchain.sh env                           print the PATH export to use in a shell
+#
+# When the system Node is older than 22.13, Node 22 is fetched from the npm registry (package `node`)
+# into .toolchain/ (git-ignored). Dependencies are (re)installed with `npm ci` whenever
+# package-lock.json changed since the last install, always under Node 22 so that Hardhat's native
+# simulator (EDR, engines >= 22) is installed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NODE_MIN_MAJOR=22
+NODE_MIN_MINOR=13
+NODE_PKG_SPEC="node@22"
+TOOLCHAIN_DIR="$ROOT/.toolchain/node"
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+node_ok() {
+  # $1: a node binary. True when it is >= 22.13.
+  local v
+  v="$("$1" -p 'process.versions.node' 2>/dev/null)" || return 1
+  local major minor
+  major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
+  [ "$major" -gt "$NODE_MIN_MAJOR" ] || { [ "$major" -eq "$NODE_MIN_MAJOR" ] && [ "$minor" -ge "$NODE_MIN_MINOR" ]; }
+}
+
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && node_ok "$(command -v node)"; then
+    return 0
+  fi
+  local local_node="$TOOLCHAIN_DIR/node_modules/.bin/node"
+  if [ ! -x "$local_node" ] || ! node_ok "$local_node"; then
+    command -v npm >/dev/null 2>&1 || { log "error: neither Node >= 22.13 nor npm is installed; install Node.js first"; exit 1; }
+    log "system Node is $(node -v 2>/dev/null || echo 'missing'); fetching $NODE_PKG_SPEC from the npm registry into .toolchain/"
+    local t0=$SECONDS
+    mkdir -p "$TOOLCHAIN_DIR"
+    npm install --prefix "$TOOLCHAIN_DIR" --no-save --no-audit --no-fund --loglevel=error "$NODE_PKG_SPEC" >&2
+    node_ok "$local_node" || { log "error: fetched Node does not run: $local_node"; exit 1; }
+    log "Node $("$local_node" -v) ready in $((SECONDS - t0))s"
+  fi
+  export PATH="$TOOLCHAIN_DIR/node_modules/.bin:$PATH"
+}
+
+lock_hash() {
+  node -e 'const c=require("crypto"),f=require("fs");const h=c.createHash("sha256");h.update(f.readFileSync(process.argv[1]));h.update(process.versions.node.split(".")[0]);process.stdout.write(h.digest("hex"))' "$ROOT/package-lock.json"
+}
+
+ensure_deps() {
+  local stamp="$ROOT/node_modules/.proofwork-lock-hash"
+  local want
+  want="$(lock_hash)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$ROOT/node_modules/@nomicfoundation/edr" ]; then
+    return 0
+  fi
+  log "installing dependencies (npm ci) under Node $(node -v)"
+  local t0=$SECONDS
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  printf '%s' "$want" > "$stamp"
+  log "dependencies installed in $((SECONDS - t0))s"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  run)
+    ensure_node; ensure_deps
+    cd "$ROOT"
+    exec npm run --silent "$@"
+    ;;
+  exec)
+    ensure_node; ensure_deps
+    exec "$@"
+    ;;
+  env)
+    ensure_node
+    printf 'export PATH="%s:$PATH"\n' "$(dirname "$(command -v node)")"
+    ;;
+  *)
+    echo "usage: bash scripts/toolchain.sh run <npm-script> [args...] | exec <cmd> [args...] | env" >&2
+    exit 2
+    ;;
+esac
