@@ -1,0 +1,344 @@
+/**
+ * The one configuration module: a zod schema over environment variables (and `.env`), with CLI
+ * flag overrides. Every field has a doc line, an environment variable and a default. This is the
+ * only module that reads `process.env`.
+ *
+ * Precedence: explicit overrides (CLI flags) > real environment > `.env` file > default.
+ * A bad value stops start-up with one `ProofworkError` (CONFIG_INVALID) naming the variable.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism, homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+import { ErrorCodes, ProofworkError } from "./errors.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Field helpers (environment values are strings; these coerce and explain what they expect)
+// ---------------------------------------------------------------------------------------------
+
+const intField = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : v),
+    z
+      .number({ error: `expected an integer between ${min} and ${max}` })
+      .int({ error: `expected an integer between ${min} and ${max}` })
+      .min(min, { error: `expected an integer between ${min} and ${max}` })
+      .max(max, { error: `expected an integer between ${min} and ${max}` }),
+  );
+
+const bigintField = () =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^\s*\d+\s*$/.test(v) ? BigInt(v.trim()) : typeof v === "number" ? BigInt(v) : v),
+    z.bigint({ error: "expected a non-negative integer (token base units)" }).nonnegative(),
+  );
+
+const urlField = () =>
+  z.string().refine((s) => /^(https?|wss?):\/\/[^\s]+$/i.test(s), { error: "expected an http(s):// or ws(s):// URL" });
+
+const urlListField = () =>
+  z.preprocess(
+    (v) =>
+      typeof v === "string"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== "")
+        : v,
+    z.array(urlField()),
+  );
+
+const optionalString = () =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string().optional());
+
+const privateKeyField = () =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z
+      .string()
+      .transform((s) => (s.startsWith("0x") ? s : `0x${s}`))
+      .refine((s) => /^0x[0-9a-fA-F]{64}$/.test(s), { error: "expected 32 bytes of hex (64 hex digits, optional 0x)" })
+      .optional(),
+  );
+
+const addressField = () =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z
+      .string()
+      .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { error: "expected a 0x-prefixed 20-byte hex address" })
+      .optional(),
+  );
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+// ---------------------------------------------------------------------------------------------
+
+/** Executor backends the worker can run TF.js on (`auto` picks the fastest that loads). */
+export const EXECUTOR_BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export type ExecutorBackend = (typeof EXECUTOR_BACKENDS)[number];
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Network names the CLI and deploy scripts know (`hardhat` = embedded in-process chain). */
+export const NETWORKS = ["hardhat", "localhost", "sepolia"] as const;
+export type NetworkName = (typeof NETWORKS)[number];
+
+/** One entry per config field: environment variable, doc line, default (as shown in docs). */
+interface FieldSpec {
+  env: string;
+  doc: string;
+  /** The default as it would be written in `.env` (empty = unset). */
+  example: string;
+}
+
+/** The configuration schema. Keys are camelCase; every key has a FIELD_SPECS entry. */
+export const ConfigSchema = z.object({
+  network: z.enum(NETWORKS, { error: `expected one of ${NETWORKS.join(", ")}` }).default("localhost"),
+  rpcUrl: urlField().default("http://127.0.0.1:8545"),
+  rpcFallbackUrls: urlListField().default([]),
+  privateKey: privateKeyField(),
+  chainId: z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    intField(1).optional(),
+  ),
+  deploymentFile: optionalString(),
+  deploymentsDir: z.string().min(1).default("deployments"),
+  tokenAddress: addressField(),
+  confirmations: intField(0, 64).default(1),
+  pollIntervalMs: intField(10, 600_000).default(1000),
+  logChunkSize: intField(1, 100_000).default(1000),
+  executorBackend: z.enum(EXECUTOR_BACKENDS, { error: `expected one of ${EXECUTOR_BACKENDS.join(", ")}` }).default("auto"),
+  proverThreads: intField(1, 256).default(Math.max(1, availableParallelism() - 1)),
+  maxConcurrentJobs: intField(1, 1024).default(2),
+  minPrice: bigintField().default(0n),
+  claimMarginSeconds: intField(0, 86_400).default(30),
+  dataDir: z.string().min(1).default(".proofwork"),
+  metricsPort: intField(0, 65_535).default(0),
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("warn"),
+  ptau: optionalString(),
+  cacheDir: z.string().min(1).default(join(homedir(), ".cache", "proofwork")),
+  buildDir: z.string().min(1).default("build/circuits"),
+  artifactBaseUri: optionalString(),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigKey = keyof Config;
+/** Values a caller (CLI flags, tests) may pass to override the environment. */
+export type ConfigOverrides = Partial<Record<ConfigKey, string | number | bigint | string[] | undefined>>;
+
+/** Environment variable and documentation of every field (drives `.env.example` and `--help`). */
+export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
+  network: {
+    env: "PROOFWORK_NETWORK",
+    doc: "Network for deploy/CLI: hardhat (embedded in-process chain), localhost (npx hardhat node) or sepolia",
+    example: "localhost",
+  },
+  rpcUrl: { env: "PROOFWORK_RPC_URL", doc: "JSON-RPC endpoint of the chain", example: "http://127.0.0.1:8545" },
+  rpcFallbackUrls: {
+    env: "PROOFWORK_RPC_FALLBACK_URLS",
+    doc: "Comma-separated fallback JSON-RPC endpoints, tried when the main one fails",
+    example: "",
+  },
+  privateKey: {
+    env: "PROOFWORK_PRIVATE_KEY",
+    doc: "Hex private key of the account that sends transactions (requester or provider); never commit it",
+    example: "",
+  },
+  chainId: {
+    env: "PROOFWORK_CHAIN_ID",
+    doc: "Expected chain id; start-up fails if the RPC endpoint reports another one (unset = accept any)",
+    example: "",
+  },
+  deploymentFile: {
+    env: "PROOFWORK_DEPLOYMENT",
+    doc: "Deployment record to use (default: <deploymentsDir>/<chainId>.json, or <chainId>.local.json on local chains)",
+    example: "",
+  },
+  deploymentsDir: {
+    env: "PROOFWORK_DEPLOYMENTS_DIR",
+    doc: "Directory holding deployment records, one per chain",
+    example: "deployments",
+  },
+  tokenAddress: {
+    env: "PROOFWORK_TOKEN_ADDRESS",
+    doc: "Existing ERC20 payment token to deploy against (testnets); unset = deploy the TestToken",
+    example: "",
+  },
+  confirmations: {
+    env: "PROOFWORK_CONFIRMATIONS",
+    doc: "Blocks to wait after a transaction is mined before treating it as final",
+    example: "1",
+  },
+  pollIntervalMs: {
+    env: "PROOFWORK_POLL_INTERVAL_MS",
+    doc: "How often to poll the chain for new blocks and events, in milliseconds",
+    example: "1000",
+  },
+  logChunkSize: {
+    env: "PROOFWORK_LOG_CHUNK_SIZE",
+    doc: "Maximum block range per eth_getLogs request (many providers cap it at 1000 or less)",
+    example: "1000",
+  },
+  executorBackend: {
+    env: "PROOFWORK_EXECUTOR_BACKEND",
+    doc: "TensorFlow.js backend for inference: auto, tensorflow-gpu, tensorflow, wasm or cpu",
+    example: "auto",
+  },
+  proverThreads: {
+    env: "PROOFWORK_PROVER_THREADS",
+    doc: "snarkjs prover worker threads (default: CPU cores - 1)",
+    example: "",
+  },
+  maxConcurrentJobs: {
+    env: "PROOFWORK_MAX_CONCURRENT_JOBS",
+    doc: "Maximum jobs a provider holds claimed at once",
+    example: "2",
+  },
+  minPrice: {
+    env: "PROOFWORK_MIN_PRICE",
+    doc: "Provider: lowest job price worth claiming, in token base units",
+    example: "0",
+  },
+  claimMarginSeconds: {
+    env: "PROOFWORK_CLAIM_MARGIN_SECONDS",
+    doc: "Provider: skip jobs whose execution window leaves less than this many seconds of slack",
+    example: "30",
+  },
+  dataDir: {
+    env: "PROOFWORK_DATA_DIR",
+    doc: "Worker state directory (job store, downloaded artifacts)",
+    example: ".proofwork",
+  },
+  metricsPort: {
+    env: "PROOFWORK_METRICS_PORT",
+    doc: "Port for Prometheus metrics (0 = disabled)",
+    example: "0",
+  },
+  logLevel: {
+    env: "PROOFWORK_LOG_LEVEL",
+    doc: "Log level of structured (debug) logs: trace, debug, info, warn, error, fatal, silent",
+    example: "warn",
+  },
+  ptau: {
+    env: "PTAU",
+    doc: "Powers-of-Tau file for the circuit build (production: a public ceremony's file); unset = local ceremony",
+    example: "",
+  },
+  cacheDir: {
+    env: "PROOFWORK_CACHE",
+    doc: "Cache for circuit artifacts, keyed by content hash (default: ~/.cache/proofwork)",
+    example: "",
+  },
+  buildDir: {
+    env: "PROOFWORK_BUILD_DIR",
+    doc: "Where the circuit build writes <name>/{<name>.wasm,<name>.zkey,verification_key.json}",
+    example: "build/circuits",
+  },
+  artifactBaseUri: {
+    env: "PROOFWORK_ARTIFACT_BASE_URI",
+    doc: "Base URI registered on-chain for providers to fetch circuit wasm/zkey (default: file:// of buildDir)",
+    example: "",
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
+
+export interface LoadConfigOptions {
+  /** Environment to read (default: `process.env`). Tests pass their own. */
+  env?: Record<string, string | undefined>;
+  /** `.env` file to merge under the environment; `false` disables (default: `./.env` if it exists). */
+  envFile?: string | false;
+  /** Flag names to mention in errors for overridden keys (e.g. `{ rpcUrl: "--rpc" }`). */
+  flagNames?: Partial<Record<ConfigKey, string>>;
+}
+
+/** Reads a `.env` file without touching `process.env`. */
+function readEnvFile(path: string): Record<string, string> {
+  try {
+    return parseDotenv(readFileSync(path));
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `cannot read env file ${path}`, { path }, { cause: e });
+  }
+}
+
+/**
+ * Builds the configuration from overrides, the environment and `.env`.
+ * Throws CONFIG_INVALID naming the first bad variable.
+ */
+export function loadConfig(overrides: ConfigOverrides = {}, options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  let fileEnv: Record<string, string> = {};
+  if (options.envFile !== false) {
+    const path = resolve(options.envFile ?? ".env");
+    if (options.envFile !== undefined || existsSync(path)) {
+      if (!existsSync(path)) throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `env file not found: ${path}`, { path });
+      fileEnv = readEnvFile(path);
+    }
+  }
+
+  const raw: Record<string, unknown> = {};
+  const source: Partial<Record<ConfigKey, string>> = {};
+  for (const key of Object.keys(FIELD_SPECS) as ConfigKey[]) {
+    const { env: name } = FIELD_SPECS[key];
+    const override = overrides[key];
+    if (override !== undefined) {
+      raw[key] = override;
+      source[key] = options.flagNames?.[key] ?? name;
+    } else if (env[name] !== undefined) {
+      raw[key] = env[name];
+      source[key] = name;
+    } else if (fileEnv[name] !== undefined) {
+      raw[key] = fileEnv[name];
+      source[key] = `${name} (.env)`;
+    }
+  }
+
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? "") as ConfigKey;
+    const spec = FIELD_SPECS[key];
+    const where = source[key] ?? spec?.env ?? key;
+    const shown = key === "privateKey" ? "<hidden>" : JSON.stringify(String(raw[key]));
+    throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `invalid ${where}=${shown}: ${issue.message}`, {
+      key,
+      variable: spec?.env,
+    });
+  }
+  return parsed.data;
+}
+
+/** The `.env.example` text: every variable with its doc line and default. */
+export function renderEnvExample(): string {
+  const lines = [
+    "# proofwork configuration (read by sdk/config.ts; CLI flags override these).",
+    "# Copy to .env and fill in. Empty = use the default described on the line above.",
+    "",
+  ];
+  for (const key of Object.keys(FIELD_SPECS) as ConfigKey[]) {
+    const spec = FIELD_SPECS[key];
+    lines.push(`# ${spec.doc}`, `${spec.env}=${spec.example}`, "");
+  }
+  lines.push(
+    "# Hardhat network `sepolia` (hardhat.config.ts configuration variables, read by Hardhat itself)",
+    "SEPOLIA_RPC_URL=",
+    "SEPOLIA_PRIVATE_KEY=",
+    "",
+  );
+  return lines.join("\n");
+}
+
+/** Requires a private key, with a message telling the user how to provide one. */
+export function requirePrivateKey(config: Config, flag = "--private-key"): string {
+  if (config.privateKey === undefined) {
+    throw new ProofworkError(
+      ErrorCodes.MISSING_KEY,
+      `no private key: set ${FIELD_SPECS.privateKey.env} (environment or .env) or pass ${flag}`,
+    );
+  }
+  return config.privateKey;
+}
