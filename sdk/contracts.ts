@@ -1,0 +1,289 @@
+/**
+ * Contract bindings with plain ethers v6 (no Hardhat at run time): ABIs, chain connection,
+ * contract instances from a deployment record, and decoding of custom errors into coded,
+ * readable `ProofworkError`s.
+ *
+ * ABIs live in `sdk/abi/<Name>.json`, exported from the Hardhat artifacts by `npm run abi`
+ * (`deploy/export-abi.ts`); they are generated files, never edited by hand.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  Contract,
+  FallbackProvider,
+  Interface,
+  JsonRpcProvider,
+  Network,
+  NonceManager,
+  Wallet,
+  isCallException,
+  isError,
+  type ContractRunner,
+  type InterfaceAbi,
+  type Provider,
+  type Signer,
+} from "ethers";
+import type { Config } from "./config.ts";
+import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
+import type { Deployment } from "./deployments.ts";
+
+// ---------------------------------------------------------------------------------------------
+// ABIs
+// ---------------------------------------------------------------------------------------------
+
+/** Contracts whose ABI the SDK ships. */
+export const CONTRACT_NAMES = ["JobMarket", "ComputeStaking", "CircuitRegistry", "TestToken"] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+/** Directory of the exported ABI files. */
+export const ABI_DIR = fileURLToPath(new URL("./abi/", import.meta.url));
+
+const abiCache = new Map<string, InterfaceAbi>();
+
+/** The ABI of `name` from `sdk/abi/` (throws CONFIG_INVALID with the fix if not exported yet). */
+export function loadAbi(name: ContractName | string): InterfaceAbi {
+  const cached = abiCache.get(name);
+  if (cached !== undefined) return cached;
+  const path = `${ABI_DIR}${name}.json`;
+  if (!existsSync(path)) {
+    throw new ProofworkError(
+      ErrorCodes.CONFIG_INVALID,
+      `ABI of ${name} not found at ${path}: run \`npm run abi\` (compiles the contracts and exports their ABIs)`,
+      { name, path },
+    );
+  }
+  const abi = JSON.parse(readFileSync(path, "utf8")) as InterfaceAbi;
+  abiCache.set(name, abi);
+  return abi;
+}
+
+/** Minimal ERC20 + EIP-2612 surface, for tokens deployed elsewhere (testnets). */
+export const ERC20_ABI = [
+  "function name() view returns (string)",
+  "function symbol() view returns (string)",
+  "function decimals() view returns (uint8)",
+  "function balanceOf(address) view returns (uint256)",
+  "function allowance(address owner, address spender) view returns (uint256)",
+  "function approve(address spender, uint256 amount) returns (bool)",
+  "function transfer(address to, uint256 amount) returns (bool)",
+  "function nonces(address owner) view returns (uint256)",
+  "function DOMAIN_SEPARATOR() view returns (bytes32)",
+  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error ERC2612ExpiredSignature(uint256 deadline)",
+  "error ERC2612InvalidSigner(address signer, address owner)",
+] as const;
+
+let combinedInterface: Interface | undefined;
+
+/** One Interface holding the errors of every shipped contract (for decoding revert data). */
+export function errorInterface(): Interface {
+  if (combinedInterface !== undefined) return combinedInterface;
+  const fragments: string[] = [...ERC20_ABI.filter((s) => s.startsWith("error "))];
+  for (const name of CONTRACT_NAMES) {
+    if (!existsSync(`${ABI_DIR}${name}.json`)) continue;
+    const iface = new Interface(loadAbi(name));
+    iface.forEachError((e) => {
+      const sig = e.format("full");
+      if (!fragments.includes(sig)) fragments.push(sig);
+    });
+  }
+  combinedInterface = new Interface(fragments);
+  return combinedInterface;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chain connection
+// ---------------------------------------------------------------------------------------------
+
+/** Asks an RPC endpoint for its chain id with a timeout (RPC_FAILED when unreachable). */
+export async function probeChainId(url: string, timeoutMs = 5000): Promise<bigint> {
+  if (url.startsWith("ws")) {
+    const p = new JsonRpcProvider(url.replace(/^ws/, "http"));
+    try {
+      return (await p.getNetwork()).chainId;
+    } finally {
+      p.destroy();
+    }
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `cannot reach RPC endpoint ${url}: ${errorMessage(e)}`, { url }, { cause: e });
+  }
+  const body = (await res.json().catch(() => undefined)) as { result?: string } | undefined;
+  if (!res.ok || typeof body?.result !== "string") {
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `RPC endpoint ${url} did not answer eth_chainId (HTTP ${res.status})`, { url });
+  }
+  return BigInt(body.result);
+}
+
+export interface ChainConnection {
+  provider: Provider;
+  chainId: bigint;
+}
+
+/**
+ * Connects to the configured RPC endpoint(s): checks reachability and the expected chain id
+ * (WRONG_CHAIN), and returns a provider with a static network and the configured polling interval.
+ */
+export async function connectChain(
+  config: Pick<Config, "rpcUrl" | "rpcFallbackUrls" | "chainId" | "pollIntervalMs">,
+): Promise<ChainConnection> {
+  const urls = [config.rpcUrl, ...config.rpcFallbackUrls];
+  let chainId: bigint | undefined;
+  let lastError: unknown;
+  const reachable: string[] = [];
+  for (const url of urls) {
+    try {
+      const id = await probeChainId(url);
+      if (chainId !== undefined && id !== chainId) {
+        throw new ProofworkError(ErrorCodes.WRONG_CHAIN, `RPC endpoint ${url} is on chain ${id}, ${urls[0]} on ${chainId}`);
+      }
+      chainId = id;
+      reachable.push(url);
+    } catch (e) {
+      if (e instanceof ProofworkError && e.code === ErrorCodes.WRONG_CHAIN) throw e;
+      lastError = e;
+    }
+  }
+  if (chainId === undefined) {
+    if (lastError instanceof ProofworkError) throw lastError;
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `no RPC endpoint reachable: ${urls.join(", ")}`);
+  }
+  if (config.chainId !== undefined && BigInt(config.chainId) !== chainId) {
+    throw new ProofworkError(ErrorCodes.WRONG_CHAIN, `RPC endpoint is on chain ${chainId}, expected ${config.chainId} (PROOFWORK_CHAIN_ID)`, {
+      expected: config.chainId,
+      actual: chainId.toString(),
+    });
+  }
+  const network = Network.from(chainId);
+  const providers = reachable.map((url) => {
+    const p = new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: config.pollIntervalMs });
+    p.pollingInterval = config.pollIntervalMs;
+    return p;
+  });
+  if (providers.length === 1) return { provider: providers[0]!, chainId };
+  const fallback = new FallbackProvider(
+    providers.map((provider, i) => ({ provider, priority: i + 1, weight: 1, stallTimeout: 2000 })),
+    network,
+    { quorum: 1 },
+  );
+  return { provider: fallback, chainId };
+}
+
+/** A signer for `privateKey` on `provider`, with local nonce tracking (safe for pipelined txs). */
+export function createSigner(privateKey: string, provider: Provider): Signer {
+  try {
+    return new NonceManager(new Wallet(privateKey, provider));
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.MISSING_KEY, `invalid private key: ${errorMessage(e)}`, {}, { cause: e });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contract instances
+// ---------------------------------------------------------------------------------------------
+
+/** The protocol's contracts, connected to one runner (provider for reads, signer for writes). */
+export interface ProofworkContracts {
+  market: Contract;
+  staking: Contract;
+  registry: Contract;
+  token: Contract;
+}
+
+/** Contract instances at the addresses of a deployment record. */
+export function connectContracts(
+  deployment: Pick<Deployment, "contracts">,
+  runner: ContractRunner,
+): ProofworkContracts {
+  const { contracts } = deployment;
+  const tokenAbi = existsSync(`${ABI_DIR}TestToken.json`) ? loadAbi("TestToken") : ERC20_ABI;
+  return {
+    market: new Contract(contracts.market, loadAbi("JobMarket"), runner),
+    staking: new Contract(contracts.staking, loadAbi("ComputeStaking"), runner),
+    registry: new Contract(contracts.registry, loadAbi("CircuitRegistry"), runner),
+    token: new Contract(contracts.token, tokenAbi, runner),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/** Finds revert data (0x-prefixed hex) in an ethers error, however deeply nested. */
+function findRevertData(e: unknown, depth = 0): string | undefined {
+  if (depth > 6 || e === null || typeof e !== "object") return undefined;
+  const rec = e as Record<string, unknown>;
+  if (typeof rec.data === "string" && /^0x[0-9a-fA-F]{8,}$/.test(rec.data)) return rec.data;
+  for (const key of ["error", "info", "cause", "data", "revert"]) {
+    const found = findRevertData(rec[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Formats a decoded custom error as `Name(arg=value, …)`. */
+function formatCustomError(data: string): string | undefined {
+  const iface = errorInterface();
+  try {
+    const parsed = iface.parseError(data);
+    if (parsed === null) return undefined;
+    const args = parsed.fragment.inputs.map((input, i) => {
+      const v: unknown = parsed.args[i];
+      return `${input.name || `arg${i}`}=${typeof v === "bigint" ? v.toString() : String(v)}`;
+    });
+    return `${parsed.name}(${args.join(", ")})`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The decoded custom error name and args of a revert, if any (`undefined` when not a revert). */
+export function revertReason(e: unknown): string | undefined {
+  const data = findRevertData(e);
+  if (data !== undefined) {
+    const custom = formatCustomError(data);
+    if (custom !== undefined) return custom;
+  }
+  if (isCallException(e)) return e.reason ?? e.shortMessage;
+  return undefined;
+}
+
+/**
+ * Converts anything thrown by a contract call into a ProofworkError: reverts become TX_REVERTED
+ * with the decoded custom error (`while <action>: JobMarket__X(a=1)`), network failures RPC_FAILED.
+ * ProofworkErrors pass through.
+ */
+export function toProofworkError(e: unknown, action: string): ProofworkError {
+  if (e instanceof ProofworkError) return e;
+  const reason = revertReason(e);
+  if (reason !== undefined) {
+    return new ProofworkError(ErrorCodes.TX_REVERTED, `${action} reverted: ${reason}`, { reason }, { cause: e });
+  }
+  if (isError(e, "INSUFFICIENT_FUNDS")) {
+    return new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: insufficient funds for gas`, {}, { cause: e });
+  }
+  if (isError(e, "NETWORK_ERROR") || isError(e, "SERVER_ERROR") || isError(e, "TIMEOUT")) {
+    return new ProofworkError(ErrorCodes.RPC_FAILED, `${action}: ${e.shortMessage}`, {}, { cause: e });
+  }
+  const msg = isError(e, "UNKNOWN_ERROR") || isError(e, "BAD_DATA") ? e.shortMessage : errorMessage(e);
+  return new ProofworkError(ErrorCodes.RPC_FAILED, `${action}: ${msg.split("\n")[0]}`, {}, { cause: e });
+}
+
+/** Runs a contract call, converting failures with `toProofworkError`. */
+export async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toProofworkError(e, action);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Deployment records: one JSON file per chain (`deployments/<chainId>.json`, or
+ * `deployments/<chainId>.local.json` for local development chains, which are git-ignored),
+ * written by `proofwork deploy` and read by the SDK, the worker and the CLI.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { getAddress, isAddress } from "ethers";
+import { z } from "zod";
+import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
+
+/** Chain ids of local development chains (Hardhat, Anvil/Ganache): their records are git-ignored. */
+export const LOCAL_CHAIN_IDS: readonly number[] = [31337, 1337];
+
+const address = z.string().refine((s) => isAddress(s), { error: "expected an address" }).transform((s) => getAddress(s));
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected 32 bytes of hex" });
+
+/** One registered circuit: on-chain id, verifier, artifact hashes and where to fetch the artifacts. */
+export const CircuitRecordSchema = z.object({
+  /** Circuit id in the CircuitRegistry (bytes32). */
+  id: bytes32,
+  /** Build name (`build/circuits/<name>/`). */
+  name: z.string(),
+  verifier: address,
+  /** Number of public signals: `[jobKey, inputCommitment, ...outputs]`. */
+  numPublic: z.number().int().positive(),
+  /** Input bytes per job accepted by the circuit. */
+  inputBytes: z.number().int().nonnegative(),
+  /** sha256 (0x hex) of the verifying key JSON, the zkey and the witness wasm. */
+  vkHash: bytes32,
+  zkeyHash: bytes32,
+  wasmHash: bytes32,
+  /** Where providers fetch the artifacts (`file://…` locally, https/ipfs elsewhere). */
+  zkeyUri: z.string(),
+  wasmUri: z.string(),
+  /** Path or URI of the verification key (shipped with the SDK / build output). */
+  vkUri: z.string(),
+});
+export type CircuitRecord = z.output<typeof CircuitRecordSchema>;
+
+export const DeploymentSchema = z.object({
+  chainId: z.number().int().positive(),
+  network: z.string(),
+  /** First block to scan for events (the block of the first deployment transaction). */
+  startBlock: z.number().int().nonnegative(),
+  deployer: address,
+  deployedAt: z.string(),
+  contracts: z.object({
+    token: address,
+    staking: address,
+    registry: address,
+    market: address,
+  }),
+  /** Circuits registered at deployment, by build name. */
+  circuits: z.record(z.string(), CircuitRecordSchema),
+});
+export type Deployment = z.output<typeof DeploymentSchema>;
+export type DeploymentInput = z.input<typeof DeploymentSchema>;
+
+/** The default path of the record for `chainId` inside `dir`. */
+export function deploymentPath(dir: string, chainId: number | bigint): string {
+  const id = Number(chainId);
+  return join(dir, LOCAL_CHAIN_IDS.includes(id) ? `${id}.local.json` : `${id}.json`);
+}
+
+/** Validates a parsed record (DEPLOYMENT_NOT_FOUND naming the file and field when malformed). */
+export function parseDeployment(json: unknown, source = "deployment record"): Deployment {
+  const parsed = DeploymentSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ProofworkError(
+      ErrorCodes.DEPLOYMENT_NOT_FOUND,
+      `${source} is malformed at ${issue.path.join(".") || "<root>"}: ${issue.message}`,
+      { source },
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads a record file. DEPLOYMENT_NOT_FOUND (with the fix) when missing or malformed. */
+export function readDeployment(path: string): Deployment {
+  const abs = resolve(path);
+  if (!existsSync(abs)) {
+    throw new ProofworkError(
+      ErrorCodes.DEPLOYMENT_NOT_FOUND,
+      `no deployment record at ${path}: run \`proofwork deploy\` for this chain or pass --deployment <file>`,
+      { path },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(abs, "utf8"));
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.DEPLOYMENT_NOT_FOUND, `deployment record ${path} is not valid JSON: ${errorMessage(e)}`, {
+      path,
+    });
+  }
+  return parseDeployment(json, `deployment record ${path}`);
+}
+
+/**
+ * Finds the record for a chain: an explicit file if given (checked against the chain id),
+ * else `<dir>/<chainId>[.local].json`.
+ */
+export function findDeployment(opts: { file?: string | undefined; dir: string; chainId: bigint | number }): Deployment {
+  const path = opts.file ?? deploymentPath(opts.dir, opts.chainId);
+  const d = readDeployment(path);
+  if (BigInt(d.chainId) !== BigInt(opts.chainId)) {
+    throw new ProofworkError(
+      ErrorCodes.WRONG_CHAIN,
+      `deployment record ${path} is for chain ${d.chainId}, but the RPC endpoint is on chain ${opts.chainId}`,
+    );
+  }
+  return d;
+}
+
+/** Writes a record atomically (validated first). Returns the path written. */
+export function writeDeployment(path: string, record: DeploymentInput): string {
+  const d = parseDeployment(record);
+  const abs = resolve(path);
+  mkdirSync(dirname(abs), { recursive: true });
+  const tmp = `${abs}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(d, null, 2)}\n`);
+  renameSync(tmp, abs);
+  return abs;
+}
+
+/** The record of circuit `name` (CIRCUIT_UNKNOWN listing the known ones). */
+export function circuitByName(d: Deployment, name: string): CircuitRecord {
+  const c = d.circuits[name];
+  if (c === undefined) {
+    throw new ProofworkError(
+      ErrorCodes.CIRCUIT_UNKNOWN,
+      `circuit "${name}" is not in the deployment (known: ${Object.keys(d.circuits).join(", ") || "none"})`,
+    );
+  }
+  return c;
+}
+
+/** The record of the circuit with on-chain id `id`, if deployed. */
+export function circuitById(d: Deployment, id: string): CircuitRecord | undefined {
+  return Object.values(d.circuits).find((c) => c.id.toLowerCase() === id.toLowerCase());
+}
