@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IJobMarket
+/// @notice Job market and escrow of proofwork. A requester posts an inference job against a
+/// registered circuit and escrows its maximum price; a staked provider claims it (locking
+/// collateral in `ComputeStaking` and fixing the price), and is paid only by submitting a Groth16
+/// proof that the market verifies on-chain against public signals it builds itself:
+/// `[jobKey(jobId, provider), inputCommitment, ...outputs]`. A claimed job whose deadline passes
+/// unproven is slashed by anyone.
+///
+/// Conventions (docs/ARCHITECTURE.md): `jobKey = uint256(keccak256(abi.encode(block.chainid,
+/// address(market), jobId, provider))) % r`; the proof is `uint256[8] = [a0, a1, b00, b01, b10,
+/// b11, c0, c1]` in snarkjs `exportSolidityCallData` order. Job ids start at 1.
+///
+/// Token flows: every token amount the market holds is either escrowed for an unsettled job
+/// (`totalEscrowed`, the max price of every open or claimed job) or protocol fees accrued for the
+/// treasury (`accruedFees`, pulled by `withdrawFees`): the market's token balance equals
+/// `totalEscrowed + accruedFees`.
+interface IJobMarket {
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                      ENUMS AND STRUCTS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Life cycle of a job. `None` means the id was never used.
+    /// Open → Claimed → Completed | Slashed; Open → Cancelled | Reclaimed.
+    enum JobStatus {
+        None,
+        Open,
+        Claimed,
+        Completed,
+        Cancelled,
+        Reclaimed,
+        Slashed
+    }
+
+    /// @notice How a job's result is verified. Only `Full` (one Groth16 proof checked on-chain at
+    /// submit) is implemented; other values are reserved for batch/sampling modes and rejected.
+    enum VerificationMode {
+        Full
+    }
+
+    /// @notice Terms of a new job, as passed to `postJob`.
+    /// @param circuitId Registered, active circuit the proof must verify against.
+    /// @param inputCommitment Poseidon commitment to the input bytes (< r), public signal 1.
+    /// @param input The input bytes (may be empty when `inputURI` is given); only its keccak256 is
+    /// stored, the bytes are emitted in `JobPosted`.
+    /// @param inputURI Where to fetch the input when not passed inline (may be empty when `input`
+    /// is given).
+    /// @param minPrice Price at post time (auction start).
+    /// @param maxPrice Price at the end of the ramp; escrowed in full at post time.
+    /// @param rampDuration Seconds for the price to rise from `minPrice` to `maxPrice`. Fixed price
+    /// iff `minPrice == maxPrice` iff `rampDuration == 0`.
+    /// @param collateral Stake the provider locks when claiming; slashed if it misses the deadline.
+    /// @param claimDeadline Last timestamp at which the job can be claimed (≤ now + MAX_CLAIM_PERIOD).
+    /// @param executionWindow Seconds the provider has from its claim to submit the proof.
+    /// @param verificationMode Must be `Full`.
+    struct PostJobParams {
+        bytes32 circuitId;
+        uint256 inputCommitment;
+        bytes input;
+        string inputURI;
+        uint96 minPrice;
+        uint96 maxPrice;
+        uint32 rampDuration;
+        uint96 collateral;
+        uint40 claimDeadline;
+        uint32 executionWindow;
+        VerificationMode verificationMode;
+    }
+
+    /// @notice A job record (storage layout: four packed slots, then the three 32-byte fields).
+    /// @param requester Who posted (and gets refunds).
+    /// @param maxPrice Escrowed maximum price.
+    /// @param provider Claimer (zero until claimed).
+    /// @param deadline Last timestamp at which the proof may be submitted (0 until claimed).
+    /// @param status Life-cycle state.
+    /// @param verificationMode Verification mode (`Full`).
+    /// @param executionWindow Seconds from claim to deadline.
+    /// @param minPrice Auction start price.
+    /// @param collateral Collateral required from the claimer.
+    /// @param postedAt Post timestamp (auction start).
+    /// @param price Price fixed at claim (0 until claimed).
+    /// @param claimDeadline Last claim timestamp.
+    /// @param rampDuration Auction ramp in seconds.
+    /// @param circuitId Circuit.
+    /// @param inputCommitment Commitment to the input, public signal 1.
+    /// @param inputHash keccak256 of the input bytes (`keccak256("")` when only a URI was given).
+    struct Job {
+        address requester;
+        uint96 maxPrice;
+        address provider;
+        uint40 deadline;
+        JobStatus status;
+        VerificationMode verificationMode;
+        uint32 executionWindow;
+        uint96 minPrice;
+        uint96 collateral;
+        uint40 postedAt;
+        uint96 price;
+        uint40 claimDeadline;
+        uint32 rampDuration;
+        bytes32 circuitId;
+        uint256 inputCommitment;
+        bytes32 inputHash;
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           ERRORS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Thrown when an address argument is the zero address.
+    error Market__ZeroAddress();
+
+    /// @notice Thrown when a job is not in `Open` status (claimed by someone else first — a lost
+    /// race —, settled, or never posted).
+    /// @param jobId The job.
+    /// @param status Its current status.
+    error Market__JobNotOpen(uint256 jobId, JobStatus status);
+
+    /// @notice Thrown when a job is not in `Claimed` status.
+    /// @param jobId The job.
+    /// @param status Its current status.
+    error Market__JobNotClaimed(uint256 jobId, JobStatus status);
+
+    /// @notice Thrown when someone other than the requester cancels a job.
+    /// @param jobId The job.
+    /// @param caller The caller.
+    error Market__NotRequester(uint256 jobId, address caller);
+
+    /// @notice Thrown when someone other than the claimer submits a proof.
+    /// @param jobId The job.
+    /// @param caller The caller.
+    error Market__NotProvider(uint256 jobId, address caller);
+
+    /// @notice Thrown when claiming after the claim deadline.
+    /// @param jobId The job.
+    /// @param claimDeadline Its claim deadline.
+    error Market__ClaimDeadlinePassed(uint256 jobId, uint40 claimDeadline);
+
+    /// @notice Thrown when reclaiming before the claim deadline passed.
+    /// @param jobId The job.
+    /// @param claimDeadline Its claim deadline.
+    error Market__ClaimDeadlineNotPassed(uint256 jobId, uint40 claimDeadline);
+
+    /// @notice Thrown when submitting after the deadline.
+    /// @param jobId The job.
+    /// @param deadline Its deadline.
+    error Market__DeadlinePassed(uint256 jobId, uint40 deadline);
+
+    /// @notice Thrown when slashing before the deadline passed.
+    /// @param jobId The job.
+    /// @param deadline Its deadline.
+    error Market__DeadlineNotPassed(uint256 jobId, uint40 deadline);
+
+    /// @notice Thrown when posting against an unknown or deactivated circuit.
+    /// @param circuitId The circuit.
+    error Market__CircuitNotActive(bytes32 circuitId);
+
+    /// @notice Thrown when a value that must be a BN254 field element is `>= r`.
+    /// @param value The value.
+    error Market__NotInField(uint256 value);
+
+    /// @notice Thrown when the auction terms are inconsistent: `minPrice > maxPrice`, or exactly one
+    /// of `minPrice == maxPrice` and `rampDuration == 0` holds, or the ramp exceeds MAX_CLAIM_PERIOD.
+    /// @param minPrice Start price.
+    /// @param maxPrice End price.
+    /// @param rampDuration Ramp.
+    error Market__InvalidPricing(uint96 minPrice, uint96 maxPrice, uint32 rampDuration);
+
+    /// @notice Thrown when the claim deadline is in the past or beyond now + MAX_CLAIM_PERIOD.
+    /// @param claimDeadline Value given.
+    /// @param latest Latest allowed value.
+    error Market__InvalidClaimDeadline(uint40 claimDeadline, uint40 latest);
+
+    /// @notice Thrown when the execution window is outside its bounds.
+    /// @param executionWindow Value given.
+    /// @param min Inclusive lower bound.
+    /// @param max Inclusive upper bound.
+    error Market__InvalidExecutionWindow(uint32 executionWindow, uint32 min, uint32 max);
+
+    /// @notice Thrown when neither input bytes nor an input URI is given.
+    error Market__NoInput();
+
+    /// @notice Thrown when a verification mode other than `Full` is requested.
+    /// @param mode The mode given.
+    error Market__UnsupportedVerificationMode(VerificationMode mode);
+
+    /// @notice Thrown when the number of outputs does not match the circuit (`numPublic - 2`).
+    /// @param given Outputs given.
+    /// @param expected Outputs expected.
+    error Market__WrongOutputCount(uint256 given, uint256 expected);
+
+    /// @notice Thrown when the verifier rejects (or fails on) the proof.
+    /// @param jobId The job.
+    error Market__InvalidProof(uint256 jobId);
+
+    /// @notice Thrown when a governance parameter is outside its constant bounds.
+    /// @param value Proposed value.
+    /// @param max Inclusive upper bound.
+    error Market__ParameterOutOfBounds(uint256 value, uint256 max);
+
+    /// @notice Thrown when `withdrawFees` finds no fees.
+    error Market__NoFees();
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           EVENTS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Emitted when a job was posted. Workers read the input bytes and URI from `params`.
+    /// @param jobId The new job id.
+    /// @param requester The poster.
+    /// @param circuitId The circuit.
+    /// @param inputHash keccak256 of `params.input`.
+    /// @param params The full terms, including `input` and `inputURI`.
+    event JobPosted(
+        uint256 indexed jobId,
+        address indexed requester,
+        bytes32 indexed circuitId,
+        bytes32 inputHash,
+        PostJobParams params
+    );
+
+    /// @notice Emitted when a provider claimed a job.
+    /// @param jobId The job.
+    /// @param provider The claimer.
+    /// @param price Price fixed by the claim.
+    /// @param deadline Last timestamp for `submit`.
+    /// @param jobKey The jobKey the proof must bind (public signal 0).
+    event JobClaimed(
+        uint256 indexed jobId,
+        address indexed provider,
+        uint96 price,
+        uint40 deadline,
+        uint256 jobKey
+    );
+
+    /// @notice Emitted when a job was settled with a valid proof.
+    /// @param jobId The job.
+    /// @param provider The paid provider.
+    /// @param outputs The proven outputs (public signals 2..).
+    /// @param payout Paid to the provider (`price - fee`).
+    /// @param fee Protocol fee accrued for the treasury.
+    /// @param refund Returned to the requester (`maxPrice - price`).
+    event JobCompleted(
+        uint256 indexed jobId,
+        address indexed provider,
+        uint256[] outputs,
+        uint256 payout,
+        uint256 fee,
+        uint256 refund
+    );
+
+    /// @notice Emitted when the requester cancelled an unclaimed job (full refund).
+    event JobCancelled(uint256 indexed jobId, address indexed requester, uint256 refund);
+
+    /// @notice Emitted when an unclaimed job past its claim deadline was refunded.
+    event JobReclaimed(uint256 indexed jobId, address indexed requester, uint256 refund);
+
+    /// @notice Emitted when a claimed job past its deadline was slashed.
+    /// @param jobId The job.
+    /// @param provider The slashed provider.
+    /// @param caller Who called `slashExpired` and got the bounty.
+    /// @param toRequester Slashed collateral paid to the requester (on top of its full refund).
+    /// @param bounty Slashed collateral paid to the caller.
+    /// @param toTreasury Slashed collateral accrued for the treasury.
+    /// @param refund Escrowed price returned to the requester.
+    event JobSlashed(
+        uint256 indexed jobId,
+        address indexed provider,
+        address indexed caller,
+        uint256 toRequester,
+        uint256 bounty,
+        uint256 toTreasury,
+        uint256 refund
+    );
+
+    /// @notice Emitted when governance changed the protocol fee.
+    event FeeSet(uint16 feeBps);
+
+    /// @notice Emitted when governance changed the treasury.
+    event TreasurySet(address treasury);
+
+    /// @notice Emitted when governance changed how slashed collateral is split.
+    event SlashSplitSet(uint16 requesterBps, uint16 bountyBps);
+
+    /// @notice Emitted when accrued fees (and the treasury's share of slashes) were sent.
+    event FeesWithdrawn(address indexed treasury, uint256 amount);
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                         REQUESTER
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Posts a job and escrows `params.maxPrice` from the caller (needs allowance).
+    /// @dev Reverts while paused.
+    /// @return jobId The new job id.
+    function postJob(PostJobParams calldata params) external returns (uint256 jobId);
+
+    /// @notice `postJob` preceded by an EIP-2612 permit of `params.maxPrice` to the market. A permit
+    /// that fails (e.g. front-run) is ignored when the allowance is already sufficient.
+    function postJobWithPermit(
+        PostJobParams calldata params,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 jobId);
+
+    /// @notice Cancels an unclaimed job (requester only) and refunds its escrow. Never paused.
+    function cancel(uint256 jobId) external;
+
+    /// @notice Refunds an unclaimed job whose claim deadline passed to its requester (anyone may
+    /// call). Never paused.
+    function reclaim(uint256 jobId) external;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          PROVIDER
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Claims an open job: fixes the price at `currentPrice`, locks the collateral from the
+    /// caller's free stake, sets `deadline = now + executionWindow`. The first claim wins; later
+    /// ones revert with `Market__JobNotOpen(jobId, Claimed)`. Reverts while paused.
+    function claim(uint256 jobId) external;
+
+    /// @notice Settles a claimed job with a proof (claimer only, until the deadline): verifies it
+    /// against `[jobKey(jobId, msg.sender), inputCommitment, ...outputs]`, pays `price - fee` to the
+    /// provider, accrues the fee, refunds `maxPrice - price` to the requester, releases the
+    /// collateral and stores the outputs. Never paused.
+    /// @param proof `[a0, a1, b00, b01, b10, b11, c0, c1]`.
+    /// @param outputs Public signals 2.. (each < r).
+    function submit(uint256 jobId, uint256[8] calldata proof, uint256[] calldata outputs) external;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           ANYONE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Slashes a claimed job past its deadline: the collateral is split between the
+    /// requester, the caller (bounty) and the treasury; the escrowed price is refunded to the
+    /// requester; the provider's failure is recorded. Never paused.
+    function slashExpired(uint256 jobId) external;
+
+    /// @notice Sends accrued fees to the treasury. Never paused.
+    function withdrawFees() external returns (uint256 amount);
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                         GOVERNANCE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Sets the protocol fee in basis points of the paid price (≤ MAX_FEE_BPS).
+    function setFee(uint16 feeBps) external;
+
+    /// @notice Sets the fee recipient.
+    function setTreasury(address treasury) external;
+
+    /// @notice Sets the split of slashed collateral: `requesterBps` to the requester, `bountyBps`
+    /// (≤ MAX_SLASH_BOUNTY_BPS) to the caller, the rest to the treasury; sum ≤ 10,000.
+    function setSlashSplit(uint16 requesterBps, uint16 bountyBps) external;
+
+    /// @notice Stops `postJob` and `claim`. Never stops submit, slash, cancel, reclaim or withdraw.
+    function pause() external;
+
+    /// @notice Lifts the pause.
+    function unpause() external;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           VIEWS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice The job record (all zero, status `None`, for an unused id).
+    function getJob(uint256 jobId) external view returns (Job memory);
+
+    /// @notice Price a claim would fix now: the claimed price once claimed; for an open job
+    /// `minPrice + (maxPrice - minPrice) * min(now - postedAt, rampDuration) / rampDuration`.
+    function currentPrice(uint256 jobId) external view returns (uint256);
+
+    /// @notice `uint256(keccak256(abi.encode(block.chainid, address(this), jobId, provider))) % r`.
+    function jobKey(uint256 jobId, address provider) external view returns (uint256);
+
+    /// @notice Outputs proven for a completed job (empty otherwise).
+    function getOutputs(uint256 jobId) external view returns (uint256[] memory);
+
+    /// @notice The id the next posted job gets (ids start at 1).
+    function nextJobId() external view returns (uint256);
+
+    /// @notice The payment token (the same as the staking token).
+    function token() external view returns (address);
+
+    /// @notice The staking contract.
+    function staking() external view returns (address);
+
+    /// @notice The circuit registry.
+    function registry() external view returns (address);
+
+    /// @notice Protocol fee in basis points.
+    function feeBps() external view returns (uint16);
+
+    /// @notice Fee recipient.
+    function treasury() external view returns (address);
+
+    /// @notice Share of slashed collateral paid to the requester, in basis points.
+    function slashRequesterBps() external view returns (uint16);
+
+    /// @notice Share of slashed collateral paid to the `slashExpired` caller, in basis points.
+    function slashBountyBps() external view returns (uint16);
+
+    /// @notice Fees and slash shares accrued for the treasury, not yet withdrawn.
+    function accruedFees() external view returns (uint256);
+
+    /// @notice Sum of the escrowed max price of every open or claimed job.
+    function totalEscrowed() external view returns (uint256);
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title ProtocolBounds
+/// @notice Constants that bound every governable parameter and every job's timing, shared by
+/// `ComputeStaking`, `CircuitRegistry` and `JobMarket` so that the cross-contract safety relation
+/// `unbondingPeriod > MAX_JOB_LIFETIME + SLASH_WINDOW` holds by construction.
+library ProtocolBounds {
+    /// @notice BN254 scalar field modulus `r`: every public signal must be `< R`.
+    uint256 internal constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    /// @notice Basis-point denominator (100%).
+    uint16 internal constant BPS = 10_000;
+
+    // ─── Job timing ────────────────────────────────────────────────────────────────────────────
+    /// @notice Longest time between posting a job and its claim deadline.
+    uint40 internal constant MAX_CLAIM_PERIOD = 7 days;
+    /// @notice Shortest execution window a job may give its provider.
+    uint32 internal constant MIN_EXECUTION_WINDOW = 1 minutes;
+    /// @notice Longest execution window a job may give its provider.
+    uint32 internal constant MAX_EXECUTION_WINDOW = 2 days;
+    /// @notice Longest lifetime of a job: claimable until `MAX_CLAIM_PERIOD`, then executed within
+    /// `MAX_EXECUTION_WINDOW`.
+    uint40 internal constant MAX_JOB_LIFETIME = MAX_CLAIM_PERIOD + MAX_EXECUTION_WINDOW;
+    /// @notice Time keepers are given after a job's deadline to slash it; unbonding stake must still
+    /// be held by then.
+    uint40 internal constant SLASH_WINDOW = 2 days;
+
+    // ─── Staking ───────────────────────────────────────────────────────────────────────────────
+    /// @notice Lower bound (exclusive) of the unbonding period.
+    uint40 internal constant MIN_UNBONDING_PERIOD = MAX_JOB_LIFETIME + SLASH_WINDOW;
+    /// @notice Upper bound (inclusive) of the unbonding period.
+    uint40 internal constant MAX_UNBONDING_PERIOD = 90 days;
+    /// @notice Upper bound of the minimum stake (1e9 tokens of 18 decimals).
+    uint96 internal constant MAX_MIN_STAKE = 1e27;
+    /// @notice Bounds of the number of consecutive failures that jails a provider.
+    uint8 internal constant MIN_JAIL_THRESHOLD = 1;
+    uint8 internal constant MAX_JAIL_THRESHOLD = 100;
+    /// @notice Upper bound of the jail period.
+    uint40 internal constant MAX_JAIL_PERIOD = 90 days;
+
+    // ─── Market ────────────────────────────────────────────────────────────────────────────────
+    /// @notice Upper bound of the protocol fee taken from each paid price (10%).
+    uint16 internal constant MAX_FEE_BPS = 1_000;
+    /// @notice Upper bound of the slash bounty paid to the caller of `slashExpired` (20%).
+    uint16 internal constant MAX_SLASH_BOUNTY_BPS = 2_000;
+
+    // ─── Circuits ──────────────────────────────────────────────────────────────────────────────
+    /// @notice Public signals of every job circuit: `[jobKey, inputCommitment, ...outputs]`.
+    uint16 internal constant MIN_PUBLIC_SIGNALS = 2;
+    /// @notice Upper bound on a circuit's public signals (bounds the verifier calldata).
+    uint16 internal constant MAX_PUBLIC_SIGNALS = 64;
+}
