@@ -1,0 +1,46 @@
+/**
+ * The circuits proofwork builds. Each entry says how to produce its circom main source and whether
+ * it needs keys. Profiles select what a command needs:
+ *   - `test`: what the test suite needs (small instances with keys; full model compiled for
+ *     witness checks only) — fits a 2^12/2^13 dev ceremony;
+ *   - `demo`: what the demo and a production deployment need (the full model with keys);
+ *   - `all`: everything.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ROOT, type CircuitSpec } from "./pipeline.ts";
+
+export type Profile = "test" | "demo" | "all";
+
+interface ManifestEntry {
+  spec: CircuitSpec;
+  /** Profiles that need this circuit with keys (setup); others that list it compile it only. */
+  setupIn: Profile[];
+  /** Profiles that need this circuit at all. */
+  in: Profile[];
+}
+
+const src = (file: string) => () => readFile(path.join(ROOT, "circuits", "src", file), "utf8");
+
+export const MANIFEST: ManifestEntry[] = [
+  {
+    spec: {
+      name: "binding_test",
+      source: src("binding_test.circom"),
+      setup: true,
+      description: "job binding + input commitment gadget over 62 bytes",
+    },
+    setupIn: ["test", "all"],
+    in: ["test", "all"],
+  },
+];
+
+/** The specs a profile builds (optionally only the named ones), with `setup` resolved per profile. */
+export function specsFor(profile: Profile, only?: string[]): CircuitSpec[] {
+  const entries = MANIFEST.filter((e) => e.in.includes(profile) && (!only || only.includes(e.spec.name)));
+  return entries.map((e) => ({ ...e.spec, setup: e.setupIn.includes(profile) }));
+}
+
+export function circuitNames(): string[] {
+  return MANIFEST.map((e) => e.spec.name);
+}
