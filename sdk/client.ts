@@ -1,0 +1,521 @@
+/**
+ * The requester client: post jobs (fixed price or Dutch-auction ramp, with EIP-2612 permit),
+ * read them, wait for their results, cancel and reclaim them. Plain ethers v6; every dependency
+ * (signer/provider, deployment record) is passed in.
+ */
+import {
+  Signature,
+  getAddress,
+  hexlify,
+  isAddress,
+  isHexString,
+  keccak256,
+  type Contract,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type EventLog,
+  type Log,
+  type Provider,
+  type Result,
+  type Signer,
+} from "ethers";
+import { commitInput } from "./commitment.ts";
+import { connectContracts, guard, type ProofworkContracts } from "./contracts.ts";
+import { circuitById, type CircuitRecord, type Deployment } from "./deployments.ts";
+import { ErrorCodes, ProofworkError } from "./errors.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------
+
+/** `IJobMarket.JobStatus`, by name. */
+export const JOB_STATUS = ["None", "Open", "Claimed", "Completed", "Cancelled", "Reclaimed", "Slashed"] as const;
+export type JobStatusName = (typeof JOB_STATUS)[number];
+
+/** A job record (`IJobMarket.Job`) with its status by name. */
+export interface Job {
+  jobId: bigint;
+  requester: string;
+  provider: string;
+  status: JobStatusName;
+  maxPrice: bigint;
+  minPrice: bigint;
+  price: bigint;
+  collateral: bigint;
+  postedAt: bigint;
+  claimDeadline: bigint;
+  rampDuration: bigint;
+  executionWindow: bigint;
+  deadline: bigint;
+  circuitId: string;
+  inputCommitment: bigint;
+  inputHash: string;
+}
+
+/** Pricing of a job: one fixed price, or a linear ramp from `min` to `max` over `rampDuration` s. */
+export type Pricing = { price: bigint } | { minPrice: bigint; maxPrice: bigint; rampDuration: number };
+
+export interface PostJobRequest {
+  /** Circuit build name in the deployment (e.g. "mnist_mlp") or its bytes32 id. */
+  circuit: string;
+  /** Input bytes (posted inline and emitted in `JobPosted`). */
+  input: Uint8Array;
+  /** Optional URI where the input can also be fetched. */
+  inputURI?: string;
+  pricing: Pricing;
+  /** Collateral the provider locks (default: the max price). */
+  collateral?: bigint;
+  /** Seconds from now the job stays claimable (default 3600). */
+  claimPeriod?: number;
+  /** Seconds the provider has from its claim to prove (default 600). */
+  executionWindow?: number;
+  /** Use an EIP-2612 permit when the allowance is short (default true); else approve first. */
+  permit?: boolean;
+}
+
+export interface PostedJob {
+  jobId: bigint;
+  txHash: string;
+  blockNumber: number;
+  gasUsed: bigint;
+  inputCommitment: bigint;
+  maxPrice: bigint;
+  /** Whether the escrow was authorised with a permit (else an allowance). */
+  usedPermit: boolean;
+}
+
+export interface JobResult {
+  jobId: bigint;
+  provider: string;
+  outputs: bigint[];
+  payout: bigint;
+  fee: bigint;
+  refund: bigint;
+  txHash: string;
+  blockNumber: number;
+  gasUsed: bigint;
+}
+
+export interface WaitOptions {
+  /** Give up after this many milliseconds (TIMEOUT). Default: no limit. */
+  timeoutMs?: number;
+  /** First block to search for the completion event (default: the deployment's start block). */
+  fromBlock?: number;
+  /** Abort waiting. */
+  signal?: AbortSignal;
+  /** Called on every status change (for progress output). */
+  onStatus?: (job: Job) => void;
+}
+
+export interface ClientOptions {
+  /** Blocks to wait after each transaction (default 1). */
+  confirmations?: number;
+  /** Maximum block range per eth_getLogs request (default 1000). */
+  logChunkSize?: number;
+  /** Poll interval while waiting, in ms (default 1000). */
+  pollIntervalMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function resultValue(r: Result, name: string): unknown {
+  const v: unknown = r.getValue(name);
+  return v;
+}
+function big(r: Result, name: string): bigint {
+  const v = resultValue(r, name);
+  if (typeof v !== "bigint") throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
+  return v;
+}
+function str(r: Result, name: string): string {
+  const v = resultValue(r, name);
+  if (typeof v !== "string") throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
+  return v;
+}
+
+/** Whether a runner can sign (a Signer rather than a bare Provider). */
+export function isSigner(runner: Signer | Provider): runner is Signer {
+  return "signMessage" in runner && typeof runner.signMessage === "function";
+}
+
+/** Parses a user-given job id (BAD_NUMBER unless a positive integer). */
+export function parseJobId(v: string | number | bigint): bigint {
+  let id: bigint;
+  try {
+    id = typeof v === "bigint" ? v : BigInt(typeof v === "string" ? v.trim() : v);
+  } catch {
+    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `job id must be a positive integer, got "${String(v)}"`);
+  }
+  if (id <= 0n) throw new ProofworkError(ErrorCodes.BAD_NUMBER, `job id must be a positive integer, got "${String(v)}"`);
+  return id;
+}
+
+/** Parses an address (BAD_ADDRESS with the offending value otherwise). */
+export function parseAddress(v: string, what = "address"): string {
+  if (!isAddress(v)) throw new ProofworkError(ErrorCodes.BAD_ADDRESS, `${what} is not a valid address: "${v}"`);
+  return getAddress(v);
+}
+
+/** Decodes a `Job` struct result. */
+export function decodeJob(jobId: bigint, r: Result): Job {
+  const status = Number(big(r, "status"));
+  return {
+    jobId,
+    requester: str(r, "requester"),
+    provider: str(r, "provider"),
+    status: JOB_STATUS[status] ?? "None",
+    maxPrice: big(r, "maxPrice"),
+    minPrice: big(r, "minPrice"),
+    price: big(r, "price"),
+    collateral: big(r, "collateral"),
+    postedAt: big(r, "postedAt"),
+    claimDeadline: big(r, "claimDeadline"),
+    rampDuration: big(r, "rampDuration"),
+    executionWindow: big(r, "executionWindow"),
+    deadline: big(r, "deadline"),
+    circuitId: str(r, "circuitId"),
+    inputCommitment: big(r, "inputCommitment"),
+    inputHash: str(r, "inputHash"),
+  };
+}
+
+/** Queries events in block ranges of at most `chunk` blocks (providers cap eth_getLogs ranges). */
+export async function queryEventsChunked(
+  contract: Contract,
+  event: string,
+  args: unknown[],
+  fromBlock: number,
+  toBlock: number,
+  chunk: number,
+): Promise<(EventLog | Log)[]> {
+  const filter = contract.filters[event]!(...args);
+  const out: (EventLog | Log)[] = [];
+  for (let start = fromBlock; start <= toBlock; start += chunk) {
+    const end = Math.min(toBlock, start + chunk - 1);
+    out.push(...(await guard(`querying ${event} logs`, () => contract.queryFilter(filter, start, end))));
+  }
+  return out;
+}
+
+/** Resolves after the next block (or `ms`, whichever is first), or when aborted. */
+function nextBlockOrTimeout(provider: Provider, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      void provider.off("block", finish);
+      signal?.removeEventListener("abort", finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    void provider.on("block", finish);
+    signal?.addEventListener("abort", finish);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------------------------
+
+export class RequesterClient {
+  readonly contracts: ProofworkContracts;
+  readonly provider: Provider;
+  private readonly confirmations: number;
+  private readonly logChunkSize: number;
+  private readonly pollIntervalMs: number;
+
+  /**
+   * @param deployment Deployment record of the chain.
+   * @param runner A signer (needed to post/cancel/reclaim) or a provider (read only).
+   */
+  constructor(
+    readonly deployment: Deployment,
+    readonly runner: Signer | Provider,
+    options: ClientOptions = {},
+  ) {
+    const provider = isSigner(runner) ? runner.provider : runner;
+    if (provider === null) throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the signer is not connected to a provider");
+    this.provider = provider;
+    this.contracts = connectContracts(deployment, runner);
+    this.confirmations = options.confirmations ?? 1;
+    this.logChunkSize = options.logChunkSize ?? 1000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+  }
+
+  private signer(): Signer {
+    if (!isSigner(this.runner)) {
+      throw new ProofworkError(ErrorCodes.MISSING_KEY, "this action sends a transaction: configure a private key");
+    }
+    return this.runner;
+  }
+
+  private async send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+    return guard(action, async () => {
+      const sent = await tx();
+      const receipt = await sent.wait(this.confirmations);
+      if (receipt === null || receipt.status !== 1) {
+        throw new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: transaction ${sent.hash} failed`);
+      }
+      return receipt;
+    });
+  }
+
+  /** The deployment's record of a circuit given by name or bytes32 id. */
+  circuit(nameOrId: string): CircuitRecord {
+    const byName = this.deployment.circuits[nameOrId];
+    if (byName !== undefined) return byName;
+    if (isHexString(nameOrId, 32)) {
+      const byId = circuitById(this.deployment, nameOrId);
+      if (byId !== undefined) return byId;
+    }
+    throw new ProofworkError(
+      ErrorCodes.CIRCUIT_UNKNOWN,
+      `unknown circuit "${nameOrId}" (deployed: ${Object.keys(this.deployment.circuits).join(", ") || "none"})`,
+    );
+  }
+
+  /** Latest block timestamp (chain time, which may differ from the wall clock on dev chains). */
+  async chainTime(): Promise<bigint> {
+    const block = await guard("reading the latest block", () => this.provider.getBlock("latest"));
+    if (block === null) throw new ProofworkError(ErrorCodes.RPC_FAILED, "no latest block");
+    return BigInt(block.timestamp);
+  }
+
+  /** Posts a job, escrowing its max price (permit or allowance). */
+  async postJob(req: PostJobRequest): Promise<PostedJob> {
+    const signer = this.signer();
+    const owner = await signer.getAddress();
+    const circuit = this.circuit(req.circuit);
+    if (circuit.inputBytes > 0 && req.input.length !== circuit.inputBytes) {
+      throw new ProofworkError(
+        ErrorCodes.INPUT_INVALID,
+        `circuit ${circuit.name} takes ${circuit.inputBytes} input bytes, got ${req.input.length}`,
+      );
+    }
+    const { minPrice, maxPrice, rampDuration } =
+      "price" in req.pricing
+        ? { minPrice: req.pricing.price, maxPrice: req.pricing.price, rampDuration: 0 }
+        : req.pricing;
+    if (minPrice < 0n || maxPrice < minPrice) {
+      throw new ProofworkError(ErrorCodes.BAD_NUMBER, `invalid pricing: min ${minPrice} > max ${maxPrice}`);
+    }
+    const inputCommitment = await commitInput(req.input);
+    const now = await this.chainTime();
+    const params = {
+      circuitId: circuit.id,
+      inputCommitment,
+      input: hexlify(req.input),
+      inputURI: req.inputURI ?? "",
+      minPrice,
+      maxPrice,
+      rampDuration,
+      collateral: req.collateral ?? maxPrice,
+      claimDeadline: now + BigInt(req.claimPeriod ?? 3600),
+      executionWindow: req.executionWindow ?? 600,
+      verificationMode: 0,
+    };
+    const { market, token } = this.contracts;
+    const marketAddress = await market.getAddress();
+    const allowance = await guard("reading the token allowance", () =>
+      token.getFunction("allowance").staticCall(owner, marketAddress),
+    ) as bigint;
+    let receipt: ContractTransactionReceipt;
+    let usedPermit = false;
+    if (allowance >= maxPrice || maxPrice === 0n) {
+      receipt = await this.send("posting the job", () => market.getFunction("postJob")(params));
+    } else if (req.permit ?? true) {
+      const deadline = now + 3600n;
+      const sig = await this.signPermit(owner, marketAddress, maxPrice, deadline);
+      usedPermit = true;
+      receipt = await this.send("posting the job with a permit", () =>
+        market.getFunction("postJobWithPermit")(params, deadline, sig.v, sig.r, sig.s),
+      );
+    } else {
+      await this.send("approving the token", () => token.getFunction("approve")(marketAddress, maxPrice));
+      receipt = await this.send("posting the job", () => market.getFunction("postJob")(params));
+    }
+    const posted = receipt.logs
+      .map((l) => market.interface.parseLog(l))
+      .find((p) => p !== null && p.name === "JobPosted");
+    if (posted === undefined || posted === null) {
+      throw new ProofworkError(ErrorCodes.TX_REVERTED, `no JobPosted event in ${receipt.hash}`);
+    }
+    return {
+      jobId: posted.args.getValue("jobId") as bigint,
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      gasUsed: receipt.gasUsed,
+      inputCommitment,
+      maxPrice,
+      usedPermit,
+    };
+  }
+
+  /** Signs an EIP-2612 permit of `value` to `spender`. */
+  private async signPermit(owner: string, spender: string, value: bigint, deadline: bigint): Promise<Signature> {
+    const { token } = this.contracts;
+    const [domainResult, nonce] = await guard("reading the token permit domain", () =>
+      Promise.all([token.getFunction("eip712Domain").staticCall(), token.getFunction("nonces").staticCall(owner)]),
+    );
+    const d = domainResult as Result;
+    const domain = {
+      name: d.getValue("name") as string,
+      version: d.getValue("version") as string,
+      chainId: d.getValue("chainId") as bigint,
+      verifyingContract: d.getValue("verifyingContract") as string,
+    };
+    const types = {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    };
+    const raw = await this.signer().signTypedData(domain, types, {
+      owner,
+      spender,
+      value,
+      nonce: nonce as bigint,
+      deadline,
+    });
+    return Signature.from(raw);
+  }
+
+  /** The job record (JOB_NOT_FOUND for an unused id). */
+  async getJob(jobId: bigint): Promise<Job> {
+    const r = (await guard(`reading job ${jobId}`, () => this.contracts.market.getFunction("getJob").staticCall(jobId))) as Result;
+    const job = decodeJob(jobId, r);
+    if (job.status === "None") throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist`);
+    return job;
+  }
+
+  /** The price a claim would fix now. */
+  async currentPrice(jobId: bigint): Promise<bigint> {
+    return (await guard(`reading the price of job ${jobId}`, () =>
+      this.contracts.market.getFunction("currentPrice").staticCall(jobId),
+    )) as bigint;
+  }
+
+  /** The `JobCompleted` event of a job (with its transaction), if it completed. */
+  async findCompletion(jobId: bigint, fromBlock?: number): Promise<JobResult | undefined> {
+    const { market } = this.contracts;
+    const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
+    const logs = await queryEventsChunked(
+      market,
+      "JobCompleted",
+      [jobId],
+      fromBlock ?? this.deployment.startBlock,
+      latest,
+      this.logChunkSize,
+    );
+    const log = logs.find((l): l is EventLog => "args" in l);
+    if (log === undefined) return undefined;
+    const receipt = await guard("reading the submit receipt", () => this.provider.getTransactionReceipt(log.transactionHash));
+    const outputs = (log.args.getValue("outputs") as Result).toArray() as bigint[];
+    return {
+      jobId,
+      provider: log.args.getValue("provider") as string,
+      outputs,
+      payout: log.args.getValue("payout") as bigint,
+      fee: log.args.getValue("fee") as bigint,
+      refund: log.args.getValue("refund") as bigint,
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      gasUsed: receipt?.gasUsed ?? 0n,
+    };
+  }
+
+  /**
+   * Waits until the job completes and resolves with its proven outputs. Rejects with
+   * JOB_CANCELLED (cancelled), JOB_EXPIRED (reclaimed, slashed, or unclaimed past its claim
+   * deadline), TIMEOUT (`timeoutMs`).
+   */
+  async waitForResult(jobId: bigint, options: WaitOptions = {}): Promise<JobResult> {
+    const started = Date.now();
+    let lastStatus: JobStatusName | undefined;
+    for (;;) {
+      if (options.signal?.aborted) throw new ProofworkError(ErrorCodes.TIMEOUT, `stopped waiting for job ${jobId}`);
+      const job = await this.getJob(jobId);
+      if (job.status !== lastStatus) {
+        lastStatus = job.status;
+        options.onStatus?.(job);
+      }
+      switch (job.status) {
+        case "Completed": {
+          const result = await this.findCompletion(jobId, options.fromBlock);
+          if (result !== undefined) return result;
+          break; // the log may lag behind the state on some nodes: poll again
+        }
+        case "Cancelled":
+          throw new ProofworkError(ErrorCodes.JOB_CANCELLED, `job ${jobId} was cancelled by its requester`, { jobId });
+        case "Reclaimed":
+          throw new ProofworkError(ErrorCodes.JOB_EXPIRED, `job ${jobId} expired unclaimed and was refunded`, { jobId });
+        case "Slashed":
+          throw new ProofworkError(
+            ErrorCodes.JOB_EXPIRED,
+            `job ${jobId} expired: provider ${job.provider} missed its deadline and was slashed`,
+            { jobId },
+          );
+        case "Open":
+          if ((await this.chainTime()) > job.claimDeadline) {
+            throw new ProofworkError(
+              ErrorCodes.JOB_EXPIRED,
+              `job ${jobId} expired unclaimed (claim deadline passed); run \`proofwork job reclaim ${jobId}\` for a refund`,
+              { jobId },
+            );
+          }
+          break;
+        case "Claimed":
+        case "None":
+          break;
+      }
+      if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
+        throw new ProofworkError(ErrorCodes.TIMEOUT, `job ${jobId} still ${job.status} after ${options.timeoutMs} ms`, {
+          jobId,
+          status: job.status,
+        });
+      }
+      await nextBlockOrTimeout(this.provider, this.pollIntervalMs, options.signal);
+    }
+  }
+
+  /** Cancels an unclaimed job (requester only); returns the refund receipt. */
+  async cancel(jobId: bigint): Promise<ContractTransactionReceipt> {
+    await this.getJob(jobId);
+    return this.send(`cancelling job ${jobId}`, () => this.contracts.market.getFunction("cancel")(jobId));
+  }
+
+  /** Refunds an unclaimed job past its claim deadline. */
+  async reclaim(jobId: bigint): Promise<ContractTransactionReceipt> {
+    await this.getJob(jobId);
+    return this.send(`reclaiming job ${jobId}`, () => this.contracts.market.getFunction("reclaim")(jobId));
+  }
+
+  /** The input bytes of a job, from its `JobPosted` event (checked against the on-chain hash). */
+  async getJobInput(jobId: bigint, fromBlock?: number): Promise<{ input: Uint8Array; inputURI: string; blockNumber: number }> {
+    const job = await this.getJob(jobId);
+    const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
+    const logs = await queryEventsChunked(
+      this.contracts.market,
+      "JobPosted",
+      [jobId],
+      fromBlock ?? this.deployment.startBlock,
+      latest,
+      this.logChunkSize,
+    );
+    const log = logs.find((l): l is EventLog => "args" in l);
+    if (log === undefined) throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobPosted event for job ${jobId}`);
+    const params = log.args.getValue("params") as Result;
+    const input = Uint8Array.from(Buffer.from((params.getValue("input") as string).slice(2), "hex"));
+    if (keccak256(input) !== job.inputHash) {
+      throw new ProofworkError(ErrorCodes.COMMITMENT_MISMATCH, `input of job ${jobId} does not match its on-chain hash`);
+    }
+    return { input, inputURI: params.getValue("inputURI") as string, blockNumber: log.blockNumber };
+  }
+}
