@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {TransientReentrancyGuard} from "./utils/TransientReentrancyGuard.sol";
+
+import {IComputeStaking} from "./interfaces/IComputeStaking.sol";
+import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
+
+/// @title ComputeStaking
+/// @notice Provider registry, stake escrow and reputation of proofwork. See {IComputeStaking}.
+/// @dev Fee-on-transfer and rebasing tokens are not supported: the accounting assumes a transfer
+/// of `x` moves exactly `x`.
+contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          STORAGE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Role of the job market: lock, unlock and slash collateral.
+    bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
+    /// @notice Role allowed to pause and unpause.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @notice Longest accepted `Capability.gpuModel`, in bytes.
+    uint256 public constant MAX_GPU_MODEL_LENGTH = 64;
+    /// @notice Longest accepted `Capability.metadataURI`, in bytes.
+    uint256 public constant MAX_METADATA_URI_LENGTH = 256;
+
+    IERC20 private immutable _token;
+
+    /// @inheritdoc IComputeStaking
+    uint256 public totalStaked;
+
+    // One slot: the parameters `lock` and `slash` read.
+    uint96 private _minStake;
+    uint40 private _unbondingPeriod;
+    uint8 private _jailThreshold;
+    uint40 private _jailPeriod;
+
+    mapping(address provider => Provider) private _providers;
+    mapping(address provider => Capability) private _capabilities;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                        CONSTRUCTOR
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @param token_ Stake and payment token.
+    /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE`.
+    /// @param minStake_ Minimum bonded stake of an active provider.
+    /// @param unbondingPeriod_ Unbonding period (> `MIN_UNBONDING_PERIOD`).
+    /// @param jailThreshold_ Consecutive failures that jail a provider.
+    /// @param jailPeriod_ Jail duration.
+    constructor(
+        IERC20 token_,
+        address admin,
+        uint256 minStake_,
+        uint40 unbondingPeriod_,
+        uint8 jailThreshold_,
+        uint40 jailPeriod_
+    ) {
+        if (address(token_) == address(0) || admin == address(0)) revert Staking__ZeroAddress();
+        _token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+        _setMinStake(minStake_);
+        _setUnbondingPeriod(unbondingPeriod_);
+        _setJailPolicy(jailThreshold_, jailPeriod_);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                     PROVIDER FUNCTIONS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IComputeStaking
+    function stake(uint256 amount) external whenNotPaused nonReentrant {
+        if (amount == 0) revert Staking__ZeroAmount();
+        Provider storage p = _providers[msg.sender];
+        uint256 newStake = p.stake + amount;
+        if (newStake > type(uint96).max) revert Staking__AmountTooLarge(newStake);
+
+        p.stake = uint96(newStake);
+        totalStaked += amount;
+        emit Staked(msg.sender, amount, newStake);
+
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert Staking__ZeroAmount();
+        Provider storage p = _providers[msg.sender];
+        uint96 bonded = p.stake;
+        if (amount > bonded) revert Staking__InsufficientStake(bonded, amount);
+
+        // amount <= bonded < 2^96, so the casts are exact; the addition is checked.
+        uint96 unbonding = p.unbonding + uint96(amount);
+        uint40 end = uint40(block.timestamp) + _unbondingPeriod;
+        p.stake = bonded - uint96(amount);
+        p.unbonding = unbonding;
+        p.unbondingEnd = end;
+        emit UnstakeRequested(msg.sender, amount, unbonding, end);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        Provider storage p = _providers[msg.sender];
+        uint96 unbonding = p.unbonding;
+        uint96 locked = p.locked;
+        if (unbonding == 0) revert Staking__NothingToWithdraw(0, locked);
+        if (block.timestamp < p.unbondingEnd) revert Staking__StillUnbonding(p.unbondingEnd);
+
+        // Part of the unbonding stake that still backs locked collateral (locked <= stake +
+        // unbonding always holds, so backing <= unbonding).
+        uint96 bonded = p.stake;
+        uint96 backing = locked > bonded ? locked - bonded : 0;
+        amount = unbonding - backing;
+        if (amount == 0) revert Staking__NothingToWithdraw(unbonding, locked);
+
+        p.unbonding = backing;
+        totalStaked -= amount;
+        emit Withdrawn(msg.sender, amount);
+
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function register(Capability calldata capability) external {
+        if (_capabilities[msg.sender].maxConcurrentJobs != 0) revert Staking__AlreadyRegistered(msg.sender);
+        _setCapability(capability);
+        emit ProviderRegistered(msg.sender, capability);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function updateCapability(Capability calldata capability) external {
+        if (_capabilities[msg.sender].maxConcurrentJobs == 0) revert Staking__NotRegistered(msg.sender);
+        _setCapability(capability);
+        emit CapabilityUpdated(msg.sender, capability);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                      MARKET FUNCTIONS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IComputeStaking
+    function lock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) whenNotPaused {
+        uint16 maxJobs = _capabilities[provider].maxConcurrentJobs;
+        if (maxJobs == 0) revert Staking__NotRegistered(provider);
+
+        Provider storage p = _providers[provider];
+        uint96 bonded = p.stake;
+        uint96 locked = p.locked;
+        uint16 openJobs = p.openJobs;
+        if (p.jailedUntil > block.timestamp) revert Staking__Jailed(provider, p.jailedUntil);
+        uint96 minStake_ = _minStake;
+        if (bonded < minStake_) revert Staking__BelowMinimumStake(bonded, minStake_);
+        if (openJobs >= maxJobs) revert Staking__TooManyOpenJobs(provider, openJobs, maxJobs);
+        uint256 free = bonded > locked ? bonded - locked : 0;
+        if (amount > free) revert Staking__InsufficientStake(free, amount);
+
+        unchecked {
+            // amount <= bonded - locked, so locked + amount <= bonded < 2^96; openJobs < maxJobs
+            // <= type(uint16).max.
+            p.locked = locked + uint96(amount);
+            p.openJobs = openJobs + 1;
+        }
+        emit CollateralLocked(provider, amount, locked + amount);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function unlock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) {
+        Provider storage p = _providers[provider];
+        uint96 locked = p.locked;
+        if (amount > locked) revert Staking__ExceedsLocked(locked, amount);
+
+        unchecked {
+            // amount <= locked (checked above).
+            locked -= uint96(amount);
+        }
+        p.locked = locked;
+        --p.openJobs;
+        p.consecutiveFailures = 0;
+        ++p.jobsCompleted;
+        emit CollateralUnlocked(provider, amount, locked);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function slash(
+        address provider,
+        uint256 amount,
+        address recipient
+    ) external onlyRole(MARKET_ROLE) nonReentrant {
+        Provider storage p = _providers[provider];
+        uint96 locked = p.locked;
+        if (amount > locked) revert Staking__ExceedsLocked(locked, amount);
+        // amount <= locked < 2^96.
+        uint96 slashed = uint96(amount);
+
+        p.locked = locked - slashed;
+        --p.openJobs;
+        // Bonded stake first, then unbonding stake: locked <= stake + unbonding covers it.
+        uint96 bonded = p.stake;
+        if (slashed <= bonded) {
+            p.stake = bonded - slashed;
+        } else {
+            p.stake = 0;
+            p.unbonding -= slashed - bonded;
+        }
+        p.totalSlashed += slashed;
+        ++p.jobsFailed;
+        totalStaked -= amount;
+
+        uint8 failures = p.consecutiveFailures + 1;
+        if (failures >= _jailThreshold) {
+            uint40 until = uint40(block.timestamp) + _jailPeriod;
+            p.jailedUntil = until;
+            p.consecutiveFailures = 0;
+            emit Jailed(provider, until);
+        } else {
+            p.consecutiveFailures = failures;
+        }
+        emit Slashed(provider, amount, recipient);
+
+        if (amount != 0) _token.safeTransfer(recipient, amount);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                         GOVERNANCE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IComputeStaking
+    function setMinStake(uint256 minStake_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setMinStake(minStake_);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function setUnbondingPeriod(uint40 unbondingPeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setUnbondingPeriod(unbondingPeriod_);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function setJailPolicy(uint8 threshold, uint40 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setJailPolicy(threshold, period);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IComputeStaking
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           VIEWS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IComputeStaking
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IComputeStaking
+    function getProvider(address provider) external view returns (Provider memory) {
+        return _providers[provider];
+    }
+
+    /// @inheritdoc IComputeStaking
+    function getCapability(address provider) external view returns (Capability memory) {
+        return _capabilities[provider];
+    }
+
+    /// @inheritdoc IComputeStaking
+    function isRegistered(address provider) external view returns (bool) {
+        return _capabilities[provider].maxConcurrentJobs != 0;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function freeStake(address provider) external view returns (uint256) {
+        Provider storage p = _providers[provider];
+        return p.stake > p.locked ? p.stake - p.locked : 0;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function isActive(address provider) external view returns (bool) {
+        Provider storage p = _providers[provider];
+        uint16 maxJobs = _capabilities[provider].maxConcurrentJobs;
+        return
+            maxJobs != 0 && p.stake >= _minStake && p.jailedUntil <= block.timestamp && p.openJobs < maxJobs;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function minStake() external view returns (uint256) {
+        return _minStake;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function unbondingPeriod() external view returns (uint40) {
+        return _unbondingPeriod;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function jailThreshold() external view returns (uint8) {
+        return _jailThreshold;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function jailPeriod() external view returns (uint40) {
+        return _jailPeriod;
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          INTERNAL
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    function _setCapability(Capability calldata capability) private {
+        if (capability.maxConcurrentJobs == 0) revert Staking__InvalidCapability(1);
+        if (bytes(capability.gpuModel).length > MAX_GPU_MODEL_LENGTH) revert Staking__InvalidCapability(2);
+        if (bytes(capability.metadataURI).length > MAX_METADATA_URI_LENGTH)
+            revert Staking__InvalidCapability(3);
+        _capabilities[msg.sender] = capability;
+    }
+
+    function _setMinStake(uint256 minStake_) private {
+        if (minStake_ > ProtocolBounds.MAX_MIN_STAKE) {
+            revert Staking__ParameterOutOfBounds(minStake_, 0, ProtocolBounds.MAX_MIN_STAKE);
+        }
+        // Bounded by MAX_MIN_STAKE < 2^96.
+        _minStake = uint96(minStake_);
+        emit MinStakeSet(minStake_);
+    }
+
+    function _setUnbondingPeriod(uint40 unbondingPeriod_) private {
+        if (
+            unbondingPeriod_ <= ProtocolBounds.MIN_UNBONDING_PERIOD ||
+            unbondingPeriod_ > ProtocolBounds.MAX_UNBONDING_PERIOD
+        ) {
+            revert Staking__ParameterOutOfBounds(
+                unbondingPeriod_,
+                ProtocolBounds.MIN_UNBONDING_PERIOD + 1,
+                ProtocolBounds.MAX_UNBONDING_PERIOD
+            );
+        }
+        _unbondingPeriod = unbondingPeriod_;
+        emit UnbondingPeriodSet(unbondingPeriod_);
+    }
+
+    function _setJailPolicy(uint8 threshold, uint40 period) private {
+        if (threshold < ProtocolBounds.MIN_JAIL_THRESHOLD || threshold > ProtocolBounds.MAX_JAIL_THRESHOLD) {
+            revert Staking__ParameterOutOfBounds(
+                threshold,
+                ProtocolBounds.MIN_JAIL_THRESHOLD,
+                ProtocolBounds.MAX_JAIL_THRESHOLD
+            );
+        }
+        if (period > ProtocolBounds.MAX_JAIL_PERIOD) {
+            revert Staking__ParameterOutOfBounds(period, 0, ProtocolBounds.MAX_JAIL_PERIOD);
+        }
+        _jailThreshold = threshold;
+        _jailPeriod = period;
+        emit JailPolicySet(threshold, period);
+    }
+}

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {TransientReentrancyGuard} from "./utils/TransientReentrancyGuard.sol";
+
+import {ICircuitRegistry} from "./interfaces/ICircuitRegistry.sol";
+import {IComputeStaking} from "./interfaces/IComputeStaking.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {AuctionPrice} from "./libraries/AuctionPrice.sol";
+import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
+
+/// @title JobMarket
+/// @notice Job escrow and settlement against on-chain verified Groth16 proofs. See {IJobMarket}.
+/// @dev Fee-on-transfer and rebasing tokens are not supported: the accounting assumes a transfer
+/// of `x` moves exactly `x`. No function loops over jobs or providers; `submit` loops over the
+/// outputs, bounded by `ProtocolBounds.MAX_PUBLIC_SIGNALS`.
+contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          STORAGE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @notice Role allowed to pause and unpause.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    IERC20 private immutable _token;
+    IComputeStaking private immutable _staking;
+    ICircuitRegistry private immutable _registry;
+
+    // One slot, touched by every post and settlement.
+    uint64 private _nextJobId;
+    uint96 private _totalEscrowed;
+    uint96 private _accruedFees;
+
+    // One slot: the governed parameters.
+    address private _treasury;
+    uint16 private _feeBps;
+    uint16 private _slashRequesterBps;
+    uint16 private _slashBountyBps;
+
+    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => uint256[]) private _outputs;
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                        CONSTRUCTOR
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @param staking_ Staking contract; its token is the payment token. The market must be given
+    /// its `MARKET_ROLE`.
+    /// @param registry_ Circuit registry.
+    /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE`.
+    /// @param treasury_ Fee recipient.
+    /// @param feeBps_ Protocol fee (≤ MAX_FEE_BPS).
+    /// @param slashRequesterBps_ Requester's share of slashed collateral.
+    /// @param slashBountyBps_ Caller's share of slashed collateral (≤ MAX_SLASH_BOUNTY_BPS).
+    constructor(
+        IComputeStaking staking_,
+        ICircuitRegistry registry_,
+        address admin,
+        address treasury_,
+        uint16 feeBps_,
+        uint16 slashRequesterBps_,
+        uint16 slashBountyBps_
+    ) {
+        if (address(staking_) == address(0) || address(registry_) == address(0) || admin == address(0)) {
+            revert Market__ZeroAddress();
+        }
+        _staking = staking_;
+        _registry = registry_;
+        _token = IERC20(staking_.token());
+        _nextJobId = 1;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+        _setTreasury(treasury_);
+        _setFee(feeBps_);
+        _setSlashSplit(slashRequesterBps_, slashBountyBps_);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                         REQUESTER
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IJobMarket
+    function postJob(PostJobParams calldata params) external whenNotPaused nonReentrant returns (uint256) {
+        return _post(params);
+    }
+
+    /// @inheritdoc IJobMarket
+    function postJobWithPermit(
+        PostJobParams calldata params,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external whenNotPaused nonReentrant returns (uint256) {
+        // A permit front-run by someone relaying the same signature reverts here; the allowance it
+        // set is then already in place, so the failure is ignored and transferFrom decides.
+        try
+            IERC20Permit(address(_token)).permit(
+                msg.sender,
+                address(this),
+                params.maxPrice,
+                permitDeadline,
+                v,
+                r,
+                s
+            )
+        {} catch {} // solhint-disable-line no-empty-blocks
+        return _post(params);
+    }
+
+    /// @inheritdoc IJobMarket
+    function cancel(uint256 jobId) external nonReentrant {
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
+        address requester = job.requester;
+        if (msg.sender != requester) revert Market__NotRequester(jobId, msg.sender);
+
+        uint96 refund = job.maxPrice;
+        job.status = JobStatus.Cancelled;
+        _totalEscrowed -= refund;
+        emit JobCancelled(jobId, requester, refund);
+
+        _token.safeTransfer(requester, refund);
+    }
+
+    /// @inheritdoc IJobMarket
+    function reclaim(uint256 jobId) external nonReentrant {
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
+        uint40 claimDeadline = job.claimDeadline;
+        if (block.timestamp <= claimDeadline) revert Market__ClaimDeadlineNotPassed(jobId, claimDeadline);
+
+        address requester = job.requester;
+        uint96 refund = job.maxPrice;
+        job.status = JobStatus.Reclaimed;
+        _totalEscrowed -= refund;
+        emit JobReclaimed(jobId, requester, refund);
+
+        _token.safeTransfer(requester, refund);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          PROVIDER
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IJobMarket
+    function claim(uint256 jobId) external whenNotPaused {
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
+        uint40 claimDeadline = job.claimDeadline;
+        if (block.timestamp > claimDeadline) revert Market__ClaimDeadlinePassed(jobId, claimDeadline);
+
+        // The staking contract is trusted (set at construction) and moves no tokens in `lock`; it
+        // reverts unless the provider is active and its free stake covers the collateral.
+        _staking.lock(msg.sender, job.collateral);
+
+        uint96 price = AuctionPrice.at(job.minPrice, job.maxPrice, job.postedAt, job.rampDuration);
+        // timestamp + window < 2^40 for the next ~34,000 years.
+        uint40 deadline = uint40(block.timestamp) + job.executionWindow;
+        job.provider = msg.sender;
+        job.deadline = deadline;
+        job.status = JobStatus.Claimed;
+        job.price = price;
+        emit JobClaimed(jobId, msg.sender, price, deadline, _jobKey(jobId, msg.sender));
+    }
+
+    /// @inheritdoc IJobMarket
+    function submit(
+        uint256 jobId,
+        uint256[8] calldata proof,
+        uint256[] calldata outputs
+    ) external nonReentrant {
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, status);
+        if (msg.sender != job.provider) revert Market__NotProvider(jobId, msg.sender);
+        uint40 deadline = job.deadline;
+        if (block.timestamp > deadline) revert Market__DeadlinePassed(jobId, deadline);
+
+        _verify(jobId, job.circuitId, job.inputCommitment, proof, outputs);
+        _complete(jobId, job, outputs);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           ANYONE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IJobMarket
+    function slashExpired(uint256 jobId) external nonReentrant {
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, status);
+        uint40 deadline = job.deadline;
+        if (block.timestamp <= deadline) revert Market__DeadlineNotPassed(jobId, deadline);
+
+        address requester = job.requester;
+        address provider = job.provider;
+        uint96 refund = job.maxPrice;
+        uint96 collateral = job.collateral;
+        // collateral < 2^96 and the two shares sum to at most BPS: no overflow, and
+        // toRequester + bounty <= collateral.
+        uint256 toRequester = (uint256(collateral) * _slashRequesterBps) / ProtocolBounds.BPS;
+        uint256 bounty = (uint256(collateral) * _slashBountyBps) / ProtocolBounds.BPS;
+        uint256 toTreasury = collateral - toRequester - bounty;
+
+        job.status = JobStatus.Slashed;
+        _totalEscrowed -= refund;
+        _accruedFees += uint96(toTreasury);
+        emit JobSlashed(jobId, provider, msg.sender, toRequester, bounty, toTreasury, refund);
+
+        // Moves the collateral from the staking contract to this contract, then split it.
+        _staking.slash(provider, collateral, address(this));
+        uint256 toRequesterTotal = refund + toRequester;
+        if (toRequesterTotal != 0) _token.safeTransfer(requester, toRequesterTotal);
+        if (bounty != 0) _token.safeTransfer(msg.sender, bounty);
+    }
+
+    /// @inheritdoc IJobMarket
+    function withdrawFees() external nonReentrant returns (uint256 amount) {
+        amount = _accruedFees;
+        if (amount == 0) revert Market__NoFees();
+        address treasury_ = _treasury;
+        _accruedFees = 0;
+        emit FeesWithdrawn(treasury_, amount);
+
+        _token.safeTransfer(treasury_, amount);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                         GOVERNANCE
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IJobMarket
+    function setFee(uint16 feeBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setFee(feeBps_);
+    }
+
+    /// @inheritdoc IJobMarket
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTreasury(treasury_);
+    }
+
+    /// @inheritdoc IJobMarket
+    function setSlashSplit(uint16 requesterBps, uint16 bountyBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setSlashSplit(requesterBps, bountyBps);
+    }
+
+    /// @inheritdoc IJobMarket
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IJobMarket
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                           VIEWS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @inheritdoc IJobMarket
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _jobs[jobId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function currentPrice(uint256 jobId) external view returns (uint256) {
+        Job storage job = _jobs[jobId];
+        if (job.status == JobStatus.Open) {
+            return AuctionPrice.at(job.minPrice, job.maxPrice, job.postedAt, job.rampDuration);
+        }
+        return job.price;
+    }
+
+    /// @inheritdoc IJobMarket
+    function jobKey(uint256 jobId, address provider) external view returns (uint256) {
+        return _jobKey(jobId, provider);
+    }
+
+    /// @inheritdoc IJobMarket
+    function getOutputs(uint256 jobId) external view returns (uint256[] memory) {
+        return _outputs[jobId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function nextJobId() external view returns (uint256) {
+        return _nextJobId;
+    }
+
+    /// @inheritdoc IJobMarket
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IJobMarket
+    function staking() external view returns (address) {
+        return address(_staking);
+    }
+
+    /// @inheritdoc IJobMarket
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc IJobMarket
+    function feeBps() external view returns (uint16) {
+        return _feeBps;
+    }
+
+    /// @inheritdoc IJobMarket
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @inheritdoc IJobMarket
+    function slashRequesterBps() external view returns (uint16) {
+        return _slashRequesterBps;
+    }
+
+    /// @inheritdoc IJobMarket
+    function slashBountyBps() external view returns (uint16) {
+        return _slashBountyBps;
+    }
+
+    /// @inheritdoc IJobMarket
+    function accruedFees() external view returns (uint256) {
+        return _accruedFees;
+    }
+
+    /// @inheritdoc IJobMarket
+    function totalEscrowed() external view returns (uint256) {
+        return _totalEscrowed;
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          INTERNAL
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    function _post(PostJobParams calldata params) private returns (uint256 jobId) {
+        _validate(params);
+        (, , , bool active) = _registry.getVerifier(params.circuitId);
+        if (!active) revert Market__CircuitNotActive(params.circuitId);
+
+        bytes32 inputHash = keccak256(params.input);
+        jobId = _nextJobId;
+        _nextJobId = uint64(jobId + 1);
+        _totalEscrowed += params.maxPrice;
+        _jobs[jobId] = Job({
+            requester: msg.sender,
+            maxPrice: params.maxPrice,
+            provider: address(0),
+            deadline: 0,
+            status: JobStatus.Open,
+            verificationMode: params.verificationMode,
+            executionWindow: params.executionWindow,
+            minPrice: params.minPrice,
+            collateral: params.collateral,
+            postedAt: uint40(block.timestamp),
+            price: 0,
+            claimDeadline: params.claimDeadline,
+            rampDuration: params.rampDuration,
+            circuitId: params.circuitId,
+            inputCommitment: params.inputCommitment,
+            inputHash: inputHash
+        });
+        emit JobPosted(jobId, msg.sender, params.circuitId, inputHash, params);
+
+        _token.safeTransferFrom(msg.sender, address(this), params.maxPrice);
+    }
+
+    function _validate(PostJobParams calldata params) private view {
+        if (params.inputCommitment >= ProtocolBounds.R) revert Market__NotInField(params.inputCommitment);
+        if (params.input.length == 0 && bytes(params.inputURI).length == 0) revert Market__NoInput();
+        if (params.verificationMode != VerificationMode.Full) {
+            // Unreachable while `Full` is the only member (the ABI decoder rejects other values);
+            // kept so that adding a mode cannot silently enable it.
+            revert Market__UnsupportedVerificationMode(params.verificationMode);
+        }
+        uint96 minPrice = params.minPrice;
+        uint96 maxPrice = params.maxPrice;
+        uint32 ramp = params.rampDuration;
+        if (
+            minPrice > maxPrice ||
+            (minPrice == maxPrice) != (ramp == 0) ||
+            ramp > ProtocolBounds.MAX_CLAIM_PERIOD
+        ) {
+            revert Market__InvalidPricing(minPrice, maxPrice, ramp);
+        }
+        uint40 latest = uint40(block.timestamp) + ProtocolBounds.MAX_CLAIM_PERIOD;
+        if (params.claimDeadline < block.timestamp || params.claimDeadline > latest) {
+            revert Market__InvalidClaimDeadline(params.claimDeadline, latest);
+        }
+        uint32 window = params.executionWindow;
+        if (window < ProtocolBounds.MIN_EXECUTION_WINDOW || window > ProtocolBounds.MAX_EXECUTION_WINDOW) {
+            revert Market__InvalidExecutionWindow(
+                window,
+                ProtocolBounds.MIN_EXECUTION_WINDOW,
+                ProtocolBounds.MAX_EXECUTION_WINDOW
+            );
+        }
+    }
+
+    /// @dev Calls the circuit's verifier with `[jobKey, inputCommitment, ...outputs]` as public
+    /// signals (static ABI encoding of fixed arrays is plain concatenation, see ARCHITECTURE.md).
+    /// The registry entry is immutable except `active`, which settlement ignores.
+    function _verify(
+        uint256 jobId,
+        bytes32 circuitId,
+        uint256 inputCommitment,
+        uint256[8] calldata proof,
+        uint256[] calldata outputs
+    ) private view {
+        (address verifier, bytes4 selector, uint16 numPublic, ) = _registry.getVerifier(circuitId);
+        uint256 expected = numPublic - ProtocolBounds.MIN_PUBLIC_SIGNALS;
+        if (outputs.length != expected) revert Market__WrongOutputCount(outputs.length, expected);
+        for (uint256 i; i < expected; ++i) {
+            if (outputs[i] >= ProtocolBounds.R) revert Market__NotInField(outputs[i]);
+        }
+
+        (bool ok, bytes memory ret) = verifier.staticcall(
+            abi.encodePacked(selector, proof, _jobKey(jobId, msg.sender), inputCommitment, outputs)
+        );
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert Market__InvalidProof(jobId);
+    }
+
+    /// @dev Settlement of a verified job: pays the provider, accrues the fee, refunds the unused
+    /// escrow, releases the collateral and records the outputs.
+    function _complete(uint256 jobId, Job storage job, uint256[] calldata outputs) private {
+        address requester = job.requester;
+        uint96 maxPrice = job.maxPrice;
+        uint96 price = job.price;
+        // price <= maxPrice < 2^96 and feeBps <= MAX_FEE_BPS: nothing below overflows, fee <= price.
+        uint256 fee = (uint256(price) * _feeBps) / ProtocolBounds.BPS;
+        uint256 payout = price - fee;
+        uint256 refund = maxPrice - price;
+
+        job.status = JobStatus.Completed;
+        _totalEscrowed -= maxPrice;
+        _accruedFees += uint96(fee);
+        if (outputs.length != 0) _outputs[jobId] = outputs;
+        emit JobCompleted(jobId, msg.sender, outputs, payout, fee, refund);
+
+        _staking.unlock(msg.sender, job.collateral);
+        if (payout != 0) _token.safeTransfer(msg.sender, payout);
+        if (refund != 0) _token.safeTransfer(requester, refund);
+    }
+
+    function _jobKey(uint256 jobId, address provider) private view returns (uint256) {
+        return
+            uint256(keccak256(abi.encode(block.chainid, address(this), jobId, provider))) % ProtocolBounds.R;
+    }
+
+    function _setFee(uint16 feeBps_) private {
+        if (feeBps_ > ProtocolBounds.MAX_FEE_BPS)
+            revert Market__ParameterOutOfBounds(feeBps_, ProtocolBounds.MAX_FEE_BPS);
+        _feeBps = feeBps_;
+        emit FeeSet(feeBps_);
+    }
+
+    function _setTreasury(address treasury_) private {
+        if (treasury_ == address(0)) revert Market__ZeroAddress();
+        _treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    function _setSlashSplit(uint16 requesterBps, uint16 bountyBps) private {
+        if (bountyBps > ProtocolBounds.MAX_SLASH_BOUNTY_BPS) {
+            revert Market__ParameterOutOfBounds(bountyBps, ProtocolBounds.MAX_SLASH_BOUNTY_BPS);
+        }
+        if (uint256(requesterBps) + bountyBps > ProtocolBounds.BPS) {
+            revert Market__ParameterOutOfBounds(uint256(requesterBps) + bountyBps, ProtocolBounds.BPS);
+        }
+        _slashRequesterBps = requesterBps;
+        _slashBountyBps = bountyBps;
+        emit SlashSplitSet(requesterBps, bountyBps);
+    }
+}
