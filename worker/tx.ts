@@ -1,0 +1,451 @@
+/**
+ * Transaction sending for the provider key: one nonce allocator, EIP-1559 fees from recent fee
+ * history, sign → **store** → broadcast (a crash can only ever re-send the very same signed
+ * transaction), receipts, fee bumping of stuck transactions (same nonce, so at most one of the
+ * versions is ever mined and paid for) and custom-error decoding.
+ *
+ * Nothing else in the worker sends transactions for the key, so the local nonce is authoritative
+ * once `init` reconciled it with the chain and the store.
+ */
+import { Transaction, toQuantity, type Provider, type Signer, type TransactionReceipt } from "ethers";
+import { ProofworkError, errorMessage } from "../sdk/errors.ts";
+import { allErrorsInterface } from "./chain.ts";
+import type { Clock } from "./clock.ts";
+import { WorkerErrorCodes } from "./errors.ts";
+import { noHooks, type Boundary, type WorkerHooks } from "./hooks.ts";
+import type { Logger } from "./log.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+import type { Store, TxKind, TxRow } from "./store.ts";
+
+/** An ethers provider that can also send raw JSON-RPC (JsonRpcProvider, Hardhat's provider). */
+export type RpcProvider = Provider & { send(method: string, params: unknown[]): Promise<unknown> };
+
+export interface FeePolicy {
+  /** Hard cap on maxFeePerGas (wei); a market above it waits instead of overpaying. */
+  maxFeePerGas: bigint;
+  /** Floor of the priority fee (wei). */
+  minPriorityFeePerGas: bigint;
+  /** Blocks of fee history to look at. */
+  historyBlocks: number;
+  /** Reward percentile taken as the priority fee. */
+  rewardPercentile: number;
+  /** A transaction not mined after this long is re-sent with higher fees. */
+  bumpAfterMs: number;
+  /** Fee increase per bump, in percent (nodes require ≥ 10). */
+  bumpPercent: number;
+  /** Receipt polling interval. */
+  pollMs: number;
+  /** Gas limit = estimate × this / 100. */
+  gasLimitPercent: number;
+}
+
+export const DEFAULT_FEE_POLICY: FeePolicy = {
+  maxFeePerGas: 500n * 10n ** 9n,
+  minPriorityFeePerGas: 10n ** 8n,
+  historyBlocks: 10,
+  rewardPercentile: 50,
+  bumpAfterMs: 30_000,
+  bumpPercent: 15,
+  pollMs: 250,
+  gasLimitPercent: 125,
+};
+
+export interface Fees {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+export interface TxSenderDeps {
+  provider: RpcProvider;
+  signer: Signer;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  metrics?: WorkerMetrics;
+  hooks?: WorkerHooks;
+}
+
+export interface TxRequest {
+  kind: TxKind;
+  jobId: bigint | null;
+  to: string;
+  data: string;
+  /** Skip estimation (and its revert check) with a fixed limit. */
+  gasLimit?: bigint;
+}
+
+export interface SentTx {
+  hash: string;
+  nonce: number;
+}
+
+export interface MinedTx {
+  hash: string;
+  nonce: number;
+  success: boolean;
+  receipt: TransactionReceipt;
+  /** Gas paid, wei. */
+  gasCost: bigint;
+  /** Decoded custom error of a reverted tx (`Name(args)`), when recoverable. */
+  revert?: DecodedRevert;
+}
+
+export interface DecodedRevert {
+  name: string;
+  args: readonly unknown[];
+  /** `Name(a=1, b=2)` */
+  text: string;
+}
+
+// --------------------------------------------------------------------------------- revert decoding
+
+/** Finds revert data (0x-prefixed hex with at least a selector) anywhere in an RPC error. */
+export function findRevertData(e: unknown, depth = 0): string | undefined {
+  if (depth > 5 || e === null || typeof e !== "object") return undefined;
+  const o = e as Record<string, unknown>;
+  for (const k of ["data", "revert", "result"]) {
+    const v = o[k];
+    if (typeof v === "string" && /^0x[0-9a-fA-F]{8,}$/.test(v)) return v;
+    if (v && typeof v === "object") {
+      const inner = findRevertData(v, depth + 1);
+      if (inner) return inner;
+    }
+  }
+  for (const k of ["error", "info", "cause", "payload"]) {
+    const inner = findRevertData(o[k], depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** Decodes a custom error of the proofwork contracts from revert data. */
+export function decodeRevert(data: string | undefined): DecodedRevert | undefined {
+  if (!data) return undefined;
+  try {
+    const parsed = allErrorsInterface.parseError(data);
+    if (!parsed) return undefined;
+    const args = [...parsed.args];
+    const named = parsed.fragment.inputs.map((inp, i) => `${inp.name || `arg${i}`}=${String(args[i])}`);
+    return { name: parsed.name, args, text: `${parsed.name}(${named.join(", ")})` };
+  } catch {
+    return undefined;
+  }
+}
+
+function isRevertError(e: unknown): boolean {
+  const msg = errorMessage(e).toLowerCase();
+  return findRevertData(e) !== undefined || msg.includes("revert") || msg.includes("execution reverted");
+}
+
+function isAlreadyKnown(e: unknown): boolean {
+  const m = errorMessage(e).toLowerCase();
+  return m.includes("already known") || m.includes("known transaction") || m.includes("already imported");
+}
+
+function isNonceTooLow(e: unknown): boolean {
+  const m = errorMessage(e).toLowerCase();
+  return m.includes("nonce too low") || m.includes("nonce has already been used") || m.includes("nonce is too low");
+}
+
+// --------------------------------------------------------------------------------- fees
+
+interface FeeHistory {
+  baseFeePerGas: string[];
+  reward?: string[][];
+}
+
+/** Fees for the next block from `eth_feeHistory`: 2 × next base fee + the percentile tip. */
+export async function estimateFees(provider: RpcProvider, policy: FeePolicy): Promise<Fees> {
+  let baseFee = 0n;
+  let tip = policy.minPriorityFeePerGas;
+  try {
+    const h = (await provider.send("eth_feeHistory", [toQuantity(policy.historyBlocks), "latest", [policy.rewardPercentile]])) as FeeHistory;
+    const bases = h.baseFeePerGas.map((x) => BigInt(x));
+    baseFee = bases[bases.length - 1] ?? 0n; // the entry after the newest block is the next block's base fee
+    const rewards = (h.reward ?? []).map((r) => BigInt(r[0] ?? "0x0")).filter((r) => r > 0n).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const median = rewards[Math.floor(rewards.length / 2)];
+    if (median !== undefined && median > tip) tip = median;
+  } catch {
+    const fd = await provider.getFeeData();
+    baseFee = fd.gasPrice ?? 0n;
+    if (fd.maxPriorityFeePerGas !== null && fd.maxPriorityFeePerGas > tip) tip = fd.maxPriorityFeePerGas;
+  }
+  let maxFee = 2n * baseFee + tip;
+  if (maxFee > policy.maxFeePerGas) {
+    if (baseFee + tip > policy.maxFeePerGas) {
+      throw new ProofworkError(
+        WorkerErrorCodes.FEE_TOO_HIGH,
+        `fee market (base ${baseFee} + tip ${tip} wei) is above the cap of ${policy.maxFeePerGas} wei/gas`,
+        { baseFee: baseFee.toString(), cap: policy.maxFeePerGas.toString() },
+      );
+    }
+    maxFee = policy.maxFeePerGas;
+  }
+  if (tip > maxFee) tip = maxFee;
+  return { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
+}
+
+/** Fees of a replacement: at least `bumpPercent` above the old ones, and at least the market. */
+export function bumpFees(old: Fees, market: Fees, policy: FeePolicy): Fees {
+  const up = (v: bigint): bigint => (v * BigInt(100 + policy.bumpPercent)) / 100n + 1n;
+  let maxFee = up(old.maxFeePerGas);
+  let tip = up(old.maxPriorityFeePerGas);
+  if (market.maxFeePerGas > maxFee) maxFee = market.maxFeePerGas;
+  if (market.maxPriorityFeePerGas > tip) tip = market.maxPriorityFeePerGas;
+  if (maxFee > policy.maxFeePerGas) maxFee = policy.maxFeePerGas;
+  if (tip > maxFee) tip = maxFee;
+  return { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
+}
+
+// --------------------------------------------------------------------------------- sender
+
+/** Serialises async critical sections. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+export class TxSender {
+  private readonly mutex = new Mutex();
+  private nextNonce: number | null = null;
+  private address = "";
+  private chainId = 0n;
+  private readonly hooks: WorkerHooks;
+
+  constructor(
+    private readonly deps: TxSenderDeps,
+    readonly policy: FeePolicy = DEFAULT_FEE_POLICY,
+  ) {
+    this.hooks = deps.hooks ?? noHooks;
+  }
+
+  get from(): string {
+    return this.address;
+  }
+
+  /**
+   * Reconciles the store with the chain: settles stored transactions that were mined, marks those
+   * whose nonce was used by another as dropped, re-broadcasts the rest (same bytes, same hash),
+   * and sets the next nonce above both the chain's and the store's.
+   */
+  async init(): Promise<void> {
+    const { provider, signer, store, log } = this.deps;
+    this.address = await signer.getAddress();
+    this.chainId = (await provider.getNetwork()).chainId;
+    const latest = await provider.getTransactionCount(this.address, "latest");
+    for (const tx of store.pendingTxs()) {
+      const receipt = await provider.getTransactionReceipt(tx.hash);
+      if (receipt) {
+        this.recordReceipt(tx, receipt);
+        continue;
+      }
+      if (tx.nonce < latest) {
+        // the nonce is used; if no sibling was mined either, the original is simply gone
+        store.finishTx(tx.hash, "dropped");
+        continue;
+      }
+      await this.broadcast(tx.raw, tx.hash);
+      log.info({ hash: tx.hash, nonce: tx.nonce, kind: tx.kind, jobId: tx.jobId?.toString() }, "re-broadcast stored transaction");
+    }
+    const pending = await provider.getTransactionCount(this.address, "pending");
+    const stored = store.pendingTxs().reduce((m, t) => Math.max(m, t.nonce + 1), 0);
+    this.nextNonce = Math.max(pending, stored, latest);
+  }
+
+  /** Fees the next transaction would pay. */
+  fees(): Promise<Fees> {
+    return estimateFees(this.deps.provider, this.policy);
+  }
+
+  /**
+   * Estimates (a revert here throws TX_REVERTED with the decoded error, and nothing is sent),
+   * signs, stores (running `persist` inside the same store transaction, e.g. the job's state
+   * change), then broadcasts.
+   */
+  async send(req: TxRequest, persist?: (hash: string) => void): Promise<SentTx> {
+    return this.mutex.run(async () => {
+      const { provider, signer, store, clock, metrics } = this.deps;
+      if (this.nextNonce === null) await this.init();
+      let gasLimit = req.gasLimit;
+      if (gasLimit === undefined) {
+        try {
+          const est = await provider.estimateGas({ from: this.address, to: req.to, data: req.data });
+          gasLimit = (est * BigInt(this.policy.gasLimitPercent)) / 100n;
+        } catch (e) {
+          throw this.revertError(e, req);
+        }
+      }
+      const fees = await this.fees();
+      const nonce = this.nextNonce!;
+      const signed = await signer.signTransaction({
+        type: 2,
+        chainId: this.chainId,
+        nonce,
+        to: req.to,
+        data: req.data,
+        value: 0n,
+        gasLimit,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
+      const hash = Transaction.from(signed).hash!;
+      store.transaction(() => {
+        store.insertTx({ hash, jobId: req.jobId, kind: req.kind, nonce, raw: signed, ...fees, sentAt: clock.now() });
+        persist?.(hash);
+      });
+      this.nextNonce = nonce + 1;
+      await this.hook(req.kind, "persisted", req.jobId, hash);
+      await this.broadcast(signed, hash);
+      metrics?.txSent.inc({ kind: req.kind });
+      await this.hook(req.kind, "broadcast", req.jobId, hash);
+      this.deps.log.debug({ hash, nonce, kind: req.kind, jobId: req.jobId?.toString(), gasLimit: gasLimit.toString() }, "transaction sent");
+      return { hash, nonce };
+    });
+  }
+
+  /**
+   * Waits until one of the stored versions of the transaction with `nonce` is mined, bumping fees
+   * when it is stuck. Rejects with TX_FAILED when the nonce was consumed by none of them, with
+   * TIMEOUT-like SUBMIT/CLAIM errors left to the caller via `deadlineMs` (wall clock).
+   */
+  async waitMined(nonce: number, opts: { deadlineMs?: number; signal?: AbortSignal } = {}): Promise<MinedTx> {
+    const { provider, store, clock } = this.deps;
+    for (;;) {
+      const versions = store.txsWithNonce(nonce);
+      if (versions.length === 0) throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `no stored transaction with nonce ${nonce}`);
+      for (const v of versions) {
+        const receipt = v.status === "dropped" ? null : await provider.getTransactionReceipt(v.hash);
+        if (receipt) {
+          const mined = this.recordReceipt(v, receipt);
+          for (const other of versions) if (other.hash !== v.hash && other.status === "pending") store.finishTx(other.hash, "dropped");
+          if (!mined.success) mined.revert = await this.replayRevert(v, receipt);
+          return mined;
+        }
+      }
+      const latestNonce = await provider.getTransactionCount(this.address, "latest");
+      if (latestNonce > nonce) {
+        // one more look: a receipt may have landed between the two reads
+        const again = await Promise.all(versions.map((v) => provider.getTransactionReceipt(v.hash)));
+        if (again.every((r) => r === null)) {
+          for (const v of versions) store.finishTx(v.hash, "dropped");
+          throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `nonce ${nonce} was used by a transaction the worker did not send`, { nonce });
+        }
+        continue;
+      }
+      const newest = versions[versions.length - 1]!;
+      if (opts.deadlineMs !== undefined && clock.now() > opts.deadlineMs) {
+        throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `transaction ${newest.hash} not mined in time`, { hash: newest.hash, nonce });
+      }
+      if (clock.now() - newest.sentAt >= this.policy.bumpAfterMs) await this.bump(newest);
+      await clock.sleep(this.policy.pollMs, opts.signal);
+    }
+  }
+
+  /** Re-sends `tx` with the same nonce and data and higher fees (stored before broadcast). */
+  private async bump(tx: TxRow): Promise<void> {
+    await this.mutex.run(async () => {
+      const { signer, store, clock, log, metrics } = this.deps;
+      const parsed = Transaction.from(tx.raw);
+      let market: Fees;
+      try {
+        market = await this.fees();
+      } catch (e) {
+        log.warn({ err: errorMessage(e), hash: tx.hash }, "not bumping: fee market above cap");
+        return;
+      }
+      const fees = bumpFees(tx, market, this.policy);
+      if (fees.maxFeePerGas <= tx.maxFeePerGas) {
+        log.warn({ hash: tx.hash }, "stuck transaction already at the fee cap");
+        return;
+      }
+      const signed = await signer.signTransaction({
+        type: 2,
+        chainId: this.chainId,
+        nonce: tx.nonce,
+        to: parsed.to,
+        data: parsed.data,
+        value: parsed.value,
+        gasLimit: parsed.gasLimit,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
+      const hash = Transaction.from(signed).hash!;
+      store.insertTx({ hash, jobId: tx.jobId, kind: tx.kind, nonce: tx.nonce, raw: signed, ...fees, sentAt: clock.now() });
+      await this.broadcast(signed, hash);
+      metrics?.txBumped.inc({ kind: tx.kind });
+      log.info({ old: tx.hash, hash, nonce: tx.nonce, maxFeePerGas: fees.maxFeePerGas.toString() }, "bumped stuck transaction");
+    });
+  }
+
+  private async broadcast(raw: string, hash: string): Promise<void> {
+    try {
+      await this.deps.provider.broadcastTransaction(raw);
+    } catch (e) {
+      if (isAlreadyKnown(e)) return;
+      if (isNonceTooLow(e)) {
+        // mined already (receipt will show) or replaced; waitMined sorts it out
+        this.deps.log.debug({ hash }, "broadcast: nonce already used");
+        return;
+      }
+      throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `broadcast of ${hash} failed: ${errorMessage(e).split("\n")[0]}`, { hash }, { cause: e });
+    }
+  }
+
+  private recordReceipt(tx: TxRow, receipt: TransactionReceipt): MinedTx {
+    const { store, metrics } = this.deps;
+    const success = receipt.status === 1;
+    const price = receipt.gasPrice;
+    const gasCost = receipt.gasUsed * price;
+    store.finishTx(tx.hash, success ? "mined" : "reverted", { gasUsed: receipt.gasUsed, effectiveGasPrice: price, blockNumber: receipt.blockNumber });
+    if (tx.jobId !== null) store.addGasSpent(tx.jobId, gasCost);
+    metrics?.gasSpentWei.inc({ kind: tx.kind }, Number(gasCost));
+    return { hash: tx.hash, nonce: tx.nonce, success, receipt, gasCost };
+  }
+
+  /** Re-runs a reverted transaction as a call on the parent block to recover its custom error. */
+  private async replayRevert(tx: TxRow, receipt: TransactionReceipt): Promise<DecodedRevert | undefined> {
+    const parsed = Transaction.from(tx.raw);
+    try {
+      await this.deps.provider.call({ from: this.address, to: parsed.to, data: parsed.data, blockTag: receipt.blockNumber - 1 });
+      return undefined;
+    } catch (e) {
+      return decodeRevert(findRevertData(e));
+    }
+  }
+
+  private revertError(e: unknown, req: TxRequest): ProofworkError {
+    if (e instanceof ProofworkError) return e;
+    const revert = decodeRevert(findRevertData(e));
+    if (revert || isRevertError(e)) {
+      return new ProofworkError(
+        WorkerErrorCodes.TX_REVERTED,
+        `${req.kind}${req.jobId !== null ? ` of job ${req.jobId}` : ""} would revert: ${revert?.text ?? errorMessage(e).split("\n")[0]}`,
+        { revert: revert?.name, args: revert?.args.map(String) },
+        { cause: e },
+      );
+    }
+    return new ProofworkError(WorkerErrorCodes.TX_FAILED, `${req.kind}: ${errorMessage(e).split("\n")[0]}`, {}, { cause: e });
+  }
+
+  private async hook(kind: TxKind, phase: "persisted" | "broadcast", jobId: bigint | null, hash: string): Promise<void> {
+    if (kind !== "claim" && kind !== "submit") return;
+    const b = `${kind}.${phase}` as Boundary;
+    await this.hooks.at(b, { jobId: jobId ?? undefined, txHash: hash });
+  }
+}
+
+/** The decoded revert carried by a TX_REVERTED error, if any. */
+export function revertName(e: unknown): string | undefined {
+  if (e instanceof ProofworkError && typeof e.details.revert === "string") return e.details.revert;
+  return undefined;
+}
