@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { getAddress, isAddress } from "ethers";
+import { AbiCoder, getAddress, id, isAddress, keccak256 } from "ethers";
 import { z } from "zod";
 import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
 
@@ -140,4 +140,17 @@ export function circuitByName(d: Deployment, name: string): CircuitRecord {
 /** The record of the circuit with on-chain id `id`, if deployed. */
 export function circuitById(d: Deployment, id: string): CircuitRecord | undefined {
   return Object.values(d.circuits).find((c) => c.id.toLowerCase() === id.toLowerCase());
+}
+
+/**
+ * The circuit id proofwork registers a built circuit under:
+ * `keccak256(abi.encode("proofwork.circuit.v1", name, zkeyHash))` — a new key is a new id.
+ */
+export function circuitIdOf(name: string, zkeyHash: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["string", "string", "bytes32"], ["proofwork.circuit.v1", name, zkeyHash]));
+}
+
+/** Selector of a snarkjs verifier's `verifyProof` with `numPublic` public signals. */
+export function snarkjsSelector(numPublic: number): string {
+  return id(`verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${numPublic}])`).slice(0, 10);
 }

@@ -1,0 +1,103 @@
+/**
+ * Turns built circuits (`build/circuits/<name>/manifest.json`, written by the circuit pipeline) into
+ * registry entries and deployment-record entries: ids, verifier selector, artifact hashes and URIs.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type CircuitRecord, circuitIdOf, snarkjsSelector } from "../sdk/deployments.ts";
+import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
+import type { CircuitRegistration } from "./modules/proofwork.ts";
+
+/** The subset of the pipeline's `BuiltCircuit` manifest the deployment needs. */
+interface BuiltManifest {
+  name: string;
+  r1cs: string;
+  nPublic: number;
+  sourceHash: string;
+  wasmSha256: string;
+  zkeySha256?: string;
+  vkeySha256?: string;
+  verifierContract?: string;
+  /** Input bytes per job, when the pipeline records it. */
+  inputBytes?: number;
+}
+
+/** Number of private inputs recorded in an r1cs header (= input bytes for proofwork job circuits). */
+export function r1csPrivateInputs(file: string): number {
+  const buf = readFileSync(file);
+  if (buf.toString("latin1", 0, 4) !== "r1cs") {
+    throw new ProofworkError(ErrorCodes.CIRCUIT_NOT_BUILT, `${file} is not an r1cs file`);
+  }
+  const nSections = buf.readUInt32LE(8);
+  let off = 12;
+  for (let s = 0; s < nSections; s++) {
+    const type = buf.readUInt32LE(off);
+    const size = Number(buf.readBigUInt64LE(off + 4));
+    const body = off + 12;
+    if (type === 1) {
+      const n8 = buf.readUInt32LE(body);
+      const p = body + 4 + n8; // after field size and prime
+      return buf.readUInt32LE(p + 12); // nWires, nPubOut, nPubIn, nPrvIn
+    }
+    off = body + size;
+  }
+  throw new ProofworkError(ErrorCodes.CIRCUIT_NOT_BUILT, `${file} has no r1cs header`);
+}
+
+export interface PreparedCircuit {
+  registration: CircuitRegistration;
+  record: Omit<CircuitRecord, "verifier">;
+}
+
+const hex32 = (h: string) => (h.startsWith("0x") ? h : `0x${h}`);
+
+/**
+ * Reads a built circuit and prepares its registration. `artifactBaseUri` (default the `file://` URL
+ * of the build dir) + `<name>/` is where providers fetch `<name>.wasm` and `<name>.zkey`.
+ */
+export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?: string): PreparedCircuit {
+  const dir = resolve(buildDir, name);
+  const manifestFile = join(dir, "manifest.json");
+  if (!existsSync(manifestFile)) {
+    throw new ProofworkError(ErrorCodes.CIRCUIT_NOT_BUILT, `circuit "${name}" is not built (run: proofwork circuits build)`);
+  }
+  const m = JSON.parse(readFileSync(manifestFile, "utf8")) as BuiltManifest;
+  if (m.zkeySha256 === undefined || m.vkeySha256 === undefined || m.verifierContract === undefined) {
+    throw new ProofworkError(
+      ErrorCodes.CIRCUIT_NOT_BUILT,
+      `circuit "${name}" was built without keys (build it with a profile that sets it up)`,
+    );
+  }
+  const base = (artifactBaseUri ?? pathToFileURL(resolve(buildDir)).href).replace(/\/?$/, "/");
+  const artifactsURI = `${base}${name}/`;
+  const zkeyHash = hex32(m.zkeySha256);
+  const circuitId = circuitIdOf(name, zkeyHash);
+  const registration: CircuitRegistration = {
+    name,
+    id: circuitId,
+    verifierContract: m.verifierContract,
+    selector: snarkjsSelector(m.nPublic),
+    numPublic: m.nPublic,
+    modelCommitment: hex32(m.sourceHash),
+    zkeyHash,
+    wasmHash: hex32(m.wasmSha256),
+    artifactsURI,
+  };
+  const inputBytes = m.inputBytes ?? (existsSync(m.r1cs) ? r1csPrivateInputs(m.r1cs) : 0);
+  return {
+    registration,
+    record: {
+      id: circuitId,
+      name,
+      numPublic: m.nPublic,
+      inputBytes,
+      vkHash: hex32(m.vkeySha256),
+      zkeyHash,
+      wasmHash: registration.wasmHash,
+      zkeyUri: `${artifactsURI}${name}.zkey`,
+      wasmUri: `${artifactsURI}${name}.wasm`,
+      vkUri: pathToFileURL(join(dir, "verification_key.json")).href,
+    },
+  };
+}

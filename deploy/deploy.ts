@@ -1,0 +1,159 @@
+/**
+ * Deployment: compile, deploy the Ignition module (token, staking, registry, market, verifiers,
+ * circuit registrations, roles) and write the chain's deployment record.
+ *
+ * This is the only place besides tests and the demo that loads Hardhat; the SDK reads the record
+ * with plain ethers.
+ */
+import { existsSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Result } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NetworkConnection } from "hardhat/types/network";
+import { createHardhatRuntimeEnvironment } from "hardhat/hre";
+import hardhatConfig from "../hardhat.config.ts";
+import { ErrorCodes, ProofworkError, errorMessage } from "../sdk/errors.ts";
+import { LOCAL_CHAIN_IDS, type Deployment, deploymentPath, writeDeployment } from "../sdk/deployments.ts";
+import { NETWORKS, type NetworkName } from "../sdk/config.ts";
+import { prepareCircuit } from "./circuits.ts";
+import { exportAbis } from "./export-abi.ts";
+import { proofworkModule } from "./modules/proofwork.ts";
+
+/** Repository root. */
+export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+let hrePromise: Promise<HardhatRuntimeEnvironment> | undefined;
+
+/** The Hardhat runtime of this project (created once, independent of the working directory). */
+export function getHre(): Promise<HardhatRuntimeEnvironment> {
+  hrePromise ??= createHardhatRuntimeEnvironment(hardhatConfig, {}, ROOT);
+  return hrePromise;
+}
+
+/** Compiles the contracts (including generated verifiers) and refreshes `sdk/abi/`. */
+export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<void> {
+  try {
+    await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `contract compilation failed: ${errorMessage(e)}`, {}, { cause: e });
+  }
+  exportAbis(join(ROOT, "artifacts"));
+}
+
+export interface ConnectOptions {
+  network: NetworkName;
+  /** Overrides the network's RPC URL (localhost/sepolia). */
+  rpcUrl?: string;
+  /** Overrides the network's accounts with this key. */
+  privateKey?: string;
+}
+
+/** Opens a Hardhat network connection (`hardhat` = a fresh in-process chain). */
+export async function connectNetwork(hre: HardhatRuntimeEnvironment, opts: ConnectOptions): Promise<NetworkConnection> {
+  if (!NETWORKS.includes(opts.network)) {
+    throw new ProofworkError(ErrorCodes.UNKNOWN_NETWORK, `unknown network "${String(opts.network)}" (known: ${NETWORKS.join(", ")})`);
+  }
+  try {
+    if (opts.network === "hardhat") return await hre.network.create();
+    const override: Record<string, unknown> = {};
+    if (opts.rpcUrl !== undefined) override.url = opts.rpcUrl;
+    if (opts.privateKey !== undefined) override.accounts = [opts.privateKey];
+    return await hre.network.create({ network: opts.network, override });
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `cannot connect to network ${opts.network}: ${errorMessage(e)}`, {}, { cause: e });
+  }
+}
+
+export interface DeployOptions {
+  /** Built circuits to deploy verifiers for and register (build names). */
+  circuits: string[];
+  /** Circuit build output (default `<root>/build/circuits`). */
+  buildDir?: string;
+  /** Base URI for providers to fetch artifacts (default `file://` of buildDir). */
+  artifactBaseUri?: string;
+  /** Existing ERC20 to use instead of deploying the TestToken. */
+  tokenAddress?: string;
+  /** Extra Ignition parameters of module `Proofwork` (minStake, feeBps, …). */
+  parameters?: Record<string, string | number | bigint | boolean>;
+  /** Network name written into the record. */
+  networkName: string;
+  /** Where to write the record: a file, or a directory for `<chainId>[.local].json`. */
+  deploymentsDir?: string;
+  outFile?: string;
+  /** Don't write any file (in-process chains). */
+  writeRecord?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface DeployResult {
+  deployment: Deployment;
+  /** Path of the record written (undefined when not written). */
+  path?: string;
+}
+
+/** Deploys everything through Ignition and returns (and by default writes) the record. */
+export async function deployProofwork(connection: NetworkConnection, opts: DeployOptions): Promise<DeployResult> {
+  const log = opts.log ?? (() => undefined);
+  const buildDir = opts.buildDir ?? join(ROOT, "build", "circuits");
+  const prepared = opts.circuits.map((name) => prepareCircuit(name, buildDir, opts.artifactBaseUri));
+
+  const { ethers } = connection;
+  const chainId = Number((await ethers.provider.getNetwork()).chainId);
+  const [deployer] = await ethers.getSigners();
+  if (deployer === undefined) {
+    throw new ProofworkError(ErrorCodes.MISSING_KEY, `network ${opts.networkName} has no account to deploy with: set PROOFWORK_PRIVATE_KEY`);
+  }
+  const startBlock = await ethers.provider.getBlockNumber();
+
+  // A local dev chain restarts empty: a journal from an earlier run of it would not match.
+  const deploymentId = `chain-${chainId}`;
+  const journalDir = join(ROOT, "ignition", "deployments", deploymentId);
+  if (connection.networkConfig.type !== "edr-simulated" && LOCAL_CHAIN_IDS.includes(chainId) && existsSync(journalDir)) {
+    rmSync(journalDir, { recursive: true, force: true });
+  }
+
+  log(`deploying to ${opts.networkName} (chain ${chainId}) from ${deployer.address}`);
+  const module = proofworkModule({ externalToken: opts.tokenAddress !== undefined, circuits: prepared.map((p) => p.registration) });
+  const parameters: Record<string, string | number | bigint | boolean> = { ...opts.parameters };
+  if (opts.tokenAddress !== undefined) parameters.token = opts.tokenAddress;
+  let deployed;
+  try {
+    deployed = await connection.ignition.deploy(module, {
+      parameters: { Proofwork: parameters },
+      deploymentId,
+      displayUi: false,
+    });
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.TX_REVERTED, `deployment failed: ${errorMessage(e).split("\n")[0]}`, {}, { cause: e });
+  }
+  const [token, staking, registry, market] = await Promise.all([
+    deployed.token.getAddress(),
+    deployed.staking.getAddress(),
+    deployed.registry.getAddress(),
+    deployed.market.getAddress(),
+  ]);
+  log(`  token ${token}\n  staking ${staking}\n  registry ${registry}\n  market ${market}`);
+
+  const circuits: Deployment["circuits"] = {};
+  for (const p of prepared) {
+    const entry = (await deployed.registry.getFunction("getCircuit").staticCall(p.registration.id)) as Result;
+    const verifier = entry.getValue("verifier") as string;
+    circuits[p.record.name] = { ...p.record, verifier };
+    log(`  circuit ${p.record.name}: id ${p.record.id.slice(0, 10)}…, verifier ${verifier}`);
+  }
+
+  const deployment: Deployment = {
+    chainId,
+    network: opts.networkName,
+    startBlock,
+    deployer: deployer.address,
+    deployedAt: new Date().toISOString(),
+    contracts: { token, staking, registry, market },
+    circuits,
+  };
+  if (opts.writeRecord === false) return { deployment };
+  const path = writeDeployment(opts.outFile ?? deploymentPath(opts.deploymentsDir ?? join(ROOT, "deployments"), chainId), deployment);
+  log(`deployment record written to ${path}`);
+  return { deployment, path };
+}
