@@ -1,0 +1,797 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import {
+  CIRCUIT_ID,
+  CIRCUIT_OUT_ID,
+  DAY,
+  E18,
+  FEE_BPS,
+  HOUR,
+  MIN_STAKE,
+  Mode,
+  PROOF,
+  PROVIDER_STAKE,
+  R,
+  SLASH_BOUNTY_BPS,
+  SLASH_REQUESTER_BPS,
+  Status,
+  deployProtocol,
+  jobParams,
+  now,
+  type PostJobParams,
+} from "./fixtures.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { loadFixture, time } = networkHelpers;
+
+/** JobMarket unit tests. Proofs are checked by MockVerifier (test-only); see RealProof.test.ts for a real one. */
+describe("JobMarket (with MockVerifier)", function () {
+  async function fixture() {
+    return deployProtocol(ethers);
+  }
+
+  async function posted(overrides: Partial<PostJobParams> = {}) {
+    const p = await loadFixture(fixture);
+    const params = jobParams(await now(networkHelpers), overrides);
+    await p.market.connect(p.requester).postJob(params);
+    return { ...p, params, jobId: 1n };
+  }
+
+  async function claimed(overrides: Partial<PostJobParams> = {}) {
+    const p = await posted(overrides);
+    await p.market.connect(p.provider).claim(p.jobId);
+    return p;
+  }
+
+  function tsJobKey(chainId: bigint, market: string, jobId: bigint, provider: string): bigint {
+    const enc = ethers.AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "address", "uint256", "address"],
+      [chainId, market, jobId, provider],
+    );
+    return BigInt(ethers.keccak256(enc)) % R;
+  }
+
+  // ═══════════════════════════════════════════ postJob ═══════════════════════════════════════════
+
+  describe("postJob", function () {
+    it("test_postJob_escrowsMaxPriceAndStoresJob", async function () {
+      const { market, token, requester } = await loadFixture(fixture);
+      const params = jobParams(await now(networkHelpers), { minPrice: 4n * E18, maxPrice: 10n * E18, rampDuration: 600 });
+      const before = await token.balanceOf(requester.address);
+      await expect(market.connect(requester).postJob(params))
+        .to.emit(market, "JobPosted")
+        .withArgs(1n, requester.address, CIRCUIT_ID, ethers.keccak256(params.input), anyValue);
+      expect(await token.balanceOf(requester.address)).to.equal(before - 10n * E18);
+      expect(await token.balanceOf(await market.getAddress())).to.equal(10n * E18);
+      expect(await market.totalEscrowed()).to.equal(10n * E18);
+      expect(await market.nextJobId()).to.equal(2n);
+      const job = await market.getJob(1n);
+      expect(job.requester).to.equal(requester.address);
+      expect(job.status).to.equal(Status.Open);
+      expect(job.maxPrice).to.equal(10n * E18);
+      expect(job.minPrice).to.equal(4n * E18);
+      expect(job.rampDuration).to.equal(600n);
+      expect(job.collateral).to.equal(params.collateral);
+      expect(job.claimDeadline).to.equal(BigInt(params.claimDeadline));
+      expect(job.executionWindow).to.equal(BigInt(params.executionWindow));
+      expect(job.circuitId).to.equal(CIRCUIT_ID);
+      expect(job.inputCommitment).to.equal(params.inputCommitment);
+      expect(job.inputHash).to.equal(ethers.keccak256(params.input));
+      expect(job.provider).to.equal(ethers.ZeroAddress);
+      expect(job.postedAt).to.equal(BigInt(await now(networkHelpers)));
+    });
+
+    it("test_postJob_emitsInputBytesAndURIForWorkers", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const params = jobParams(await now(networkHelpers), { input: "0x0102030405", inputURI: "ipfs://input" });
+      const receipt = await (await market.connect(requester).postJob(params)).wait();
+      const log = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted")!;
+      expect(log.args.params.input).to.equal("0x0102030405");
+      expect(log.args.params.inputURI).to.equal("ipfs://input");
+      expect(log.args.params.inputCommitment).to.equal(params.inputCommitment);
+    });
+
+    it("test_postJob_acceptsURIOnlyInput", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const params = jobParams(await now(networkHelpers), { input: "0x", inputURI: "https://x/input.bin" });
+      await market.connect(requester).postJob(params);
+      expect((await market.getJob(1n)).inputHash).to.equal(ethers.keccak256("0x"));
+    });
+
+    it("test_postJob_idsAreSequentialAndIndependent", async function () {
+      const { market, requester, other } = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await market.connect(requester).postJob(jobParams(t));
+      await market.connect(other).postJob(jobParams(t));
+      expect((await market.getJob(1n)).requester).to.equal(requester.address);
+      expect((await market.getJob(2n)).requester).to.equal(other.address);
+      expect(await market.nextJobId()).to.equal(3n);
+    });
+
+    it("test_postJob_revertsWhenCommitmentNotInField", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const params = jobParams(await now(networkHelpers), { inputCommitment: R });
+      await expect(market.connect(requester).postJob(params))
+        .to.be.revertedWithCustomError(market, "Market__NotInField")
+        .withArgs(R);
+    });
+
+    it("test_postJob_revertsWithoutInput", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const params = jobParams(await now(networkHelpers), { input: "0x", inputURI: "" });
+      await expect(market.connect(requester).postJob(params)).to.be.revertedWithCustomError(market, "Market__NoInput");
+    });
+
+    it("test_postJob_revertsOnInconsistentPricing", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      const cases: [bigint, bigint, number][] = [
+        [11n, 10n, 60], // min > max
+        [5n, 10n, 0], // auction without ramp
+        [10n, 10n, 60], // ramp on a fixed price
+        [5n, 10n, 7 * DAY + 1], // ramp beyond MAX_CLAIM_PERIOD
+      ];
+      for (const [minPrice, maxPrice, rampDuration] of cases) {
+        await expect(market.connect(requester).postJob(jobParams(t, { minPrice, maxPrice, rampDuration })))
+          .to.be.revertedWithCustomError(market, "Market__InvalidPricing")
+          .withArgs(minPrice, maxPrice, rampDuration);
+      }
+    });
+
+    it("test_postJob_revertsOnClaimDeadlineOutOfRange", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await time.setNextBlockTimestamp(t + 10);
+      await expect(market.connect(requester).postJob(jobParams(t, { claimDeadline: t + 9 })))
+        .to.be.revertedWithCustomError(market, "Market__InvalidClaimDeadline")
+        .withArgs(t + 9, t + 10 + 7 * DAY);
+      await time.setNextBlockTimestamp(t + 20);
+      await expect(market.connect(requester).postJob(jobParams(t, { claimDeadline: t + 20 + 7 * DAY + 1 })))
+        .to.be.revertedWithCustomError(market, "Market__InvalidClaimDeadline")
+        .withArgs(t + 20 + 7 * DAY + 1, t + 20 + 7 * DAY);
+    });
+
+    it("test_postJob_revertsOnExecutionWindowOutOfRange", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      for (const w of [59, 2 * DAY + 1]) {
+        await expect(market.connect(requester).postJob(jobParams(t, { executionWindow: w })))
+          .to.be.revertedWithCustomError(market, "Market__InvalidExecutionWindow")
+          .withArgs(w, 60, 2 * DAY);
+      }
+    });
+
+    it("test_postJob_revertsOnUnknownOrInactiveCircuit", async function () {
+      const { market, registry, requester } = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      const unknown = "0x" + "99".repeat(32);
+      await expect(market.connect(requester).postJob(jobParams(t, { circuitId: unknown })))
+        .to.be.revertedWithCustomError(market, "Market__CircuitNotActive")
+        .withArgs(unknown);
+      await registry.setActive(CIRCUIT_ID, false);
+      await expect(market.connect(requester).postJob(jobParams(t)))
+        .to.be.revertedWithCustomError(market, "Market__CircuitNotActive")
+        .withArgs(CIRCUIT_ID);
+    });
+
+    it("test_postJob_revertsWhilePaused", async function () {
+      const { market, requester } = await loadFixture(fixture);
+      await market.pause();
+      await expect(
+        market.connect(requester).postJob(jobParams(await now(networkHelpers))),
+      ).to.be.revertedWithCustomError(market, "EnforcedPause");
+    });
+
+    it("test_postJob_revertsWithoutAllowance", async function () {
+      const { market, token, provider } = await loadFixture(fixture);
+      await expect(market.connect(provider).postJob(jobParams(await now(networkHelpers))))
+        .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance")
+        .withArgs(await market.getAddress(), 0n, 10n * E18);
+    });
+  });
+
+  // ═══════════════════════════════════════ postJobWithPermit ═════════════════════════════════════
+
+  describe("postJobWithPermit", function () {
+    async function signPermit(p: Awaited<ReturnType<typeof fixture>>, value: bigint, deadline: number) {
+      const { token, market, provider } = p;
+      const domain = {
+        name: await token.name(),
+        version: "1",
+        chainId: (await ethers.provider.getNetwork()).chainId,
+        verifyingContract: await token.getAddress(),
+      };
+      const types = {
+        Permit: [
+          { name: "owner", type: "address" },
+          { name: "spender", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      };
+      const message = {
+        owner: provider.address,
+        spender: await market.getAddress(),
+        value,
+        nonce: await token.nonces(provider.address),
+        deadline,
+      };
+      return ethers.Signature.from(await provider.signTypedData(domain, types, message));
+    }
+
+    it("test_postJobWithPermit_postsInOneTransactionWithoutPriorApproval", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      const params = jobParams(t);
+      const sig = await signPermit(p, params.maxPrice, t + HOUR);
+      const before = await p.token.balanceOf(p.provider.address);
+      await expect(p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s)).to.emit(
+        p.market,
+        "JobPosted",
+      );
+      expect(await p.token.balanceOf(p.provider.address)).to.equal(before - params.maxPrice);
+      expect((await p.market.getJob(1n)).requester).to.equal(p.provider.address);
+    });
+
+    it("test_postJobWithPermit_succeedsWhenPermitWasFrontRun", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      const params = jobParams(t);
+      const sig = await signPermit(p, params.maxPrice, t + HOUR);
+      // Someone relays the permit first: the market's own permit call fails but the allowance is there.
+      await p.token
+        .connect(p.other)
+        .permit(p.provider.address, await p.market.getAddress(), params.maxPrice, t + HOUR, sig.v, sig.r, sig.s);
+      await expect(p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s)).to.emit(
+        p.market,
+        "JobPosted",
+      );
+    });
+
+    it("test_postJobWithPermit_revertsWithBadSignatureAndNoAllowance", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      const params = jobParams(t);
+      const sig = await signPermit(p, params.maxPrice - 1n, t + HOUR); // signed for another value
+      await expect(p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(p.token, "ERC20InsufficientAllowance")
+        .withArgs(await p.market.getAddress(), 0n, params.maxPrice);
+    });
+
+    it("test_postJobWithPermit_revertsWhilePaused", async function () {
+      const p = await loadFixture(fixture);
+      await p.market.pause();
+      const t = await now(networkHelpers);
+      await expect(
+        p.market.connect(p.provider).postJobWithPermit(jobParams(t), t + HOUR, 27, ethers.ZeroHash, ethers.ZeroHash),
+      ).to.be.revertedWithCustomError(p.market, "EnforcedPause");
+    });
+  });
+
+  // ════════════════════════════════════════════ claim ════════════════════════════════════════════
+
+  describe("claim", function () {
+    it("test_claim_locksCollateralAndFixesPrice", async function () {
+      const { market, staking, provider, params, jobId } = await posted();
+      const chainId = (await ethers.provider.getNetwork()).chainId;
+      const key = tsJobKey(chainId, await market.getAddress(), jobId, provider.address);
+      const t = await now(networkHelpers);
+      await time.setNextBlockTimestamp(t + 5);
+      await expect(market.connect(provider).claim(jobId))
+        .to.emit(market, "JobClaimed")
+        .withArgs(jobId, provider.address, params.maxPrice, t + 5 + params.executionWindow, key)
+        .and.to.emit(staking, "CollateralLocked")
+        .withArgs(provider.address, params.collateral, params.collateral);
+      const job = await market.getJob(jobId);
+      expect(job.status).to.equal(Status.Claimed);
+      expect(job.provider).to.equal(provider.address);
+      expect(job.price).to.equal(params.maxPrice);
+      expect(job.deadline).to.equal(BigInt(t + 5 + params.executionWindow));
+      expect(await staking.freeStake(provider.address)).to.equal(PROVIDER_STAKE - params.collateral);
+      const info = await staking.getProvider(provider.address);
+      expect(info.locked).to.equal(params.collateral);
+      expect(info.openJobs).to.equal(1n);
+    });
+
+    it("test_claim_auctionPriceRisesLinearlyOverRamp", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await time.setNextBlockTimestamp(t + 1);
+      await p.market.connect(p.requester).postJob(jobParams(t, { minPrice: 2n * E18, maxPrice: 12n * E18, rampDuration: 1000 }));
+      expect(await p.market.currentPrice(1n)).to.equal(2n * E18);
+      await time.setNextBlockTimestamp(t + 1 + 250);
+      await p.market.connect(p.provider).claim(1n);
+      const price = 2n * E18 + (10n * E18 * 250n) / 1000n;
+      expect((await p.market.getJob(1n)).price).to.equal(price);
+      expect(await p.market.currentPrice(1n)).to.equal(price);
+    });
+
+    it("test_claim_revertsOnLostRace", async function () {
+      const { market, provider, provider2, jobId } = await posted();
+      await market.connect(provider).claim(jobId);
+      await expect(market.connect(provider2).claim(jobId))
+        .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
+        .withArgs(jobId, Status.Claimed);
+    });
+
+    it("test_claim_revertsOnUnknownJob", async function () {
+      const { market, provider } = await loadFixture(fixture);
+      await expect(market.connect(provider).claim(7n))
+        .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
+        .withArgs(7n, Status.None);
+    });
+
+    it("test_claim_revertsAfterClaimDeadline", async function () {
+      const { market, provider, params, jobId } = await posted();
+      await time.increaseTo(params.claimDeadline + 1);
+      await expect(market.connect(provider).claim(jobId))
+        .to.be.revertedWithCustomError(market, "Market__ClaimDeadlinePassed")
+        .withArgs(jobId, params.claimDeadline);
+    });
+
+    it("test_claim_revertsWhenProviderNotRegistered", async function () {
+      const { market, staking, other, jobId } = await posted();
+      await expect(market.connect(other).claim(jobId))
+        .to.be.revertedWithCustomError(staking, "Staking__NotRegistered")
+        .withArgs(other.address);
+    });
+
+    it("test_claim_revertsWhenStakeBelowMinimum", async function () {
+      const { market, staking, provider, jobId } = await posted();
+      await staking.connect(provider).requestUnstake(PROVIDER_STAKE - MIN_STAKE + 1n);
+      await expect(market.connect(provider).claim(jobId))
+        .to.be.revertedWithCustomError(staking, "Staking__BelowMinimumStake")
+        .withArgs(MIN_STAKE - 1n, MIN_STAKE);
+    });
+
+    it("test_claim_revertsWhenTooManyOpenJobs", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await p.staking.connect(p.provider).updateCapability({
+        gpuModel: "cpu",
+        memoryMB: 1,
+        backends: 1,
+        maxConcurrentJobs: 1,
+        metadataURI: "",
+      });
+      await p.market.connect(p.requester).postJob(jobParams(t));
+      await p.market.connect(p.requester).postJob(jobParams(t));
+      await p.market.connect(p.provider).claim(1n);
+      await expect(p.market.connect(p.provider).claim(2n))
+        .to.be.revertedWithCustomError(p.staking, "Staking__TooManyOpenJobs")
+        .withArgs(p.provider.address, 1, 1);
+    });
+
+    it("test_claim_revertsWhilePaused", async function () {
+      const { market, provider, jobId } = await posted();
+      await market.pause();
+      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(market, "EnforcedPause");
+    });
+
+    it("test_claim_revertsWhileStakingPaused", async function () {
+      const { market, staking, provider, jobId } = await posted();
+      await staking.pause();
+      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(staking, "EnforcedPause");
+    });
+  });
+
+  describe("claim overcommit guard", function () {
+    it("test_claim_revertsWhenFreeStakeBelowCollateral", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await p.market.connect(p.requester).postJob(jobParams(t, { collateral: 600n * E18 }));
+      await p.market.connect(p.requester).postJob(jobParams(t, { collateral: 600n * E18 }));
+      await p.market.connect(p.provider).claim(1n);
+      await expect(p.market.connect(p.provider).claim(2n))
+        .to.be.revertedWithCustomError(p.staking, "Staking__InsufficientStake")
+        .withArgs(400n * E18, 600n * E18);
+      // Another provider with free stake can still take it.
+      await p.market.connect(p.provider2).claim(2n);
+    });
+  });
+
+  // ════════════════════════════════════════════ submit ═══════════════════════════════════════════
+
+  describe("submit", function () {
+    it("test_submit_mock_paysProviderFeeAndRefund", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await time.setNextBlockTimestamp(t + 1);
+      await p.market
+        .connect(p.requester)
+        .postJob(jobParams(t, { minPrice: 4n * E18, maxPrice: 10n * E18, rampDuration: 100 }));
+      await time.setNextBlockTimestamp(t + 1 + 50);
+      await p.market.connect(p.provider).claim(1n);
+      const price = 7n * E18;
+      const fee = (price * FEE_BPS) / 10_000n;
+      const refund = 3n * E18;
+      const marketAddr = await p.market.getAddress();
+      const tx = p.market.connect(p.provider).submit(1n, PROOF, []);
+      await expect(tx)
+        .to.emit(p.market, "JobCompleted")
+        .withArgs(1n, p.provider.address, [], price - fee, fee, refund);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        p.token,
+        [p.provider, p.requester, marketAddr],
+        [price - fee, refund, -(price - fee + refund)],
+      );
+      expect(await p.market.accruedFees()).to.equal(fee);
+      expect(await p.market.totalEscrowed()).to.equal(0n);
+      expect(await p.token.balanceOf(marketAddr)).to.equal(fee);
+      const job = await p.market.getJob(1n);
+      expect(job.status).to.equal(Status.Completed);
+      const info = await p.staking.getProvider(p.provider.address);
+      expect(info.locked).to.equal(0n);
+      expect(info.openJobs).to.equal(0n);
+      expect(info.jobsCompleted).to.equal(1n);
+      expect(info.stake).to.equal(PROVIDER_STAKE);
+    });
+
+    it("test_submit_mock_buildsPublicSignalsAndStoresOutputs", async function () {
+      const { market, verifier, provider, params, jobId } = await claimed({ circuitId: CIRCUIT_OUT_ID });
+      const key = await market.jobKey(jobId, provider.address);
+      await verifier.expectSignals([key, params.inputCommitment, 7n, 9n]);
+      await expect(market.connect(provider).submit(jobId, PROOF, [7n, 8n]))
+        .to.be.revertedWithCustomError(market, "Market__InvalidProof")
+        .withArgs(jobId);
+      await expect(market.connect(provider).submit(jobId, PROOF, [7n, 9n]))
+        .to.emit(market, "JobCompleted")
+        .withArgs(jobId, provider.address, [7n, 9n], anyValue, anyValue, 0n);
+      expect(await market.getOutputs(jobId)).to.deep.equal([7n, 9n]);
+    });
+
+    it("test_submit_mock_revertsOnInvalidProof (reject, revert, malformed answer)", async function () {
+      const { market, verifier, provider, jobId } = await claimed();
+      for (const mode of [Mode.RejectAll, Mode.Revert, Mode.ReturnMalformed]) {
+        await verifier.setMode(mode);
+        await expect(market.connect(provider).submit(jobId, PROOF, []))
+          .to.be.revertedWithCustomError(market, "Market__InvalidProof")
+          .withArgs(jobId);
+      }
+    });
+
+    it("test_submit_revertsWhenNotClaimer (front-running a proof)", async function () {
+      const { market, provider2, jobId } = await claimed();
+      await expect(market.connect(provider2).submit(jobId, PROOF, []))
+        .to.be.revertedWithCustomError(market, "Market__NotProvider")
+        .withArgs(jobId, provider2.address);
+    });
+
+    it("test_submit_revertsAfterDeadline", async function () {
+      const { market, provider, jobId } = await claimed();
+      const job = await market.getJob(jobId);
+      await time.increaseTo(job.deadline + 1n);
+      await expect(market.connect(provider).submit(jobId, PROOF, []))
+        .to.be.revertedWithCustomError(market, "Market__DeadlinePassed")
+        .withArgs(jobId, job.deadline);
+    });
+
+    it("test_submit_acceptsAtExactDeadline", async function () {
+      const { market, provider, jobId } = await claimed();
+      const job = await market.getJob(jobId);
+      await time.setNextBlockTimestamp(job.deadline);
+      await expect(market.connect(provider).submit(jobId, PROOF, [])).to.emit(market, "JobCompleted");
+    });
+
+    it("test_submit_paysAtMostOnce", async function () {
+      const { market, provider, jobId } = await claimed();
+      await market.connect(provider).submit(jobId, PROOF, []);
+      await expect(market.connect(provider).submit(jobId, PROOF, []))
+        .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
+        .withArgs(jobId, Status.Completed);
+    });
+
+    it("test_submit_revertsOnOpenJob", async function () {
+      const { market, provider, jobId } = await posted();
+      await expect(market.connect(provider).submit(jobId, PROOF, []))
+        .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
+        .withArgs(jobId, Status.Open);
+    });
+
+    it("test_submit_revertsOnWrongOutputCount", async function () {
+      const { market, provider, jobId } = await claimed({ circuitId: CIRCUIT_OUT_ID });
+      await expect(market.connect(provider).submit(jobId, PROOF, [1n]))
+        .to.be.revertedWithCustomError(market, "Market__WrongOutputCount")
+        .withArgs(1n, 2n);
+    });
+
+    it("test_submit_revertsOnOutputNotInField", async function () {
+      const { market, provider, jobId } = await claimed({ circuitId: CIRCUIT_OUT_ID });
+      await expect(market.connect(provider).submit(jobId, PROOF, [1n, R]))
+        .to.be.revertedWithCustomError(market, "Market__NotInField")
+        .withArgs(R);
+    });
+
+    it("test_submit_worksWhilePausedAndAfterCircuitDeactivated", async function () {
+      const { market, registry, provider, jobId } = await claimed();
+      await market.pause();
+      await registry.setActive(CIRCUIT_ID, false);
+      await expect(market.connect(provider).submit(jobId, PROOF, [])).to.emit(market, "JobCompleted");
+    });
+  });
+
+  // ═════════════════════════════════════ cancel / reclaim ═══════════════════════════════════════
+
+  describe("cancel and reclaim", function () {
+    it("test_cancel_refundsRequester", async function () {
+      const { market, token, requester, params, jobId } = await posted();
+      const tx = market.connect(requester).cancel(jobId);
+      await expect(tx).to.emit(market, "JobCancelled").withArgs(jobId, requester.address, params.maxPrice);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        token,
+        [requester, await market.getAddress()],
+        [params.maxPrice, -params.maxPrice],
+      );
+      expect((await market.getJob(jobId)).status).to.equal(Status.Cancelled);
+      expect(await market.totalEscrowed()).to.equal(0n);
+    });
+
+    it("test_cancel_revertsWhenNotRequester", async function () {
+      const { market, other, jobId } = await posted();
+      await expect(market.connect(other).cancel(jobId))
+        .to.be.revertedWithCustomError(market, "Market__NotRequester")
+        .withArgs(jobId, other.address);
+    });
+
+    it("test_cancel_revertsOnceClaimed", async function () {
+      const { market, requester, jobId } = await claimed();
+      await expect(market.connect(requester).cancel(jobId))
+        .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
+        .withArgs(jobId, Status.Claimed);
+    });
+
+    it("test_cancel_worksWhilePaused", async function () {
+      const { market, requester, jobId } = await posted();
+      await market.pause();
+      await expect(market.connect(requester).cancel(jobId)).to.emit(market, "JobCancelled");
+    });
+
+    it("test_reclaim_refundsRequesterWhenCalledByAnyone", async function () {
+      const { market, token, requester, keeper, params, jobId } = await posted();
+      await time.increaseTo(params.claimDeadline + 1);
+      await market.pause();
+      const tx = market.connect(keeper).reclaim(jobId);
+      await expect(tx).to.emit(market, "JobReclaimed").withArgs(jobId, requester.address, params.maxPrice);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        token,
+        [requester, keeper, await market.getAddress()],
+        [params.maxPrice, 0n, -params.maxPrice],
+      );
+      expect((await market.getJob(jobId)).status).to.equal(Status.Reclaimed);
+    });
+
+    it("test_reclaim_revertsBeforeClaimDeadline", async function () {
+      const { market, keeper, params, jobId } = await posted();
+      await time.setNextBlockTimestamp(params.claimDeadline);
+      await expect(market.connect(keeper).reclaim(jobId))
+        .to.be.revertedWithCustomError(market, "Market__ClaimDeadlineNotPassed")
+        .withArgs(jobId, params.claimDeadline);
+    });
+
+    it("test_reclaim_revertsOnClaimedJob", async function () {
+      const { market, keeper, params, jobId } = await claimed();
+      await time.increaseTo(params.claimDeadline + 1);
+      await expect(market.connect(keeper).reclaim(jobId))
+        .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
+        .withArgs(jobId, Status.Claimed);
+    });
+  });
+
+  // ════════════════════════════════════════ slashExpired ════════════════════════════════════════
+
+  describe("slashExpired", function () {
+    it("test_slashExpired_splitsCollateralAndRefundsPrice", async function () {
+      const { market, staking, token, requester, provider, keeper, params, jobId } = await claimed();
+      const job = await market.getJob(jobId);
+      await time.increaseTo(job.deadline + 1n);
+      const c = params.collateral;
+      const toRequester = (c * SLASH_REQUESTER_BPS) / 10_000n;
+      const bounty = (c * SLASH_BOUNTY_BPS) / 10_000n;
+      const toTreasury = c - toRequester - bounty;
+      const tx = market.connect(keeper).slashExpired(jobId);
+      await expect(tx)
+        .to.emit(market, "JobSlashed")
+        .withArgs(jobId, provider.address, keeper.address, toRequester, bounty, toTreasury, params.maxPrice);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        token,
+        [requester, keeper, await market.getAddress(), await staking.getAddress(), provider],
+        [params.maxPrice + toRequester, bounty, toTreasury - params.maxPrice, -c, 0n],
+      );
+      expect(await market.accruedFees()).to.equal(toTreasury);
+      const info = await staking.getProvider(provider.address);
+      expect(info.stake).to.equal(PROVIDER_STAKE - c);
+      expect(info.locked).to.equal(0n);
+      expect(info.jobsFailed).to.equal(1n);
+      expect(info.totalSlashed).to.equal(c);
+      expect(info.consecutiveFailures).to.equal(1n);
+      expect((await market.getJob(jobId)).status).to.equal(Status.Slashed);
+    });
+
+    it("test_slashExpired_revertsBeforeDeadline", async function () {
+      const { market, keeper, jobId } = await claimed();
+      const job = await market.getJob(jobId);
+      await time.setNextBlockTimestamp(job.deadline);
+      await expect(market.connect(keeper).slashExpired(jobId))
+        .to.be.revertedWithCustomError(market, "Market__DeadlineNotPassed")
+        .withArgs(jobId, job.deadline);
+    });
+
+    it("test_slashExpired_revertsOnUnclaimedOrSettledJob", async function () {
+      const { market, keeper, provider, jobId } = await posted();
+      await expect(market.connect(keeper).slashExpired(jobId))
+        .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
+        .withArgs(jobId, Status.Open);
+      await market.connect(provider).claim(jobId);
+      await market.connect(provider).submit(jobId, PROOF, []);
+      await time.increase(DAY);
+      await expect(market.connect(keeper).slashExpired(jobId))
+        .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
+        .withArgs(jobId, Status.Completed);
+    });
+
+    it("test_slashExpired_jailsAfterConsecutiveFailures", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      for (let i = 0; i < 4; i++) {
+        await p.market.connect(p.requester).postJob(jobParams(t, { claimDeadline: t + 3 * DAY }));
+      }
+      for (const id of [1n, 2n, 3n]) await p.market.connect(p.provider).claim(id);
+      await time.increase(HOUR);
+      await p.market.pause(); // slashing is never paused
+      await p.market.connect(p.keeper).slashExpired(1n);
+      await p.market.connect(p.keeper).slashExpired(2n);
+      const tx = p.market.connect(p.keeper).slashExpired(3n);
+      const until = BigInt((await now(networkHelpers)) + 1 + DAY);
+      await expect(tx).to.emit(p.staking, "Jailed").withArgs(p.provider.address, until);
+      await p.market.unpause();
+      expect(await p.staking.isActive(p.provider.address)).to.equal(false);
+      await expect(p.market.connect(p.provider).claim(4n))
+        .to.be.revertedWithCustomError(p.staking, "Staking__Jailed")
+        .withArgs(p.provider.address, until);
+      await time.increaseTo(until);
+      await p.market.connect(p.provider).claim(4n);
+    });
+
+    it("test_slashExpired_successResetsConsecutiveFailures", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      for (let i = 0; i < 2; i++) await p.market.connect(p.requester).postJob(jobParams(t, { claimDeadline: t + DAY }));
+      await p.market.connect(p.provider).claim(1n);
+      await p.market.connect(p.provider).claim(2n);
+      await p.market.connect(p.provider).submit(2n, PROOF, []);
+      await time.increase(HOUR);
+      await p.market.connect(p.keeper).slashExpired(1n);
+      expect((await p.staking.getProvider(p.provider.address)).consecutiveFailures).to.equal(1n);
+    });
+  });
+
+  // ══════════════════════════════════════ fees and governance ═══════════════════════════════════
+
+  describe("fees and governance", function () {
+    it("test_withdrawFees_sendsAccruedFeesToTreasury", async function () {
+      const { market, token, treasury, keeper, provider, jobId } = await claimed();
+      await market.connect(provider).submit(jobId, PROOF, []);
+      const fee = await market.accruedFees();
+      expect(fee).to.be.greaterThan(0n);
+      await market.pause();
+      const tx = market.connect(keeper).withdrawFees();
+      await expect(tx).to.emit(market, "FeesWithdrawn").withArgs(treasury.address, fee);
+      await expect(tx).to.changeTokenBalances(ethers, token, [treasury, await market.getAddress()], [fee, -fee]);
+      expect(await market.accruedFees()).to.equal(0n);
+    });
+
+    it("test_withdrawFees_revertsWhenNothingAccrued", async function () {
+      const { market } = await loadFixture(fixture);
+      await expect(market.withdrawFees()).to.be.revertedWithCustomError(market, "Market__NoFees");
+    });
+
+    it("test_setFee_boundedAndEmits", async function () {
+      const { market } = await loadFixture(fixture);
+      await expect(market.setFee(1_000)).to.emit(market, "FeeSet").withArgs(1_000);
+      expect(await market.feeBps()).to.equal(1_000n);
+      await expect(market.setFee(1_001))
+        .to.be.revertedWithCustomError(market, "Market__ParameterOutOfBounds")
+        .withArgs(1_001, 1_000);
+    });
+
+    it("test_setTreasury_rejectsZeroAndEmits", async function () {
+      const { market, other } = await loadFixture(fixture);
+      await expect(market.setTreasury(other.address)).to.emit(market, "TreasurySet").withArgs(other.address);
+      expect(await market.treasury()).to.equal(other.address);
+      await expect(market.setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(market, "Market__ZeroAddress");
+    });
+
+    it("test_setSlashSplit_boundedAndEmits", async function () {
+      const { market } = await loadFixture(fixture);
+      await expect(market.setSlashSplit(8_000, 2_000)).to.emit(market, "SlashSplitSet").withArgs(8_000, 2_000);
+      expect(await market.slashRequesterBps()).to.equal(8_000n);
+      expect(await market.slashBountyBps()).to.equal(2_000n);
+      await expect(market.setSlashSplit(0, 2_001))
+        .to.be.revertedWithCustomError(market, "Market__ParameterOutOfBounds")
+        .withArgs(2_001, 2_000);
+      await expect(market.setSlashSplit(8_001, 2_000))
+        .to.be.revertedWithCustomError(market, "Market__ParameterOutOfBounds")
+        .withArgs(10_001, 10_000);
+    });
+
+    it("test_governance_revertsForNonAdmin", async function () {
+      const { market, other } = await loadFixture(fixture);
+      const admin = await market.DEFAULT_ADMIN_ROLE();
+      const pauser = await market.PAUSER_ROLE();
+      for (const call of [
+        () => market.connect(other).setFee(1),
+        () => market.connect(other).setTreasury(other.address),
+        () => market.connect(other).setSlashSplit(1, 1),
+      ]) {
+        await expect(call())
+          .to.be.revertedWithCustomError(market, "AccessControlUnauthorizedAccount")
+          .withArgs(other.address, admin);
+      }
+      for (const call of [() => market.connect(other).pause(), () => market.connect(other).unpause()]) {
+        await expect(call())
+          .to.be.revertedWithCustomError(market, "AccessControlUnauthorizedAccount")
+          .withArgs(other.address, pauser);
+      }
+    });
+
+    it("test_constructor_rejectsBadParameters", async function () {
+      const { staking, registry, admin, treasury } = await loadFixture(fixture);
+      const s = await staking.getAddress();
+      const r = await registry.getAddress();
+      const factory = await ethers.getContractFactory("JobMarket");
+      await expect(
+        ethers.deployContract("JobMarket", [ethers.ZeroAddress, r, admin.address, treasury.address, 0, 0, 0]),
+      ).to.be.revertedWithCustomError(factory, "Market__ZeroAddress");
+      await expect(ethers.deployContract("JobMarket", [s, r, admin.address, treasury.address, 1_001, 0, 0]))
+        .to.be.revertedWithCustomError(factory, "Market__ParameterOutOfBounds")
+        .withArgs(1_001, 1_000);
+    });
+  });
+
+  // ════════════════════════════════════════════ views ═══════════════════════════════════════════
+
+  describe("views", function () {
+    it("test_jobKey_matchesArchitectureDefinition", async function () {
+      const { market, provider } = await loadFixture(fixture);
+      const chainId = (await ethers.provider.getNetwork()).chainId;
+      for (const id of [1n, 2n, 10n ** 20n]) {
+        expect(await market.jobKey(id, provider.address)).to.equal(
+          tsJobKey(chainId, await market.getAddress(), id, provider.address),
+        );
+      }
+    });
+
+    it("test_currentPrice_rampsAndCaps", async function () {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      await time.setNextBlockTimestamp(t + 1);
+      await p.market.connect(p.requester).postJob(jobParams(t, { minPrice: 0n, maxPrice: 1000n, rampDuration: 3 }));
+      for (const [dt, price] of [
+        [1, 333n],
+        [2, 666n],
+        [3, 1000n],
+        [100, 1000n],
+      ] as const) {
+        await time.setNextBlockTimestamp(t + 1 + dt);
+        await networkHelpers.mine();
+        expect(await p.market.currentPrice(1n)).to.equal(price);
+      }
+      expect(await p.market.currentPrice(99n)).to.equal(0n);
+    });
+
+    it("test_views_exposeWiring", async function () {
+      const { market, staking, registry, token, treasury } = await loadFixture(fixture);
+      expect(await market.token()).to.equal(await token.getAddress());
+      expect(await market.staking()).to.equal(await staking.getAddress());
+      expect(await market.registry()).to.equal(await registry.getAddress());
+      expect(await market.treasury()).to.equal(treasury.address);
+      expect(await market.getOutputs(1n)).to.deep.equal([]);
+    });
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * Shared deployment fixtures for the contract tests: token, registry, staking and market wired as
+ * in production, with a MockVerifier (test-only, its name says so) registered as the circuit.
+ */
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+
+export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const E18 = 10n ** 18n;
+export const DAY = 86_400;
+export const HOUR = 3_600;
+
+/** Constructor parameters of the fixture. */
+export const MIN_STAKE = 100n * E18;
+export const UNBONDING_PERIOD = 12 * DAY; // > MAX_JOB_LIFETIME (9 days) + SLASH_WINDOW (2 days)
+export const JAIL_THRESHOLD = 3;
+export const JAIL_PERIOD = DAY;
+export const FEE_BPS = 250n;
+export const SLASH_REQUESTER_BPS = 5_000n;
+export const SLASH_BOUNTY_BPS = 1_000n;
+export const PROVIDER_STAKE = 1_000n * E18;
+
+export const CIRCUIT_ID = "0x" + "11".repeat(32);
+export const CIRCUIT_OUT_ID = "0x" + "22".repeat(32); // 2 outputs (numPublic 4)
+
+/** MockVerifier.Mode */
+export const Mode = { AcceptAll: 0, RejectAll: 1, MatchSignals: 2, Revert: 3, ReturnMalformed: 4 } as const;
+
+/** JobMarket.JobStatus */
+export const Status = { None: 0, Open: 1, Claimed: 2, Completed: 3, Cancelled: 4, Reclaimed: 5, Slashed: 6 } as const;
+
+export interface PostJobParams {
+  circuitId: string;
+  inputCommitment: bigint;
+  input: string;
+  inputURI: string;
+  minPrice: bigint;
+  maxPrice: bigint;
+  rampDuration: number;
+  collateral: bigint;
+  claimDeadline: number;
+  executionWindow: number;
+  verificationMode: number;
+}
+
+export const PROOF: bigint[] = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n];
+
+export function capability(maxConcurrentJobs = 4) {
+  return {
+    gpuModel: "NVIDIA L4",
+    memoryMB: 24_576,
+    backends: 0b11,
+    maxConcurrentJobs,
+    metadataURI: "https://provider.example/meta.json",
+  };
+}
+
+export function emptyCircuit(verifier: string, selector: string, numPublic: number) {
+  return {
+    verifier,
+    selector,
+    numPublic,
+    active: true,
+    modelCommitment: "0x" + "aa".repeat(32),
+    zkeyHash: "0x" + "bb".repeat(32),
+    wasmHash: "0x" + "cc".repeat(32),
+    artifactsURI: "ipfs://artifacts",
+  };
+}
+
+/** Deploys the protocol with `tokenName` ("TestToken" or "ReentrantToken"). */
+export async function deployProtocol(ethers: HardhatEthers, tokenName: "TestToken" | "ReentrantToken" = "TestToken") {
+  const [admin, treasury, requester, provider, provider2, keeper, other] = await ethers.getSigners();
+  const deployed =
+    tokenName === "TestToken"
+      ? await ethers.deployContract("TestToken", ["Proofwork Test", "PWT"])
+      : await ethers.deployContract("ReentrantToken");
+  // Both expose faucet/approve/balanceOf with the same ABI.
+  const token = await ethers.getContractAt("TestToken", await deployed.getAddress());
+  const registry = await ethers.deployContract("CircuitRegistry", [admin.address]);
+  const staking = await ethers.deployContract("ComputeStaking", [
+    await token.getAddress(),
+    admin.address,
+    MIN_STAKE,
+    UNBONDING_PERIOD,
+    JAIL_THRESHOLD,
+    JAIL_PERIOD,
+  ]);
+  const market = await ethers.deployContract("JobMarket", [
+    await staking.getAddress(),
+    await registry.getAddress(),
+    admin.address,
+    treasury.address,
+    FEE_BPS,
+    SLASH_REQUESTER_BPS,
+    SLASH_BOUNTY_BPS,
+  ]);
+  await staking.grantRole(await staking.MARKET_ROLE(), await market.getAddress());
+
+  const verifier = await ethers.deployContract("MockVerifier");
+  await registry.registerCircuit(
+    CIRCUIT_ID,
+    emptyCircuit(await verifier.getAddress(), await registry.snarkjsSelector(2), 2),
+  );
+  await registry.registerCircuit(
+    CIRCUIT_OUT_ID,
+    emptyCircuit(await verifier.getAddress(), await registry.snarkjsSelector(4), 4),
+  );
+
+  for (const who of [requester, provider, provider2, other]) await token.faucet(who.address, 100_000n * E18);
+  for (const who of [requester, other]) {
+    await token.connect(who).approve(await market.getAddress(), ethers.MaxUint256);
+  }
+  for (const p of [provider, provider2]) {
+    await token.connect(p).approve(await staking.getAddress(), ethers.MaxUint256);
+    await staking.connect(p).stake(PROVIDER_STAKE);
+    await staking.connect(p).register(capability());
+  }
+  return { token, reentrantToken: deployed, registry, staking, market, verifier, admin, treasury, requester, provider, provider2, keeper, other };
+}
+
+export type Protocol = Awaited<ReturnType<typeof deployProtocol>>;
+
+/** Job terms with sensible defaults relative to `now`. */
+export function jobParams(now: number, overrides: Partial<PostJobParams> = {}): PostJobParams {
+  return {
+    circuitId: CIRCUIT_ID,
+    inputCommitment: 12345n,
+    input: "0x" + "07".repeat(62),
+    inputURI: "",
+    minPrice: 10n * E18,
+    maxPrice: 10n * E18,
+    rampDuration: 0,
+    collateral: 50n * E18,
+    claimDeadline: now + HOUR,
+    executionWindow: 10 * 60,
+    verificationMode: 0,
+    ...overrides,
+  };
+}
+
+/** Reads `block.timestamp` of the latest block. */
+export async function now(networkHelpers: NetworkHelpers): Promise<number> {
+  return Number(await networkHelpers.time.latest());
+}
