@@ -1,0 +1,160 @@
+/**
+ * Provider account actions used by the CLI, the demo and tests: token faucet (TestToken only),
+ * stake, unstake, withdraw, capability registration and status. The long-running claim/prove/submit
+ * loop lives in `worker/`.
+ */
+import type { ContractTransactionReceipt, ContractTransactionResponse, Result, Signer } from "ethers";
+import { connectContracts, guard, type ProofworkContracts } from "./contracts.ts";
+import type { Deployment } from "./deployments.ts";
+import { ErrorCodes, ProofworkError } from "./errors.ts";
+
+/** Backend bits of `IComputeStaking.Capability.backends`. */
+export const BACKEND_BITS = { cpu: 1, wasm: 2, webgl: 4, webgpu: 8, cuda: 16, metal: 32 } as const;
+export type BackendName = keyof typeof BACKEND_BITS;
+
+export interface Capability {
+  gpuModel: string;
+  memoryMB: number;
+  backends: BackendName[];
+  maxConcurrentJobs: number;
+  metadataURI: string;
+}
+
+export interface ProviderStatus {
+  address: string;
+  registered: boolean;
+  active: boolean;
+  stake: bigint;
+  locked: bigint;
+  freeStake: bigint;
+  unbonding: bigint;
+  unbondingEnd: bigint;
+  jailedUntil: bigint;
+  openJobs: number;
+  jobsCompleted: number;
+  jobsFailed: number;
+  totalSlashed: bigint;
+  minStake: bigint;
+  tokenBalance: bigint;
+  capability?: Capability;
+}
+
+export class ProviderAccount {
+  readonly contracts: ProofworkContracts;
+
+  constructor(
+    readonly deployment: Pick<Deployment, "contracts">,
+    readonly signer: Signer,
+    private readonly confirmations = 1,
+  ) {
+    this.contracts = connectContracts(deployment, signer);
+  }
+
+  private async send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+    return guard(action, async () => {
+      const sent = await tx();
+      const receipt = await sent.wait(this.confirmations);
+      if (receipt === null || receipt.status !== 1) {
+        throw new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: transaction ${sent.hash} failed`);
+      }
+      return receipt;
+    });
+  }
+
+  /** Mints test tokens to this account (TestToken's faucet; reverts on real tokens). */
+  async faucet(amount: bigint): Promise<ContractTransactionReceipt> {
+    const me = await this.signer.getAddress();
+    return this.send("minting test tokens", () => this.contracts.token.getFunction("faucet")(me, amount));
+  }
+
+  /** Approves (if needed) and stakes `amount`. */
+  async stake(amount: bigint): Promise<ContractTransactionReceipt> {
+    if (amount <= 0n) throw new ProofworkError(ErrorCodes.BAD_NUMBER, "stake amount must be positive");
+    const me = await this.signer.getAddress();
+    const { token, staking } = this.contracts;
+    const stakingAddress = await staking.getAddress();
+    const [balance, allowance] = (await guard("reading the token balance", () =>
+      Promise.all([token.getFunction("balanceOf").staticCall(me), token.getFunction("allowance").staticCall(me, stakingAddress)]),
+    )) as [bigint, bigint];
+    if (balance < amount) {
+      throw new ProofworkError(ErrorCodes.TX_REVERTED, `token balance ${balance} is below the stake amount ${amount}`);
+    }
+    if (allowance < amount) {
+      await this.send("approving the stake", () => token.getFunction("approve")(stakingAddress, amount));
+    }
+    return this.send("staking", () => staking.getFunction("stake")(amount));
+  }
+
+  /** Moves `amount` of bonded stake into unbonding. */
+  async requestUnstake(amount: bigint): Promise<ContractTransactionReceipt> {
+    if (amount <= 0n) throw new ProofworkError(ErrorCodes.BAD_NUMBER, "unstake amount must be positive");
+    return this.send("requesting unstake", () => this.contracts.staking.getFunction("requestUnstake")(amount));
+  }
+
+  /** Withdraws unbonded stake whose period ended. */
+  async withdraw(): Promise<ContractTransactionReceipt> {
+    return this.send("withdrawing", () => this.contracts.staking.getFunction("withdraw")());
+  }
+
+  /** Registers (or updates, if already registered) the capability record. */
+  async register(cap: Capability): Promise<ContractTransactionReceipt> {
+    const me = await this.signer.getAddress();
+    const { staking } = this.contracts;
+    const record = {
+      gpuModel: cap.gpuModel,
+      memoryMB: cap.memoryMB,
+      backends: cap.backends.reduce((bits, b) => bits | BACKEND_BITS[b], 0),
+      maxConcurrentJobs: cap.maxConcurrentJobs,
+      metadataURI: cap.metadataURI,
+    };
+    const registered = (await guard("reading registration", () => staking.getFunction("isRegistered").staticCall(me))) as boolean;
+    return registered
+      ? this.send("updating the capability record", () => staking.getFunction("updateCapability")(record))
+      : this.send("registering", () => staking.getFunction("register")(record));
+  }
+
+  /** Stake accounting, reputation and capability of `address` (default: this account). */
+  async status(address?: string): Promise<ProviderStatus> {
+    const who = address ?? (await this.signer.getAddress());
+    const { staking, token } = this.contracts;
+    const [p, registered, active, freeStake, minStake, tokenBalance] = (await guard("reading provider status", () =>
+      Promise.all([
+        staking.getFunction("getProvider").staticCall(who),
+        staking.getFunction("isRegistered").staticCall(who),
+        staking.getFunction("isActive").staticCall(who),
+        staking.getFunction("freeStake").staticCall(who),
+        staking.getFunction("minStake").staticCall(),
+        token.getFunction("balanceOf").staticCall(who),
+      ]),
+    )) as [Result, boolean, boolean, bigint, bigint, bigint];
+    const status: ProviderStatus = {
+      address: who,
+      registered,
+      active,
+      stake: p.getValue("stake") as bigint,
+      locked: p.getValue("locked") as bigint,
+      freeStake,
+      unbonding: p.getValue("unbonding") as bigint,
+      unbondingEnd: p.getValue("unbondingEnd") as bigint,
+      jailedUntil: p.getValue("jailedUntil") as bigint,
+      openJobs: Number(p.getValue("openJobs") as bigint),
+      jobsCompleted: Number(p.getValue("jobsCompleted") as bigint),
+      jobsFailed: Number(p.getValue("jobsFailed") as bigint),
+      totalSlashed: p.getValue("totalSlashed") as bigint,
+      minStake,
+      tokenBalance,
+    };
+    if (registered) {
+      const c = (await guard("reading capability", () => staking.getFunction("getCapability").staticCall(who))) as Result;
+      const bits = Number(c.getValue("backends") as bigint);
+      status.capability = {
+        gpuModel: c.getValue("gpuModel") as string,
+        memoryMB: Number(c.getValue("memoryMB") as bigint),
+        backends: (Object.keys(BACKEND_BITS) as BackendName[]).filter((b) => (bits & BACKEND_BITS[b]) !== 0),
+        maxConcurrentJobs: Number(c.getValue("maxConcurrentJobs") as bigint),
+        metadataURI: c.getValue("metadataURI") as string,
+      };
+    }
+    return status;
+  }
+}

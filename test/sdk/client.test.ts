@@ -1,0 +1,159 @@
+/**
+ * The requester SDK against a real in-process chain: deploy (Ignition), post with a permit, a
+ * provider claims and proves the binding_test circuit, waitForResult resolves, verifyResult
+ * re-checks the proof locally; cancel/expiry reject with coded errors; reverts decode.
+ */
+import { expect } from "chai";
+import { hexlify, parseEther, type Signer } from "ethers";
+import * as snarkjs from "snarkjs";
+import type { NetworkConnection } from "hardhat/types/network";
+import { buildCircuits } from "../../circuits/pipeline.ts";
+import { specsFor } from "../../circuits/manifest.ts";
+import { compileContracts, connectNetwork, deployProofwork, getHre, ROOT } from "../../deploy/deploy.ts";
+import { RequesterClient } from "../../sdk/client.ts";
+import { toProofworkError } from "../../sdk/contracts.ts";
+import type { Deployment } from "../../sdk/deployments.ts";
+import { ErrorCodes, isProofworkError, ProofworkError } from "../../sdk/errors.ts";
+import { encodeProof, releaseSnarkjs } from "../../sdk/proof.ts";
+import { ProviderAccount } from "../../sdk/provider.ts";
+import { verifyResult } from "../../sdk/verify.ts";
+import { computeJobKey } from "../../sdk/field.ts";
+import { commitInput } from "../../sdk/commitment.ts";
+
+async function rejection(p: Promise<unknown>): Promise<ProofworkError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isProofworkError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("sdk/client (in-process chain, binding_test circuit)", function () {
+  this.timeout(300_000);
+  let conn: NetworkConnection;
+  let deployment: Deployment;
+  let requester: Signer;
+  let provider: Signer;
+  let client: RequesterClient;
+  const input = Uint8Array.from({ length: 62 }, (_, i) => (i * 37 + 11) % 256);
+
+  before(async () => {
+    await buildCircuits(specsFor("test", ["binding_test"]), { log: () => undefined });
+    const hre = await getHre();
+    await compileContracts(hre);
+    conn = await connectNetwork(hre, { network: "hardhat" });
+    ({ deployment } = await deployProofwork(conn, { circuits: ["binding_test"], networkName: "hardhat", writeRecord: false }));
+    const signers = await conn.ethers.getSigners();
+    requester = signers[1]!;
+    provider = signers[2]!;
+    client = new RequesterClient(deployment, requester, { pollIntervalMs: 50, confirmations: 1 });
+    await new ProviderAccount(deployment, requester).faucet(parseEther("1000"));
+    const p = new ProviderAccount(deployment, provider);
+    await p.faucet(parseEther("1000"));
+    await p.stake(parseEther("200"));
+    await p.register({ gpuModel: "cpu", memoryMB: 1024, backends: ["cpu", "wasm"], maxConcurrentJobs: 4, metadataURI: "" });
+  });
+
+  after(async () => {
+    await releaseSnarkjs();
+    await conn?.close();
+  });
+
+  async function proveAndSubmit(jobId: bigint): Promise<void> {
+    const market = client.contracts.market.connect(provider);
+    await (await market.getFunction("claim")(jobId)).wait();
+    const jobKey = computeJobKey(31337n, deployment.contracts.market, jobId, await provider.getAddress());
+    const c = deployment.circuits["binding_test"]!;
+    const { proof } = await snarkjs.groth16.fullProve(
+      { jobKey: jobKey.toString(), inputCommitment: (await commitInput(input)).toString(), bytes: Array.from(input, String) },
+      `${ROOT}/build/circuits/binding_test/binding_test.wasm`,
+      `${ROOT}/build/circuits/binding_test/binding_test.zkey`,
+    );
+    expect(c.numPublic).to.equal(2);
+    await (await market.getFunction("submit")(jobId, encodeProof(proof), [])).wait();
+  }
+
+  it("test_postJob_withPermit_thenResultVerifies", async () => {
+    const posted = await client.postJob({
+      circuit: "binding_test",
+      input,
+      pricing: { price: parseEther("10") },
+      collateral: parseEther("5"),
+    });
+    expect(posted.jobId).to.equal(1n);
+    expect(posted.usedPermit).to.equal(true);
+    const job = await client.getJob(posted.jobId);
+    expect(job.status).to.equal("Open");
+    expect(job.inputCommitment).to.equal(posted.inputCommitment);
+
+    const statuses: string[] = [];
+    const waiting = client.waitForResult(posted.jobId, { timeoutMs: 120_000, onStatus: (j) => statuses.push(j.status) });
+    await proveAndSubmit(posted.jobId);
+    const result = await waiting;
+    expect(result.outputs).to.deep.equal([]);
+    expect(result.provider).to.equal(await provider.getAddress());
+    expect(result.gasUsed > 0n).to.equal(true);
+    expect(statuses).to.include("Completed");
+
+    const report = await verifyResult(client, posted.jobId);
+    expect(report.valid).to.equal(true);
+    expect(report.commitmentMatches).to.equal(true);
+    expect((await client.getJobInput(posted.jobId)).input).to.deep.equal(input);
+  });
+
+  it("test_postJob_auctionWithAllowance", async () => {
+    const { token, market } = client.contracts;
+    await (await token.getFunction("approve")(await market.getAddress(), parseEther("100"))).wait();
+    const posted = await client.postJob({
+      circuit: "binding_test",
+      input,
+      pricing: { minPrice: parseEther("1"), maxPrice: parseEther("3"), rampDuration: 600 },
+    });
+    expect(posted.usedPermit).to.equal(false);
+    const job = await client.getJob(posted.jobId);
+    expect(job.minPrice).to.equal(parseEther("1"));
+    expect(job.maxPrice).to.equal(parseEther("3"));
+    await client.cancel(posted.jobId);
+  });
+
+  it("test_waitForResult_rejectsWhenCancelled", async () => {
+    const posted = await client.postJob({ circuit: "binding_test", input, pricing: { price: parseEther("1") } });
+    const waiting = client.waitForResult(posted.jobId, { timeoutMs: 60_000 });
+    await client.cancel(posted.jobId);
+    const err = await rejection(waiting);
+    expect(err.code).to.equal(ErrorCodes.JOB_CANCELLED);
+  });
+
+  it("test_waitForResult_rejectsWhenExpiredUnclaimed_thenReclaim", async () => {
+    const posted = await client.postJob({ circuit: "binding_test", input, pricing: { price: parseEther("1") }, claimPeriod: 30 });
+    await conn.networkHelpers.time.increase(60);
+    const err = await rejection(client.waitForResult(posted.jobId, { timeoutMs: 60_000 }));
+    expect(err.code).to.equal(ErrorCodes.JOB_EXPIRED);
+    await client.reclaim(posted.jobId);
+    expect((await client.getJob(posted.jobId)).status).to.equal("Reclaimed");
+  });
+
+  it("test_revert_decodesCustomError", async () => {
+    const posted = await client.postJob({ circuit: "binding_test", input, pricing: { price: parseEther("1") } });
+    const other = new RequesterClient(deployment, provider);
+    const err = await rejection(other.cancel(posted.jobId));
+    expect(err.code).to.equal(ErrorCodes.TX_REVERTED);
+    expect(err.message).to.contain("Market__NotRequester");
+    expect(err.message).to.not.contain("\n");
+    const e2 = toProofworkError(new Error("boom"), "doing x");
+    expect(e2.code).to.equal(ErrorCodes.RPC_FAILED);
+  });
+
+  it("test_getJob_unknownIdIsJobNotFound", async () => {
+    const err = await rejection(client.getJob(999n));
+    expect(err.code).to.equal(ErrorCodes.JOB_NOT_FOUND);
+  });
+
+  it("test_postJob_rejectsWrongInputLength", async () => {
+    const err = await rejection(client.postJob({ circuit: "binding_test", input: input.slice(1), pricing: { price: 1n } }));
+    expect(err.code).to.equal(ErrorCodes.INPUT_INVALID);
+    expect(hexlify(input).length).to.equal(2 + 124);
+  });
+});
