@@ -17,8 +17,13 @@ import type { Logger } from "./log.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { Store, TxKind, TxRow } from "./store.ts";
 
-/** An ethers provider that can also send raw JSON-RPC (JsonRpcProvider, Hardhat's provider). */
-export type RpcProvider = Provider & { send(method: string, params: unknown[]): Promise<unknown> };
+/** An ethers provider; raw JSON-RPC (`send`, for eth_feeHistory) is used when it has it. */
+export type RpcProvider = Provider;
+
+type Sender = { send(method: string, params: unknown[]): Promise<unknown> };
+function canSend(p: Provider): p is Provider & Sender {
+  return typeof (p as Partial<Sender>).send === "function";
+}
 
 export interface FeePolicy {
   /** Hard cap on maxFeePerGas (wei); a market above it waits instead of overpaying. */
@@ -159,6 +164,7 @@ export async function estimateFees(provider: RpcProvider, policy: FeePolicy): Pr
   let baseFee = 0n;
   let tip = policy.minPriorityFeePerGas;
   try {
+    if (!canSend(provider)) throw new Error("provider cannot send raw JSON-RPC");
     const h = (await provider.send("eth_feeHistory", [toQuantity(policy.historyBlocks), "latest", [policy.rewardPercentile]])) as FeeHistory;
     const bases = h.baseFeePerGas.map((x) => BigInt(x));
     baseFee = bases[bases.length - 1] ?? 0n; // the entry after the newest block is the next block's base fee

@@ -1,0 +1,251 @@
+/**
+ * Public surface of the provider worker: `startWorker` (the long-running prover node) and the
+ * provider commands the CLI wires (`provider stake|unstake|withdraw|status|register`).
+ */
+import { join } from "node:path";
+import { Wallet, getAddress, type Signer } from "ethers";
+import type { Config } from "../sdk/config.ts";
+import { ArtifactManager, type CircuitHint } from "./artifacts.ts";
+import { ChainReader, stakingInterface, tokenInterface, type Addresses } from "./chain.ts";
+import { ChainClock, systemClock, type Clock } from "./clock.ts";
+import { DEFAULT_SETTINGS, type WorkerContext, type WorkerSettings } from "./context.ts";
+import { noHooks, type WorkerHooks } from "./hooks.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createMetrics, startMetricsServer, type MetricsServer, type WorkerMetrics } from "./metrics.ts";
+import { Pipeline, type WorkerPhase } from "./pipeline.ts";
+import { bindingRunner, type JobRunner } from "./runner.ts";
+import { Store } from "./store.ts";
+import { DEFAULT_FEE_POLICY, TxSender, type MinedTx, type RpcProvider } from "./tx.ts";
+
+export type { WorkerHooks, Boundary } from "./hooks.ts";
+export { BOUNDARIES, noHooks } from "./hooks.ts";
+export type { WorkerSettings } from "./context.ts";
+export type { JobRunner } from "./runner.ts";
+export { bindingRunner } from "./runner.ts";
+export { Store } from "./store.ts";
+
+export interface WorkerDeps {
+  provider: RpcProvider;
+  /** The provider's key (must be able to sign transactions locally: a Wallet). */
+  signer: Signer;
+  addresses: Addresses;
+  /** First block to scan (deployment record's start block). */
+  startBlock: number;
+  runner?: JobRunner;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: WorkerMetrics;
+  hooks?: WorkerHooks;
+  /** Off-chain artifact hints by circuit id (lower-case), e.g. from the deployment record. */
+  circuitHints?: Map<string, CircuitHint>;
+}
+
+export interface WorkerOptions extends Partial<Omit<WorkerSettings, "fees">> {
+  dataDir: string;
+  fees?: Partial<WorkerSettings["fees"]>;
+  /** Store file (default `<dataDir>/worker-<chainId>-<address>.sqlite`). */
+  storePath?: string;
+  /** Port of /metrics and /healthz (undefined or null = no server, 0 = any free port). */
+  metricsPort?: number | null;
+  metricsHost?: string;
+}
+
+export interface WorkerHandle {
+  address: string;
+  chainId: bigint;
+  store: Store;
+  metrics: WorkerMetrics;
+  /** Bound metrics port, when serving. */
+  metricsPort: number | null;
+  phase(): WorkerPhase;
+  health(): { ok: boolean } & Record<string, unknown>;
+  /** Resolves when the worker stopped (by `stop` or a fatal error). */
+  done: Promise<void>;
+  /** Two-phase stop: no new jobs; in-flight ones finish within `graceMs` or are parked. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts the provider worker. */
+export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Promise<WorkerHandle> {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? createLogger();
+  const metrics = deps.metrics ?? createMetrics();
+  const hooks = deps.hooks ?? noHooks;
+  const address = getAddress(await deps.signer.getAddress());
+  const chainId = (await deps.provider.getNetwork()).chainId;
+  const { fees, storePath, metricsPort, metricsHost, ...rest } = options;
+  const settings: WorkerSettings = {
+    ...DEFAULT_SETTINGS,
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    startBlock: deps.startBlock,
+    dataDir: options.dataDir,
+    fees: { ...DEFAULT_FEE_POLICY, ...fees },
+  };
+  const store = Store.open(storePath ?? join(options.dataDir, `worker-${chainId}-${address.toLowerCase()}.sqlite`), { now: () => clock.now() });
+  const reader = new ChainReader(deps.provider, deps.addresses);
+  const tx = new TxSender({ provider: deps.provider, signer: deps.signer, store, clock, log, metrics, hooks }, settings.fees);
+  const ctx: WorkerContext = {
+    provider: deps.provider,
+    signer: deps.signer,
+    address,
+    chainId,
+    reader,
+    store,
+    clock,
+    chainClock: new ChainClock(clock),
+    log,
+    metrics,
+    hooks,
+    tx,
+    artifacts: new ArtifactManager({ reader, log, dataDir: options.dataDir, hints: deps.circuitHints }),
+    runner: deps.runner ?? bindingRunner(),
+    settings,
+  };
+  await tx.init();
+  const pipeline = new Pipeline(ctx);
+  let server: MetricsServer | null = null;
+  if (metricsPort !== undefined && metricsPort !== null) {
+    server = await startMetricsServer(metrics, pipeline, { port: metricsPort, host: metricsHost });
+  }
+  log.info({ address, chainId: chainId.toString(), market: deps.addresses.market, metricsPort: server?.port }, "worker started");
+  const loop = pipeline.start();
+  let stopping: Promise<void> | null = null;
+  const shutdown = (graceMs?: number): Promise<void> => {
+    stopping ??= (async () => {
+      await pipeline.stop(graceMs);
+      await server?.close();
+      await ctx.runner.close();
+      store.close();
+      log.info("worker stopped");
+    })();
+    return stopping;
+  };
+  const done = loop.then(() => shutdown());
+  return {
+    address,
+    chainId,
+    store,
+    metrics,
+    metricsPort: server?.port ?? null,
+    phase: () => pipeline.phase,
+    health: () => pipeline.health(),
+    done,
+    stop: shutdown,
+  };
+}
+
+/** Worker options from the project configuration (sdk/config.ts). */
+export function workerOptionsFromConfig(config: Config): WorkerOptions {
+  return {
+    dataDir: config.dataDir,
+    pollIntervalMs: config.pollIntervalMs,
+    logChunkSize: config.logChunkSize,
+    confirmations: config.confirmations,
+    maxConcurrentJobs: config.maxConcurrentJobs,
+    proverConcurrency: config.proverThreads,
+    minPrice: config.minPrice,
+    claimMarginSeconds: config.claimMarginSeconds,
+    metricsPort: config.metricsPort === 0 ? null : config.metricsPort,
+  };
+}
+
+// ------------------------------------------------------------------------------- provider commands
+
+export interface ProviderDeps {
+  provider: RpcProvider;
+  signer: Signer;
+  addresses: Addresses;
+  /** Store that records the transactions (optional; an in-memory one otherwise). */
+  store?: Store;
+  log?: Logger;
+}
+
+async function sendAndWait(deps: ProviderDeps, kind: "stake" | "unstake" | "withdraw" | "register" | "approve", to: string, data: string): Promise<MinedTx> {
+  const store = deps.store ?? Store.open(":memory:");
+  const tx = new TxSender({ provider: deps.provider, signer: deps.signer, store, clock: systemClock, log: deps.log ?? createLogger({ level: "warn" }) });
+  await tx.init();
+  const sent = await tx.send({ kind, jobId: null, to, data });
+  return tx.waitMined(sent.nonce);
+}
+
+/** Approves (if needed) and stakes `amount` of the token. */
+export async function providerStake(deps: ProviderDeps, amount: bigint): Promise<MinedTx> {
+  const reader = new ChainReader(deps.provider, deps.addresses);
+  const owner = await deps.signer.getAddress();
+  const allowance = BigInt((await reader.token.getFunction("allowance")(owner, deps.addresses.staking)) as bigint);
+  if (allowance < amount) {
+    await sendAndWait(deps, "approve", deps.addresses.token, tokenInterface.encodeFunctionData("approve", [deps.addresses.staking, amount]));
+  }
+  return sendAndWait(deps, "stake", deps.addresses.staking, stakingInterface.encodeFunctionData("stake", [amount]));
+}
+
+/** Moves `amount` of bonded stake into unbonding. */
+export function providerUnstake(deps: ProviderDeps, amount: bigint): Promise<MinedTx> {
+  return sendAndWait(deps, "unstake", deps.addresses.staking, stakingInterface.encodeFunctionData("requestUnstake", [amount]));
+}
+
+/** Withdraws unbonded stake. */
+export function providerWithdraw(deps: ProviderDeps): Promise<MinedTx> {
+  return sendAndWait(deps, "withdraw", deps.addresses.staking, stakingInterface.encodeFunctionData("withdraw", []));
+}
+
+export interface Capability {
+  gpuModel: string;
+  memoryMB: number;
+  /** Bit set: 0 cpu, 1 wasm, 2 webgl, 3 webgpu, 4 cuda, 5 metal. */
+  backends: number;
+  maxConcurrentJobs: number;
+  metadataURI: string;
+}
+
+/** Registers (or updates) the provider's capability record. */
+export async function providerRegister(deps: ProviderDeps, cap: Capability): Promise<MinedTx> {
+  const reader = new ChainReader(deps.provider, deps.addresses);
+  const registered = Boolean(await reader.staking.getFunction("isRegistered")(await deps.signer.getAddress()));
+  const fn = registered ? "updateCapability" : "register";
+  return sendAndWait(deps, "register", deps.addresses.staking, stakingInterface.encodeFunctionData(fn, [cap]));
+}
+
+export interface ProviderStatus {
+  address: string;
+  registered: boolean;
+  active: boolean;
+  stake: bigint;
+  locked: bigint;
+  freeStake: bigint;
+  unbonding: bigint;
+  unbondingEnd: number;
+  jailedUntil: number;
+  openJobs: number;
+  jobsCompleted: number;
+  jobsFailed: number;
+  totalSlashed: bigint;
+  tokenBalance: bigint;
+}
+
+/** The provider's on-chain standing. */
+export async function providerStatus(deps: Pick<ProviderDeps, "provider" | "addresses">, address: string): Promise<ProviderStatus> {
+  const reader = new ChainReader(deps.provider, deps.addresses);
+  const p = (await reader.staking.getFunction("getProvider")(address)) as Record<string, bigint>;
+  return {
+    address: getAddress(address),
+    registered: Boolean(await reader.staking.getFunction("isRegistered")(address)),
+    active: Boolean(await reader.staking.getFunction("isActive")(address)),
+    stake: BigInt(p.stake!),
+    locked: BigInt(p.locked!),
+    freeStake: await reader.freeStake(address),
+    unbonding: BigInt(p.unbonding!),
+    unbondingEnd: Number(p.unbondingEnd),
+    jailedUntil: Number(p.jailedUntil),
+    openJobs: Number(p.openJobs),
+    jobsCompleted: Number(p.jobsCompleted),
+    jobsFailed: Number(p.jobsFailed),
+    totalSlashed: BigInt(p.totalSlashed!),
+    tokenBalance: await reader.tokenBalance(address),
+  };
+}
+
+/** A local signing key on `provider`. */
+export function walletFor(privateKey: string, provider: RpcProvider): Wallet {
+  return new Wallet(privateKey, provider);
+}
