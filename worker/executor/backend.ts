@@ -1,0 +1,102 @@
+/**
+ * TF.js backend selection at run time, best first:
+ *   tensorflow-gpu (@tensorflow/tfjs-node-gpu) → tensorflow (@tensorflow/tfjs-node)
+ *   → wasm (@tensorflow/tfjs-backend-wasm) → cpu (pure JS, always there).
+ * The native packages are optionalDependencies (their install downloads libtensorflow and fails on
+ * machines without that host), so each is loaded with a dynamic `import()` inside try/catch and
+ * skipped, with the reason recorded, when it is missing or fails to initialise.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/errors.ts";
+
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+
+/** Preference order when nothing is forced. */
+export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+
+/** The minimal logger the executor needs (pino's `Logger` satisfies it). */
+export interface ExecutorLogger {
+  info(fields: object, msg?: string): void;
+}
+
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  /** why it was skipped (import or init error), when not ok */
+  error?: string;
+}
+
+/** Which backend runs and why (structured; also logged as one line). */
+export interface BackendChoice {
+  backend: BackendName;
+  /** TF.js' own name for it (`tensorflow` for both native packages, `wasm`, `cpu`) */
+  tfBackend: string;
+  forced: boolean;
+  reason: string;
+  attempts: BackendAttempt[];
+}
+
+const NATIVE_PACKAGE: Record<"tensorflow-gpu" | "tensorflow", string> = {
+  "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  tensorflow: "@tensorflow/tfjs-node",
+};
+
+/** Registers (if needed) and activates one backend; throws with the cause when it cannot. */
+async function activate(name: BackendName): Promise<string> {
+  if (name === "tensorflow-gpu" || name === "tensorflow") {
+    // A variable specifier: these optional packages are usually absent, and must not be resolved
+    // at type-check or bundle time.
+    const specifier: string = NATIVE_PACKAGE[name];
+    await import(specifier);
+    if (!(await tf.setBackend("tensorflow"))) throw new Error("the tensorflow backend did not initialise");
+    return "tensorflow";
+  }
+  if (name === "wasm") {
+    await import("@tensorflow/tfjs-backend-wasm");
+    if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+    return "wasm";
+  }
+  if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
+  return "cpu";
+}
+
+/**
+ * Picks and activates a backend: the forced one (error BACKEND_UNAVAILABLE if it cannot run), or
+ * the first of BACKEND_ORDER that loads. Logs one line saying which and why.
+ */
+export async function selectBackend(opts: { force?: BackendName; logger?: ExecutorLogger } = {}): Promise<BackendChoice> {
+  const attempts: BackendAttempt[] = [];
+  const candidates = opts.force ? [opts.force] : BACKEND_ORDER;
+  for (const backend of candidates) {
+    try {
+      const tfBackend = await activate(backend);
+      await tf.ready();
+      attempts.push({ backend, ok: true });
+      const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.backend} (${a.error})`);
+      const reason = opts.force
+        ? `forced by configuration`
+        : skipped.length === 0
+          ? `preferred backend available`
+          : `first available; skipped ${skipped.join("; ")}`;
+      const choice: BackendChoice = { backend, tfBackend, forced: opts.force !== undefined, reason, attempts };
+      opts.logger?.info({ backend, tfBackend, forced: choice.forced, attempts }, `executor: TF.js backend "${backend}" — ${reason}`);
+      return choice;
+    } catch (e) {
+      attempts.push({ backend, ok: false, error: firstLine(errorMessage(e)) });
+    }
+  }
+  throw new ProofworkError(
+    ErrorCodes.BACKEND_UNAVAILABLE,
+    `no TF.js backend could start: ${attempts.map((a) => `${a.backend}: ${a.error}`).join("; ")}`,
+    { attempts },
+  );
+}
+
+function firstLine(s: string): string {
+  return (s.split("\n")[0] ?? s).slice(0, 200);
+}
+
+/** Makes `choice`'s backend the active one again (the TF.js engine is process-global). */
+export async function useBackend(choice: BackendChoice): Promise<void> {
+  if (tf.getBackend() !== choice.tfBackend) await tf.setBackend(choice.tfBackend);
+}
