@@ -1,0 +1,61 @@
+// Prover thread (worker_threads): keeps each circuit's witness wasm and proving key in memory and
+// answers `prove` messages with a Groth16 proof. Plain ESM JavaScript on purpose: it must load in a
+// worker without a TypeScript loader, whatever runs the parent (tsx, Hardhat's mocha, a bundle).
+// Protocol (see prover/pool.ts):
+//   in:  { type: "prove", id, circuit: { wasm, zkey }, input }  |  { type: "close" }
+//   out: { id, ok: true, proof, publicSignals, witnessMs, proveMs }
+//      | { id, ok: false, code: "WITNESS_FAILED" | "PROOF_FAILED", message }
+import { readFile } from "node:fs/promises";
+import { parentPort } from "node:worker_threads";
+import * as snarkjs from "snarkjs";
+
+/** circuit key (wasm path + zkey path) → { wasm: Uint8Array, zkey: Uint8Array } */
+const loaded = new Map();
+
+async function load(circuit) {
+  const key = `${circuit.wasm}\0${circuit.zkey}`;
+  let c = loaded.get(key);
+  if (!c) {
+    const [wasm, zkey] = await Promise.all([readFile(circuit.wasm), readFile(circuit.zkey)]);
+    c = { wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey) };
+    loaded.set(key, c);
+  }
+  return c;
+}
+
+function firstLine(e) {
+  const s = e instanceof Error ? e.message : String(e);
+  return s.split("\n").find((l) => l.trim().length > 0) ?? s;
+}
+
+async function prove(msg) {
+  let c;
+  try {
+    c = await load(msg.circuit);
+  } catch (e) {
+    return { id: msg.id, ok: false, code: "PROOF_FAILED", message: `cannot load circuit files: ${firstLine(e)}` };
+  }
+  const t0 = performance.now();
+  const wtns = { type: "mem" };
+  try {
+    await snarkjs.wtns.calculate(msg.input, { type: "mem", data: c.wasm }, wtns);
+  } catch (e) {
+    return { id: msg.id, ok: false, code: "WITNESS_FAILED", message: `witness generation failed: ${firstLine(e)}` };
+  }
+  const t1 = performance.now();
+  try {
+    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: "mem", data: c.zkey }, wtns);
+    return { id: msg.id, ok: true, proof, publicSignals, witnessMs: t1 - t0, proveMs: performance.now() - t1 };
+  } catch (e) {
+    return { id: msg.id, ok: false, code: "PROOF_FAILED", message: `groth16 prove failed: ${firstLine(e)}` };
+  }
+}
+
+parentPort.on("message", (msg) => {
+  if (msg.type === "prove") {
+    prove(msg).then((r) => parentPort.postMessage(r));
+  } else if (msg.type === "close") {
+    const curve = globalThis.curve_bn128;
+    Promise.resolve(curve ? curve.terminate() : undefined).finally(() => parentPort.close());
+  }
+});
