@@ -116,7 +116,15 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<bigin
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.RPC_FAILED, `cannot reach RPC endpoint ${url}: ${errorMessage(e)}`, { url }, { cause: e });
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause : undefined;
+    const code = cause !== undefined && "code" in cause ? String(cause.code) : "";
+    const why =
+      code === "ECONNREFUSED"
+        ? "connection refused (is the node running? e.g. `npx hardhat node`)"
+        : e instanceof Error && e.name === "TimeoutError"
+          ? `no answer within ${timeoutMs} ms`
+          : (cause?.message ?? errorMessage(e));
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `cannot reach RPC endpoint ${url}: ${why}`, { url }, { cause: e });
   }
   const body = (await res.json().catch(() => undefined)) as { result?: string } | undefined;
   if (!res.ok || typeof body?.result !== "string") {
