@@ -9,6 +9,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT, type CircuitSpec } from "./pipeline.ts";
+import { mlpCircuitSpec } from "./mlp-gen.ts";
 
 export type Profile = "test" | "demo" | "all";
 
@@ -33,6 +34,12 @@ export const MANIFEST: ManifestEntry[] = [
     setupIn: ["test", "all"],
     in: ["test", "all"],
   },
+  // MNIST MLP job circuits, generated from the committed model artifacts (circuits/mlp-gen.ts).
+  // small: the test suite's proofs (2^12); full: witness checks in tests, keys for demo/production
+  // (2^14 at -O1); small ×4: batching benchmark.
+  { spec: mlpCircuitSpec("small", 1, true), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
+  { spec: mlpCircuitSpec("full", 1, true), setupIn: ["demo", "all"], in: ["test", "demo", "all"] },
+  { spec: mlpCircuitSpec("small", 4, true), setupIn: ["all"], in: ["all"] },
 ];
 
 /** The specs a profile builds (optionally only the named ones), with `setup` resolved per profile. */
