@@ -19,6 +19,7 @@ import { verifyResult } from "../sdk/verify.ts";
 import { parseAddress, parseAmount, parseInteger, parseJobId, parseList, parseNetwork, parseParam, readInput } from "./args.ts";
 import { modelForCircuit } from "./models.ts";
 import { Output, toJson } from "./output.ts";
+import { quietKnownWarnings } from "./warnings.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Shared plumbing
@@ -677,6 +678,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  quietKnownWarnings();
   process.exitCode = await main(process.argv.slice(2));
 }
 

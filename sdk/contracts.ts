@@ -283,7 +283,8 @@ export function toProofworkError(e: unknown, action: string): ProofworkError {
   if (isError(e, "NETWORK_ERROR") || isError(e, "SERVER_ERROR") || isError(e, "TIMEOUT")) {
     return new ProofworkError(ErrorCodes.RPC_FAILED, `${action}: ${e.shortMessage}`, {}, { cause: e });
   }
-  const msg = isError(e, "UNKNOWN_ERROR") || isError(e, "BAD_DATA") ? e.shortMessage : errorMessage(e);
+  const short = e !== null && typeof e === "object" && "shortMessage" in e ? (e as { shortMessage: unknown }).shortMessage : undefined;
+  const msg = typeof short === "string" ? short : errorMessage(e);
   return new ProofworkError(ErrorCodes.RPC_FAILED, `${action}: ${msg.split("\n")[0]}`, {}, { cause: e });
 }
 

@@ -1,0 +1,239 @@
+/**
+ * `npm run demo` (and `npm start`): the whole marketplace in one process.
+ *
+ * On an embedded in-process chain (Hardhat EDR): build the circuit if missing (cached), compile and
+ * deploy the contracts (Ignition), fund and stake a provider, start the provider worker in-process,
+ * post real held-out MNIST digits as paid jobs, and show each result as its proof is verified
+ * on-chain — then a summary. Everything on the requester and provider side goes through plain
+ * ethers (the SDK and the worker), over an EIP-1193 bridge to the embedded chain.
+ *
+ *   npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { BrowserProvider, Wallet, formatUnits, parseEther, type Eip1193Provider } from "ethers";
+import { RequesterClient, type JobResult } from "../sdk/client.ts";
+import { loadConfig } from "../sdk/config.ts";
+import { ErrorCodes, ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
+import { decodePredictions, encodeDigits, renderDigit } from "../sdk/mnist.ts";
+import { releaseSnarkjs } from "../sdk/proof.ts";
+import { ProviderAccount } from "../sdk/provider.ts";
+import { verifyResult } from "../sdk/verify.ts";
+import { circuitHints } from "../cli/worker.ts";
+import { quietKnownWarnings } from "../cli/warnings.ts";
+import { createRunner } from "../cli/runner.ts";
+import { modelForCircuit } from "../cli/models.ts";
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const step = (line: string) => process.stdout.write(`\x1b[1m▸\x1b[0m ${line}\n`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+interface DemoOptions {
+  jobs: number;
+  model: "small" | "full";
+  offset: number;
+  ascii: boolean;
+  verbose: boolean;
+}
+
+function parseOptions(argv: string[]): DemoOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      jobs: { type: "string", default: "5" },
+      model: { type: "string", default: "small" },
+      offset: { type: "string", default: "0" },
+      ascii: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    out("usage: npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]");
+    out("  --jobs N      digits to post as jobs (default 5)");
+    out("  --model       small: 14×14 pooled input, 196→16→10 (fast setup); full: 784→16→10");
+    out("  --offset K    start at the K-th held-out digit (class-interleaved order)");
+    out("  --ascii       draw each digit");
+    out("  --verbose     show the worker's logs");
+    process.exit(0);
+  }
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 200) {
+    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `--jobs must be an integer between 1 and 200, got "${values.jobs}"`);
+  }
+  const offset = Number(values.offset);
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `--offset must be a non-negative integer, got "${values.offset}"`);
+  }
+  if (values.model !== "small" && values.model !== "full") {
+    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `--model must be small or full, got "${values.model}"`);
+  }
+  return { jobs, model: values.model, offset, ascii: values.ascii, verbose: values.verbose };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const opts = parseOptions(argv);
+  const config = loadConfig();
+  const t0 = performance.now();
+  out("proofwork demo — paid MNIST inference, proven with Groth16, verified on-chain");
+  out();
+
+  // 1. Circuit (cached by content hash: a second run does no ceremony and no setup).
+  const { mlpCircuitSpec } = await import("../circuits/mlp-gen.ts");
+  const { buildCircuits, releaseCurves } = await import("../circuits/pipeline.ts");
+  const spec = mlpCircuitSpec(opts.model, 1, true);
+  step(`circuit ${spec.name}: building what is missing (first run: trusted-setup ceremony, minutes; then cached)`);
+  const tBuild = performance.now();
+  const [built] = await buildCircuits([spec], {
+    ptau: config.ptau,
+    cacheDir: config.cacheDir,
+    outDir: config.buildDir,
+    log: (l) => (/(done in|cached|constraints|ready)/.test(l) ? out(`    ${l.trim()}`) : undefined),
+  });
+  await releaseCurves();
+  if (built === undefined) throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, "circuit build produced nothing");
+  out(`    ${built.constraints} constraints, ${built.nPublic} public signals (${secs(performance.now() - tBuild)})`);
+
+  // 2. Contracts on an embedded chain.
+  step("embedded chain: compiling and deploying (Hardhat Ignition) …");
+  const d = await import("../deploy/deploy.ts");
+  const hre = await d.getHre();
+  await d.compileContracts(hre);
+  const connection = await d.connectNetwork(hre, { network: "hardhat" });
+  const dataDir = mkdtempSync(join(tmpdir(), "proofwork-demo-"));
+  let stopWorker: (() => Promise<void>) | undefined;
+  try {
+    const { deployment } = await d.deployProofwork(connection, {
+      circuits: [built.name],
+      buildDir: config.buildDir,
+      networkName: "hardhat (in-process)",
+      writeRecord: false,
+    });
+    out(`    market ${deployment.contracts.market}, verifier ${deployment.circuits[built.name]!.verifier}`);
+
+    // Plain ethers from here on, over an EIP-1193 bridge to the embedded chain.
+    const provider = new BrowserProvider(connection.provider as Eip1193Provider, undefined, { pollingInterval: 100, cacheTimeout: -1 });
+    provider.pollingInterval = 100;
+    const [funder] = await connection.ethers.getSigners();
+    const requester = Wallet.createRandom().connect(provider);
+    const providerKey = Wallet.createRandom().connect(provider);
+    for (const w of [requester, providerKey]) {
+      await (await funder!.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
+    }
+
+    // 3. Provider: test tokens, stake, capability record.
+    step(`provider ${providerKey.address}: minting test tokens, staking, registering …`);
+    const account = new ProviderAccount(deployment, providerKey);
+    await account.faucet(parseEther("1000"));
+    await account.stake(parseEther("500"));
+    await account.register({ gpuModel: "cpu", memoryMB: 2048, backends: ["cpu", "wasm"], maxConcurrentJobs: 4, metadataURI: "" });
+    const st = await account.status();
+    out(`    staked ${formatUnits(st.stake, 18)} PWT, active: ${st.active}`);
+
+    // 4. The worker, in-process.
+    step("provider worker: starting (monitor → evaluate → claim → execute → prove → submit → settle) …");
+    const { startWorker } = await import("../worker/index.ts");
+    const { createLogger } = await import("../worker/log.ts");
+    const runner = await createRunner(config, deployment);
+    const worker = await startWorker(
+      {
+        provider,
+        signer: providerKey,
+        addresses: deployment.contracts,
+        startBlock: deployment.startBlock,
+        circuitHints: circuitHints(deployment),
+        log: createLogger({ level: opts.verbose ? "info" : "error", destination: process.stderr, pretty: false }),
+        runner,
+      },
+      { dataDir, pollIntervalMs: 200, confirmations: 0, maxConcurrentJobs: 2, proverConcurrency: 1, metricsPort: null },
+    );
+    stopWorker = () => worker.stop(5_000);
+
+    // 5. The requester posts real held-out digits.
+    const circuit = deployment.circuits[built.name]!;
+    const model = modelForCircuit(circuit);
+    if (model === undefined) throw new ProofworkError(ErrorCodes.MODEL_INVALID, `no model found for circuit ${circuit.name}`);
+    const { heldOutInterleaved } = await import("../model/data.ts");
+    const samples = heldOutInterleaved().slice(opts.offset, opts.offset + opts.jobs);
+    await new ProviderAccount(deployment, requester).faucet(parseEther("1000"));
+    const client = new RequesterClient(deployment, requester, { pollIntervalMs: 100, confirmations: 1 });
+    step(`requester ${requester.address}: posting ${samples.length} held-out MNIST digit(s) as jobs (2 PWT each, escrow by EIP-2612 permit) …`);
+    out();
+    out("  job  label  predicted  on-chain proof  submit gas  latency");
+    out("  ───  ─────  ─────────  ──────────────  ──────────  ───────");
+
+    interface Row {
+      label: number;
+      predicted: number;
+      gas: bigint;
+      postGas: bigint;
+      latencyMs: number;
+    }
+    const rows: Row[] = [];
+    const pending: Promise<void>[] = [];
+    for (const sample of samples) {
+      const postedAt = performance.now();
+      const posted = await client.postJob({
+        circuit: circuit.name,
+        input: encodeDigits(model, [sample.image]),
+        pricing: { price: parseEther("2") },
+        collateral: parseEther("10"),
+        claimPeriod: 600,
+        executionWindow: 600,
+      });
+      pending.push(
+        client.waitForResult(posted.jobId, { timeoutMs: 600_000, fromBlock: posted.blockNumber }).then(async (result: JobResult) => {
+          const latencyMs = performance.now() - postedAt;
+          const [pred] = decodePredictions(model, result.outputs);
+          const report = await verifyResult(client, posted.jobId, { fromBlock: posted.blockNumber });
+          const predicted = pred?.predicted ?? -1;
+          rows.push({ label: sample.label, predicted, gas: result.gasUsed, postGas: posted.gasUsed, latencyMs });
+          const mark = predicted === sample.label ? "✓" : "✗";
+          const proof = report.valid ? "verified ✓" : "LOCAL CHECK FAILED";
+          if (opts.ascii) for (const l of renderDigit(sample.image)) out(`       ${l}`);
+          out(
+            `  ${String(posted.jobId).padStart(3)}  ${String(sample.label).padStart(5)}  ${String(predicted).padStart(7)} ${mark}  ${proof.padEnd(14)}  ${result.gasUsed.toLocaleString("en-US").padStart(10)}  ${secs(latencyMs).padStart(7)}`,
+          );
+        }),
+      );
+    }
+    await Promise.all(pending);
+
+    // 6. Summary.
+    const correct = rows.filter((r) => r.predicted === r.label).length;
+    const submitGas = rows.reduce((s, r) => s + r.gas, 0n);
+    const postGas = rows.reduce((s, r) => s + r.postGas, 0n);
+    const avgLatency = rows.reduce((s, r) => s + r.latencyMs, 0) / Math.max(1, rows.length);
+    const metrics = await account.status();
+    out();
+    out("summary");
+    out(`  jobs completed     ${rows.length}/${samples.length}, every proof verified on-chain by JobMarket.submit`);
+    out(`  accuracy           ${correct}/${rows.length} (${((100 * correct) / Math.max(1, rows.length)).toFixed(0)}%; model held-out accuracy ${(model.accuracy.quantized * 100).toFixed(1)}%)`);
+    out(`  gas                ${submitGas.toLocaleString("en-US")} in submits (avg ${(submitGas / BigInt(Math.max(1, rows.length))).toLocaleString("en-US")}), ${postGas.toLocaleString("en-US")} in posts`);
+    out(`  average latency    ${secs(avgLatency)} from post to verified result`);
+    out(`  executor backend   ${runner.backend() ?? "n/a"} (TensorFlow.js); prover snarkjs Groth16 (${circuit.name})`);
+    out(`  provider           ${metrics.jobsCompleted} completed, ${formatUnits(metrics.tokenBalance, 18)} PWT in wallet`);
+    out(`  total time         ${secs(performance.now() - t0)}`);
+    if (rows.length !== samples.length) {
+      throw new ProofworkError(ErrorCodes.TIMEOUT, `only ${rows.length} of ${samples.length} jobs completed`);
+    }
+  } finally {
+    await stopWorker?.();
+    await connection.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+quietKnownWarnings();
+try {
+  await main(process.argv.slice(2));
+  await releaseSnarkjs();
+  process.exit(0);
+} catch (e) {
+  await releaseSnarkjs().catch(() => undefined);
+  if (isProofworkError(e)) process.stderr.write(`${e.toLine()}\n`);
+  else process.stderr.write(`demo failed: ${errorMessage(e)}\n`);
+  process.exit(1);
+}
