@@ -295,6 +295,11 @@ export function buildProgram(): Command {
           const claimPeriod = parseInteger(opts.claimPeriod, "--claim-period", 1);
           const executionWindow = parseInteger(opts.window, "--window", 1);
           const timeoutMs = opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
+          for (const [flag, v] of [["--price", opts.price], ["--min-price", opts.minPrice], ["--max-price", opts.maxPrice], ["--collateral", opts.collateral]] as const) {
+            if (v !== undefined) parseAmount(v, 18, flag); // format check before connecting
+          }
+          if (opts.ramp !== undefined) parseInteger(opts.ramp, "--ramp", 1);
+          if (opts.input !== undefined) readInput(opts.input);
           const ctx = await chainContext(cmd, true);
           const client = requesterClient(ctx);
           const circuit = client.circuit(opts.circuit);
@@ -462,6 +467,7 @@ export function buildProgram(): Command {
     .argument("<amount>", "tokens, e.g. 100")
     .action(
       action(async (amount: string, _opts: object, cmd: Command) => {
+        parseAmount(amount, 18, "amount"); // format check before connecting
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
@@ -476,6 +482,7 @@ export function buildProgram(): Command {
     .argument("<amount>", "tokens")
     .action(
       action(async (amount: string, _opts: object, cmd: Command) => {
+        parseAmount(amount, 18, "amount"); // format check before connecting
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
@@ -501,6 +508,7 @@ export function buildProgram(): Command {
     .argument("<amount>", "tokens")
     .action(
       action(async (amount: string, _opts: object, cmd: Command) => {
+        parseAmount(amount, 18, "amount"); // format check before connecting
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");

@@ -9,7 +9,7 @@
  *
  *   npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -32,7 +32,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 interface DemoOptions {
   jobs: number;
-  model: "small" | "full";
+  model: "small" | "full" | "auto";
   offset: number;
   ascii: boolean;
   verbose: boolean;
@@ -43,7 +43,7 @@ function parseOptions(argv: string[]): DemoOptions {
     args: argv,
     options: {
       jobs: { type: "string", default: "5" },
-      model: { type: "string", default: "small" },
+      model: { type: "string", default: "auto" },
       offset: { type: "string", default: "0" },
       ascii: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -53,7 +53,8 @@ function parseOptions(argv: string[]): DemoOptions {
   if (values.help) {
     out("usage: npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]");
     out("  --jobs N      digits to post as jobs (default 5)");
-    out("  --model       small: 14×14 pooled input, 196→16→10 (fast setup); full: 784→16→10");
+    out("  --model       full: 28×28 input, 784→16→10; small: 14×14 pooled input, 196→16→10 (fast setup);");
+    out("                auto (default): full if its keys are already built, else small");
     out("  --offset K    start at the K-th held-out digit (class-interleaved order)");
     out("  --ascii       draw each digit");
     out("  --verbose     show the worker's logs");
@@ -67,10 +68,16 @@ function parseOptions(argv: string[]): DemoOptions {
   if (!Number.isInteger(offset) || offset < 0) {
     throw new ProofworkError(ErrorCodes.BAD_NUMBER, `--offset must be a non-negative integer, got "${values.offset}"`);
   }
-  if (values.model !== "small" && values.model !== "full") {
-    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `--model must be small or full, got "${values.model}"`);
+  if (values.model !== "small" && values.model !== "full" && values.model !== "auto") {
+    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `--model must be full, small or auto, got "${values.model}"`);
   }
   return { jobs, model: values.model, offset, ascii: values.ascii, verbose: values.verbose };
+}
+
+/** Whether the full model's circuit already has keys installed (so using it costs no ceremony). */
+function fullKeysBuilt(buildDir: string): boolean {
+  const manifest = join(buildDir, "mnist_mlp_full_b1", "manifest.json");
+  return existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { zkeySha256?: string }).zkeySha256 !== undefined;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -83,7 +90,11 @@ async function main(argv: string[]): Promise<void> {
   // 1. Circuit (cached by content hash: a second run does no ceremony and no setup).
   const { mlpCircuitSpec } = await import("../circuits/mlp-gen.ts");
   const { buildCircuits, releaseCurves } = await import("../circuits/pipeline.ts");
-  const spec = mlpCircuitSpec(opts.model, 1, true);
+  const instance = opts.model === "auto" ? (fullKeysBuilt(config.buildDir) ? "full" : "small") : opts.model;
+  const spec = mlpCircuitSpec(instance, 1, true);
+  if (opts.model === "auto" && instance === "small") {
+    out("  (using the small model; `npm run demo -- --model full` sets up the 784-input one, ~10 min the first time)");
+  }
   step(`circuit ${spec.name}: building what is missing (first run: trusted-setup ceremony, minutes; then cached)`);
   const tBuild = performance.now();
   const [built] = await buildCircuits([spec], {
