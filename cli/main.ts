@@ -10,7 +10,7 @@ import { formatUnits, type Provider, type Signer } from "ethers";
 import { RequesterClient, type Job, type JobResult, type Pricing } from "../sdk/client.ts";
 import { FIELD_SPECS, loadConfig, requirePrivateKey, type Config, type ConfigOverrides } from "../sdk/config.ts";
 import { connectChain, createSigner, connectContracts } from "../sdk/contracts.ts";
-import { findDeployment, type CircuitRecord, type Deployment } from "../sdk/deployments.ts";
+import { confirmationsFor, findDeployment, type CircuitRecord, type Deployment } from "../sdk/deployments.ts";
 import { ErrorCodes, ProofworkError, isProofworkError } from "../sdk/errors.ts";
 import { decodePredictions, encodeDigits, renderDigit } from "../sdk/mnist.ts";
 import { releaseSnarkjs } from "../sdk/proof.ts";
@@ -76,6 +76,8 @@ function configOf(cmd: Command, extra: ConfigOverrides = {}): Config {
 
 interface ChainContext {
   config: Config;
+  /** Effective confirmations (configured, or the chain's default). */
+  confirmations: number;
   provider: Provider;
   chainId: bigint;
   deployment: Deployment;
@@ -88,14 +90,14 @@ async function chainContext(cmd: Command, needSigner: boolean): Promise<ChainCon
   const key = needSigner ? requirePrivateKey(config) : config.privateKey;
   const { provider, chainId } = await connectChain(config);
   const deployment = findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
-  const ctx: ChainContext = { config, provider, chainId, deployment };
+  const ctx: ChainContext = { config, confirmations: confirmationsFor(config.confirmations, chainId), provider, chainId, deployment };
   if (key !== undefined) ctx.signer = createSigner(key, provider);
   return ctx;
 }
 
 function requesterClient(ctx: ChainContext): RequesterClient {
   return new RequesterClient(ctx.deployment, ctx.signer ?? ctx.provider, {
-    confirmations: ctx.config.confirmations,
+    confirmations: ctx.confirmations,
     logChunkSize: ctx.config.logChunkSize,
     pollIntervalMs: ctx.config.pollIntervalMs,
   });
@@ -471,7 +473,7 @@ export function buildProgram(): Command {
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.config.confirmations).stake(value);
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).stake(value);
         output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [`staked ${fmt(value, t)} (tx ${receipt.hash})`]);
       }),
     );
@@ -486,7 +488,7 @@ export function buildProgram(): Command {
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.config.confirmations).requestUnstake(value);
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).requestUnstake(value);
         output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [`unbonding ${fmt(value, t)} (tx ${receipt.hash})`]);
       }),
     );
@@ -497,7 +499,7 @@ export function buildProgram(): Command {
     .action(
       action(async (_opts: object, cmd: Command) => {
         const ctx = await chainContext(cmd, true);
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.config.confirmations).withdraw();
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).withdraw();
         output(cmd).result({ ok: true, txHash: receipt.hash }, [`withdrawn (tx ${receipt.hash})`]);
       }),
     );
@@ -512,7 +514,7 @@ export function buildProgram(): Command {
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.config.confirmations).faucet(value);
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).faucet(value);
         output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [`minted ${fmt(value, t)} (tx ${receipt.hash})`]);
       }),
     );
@@ -540,7 +542,7 @@ export function buildProgram(): Command {
           metadataURI: opts.metadata,
         };
         const ctx = await chainContext(cmd, true);
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.config.confirmations).register(cap);
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).register(cap);
         output(cmd).result({ ok: true, capability: cap, txHash: receipt.hash }, [`registered ${cap.gpuModel} (tx ${receipt.hash})`]);
       }),
     );
@@ -554,7 +556,7 @@ export function buildProgram(): Command {
         const who = address !== undefined ? parseAddress(address, "provider") : undefined;
         const ctx = await chainContext(cmd, who === undefined);
         const signerOrRead = ctx.signer ?? ctx.provider;
-        const acct = new ProviderAccount(ctx.deployment, signerOrRead as Signer, ctx.config.confirmations);
+        const acct = new ProviderAccount(ctx.deployment, signerOrRead as Signer, ctx.confirmations);
         const s = await acct.status(who);
         const t = await tokenInfo(ctx);
         output(cmd).result({ ok: true, status: s }, [

@@ -6,7 +6,7 @@ import { Wallet } from "ethers";
 import type { Config } from "../sdk/config.ts";
 import { requirePrivateKey } from "../sdk/config.ts";
 import { connectChain } from "../sdk/contracts.ts";
-import { findDeployment, type Deployment } from "../sdk/deployments.ts";
+import { confirmationsFor, findDeployment, type Deployment } from "../sdk/deployments.ts";
 import type { Output } from "./output.ts";
 
 /** Off-chain artifact hints by circuit id (lower-case) from the deployment record. */
@@ -34,7 +34,7 @@ export async function runWorkerCommand(config: Config, out: Output): Promise<voi
       log: createLogger({ level: config.logLevel, destination: process.stderr }),
       runner,
     },
-    workerOptionsFromConfig(config),
+    { ...workerOptionsFromConfig(config), confirmations: confirmationsFor(config.confirmations, chainId) },
   );
   out.progress(
     `worker ${handle.address} running on chain ${chainId} (market ${deployment.contracts.market}); Ctrl-C to stop`,

@@ -133,7 +133,9 @@ export async function deployProofwork(connection: NetworkConnection, opts: Deplo
     deployed.registry.getAddress(),
     deployed.market.getAddress(),
   ]);
-  log(`  token ${token}\n  staking ${staking}\n  registry ${registry}\n  market ${market}`);
+  for (const [name, addr] of [["token", token], ["staking", staking], ["registry", registry], ["market", market]]) {
+    log(`  ${name.padEnd(8)} ${addr}`);
+  }
 
   const circuits: Deployment["circuits"] = {};
   for (const p of prepared) {

@@ -106,7 +106,10 @@ export const ConfigSchema = z.object({
   deploymentFile: optionalString(),
   deploymentsDir: z.string().min(1).default("deployments"),
   tokenAddress: addressField(),
-  confirmations: intField(0, 64).default(1),
+  confirmations: z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    intField(0, 64).optional(),
+  ),
   pollIntervalMs: intField(10, 600_000).default(1000),
   logChunkSize: intField(1, 100_000).default(1000),
   executorBackend: z.enum(EXECUTOR_BACKENDS, { error: `expected one of ${EXECUTOR_BACKENDS.join(", ")}` }).default("auto"),
@@ -168,8 +171,8 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   },
   confirmations: {
     env: "PROOFWORK_CONFIRMATIONS",
-    doc: "Blocks to wait after a transaction is mined before treating it as final",
-    example: "1",
+    doc: "Blocks a transaction or event needs before it is treated as final (default: 0 on local dev chains, else 1)",
+    example: "",
   },
   pollIntervalMs: {
     env: "PROOFWORK_POLL_INTERVAL_MS",

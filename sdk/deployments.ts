@@ -57,6 +57,11 @@ export const DeploymentSchema = z.object({
 export type Deployment = z.output<typeof DeploymentSchema>;
 export type DeploymentInput = z.input<typeof DeploymentSchema>;
 
+/** Confirmations to use: the configured number, else 0 on local dev chains (automine) and 1 elsewhere. */
+export function confirmationsFor(configured: number | undefined, chainId: number | bigint): number {
+  return configured ?? (LOCAL_CHAIN_IDS.includes(Number(chainId)) ? 0 : 1);
+}
+
 /** The default path of the record for `chainId` inside `dir`. */
 export function deploymentPath(dir: string, chainId: number | bigint): string {
   const id = Number(chainId);

@@ -53,7 +53,7 @@ export class ProviderAccount {
   private async send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
     return guard(action, async () => {
       const sent = await tx();
-      const receipt = await sent.wait(this.confirmations);
+      const receipt = await sent.wait(Math.max(1, this.confirmations));
       if (receipt === null || receipt.status !== 1) {
         throw new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: transaction ${sent.hash} failed`);
       }
