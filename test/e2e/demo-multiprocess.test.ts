@@ -1,0 +1,170 @@
+/**
+ * The multi-terminal flow, each terminal a real process:
+ *   1. `npx hardhat node --port <free>`
+ *   2. `proofwork deploy` to it (Ignition; writes a deployment record)
+ *   3. `proofwork provider faucet|stake|register`, then `proofwork worker start` (long-running)
+ *   4. `proofwork job post --digit …` as a requester, `proofwork --json job watch --verify`
+ * and finally SIGINT to the worker, which must stop cleanly.
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildCircuits } from "../../circuits/pipeline.ts";
+import { specsFor } from "../../circuits/manifest.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "cli", "main.ts");
+const HARDHAT = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+const TSX = import.meta.resolve("tsx");
+const CIRCUIT = "mnist_mlp_small_b1";
+
+// Hardhat's well-known development accounts (never use them on a real network).
+const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const REQUESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const PROVIDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves when `pattern` appears in the process' output (rejects on exit or timeout). */
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      if (pattern.test(seen)) done(undefined);
+    };
+    const onExit = (code: number | null) => done(new Error(`${what} exited (${code}) before ready:\n${seen.slice(-2000)}`));
+    const timer = setTimeout(() => done(new Error(`${what} not ready after ${timeoutMs} ms:\n${seen.slice(-2000)}`)), timeoutMs);
+    function done(err: Error | undefined) {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.stderr?.off("data", onData);
+      child.off("exit", onExit);
+      if (err) reject(err);
+      else resolve();
+    }
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", function () {
+  this.timeout(600_000);
+  let dir: string;
+  let node: ChildProcess | undefined;
+  let worker: ChildProcess | undefined;
+  let env: Record<string, string>;
+
+  function cli(args: string[], extra: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd: dir, env: { ...env, ...extra } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async function ok(args: string[], extra: Record<string, string> = {}): Promise<Run> {
+    const r = await cli(args, extra);
+    expect(r.code, `proofwork ${args.join(" ")}\n${r.stderr}`).to.equal(0);
+    return r;
+  }
+
+  before(async () => {
+    await buildCircuits(specsFor("test", [CIRCUIT]), { log: () => undefined });
+    dir = mkdtempSync(join(tmpdir(), "proofwork-e2e-"));
+    const port = await freePort();
+    node = spawn(process.execPath, [HARDHAT, "node", "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    await waitForOutput(node, /Started HTTP and WebSocket JSON-RPC server/, 120_000, "hardhat node");
+    env = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      PROOFWORK_RPC_URL: `http://127.0.0.1:${port}`,
+      PROOFWORK_NETWORK: "localhost",
+      PROOFWORK_DEPLOYMENT: join(dir, "deployment.json"),
+      PROOFWORK_POLL_INTERVAL_MS: "200",
+      PROOFWORK_BUILD_DIR: join(ROOT, "build", "circuits"),
+    };
+  });
+
+  after(async () => {
+    for (const p of [worker, node]) {
+      if (p !== undefined && p.exitCode === null && p.signalCode === null) {
+        const exited = new Promise((r) => p.once("exit", r));
+        p.kill("SIGTERM");
+        await exited;
+      }
+    }
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("test_e2e_postedDigitIsProvenAndVerifiedAcrossProcesses", async () => {
+    // Terminal 2: deploy.
+    const deployed = await ok(["--json", "deploy", "--circuits", CIRCUIT], { PROOFWORK_PRIVATE_KEY: DEPLOYER_KEY });
+    const record = JSON.parse(deployed.stdout) as { deployment: { circuits: Record<string, { id: string }> }; path: string };
+    expect(record.deployment.circuits[CIRCUIT]?.id).to.match(/^0x[0-9a-f]{64}$/);
+
+    // Terminal 3: provider setup, then the worker.
+    const asProvider = { PROOFWORK_PRIVATE_KEY: PROVIDER_KEY };
+    await ok(["provider", "faucet", "1000"], asProvider);
+    await ok(["provider", "stake", "500"], asProvider);
+    await ok(["provider", "register", "--max-jobs", "4"], asProvider);
+    const status = JSON.parse((await ok(["--json", "provider", "status"], asProvider)).stdout) as { status: { active: boolean } };
+    expect(status.status.active).to.equal(true);
+
+    worker = spawn(process.execPath, ["--import", TSX, CLI, "worker", "start"], {
+      cwd: dir,
+      env: { ...env, ...asProvider, PROOFWORK_DATA_DIR: join(dir, "worker") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    await waitForOutput(worker, /running on chain/, 60_000, "worker");
+
+    // Terminal 4: the requester posts a held-out "7" and waits for the verified result.
+    const asRequester = { PROOFWORK_PRIVATE_KEY: REQUESTER_KEY };
+    await ok(["provider", "faucet", "100"], asRequester);
+    const posted = JSON.parse(
+      (await ok(["--json", "job", "post", "-c", CIRCUIT, "--digit", "7", "--index", "3", "--price", "2", "--collateral", "5"], asRequester)).stdout,
+    ) as { jobId: string; usedPermit: boolean };
+    expect(posted.usedPermit).to.equal(true);
+
+    const watched = JSON.parse((await ok(["--json", "job", "watch", posted.jobId, "--verify", "--timeout", "300"])).stdout) as {
+      result: { outputs: string[]; provider: string; gasUsed: string };
+      verified: boolean;
+    };
+    expect(watched.verified).to.equal(true);
+    expect(watched.result.outputs).to.have.length(1);
+    expect(BigInt(watched.result.gasUsed) > 0n).to.equal(true);
+
+    const shown = JSON.parse((await ok(["--json", "job", "status", posted.jobId])).stdout) as { job: { status: string } };
+    expect(shown.job.status).to.equal("Completed");
+
+    // Ctrl-C: the worker drains and exits 0.
+    const exited = new Promise<number | null>((r) => worker!.once("exit", (code) => r(code)));
+    worker.kill("SIGINT");
+    expect(await exited).to.equal(0);
+  });
+});
