@@ -4,7 +4,7 @@
  * re-checks the proof locally; cancel/expiry reject with coded errors; reverts decode.
  */
 import { expect } from "chai";
-import { hexlify, parseEther, type Signer } from "ethers";
+import { hexlify, parseEther, type Result, type Signer } from "ethers";
 import * as snarkjs from "snarkjs";
 import type { NetworkConnection } from "hardhat/types/network";
 import { buildCircuits } from "../../circuits/pipeline.ts";
@@ -12,7 +12,7 @@ import { specsFor } from "../../circuits/manifest.ts";
 import { compileContracts, connectNetwork, deployProofwork, getHre, ROOT } from "../../deploy/deploy.ts";
 import { RequesterClient } from "../../sdk/client.ts";
 import { toProofworkError } from "../../sdk/contracts.ts";
-import type { Deployment } from "../../sdk/deployments.ts";
+import { snarkjsSelector, type Deployment } from "../../sdk/deployments.ts";
 import { ErrorCodes, isProofworkError, ProofworkError } from "../../sdk/errors.ts";
 import { encodeProof, releaseSnarkjs } from "../../sdk/proof.ts";
 import { ProviderAccount } from "../../sdk/provider.ts";
@@ -149,6 +149,26 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
   it("test_getJob_unknownIdIsJobNotFound", async () => {
     const err = await rejection(client.getJob(999n));
     expect(err.code).to.equal(ErrorCodes.JOB_NOT_FOUND);
+  });
+
+  it("test_registry_selectorAndIdMatchTheSdk", async () => {
+    const c = deployment.circuits["binding_test"]!;
+    const onchain = (await client.contracts.registry.getFunction("getCircuit").staticCall(c.id)) as Result;
+    expect(onchain.getValue("selector")).to.equal(snarkjsSelector(2));
+    expect(onchain.getValue("zkeyHash")).to.equal(c.zkeyHash);
+    expect(onchain.getValue("artifactsURI")).to.match(/binding_test\/$/);
+  });
+
+  it("test_deploy_withExternalToken_usesIt", async () => {
+    const { deployment: second } = await deployProofwork(conn, {
+      circuits: [],
+      networkName: "hardhat",
+      writeRecord: false,
+      tokenAddress: deployment.contracts.token,
+    });
+    expect(second.contracts.token).to.equal(deployment.contracts.token);
+    expect(second.contracts.market).to.not.equal(deployment.contracts.market);
+    expect(await client.contracts.staking.getFunction("token").staticCall()).to.equal(deployment.contracts.token);
   });
 
   it("test_postJob_rejectsWrongInputLength", async () => {

@@ -1,0 +1,41 @@
+/**
+ * `npm run demo` as a user runs it: a subprocess that must exit 0 and print one row per job and a
+ * summary, with no stack trace. Uses the small model (its keys are part of the test profile).
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { buildCircuits } from "../../circuits/pipeline.ts";
+import { specsFor } from "../../circuits/manifest.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+
+describe("e2e: the one-command demo", function () {
+  this.timeout(600_000);
+
+  before(async () => {
+    await buildCircuits(specsFor("test", ["mnist_mlp_small_b1"]), { log: () => undefined });
+  });
+
+  it("test_demo_twoJobs_exitsZeroWithSummary", async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", TSX, "demo/main.ts", "--jobs", "2", "--model", "small"], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("error", reject);
+      child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
+    });
+    expect(code, `${stdout}\n${stderr}`).to.equal(0);
+    expect(stdout.match(/verified ✓/g) ?? []).to.have.length(2);
+    expect(stdout).to.match(/jobs completed\s+2\/2/);
+    expect(stdout).to.match(/accuracy\s+\d\/2/);
+    expect(stdout).to.match(/executor backend\s+\S+/);
+    expect(stderr).to.not.match(/\n\s+at /);
+  });
+});
