@@ -11,7 +11,10 @@ export { parseAddress, parseJobId } from "../sdk/client.ts";
 /** A token amount in whole tokens with optional decimals ("10", "0.5") → base units. */
 export function parseAmount(v: string, decimals: number, what = "amount"): bigint {
   if (!/^\s*\d+(\.\d+)?\s*$/.test(v)) {
-    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `${what} must be a non-negative number of tokens (e.g. 10 or 0.5), got "${v}"`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_NUMBER,
+      `${what} must be a non-negative number of tokens (e.g. 10 or 0.5), got "${v}"`,
+    );
   }
   try {
     return parseUnits(v.trim(), decimals);
@@ -22,16 +25,21 @@ export function parseAmount(v: string, decimals: number, what = "amount"): bigin
 
 /** A non-negative integer within bounds. */
 export function parseInteger(v: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\s*\d+\s*$/.test(v)) throw new ProofworkError(ErrorCodes.BAD_NUMBER, `${what} must be an integer, got "${v}"`);
+  if (!/^\s*\d+\s*$/.test(v))
+    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `${what} must be an integer, got "${v}"`);
   const n = Number(v.trim());
-  if (n < min || n > max) throw new ProofworkError(ErrorCodes.BAD_NUMBER, `${what} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `${what} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
 /** A network name (UNKNOWN_NETWORK listing the known ones). */
 export function parseNetwork(v: string): NetworkName {
   if (!(NETWORKS as readonly string[]).includes(v)) {
-    throw new ProofworkError(ErrorCodes.UNKNOWN_NETWORK, `unknown network "${v}" (known: ${NETWORKS.join(", ")})`);
+    throw new ProofworkError(
+      ErrorCodes.UNKNOWN_NETWORK,
+      `unknown network "${v}" (known: ${NETWORKS.join(", ")})`,
+    );
   }
   return v as NetworkName;
 }
@@ -39,7 +47,8 @@ export function parseNetwork(v: string): NetworkName {
 /** Input bytes from `0x…` hex or a file path. */
 export function readInput(v: string): Uint8Array {
   if (v.startsWith("0x")) {
-    if (!isHexString(v)) throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `input is not valid hex: "${v.slice(0, 20)}…"`);
+    if (!isHexString(v))
+      throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `input is not valid hex: "${v.slice(0, 20)}…"`);
     return getBytes(v);
   }
   if (!existsSync(v)) throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `input file not found: ${v}`);
@@ -55,7 +64,10 @@ export function parseList(v: string): string[] {
 }
 
 /** `key=value` pairs for Ignition parameters (integers become bigints, the rest stay strings). */
-export function parseParam(v: string, acc: Record<string, string | bigint> = {}): Record<string, string | bigint> {
+export function parseParam(
+  v: string,
+  acc: Record<string, string | bigint> = {},
+): Record<string, string | bigint> {
   const i = v.indexOf("=");
   if (i <= 0) throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `--param expects key=value, got "${v}"`);
   const key = v.slice(0, i);

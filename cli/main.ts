@@ -8,7 +8,13 @@
 import { Command, CommanderError, Option } from "commander";
 import { formatUnits, type Provider, type Signer } from "ethers";
 import { RequesterClient, type Job, type JobResult, type Pricing } from "../sdk/client.ts";
-import { FIELD_SPECS, loadConfig, requirePrivateKey, type Config, type ConfigOverrides } from "../sdk/config.ts";
+import {
+  FIELD_SPECS,
+  loadConfig,
+  requirePrivateKey,
+  type Config,
+  type ConfigOverrides,
+} from "../sdk/config.ts";
 import { connectChain, createSigner, connectContracts } from "../sdk/contracts.ts";
 import { confirmationsFor, findDeployment, type CircuitRecord, type Deployment } from "../sdk/deployments.ts";
 import { ErrorCodes, ProofworkError, isProofworkError } from "../sdk/errors.ts";
@@ -16,7 +22,16 @@ import { decodePredictions, encodeDigits, renderDigit } from "../sdk/mnist.ts";
 import { releaseSnarkjs } from "../sdk/proof.ts";
 import { BACKEND_BITS, ProviderAccount, type BackendName } from "../sdk/provider.ts";
 import { verifyResult } from "../sdk/verify.ts";
-import { parseAddress, parseAmount, parseInteger, parseJobId, parseList, parseNetwork, parseParam, readInput } from "./args.ts";
+import {
+  parseAddress,
+  parseAmount,
+  parseInteger,
+  parseJobId,
+  parseList,
+  parseNetwork,
+  parseParam,
+  readInput,
+} from "./args.ts";
 import { modelForCircuit } from "./models.ts";
 import { Output, toJson } from "./output.ts";
 import { quietKnownWarnings } from "./warnings.ts";
@@ -90,7 +105,13 @@ async function chainContext(cmd: Command, needSigner: boolean): Promise<ChainCon
   const key = needSigner ? requirePrivateKey(config) : config.privateKey;
   const { provider, chainId } = await connectChain(config);
   const deployment = findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
-  const ctx: ChainContext = { config, confirmations: confirmationsFor(config.confirmations, chainId), provider, chainId, deployment };
+  const ctx: ChainContext = {
+    config,
+    confirmations: confirmationsFor(config.confirmations, chainId),
+    provider,
+    chainId,
+    deployment,
+  };
   if (key !== undefined) ctx.signer = createSigner(key, provider);
   return ctx;
 }
@@ -106,14 +127,18 @@ function requesterClient(ctx: ChainContext): RequesterClient {
 async function tokenInfo(ctx: ChainContext): Promise<{ decimals: number; symbol: string }> {
   const { token } = connectContracts(ctx.deployment, ctx.provider);
   try {
-    const [decimals, symbol] = await Promise.all([token.getFunction("decimals").staticCall(), token.getFunction("symbol").staticCall()]);
+    const [decimals, symbol] = await Promise.all([
+      token.getFunction("decimals").staticCall(),
+      token.getFunction("symbol").staticCall(),
+    ]);
     return { decimals: Number(decimals as bigint), symbol: symbol as string };
   } catch {
     return { decimals: 18, symbol: "tokens" };
   }
 }
 
-const fmt = (v: bigint, t: { decimals: number; symbol: string }) => `${formatUnits(v, t.decimals)} ${t.symbol}`;
+const fmt = (v: bigint, t: { decimals: number; symbol: string }) =>
+  `${formatUnits(v, t.decimals)} ${t.symbol}`;
 
 function statusLines(job: Job, t: { decimals: number; symbol: string }): string[] {
   const lines = [
@@ -131,7 +156,11 @@ function statusLines(job: Job, t: { decimals: number; symbol: string }): string[
   return lines;
 }
 
-function resultLines(result: JobResult, circuit: CircuitRecord | undefined, t: { decimals: number; symbol: string }): string[] {
+function resultLines(
+  result: JobResult,
+  circuit: CircuitRecord | undefined,
+  t: { decimals: number; symbol: string },
+): string[] {
   const lines = [
     `job ${result.jobId} completed by ${result.provider}`,
     `  tx             ${result.txHash} (block ${result.blockNumber}, gas ${result.gasUsed})`,
@@ -141,7 +170,9 @@ function resultLines(result: JobResult, circuit: CircuitRecord | undefined, t: {
   const model = circuit ? modelForCircuit(circuit) : undefined;
   if (model !== undefined) {
     const preds = decodePredictions(model, result.outputs);
-    preds.forEach((p, i) => lines.push(`  sample ${i}: predicted ${p.predicted}  logits [${p.logits.join(", ")}]`));
+    preds.forEach((p, i) =>
+      lines.push(`  sample ${i}: predicted ${p.predicted}  logits [${p.logits.join(", ")}]`),
+    );
   }
   return lines;
 }
@@ -166,7 +197,9 @@ function reportError(e: unknown, json: boolean): void {
     process.stderr.write(`${e.toLine()}\n`);
     if (json) process.stdout.write(`${toJson({ ok: false, error: { code: e.code, message: e.message } })}\n`);
   } else {
-    process.stderr.write(`internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
   }
 }
 
@@ -176,7 +209,9 @@ function reportError(e: unknown, json: boolean): void {
 
 export function buildProgram(): Command {
   const program = new Command("proofwork")
-    .description("Proof-of-compute marketplace: post ML inference jobs, provide compute, verify Groth16 proofs on-chain")
+    .description(
+      "Proof-of-compute marketplace: post ML inference jobs, provide compute, verify Groth16 proofs on-chain",
+    )
     .version("0.1.0")
     .option("--json", "machine-readable JSON output on stdout")
     .option("-n, --network <name>", `network: hardhat | localhost | sepolia (env ${FIELD_SPECS.network.env})`)
@@ -194,57 +229,89 @@ export function buildProgram(): Command {
   program
     .command("deploy")
     .description("compile and deploy the protocol with Hardhat Ignition; write deployments/<chainId>.json")
-    .option("--circuits <names>", "comma-separated built circuits to register (default: every built circuit with keys)")
+    .option(
+      "--circuits <names>",
+      "comma-separated built circuits to register (default: every built circuit with keys)",
+    )
     .option("--build <profile>", "build circuits of this profile first (test | demo | all)")
-    .option("--token <address>", `use an existing ERC20 instead of the TestToken (env ${FIELD_SPECS.tokenAddress.env})`)
-    .option("--param <key=value>", "Ignition parameter of module Proofwork (repeatable), e.g. feeBps=50", (v, acc: Record<string, string | bigint>) => parseParam(v, acc), {})
+    .option(
+      "--token <address>",
+      `use an existing ERC20 instead of the TestToken (env ${FIELD_SPECS.tokenAddress.env})`,
+    )
+    .option(
+      "--param <key=value>",
+      "Ignition parameter of module Proofwork (repeatable), e.g. feeBps=50",
+      (v, acc: Record<string, string | bigint>) => parseParam(v, acc),
+      {},
+    )
     .option("--out <file>", "where to write the deployment record")
     .action(
-      action(async (opts: { circuits?: string; build?: string; token?: string; param: Record<string, string | bigint>; out?: string }, cmd: Command) => {
-        const out = output(cmd);
-        const config = configOf(cmd, { tokenAddress: opts.token });
-        const tokenAddress = config.tokenAddress === undefined ? undefined : parseAddress(config.tokenAddress, "--token");
-        if (config.network !== "hardhat" && !(config.network === "sepolia" && config.rpcUrl === FIELD_SPECS.rpcUrl.example)) {
-          await connectChain(config); // fail fast with one line if the node is down / on another chain
-        }
-        if (opts.build !== undefined) await buildCircuitsCommand(opts.build, undefined, config, out);
-        const circuits = opts.circuits !== undefined ? parseList(opts.circuits) : await builtCircuitNames(config.buildDir);
-        out.progress("→ compiling contracts …");
-        const d = await import("../deploy/deploy.ts");
-        const hre = await d.getHre();
-        await d.compileContracts(hre);
-        const connection = await d.connectNetwork(hre, {
-          network: config.network,
-          rpcUrl: config.network === "sepolia" && config.rpcUrl === FIELD_SPECS.rpcUrl.example ? undefined : config.rpcUrl,
-          privateKey: config.privateKey,
-        });
-        try {
-          out.progress(`→ deploying to ${config.network} (circuits: ${circuits.join(", ") || "none"}) …`);
-          const { deployment, path } = await d.deployProofwork(connection, {
-            circuits,
-            buildDir: config.buildDir,
-            artifactBaseUri: config.artifactBaseUri,
-            tokenAddress,
-            parameters: opts.param,
-            networkName: config.network,
-            deploymentsDir: config.deploymentsDir,
-            outFile: opts.out ?? config.deploymentFile,
-            writeRecord: config.network !== "hardhat",
-            log: (l) => out.progress(`  ${l}`),
+      action(
+        async (
+          opts: {
+            circuits?: string;
+            build?: string;
+            token?: string;
+            param: Record<string, string | bigint>;
+            out?: string;
+          },
+          cmd: Command,
+        ) => {
+          const out = output(cmd);
+          const config = configOf(cmd, { tokenAddress: opts.token });
+          const tokenAddress =
+            config.tokenAddress === undefined ? undefined : parseAddress(config.tokenAddress, "--token");
+          if (
+            config.network !== "hardhat" &&
+            !(config.network === "sepolia" && config.rpcUrl === FIELD_SPECS.rpcUrl.example)
+          ) {
+            await connectChain(config); // fail fast with one line if the node is down / on another chain
+          }
+          if (opts.build !== undefined) await buildCircuitsCommand(opts.build, undefined, config, out);
+          const circuits =
+            opts.circuits !== undefined ? parseList(opts.circuits) : await builtCircuitNames(config.buildDir);
+          out.progress("→ compiling contracts …");
+          const d = await import("../deploy/deploy.ts");
+          const hre = await d.getHre();
+          await d.compileContracts(hre);
+          const connection = await d.connectNetwork(hre, {
+            network: config.network,
+            rpcUrl:
+              config.network === "sepolia" && config.rpcUrl === FIELD_SPECS.rpcUrl.example
+                ? undefined
+                : config.rpcUrl,
+            privateKey: config.privateKey,
           });
-          out.result({ ok: true, deployment, path }, [
-            `deployed to ${deployment.network} (chain ${deployment.chainId}) at block ${deployment.startBlock}`,
-            `  market   ${deployment.contracts.market}`,
-            `  staking  ${deployment.contracts.staking}`,
-            `  registry ${deployment.contracts.registry}`,
-            `  token    ${deployment.contracts.token}`,
-            ...Object.values(deployment.circuits).map((c) => `  circuit  ${c.name} ${c.id}`),
-            path !== undefined ? `record: ${path}` : "in-process chain: nothing written (it ends with this command)",
-          ]);
-        } finally {
-          await connection.close();
-        }
-      }),
+          try {
+            out.progress(`→ deploying to ${config.network} (circuits: ${circuits.join(", ") || "none"}) …`);
+            const { deployment, path } = await d.deployProofwork(connection, {
+              circuits,
+              buildDir: config.buildDir,
+              artifactBaseUri: config.artifactBaseUri,
+              tokenAddress,
+              parameters: opts.param,
+              networkName: config.network,
+              deploymentsDir: config.deploymentsDir,
+              outFile: opts.out ?? config.deploymentFile,
+              writeRecord: config.network !== "hardhat",
+              log: (l) => out.progress(`  ${l}`),
+            });
+            out.result({ ok: true, deployment, path }, [
+              `deployed to ${deployment.network} (chain ${deployment.chainId}) at block ${deployment.startBlock}`,
+              `  market   ${deployment.contracts.market}`,
+              `  staking  ${deployment.contracts.staking}`,
+              `  registry ${deployment.contracts.registry}`,
+              `  token    ${deployment.contracts.token}`,
+              ...Object.values(deployment.circuits).map((c) => `  circuit  ${c.name} ${c.id}`),
+              path !== undefined
+                ? `record: ${path}`
+                : "in-process chain: nothing written (it ends with this command)",
+            ]);
+          } finally {
+            await connection.close();
+          }
+        },
+      ),
     );
 
   // ── job ─────────────────────────────────────────────────────────────────────────────────
@@ -292,12 +359,21 @@ export function buildProgram(): Command {
         ) => {
           const out = output(cmd);
           if ((opts.input === undefined) === (opts.digit === undefined)) {
-            throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "give exactly one of --input <file|0x…> or --digit <label>");
+            throw new ProofworkError(
+              ErrorCodes.BAD_ARGUMENT,
+              "give exactly one of --input <file|0x…> or --digit <label>",
+            );
           }
           const claimPeriod = parseInteger(opts.claimPeriod, "--claim-period", 1);
           const executionWindow = parseInteger(opts.window, "--window", 1);
-          const timeoutMs = opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
-          for (const [flag, v] of [["--price", opts.price], ["--min-price", opts.minPrice], ["--max-price", opts.maxPrice], ["--collateral", opts.collateral]] as const) {
+          const timeoutMs =
+            opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
+          for (const [flag, v] of [
+            ["--price", opts.price],
+            ["--min-price", opts.minPrice],
+            ["--max-price", opts.maxPrice],
+            ["--collateral", opts.collateral],
+          ] as const) {
             if (v !== undefined) parseAmount(v, 18, flag); // format check before connecting
           }
           if (opts.ramp !== undefined) parseInteger(opts.ramp, "--ramp", 1);
@@ -310,7 +386,10 @@ export function buildProgram(): Command {
           let pricing: Pricing;
           if (opts.price !== undefined) {
             if (opts.minPrice !== undefined || opts.maxPrice !== undefined) {
-              throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "give either --price or --min-price/--max-price/--ramp, not both");
+              throw new ProofworkError(
+                ErrorCodes.BAD_ARGUMENT,
+                "give either --price or --min-price/--max-price/--ramp, not both",
+              );
             }
             pricing = { price: parseAmount(opts.price, t.decimals, "--price") };
           } else if (opts.minPrice !== undefined && opts.maxPrice !== undefined && opts.ramp !== undefined) {
@@ -320,9 +399,15 @@ export function buildProgram(): Command {
               rampDuration: parseInteger(opts.ramp, "--ramp", 1),
             };
           } else {
-            throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "give a --price, or --min-price, --max-price and --ramp for an auction");
+            throw new ProofworkError(
+              ErrorCodes.BAD_ARGUMENT,
+              "give a --price, or --min-price, --max-price and --ramp for an auction",
+            );
           }
-          const collateral = opts.collateral !== undefined ? parseAmount(opts.collateral, t.decimals, "--collateral") : undefined;
+          const collateral =
+            opts.collateral !== undefined
+              ? parseAmount(opts.collateral, t.decimals, "--collateral")
+              : undefined;
 
           let input: Uint8Array;
           let label: number | undefined;
@@ -333,13 +418,19 @@ export function buildProgram(): Command {
             const index = parseInteger(opts.index, "--index", 0);
             const model = modelForCircuit(circuit);
             if (model === undefined) {
-              throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `circuit ${circuit.name} does not run an MNIST model; use --input`);
+              throw new ProofworkError(
+                ErrorCodes.BAD_ARGUMENT,
+                `circuit ${circuit.name} does not run an MNIST model; use --input`,
+              );
             }
             const { loadMnist } = await import("../model/data.ts");
             const samples = loadMnist().heldOut.filter((s) => s.label === label);
             const sample = samples[index];
             if (sample === undefined) {
-              throw new ProofworkError(ErrorCodes.BAD_NUMBER, `--index must be below ${samples.length} for digit ${label}`);
+              throw new ProofworkError(
+                ErrorCodes.BAD_NUMBER,
+                `--index must be below ${samples.length} for digit ${label}`,
+              );
             }
             input = encodeDigits(model, [sample.image]);
             if (!out.json) out.progress(renderDigit(sample.image).join("\n"));
@@ -366,7 +457,10 @@ export function buildProgram(): Command {
           const result = await client.waitForResult(posted.jobId, {
             timeoutMs,
             fromBlock: posted.blockNumber,
-            onStatus: (j) => out.progress(`  job ${j.jobId}: ${j.status}${j.status === "Claimed" ? ` by ${j.provider}` : ""}`),
+            onStatus: (j) =>
+              out.progress(
+                `  job ${j.jobId}: ${j.status}${j.status === "Claimed" ? ` by ${j.provider}` : ""}`,
+              ),
           });
           out.result({ ok: true, posted, result, label }, resultLines(result, circuit, t));
         },
@@ -396,13 +490,15 @@ export function buildProgram(): Command {
     .action(
       action(async (id: string, opts: { timeout?: string; verify?: boolean }, cmd: Command) => {
         const jobId = parseJobId(id);
-        const timeoutMs = opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
+        const timeoutMs =
+          opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
         const out = output(cmd);
         const ctx = await chainContext(cmd, false);
         const client = requesterClient(ctx);
         const result = await client.waitForResult(jobId, {
           timeoutMs,
-          onStatus: (j) => out.progress(`job ${j.jobId}: ${j.status}${j.status === "Claimed" ? ` by ${j.provider}` : ""}`),
+          onStatus: (j) =>
+            out.progress(`job ${j.jobId}: ${j.status}${j.status === "Claimed" ? ` by ${j.provider}` : ""}`),
         });
         const job = await client.getJob(jobId);
         const circuit = Object.values(ctx.deployment.circuits).find((c) => c.id === job.circuitId);
@@ -414,7 +510,8 @@ export function buildProgram(): Command {
           const report = await verifyResult(client, jobId);
           verified = report.valid;
           lines.push(`  local check    ${report.valid ? "proof valid, input commitment matches" : "FAILED"}`);
-          if (!report.valid) throw new ProofworkError(ErrorCodes.PROOF_INVALID, `job ${jobId}: local verification failed`);
+          if (!report.valid)
+            throw new ProofworkError(ErrorCodes.PROOF_INVALID, `job ${jobId}: local verification failed`);
         }
         out.result({ ok: true, result, verified }, lines);
       }),
@@ -473,8 +570,12 @@ export function buildProgram(): Command {
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).stake(value);
-        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [`staked ${fmt(value, t)} (tx ${receipt.hash})`]);
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).stake(
+          value,
+        );
+        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
+          `staked ${fmt(value, t)} (tx ${receipt.hash})`,
+        ]);
       }),
     );
 
@@ -488,8 +589,14 @@ export function buildProgram(): Command {
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).requestUnstake(value);
-        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [`unbonding ${fmt(value, t)} (tx ${receipt.hash})`]);
+        const receipt = await new ProviderAccount(
+          ctx.deployment,
+          ctx.signer!,
+          ctx.confirmations,
+        ).requestUnstake(value);
+        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
+          `unbonding ${fmt(value, t)} (tx ${receipt.hash})`,
+        ]);
       }),
     );
 
@@ -514,8 +621,12 @@ export function buildProgram(): Command {
         const ctx = await chainContext(cmd, true);
         const t = await tokenInfo(ctx);
         const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).faucet(value);
-        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [`minted ${fmt(value, t)} (tx ${receipt.hash})`]);
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).faucet(
+          value,
+        );
+        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
+          `minted ${fmt(value, t)} (tx ${receipt.hash})`,
+        ]);
       }),
     );
 
@@ -528,23 +639,35 @@ export function buildProgram(): Command {
     .option("--max-jobs <n>", "most jobs held claimed at once", "2")
     .option("--metadata <uri>", "metadata URI", "")
     .action(
-      action(async (opts: { gpu: string; memory: string; backends: string; maxJobs: string; metadata: string }, cmd: Command) => {
-        const backends = parseList(opts.backends);
-        const unknown = backends.filter((b) => !(b in BACKEND_BITS));
-        if (unknown.length > 0) {
-          throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `unknown backend(s) ${unknown.join(", ")} (known: ${Object.keys(BACKEND_BITS).join(", ")})`);
-        }
-        const cap = {
-          gpuModel: opts.gpu,
-          memoryMB: parseInteger(opts.memory, "--memory", 0, 2 ** 32 - 1),
-          backends: backends as BackendName[],
-          maxConcurrentJobs: parseInteger(opts.maxJobs, "--max-jobs", 1, 65_535),
-          metadataURI: opts.metadata,
-        };
-        const ctx = await chainContext(cmd, true);
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).register(cap);
-        output(cmd).result({ ok: true, capability: cap, txHash: receipt.hash }, [`registered ${cap.gpuModel} (tx ${receipt.hash})`]);
-      }),
+      action(
+        async (
+          opts: { gpu: string; memory: string; backends: string; maxJobs: string; metadata: string },
+          cmd: Command,
+        ) => {
+          const backends = parseList(opts.backends);
+          const unknown = backends.filter((b) => !(b in BACKEND_BITS));
+          if (unknown.length > 0) {
+            throw new ProofworkError(
+              ErrorCodes.BAD_ARGUMENT,
+              `unknown backend(s) ${unknown.join(", ")} (known: ${Object.keys(BACKEND_BITS).join(", ")})`,
+            );
+          }
+          const cap = {
+            gpuModel: opts.gpu,
+            memoryMB: parseInteger(opts.memory, "--memory", 0, 2 ** 32 - 1),
+            backends: backends as BackendName[],
+            maxConcurrentJobs: parseInteger(opts.maxJobs, "--max-jobs", 1, 65_535),
+            metadataURI: opts.metadata,
+          };
+          const ctx = await chainContext(cmd, true);
+          const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).register(
+            cap,
+          );
+          output(cmd).result({ ok: true, capability: cap, txHash: receipt.hash }, [
+            `registered ${cap.gpuModel} (tx ${receipt.hash})`,
+          ]);
+        },
+      ),
     );
 
   provider
@@ -565,7 +688,11 @@ export function buildProgram(): Command {
           `  unbonding      ${fmt(s.unbonding, t)}${s.unbonding > 0n ? ` until ${new Date(Number(s.unbondingEnd) * 1000).toISOString()}` : ""}`,
           `  jobs           ${s.jobsCompleted} completed, ${s.jobsFailed} failed, ${s.openJobs} open`,
           `  wallet         ${fmt(s.tokenBalance, t)}`,
-          ...(s.capability ? [`  capability     ${s.capability.gpuModel}, ${s.capability.memoryMB} MiB, ${s.capability.backends.join("+")}, max ${s.capability.maxConcurrentJobs} jobs`] : []),
+          ...(s.capability
+            ? [
+                `  capability     ${s.capability.gpuModel}, ${s.capability.memoryMB} MiB, ${s.capability.backends.join("+")}, max ${s.capability.maxConcurrentJobs} jobs`,
+              ]
+            : []),
         ]);
       }),
     );
@@ -580,17 +707,22 @@ export function buildProgram(): Command {
     .option("--max-jobs <n>", `max concurrent jobs (env ${FIELD_SPECS.maxConcurrentJobs.env})`)
     .option("--data-dir <dir>", `worker state directory (env ${FIELD_SPECS.dataDir.env})`)
     .action(
-      action(async (opts: { backend?: string; proverThreads?: string; maxJobs?: string; dataDir?: string }, cmd: Command) => {
-        const config = configOf(cmd, {
-          executorBackend: opts.backend,
-          proverThreads: opts.proverThreads,
-          maxConcurrentJobs: opts.maxJobs,
-          dataDir: opts.dataDir,
-        });
-        requirePrivateKey(config);
-        const { runWorkerCommand } = await import("./worker.ts");
-        await runWorkerCommand(config, output(cmd));
-      }),
+      action(
+        async (
+          opts: { backend?: string; proverThreads?: string; maxJobs?: string; dataDir?: string },
+          cmd: Command,
+        ) => {
+          const config = configOf(cmd, {
+            executorBackend: opts.backend,
+            proverThreads: opts.proverThreads,
+            maxConcurrentJobs: opts.maxJobs,
+            dataDir: opts.dataDir,
+          });
+          requirePrivateKey(config);
+          const { runWorkerCommand } = await import("./worker.ts");
+          await runWorkerCommand(config, output(cmd));
+        },
+      ),
     );
 
   // ── circuits ────────────────────────────────────────────────────────────────────────────
@@ -619,7 +751,13 @@ export function buildProgram(): Command {
       action(async (_opts: object, cmd: Command) => {
         const config = configOf(cmd);
         const shown = { ...config, privateKey: config.privateKey === undefined ? undefined : "<set>" };
-        output(cmd).result(shown, Object.entries(shown).map(([k, v]) => `${FIELD_SPECS[k as keyof Config].env}=${v === undefined ? "" : Array.isArray(v) ? v.join(",") : String(v)}`));
+        output(cmd).result(
+          shown,
+          Object.entries(shown).map(
+            ([k, v]) =>
+              `${FIELD_SPECS[k as keyof Config].env}=${v === undefined ? "" : Array.isArray(v) ? v.join(",") : String(v)}`,
+          ),
+        );
       }),
     );
   configCmd
@@ -643,21 +781,35 @@ async function builtCircuitNames(buildDir: string): Promise<string[]> {
   return readdirSync(buildDir)
     .filter((n) => {
       const m = join(buildDir, n, "manifest.json");
-      return existsSync(m) && (JSON.parse(readFileSync(m, "utf8")) as { zkeySha256?: string }).zkeySha256 !== undefined;
+      return (
+        existsSync(m) &&
+        (JSON.parse(readFileSync(m, "utf8")) as { zkeySha256?: string }).zkeySha256 !== undefined
+      );
     })
     .sort();
 }
 
-async function buildCircuitsCommand(profile: string, only: string | undefined, config: Config, out: Output): Promise<string[]> {
+async function buildCircuitsCommand(
+  profile: string,
+  only: string | undefined,
+  config: Config,
+  out: Output,
+): Promise<string[]> {
   if (!["test", "demo", "all"].includes(profile)) {
-    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `unknown profile "${profile}" (expected test, demo or all)`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `unknown profile "${profile}" (expected test, demo or all)`,
+    );
   }
   const { specsFor, circuitNames } = await import("../circuits/manifest.ts");
   const { buildCircuits, releaseCurves } = await import("../circuits/pipeline.ts");
   const names = only !== undefined ? parseList(only) : undefined;
   const unknown = names?.filter((n) => !circuitNames().includes(n)) ?? [];
   if (unknown.length > 0) {
-    throw new ProofworkError(ErrorCodes.CIRCUIT_UNKNOWN, `unknown circuit(s) ${unknown.join(", ")} (known: ${circuitNames().join(", ")})`);
+    throw new ProofworkError(
+      ErrorCodes.CIRCUIT_UNKNOWN,
+      `unknown circuit(s) ${unknown.join(", ")} (known: ${circuitNames().join(", ")})`,
+    );
   }
   try {
     const built = await buildCircuits(specsFor(profile as "test" | "demo" | "all", names), {
@@ -679,7 +831,11 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 2;
+      return e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+        ? 0
+        : 2;
     }
     reportError(e, false);
     return isProofworkError(e) ? 1 : 3;
@@ -691,4 +847,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   quietKnownWarnings();
   process.exitCode = await main(process.argv.slice(2));
 }
-

@@ -11,7 +11,10 @@ import { loadModel, type ModelArtifact } from "../sdk/model.ts";
 export const MODEL_DIR = fileURLToPath(new URL("../model/", import.meta.url));
 
 /** The model of `circuit` (undefined for circuits without one, like binding_test). */
-export function modelForCircuit(circuit: Pick<CircuitRecord, "name" | "inputBytes" | "numPublic">, dir = MODEL_DIR): ModelArtifact | undefined {
+export function modelForCircuit(
+  circuit: Pick<CircuitRecord, "name" | "inputBytes" | "numPublic">,
+  dir = MODEL_DIR,
+): ModelArtifact | undefined {
   if (!existsSync(dir) || circuit.inputBytes === 0) return undefined;
   const outputs = circuit.numPublic - 2;
   const candidates: ModelArtifact[] = [];
@@ -23,7 +26,8 @@ export function modelForCircuit(circuit: Pick<CircuitRecord, "name" | "inputByte
     } catch {
       continue;
     }
-    if (circuit.inputBytes % m.inputSize === 0 && circuit.inputBytes / m.inputSize === outputs) candidates.push(m);
+    if (circuit.inputBytes % m.inputSize === 0 && circuit.inputBytes / m.inputSize === outputs)
+      candidates.push(m);
   }
   // Prefer the model the circuit is named after (`mnist_mlp_full_b1` ↔ `mnist-mlp-full`).
   const key = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");

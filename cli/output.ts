@@ -36,7 +36,11 @@ export function toJson(data: unknown, indent?: number): string {
   return JSON.stringify(
     data,
     (_k, v: unknown) =>
-      typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? `0x${Buffer.from(v).toString("hex")}` : v,
+      typeof v === "bigint"
+        ? v.toString()
+        : v instanceof Uint8Array
+          ? `0x${Buffer.from(v).toString("hex")}`
+          : v,
     indent,
   );
 }

@@ -51,7 +51,10 @@ export async function createRunner(
       if (model === undefined) return binding.execute(circuit, input, job);
       const batch = circuit.numPublic - 2;
       if (input.length !== batch * model.inputSize) {
-        throw new ProofworkError(ErrorCodes.INPUT_INVALID, `input has ${input.length} bytes; ${circuit.name} takes ${batch} × ${model.inputSize}`);
+        throw new ProofworkError(
+          ErrorCodes.INPUT_INVALID,
+          `input has ${input.length} bytes; ${circuit.name} takes ${batch} × ${model.inputSize}`,
+        );
       }
       const { logits } = await (await executorFor(model)).infer(input);
       const outputs = packedOutputs(model, logits);
@@ -63,7 +66,8 @@ export async function createRunner(
         outputs,
       });
       const witness: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(ci.input)) witness[k] = Array.isArray(v) ? v.map(String) : String(v);
+      for (const [k, v] of Object.entries(ci.input))
+        witness[k] = Array.isArray(v) ? v.map(String) : String(v);
       return { outputs, witness };
     },
     async prove(circuit, witness) {

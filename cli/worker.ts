@@ -10,9 +10,14 @@ import { confirmationsFor, findDeployment, type Deployment } from "../sdk/deploy
 import type { Output } from "./output.ts";
 
 /** Off-chain artifact hints by circuit id (lower-case) from the deployment record. */
-export function circuitHints(d: Deployment): Map<string, { name: string; wasmUri: string; zkeyUri: string; inputBytes: number }> {
+export function circuitHints(
+  d: Deployment,
+): Map<string, { name: string; wasmUri: string; zkeyUri: string; inputBytes: number }> {
   return new Map(
-    Object.values(d.circuits).map((c) => [c.id.toLowerCase(), { name: c.name, wasmUri: c.wasmUri, zkeyUri: c.zkeyUri, inputBytes: c.inputBytes }]),
+    Object.values(d.circuits).map((c) => [
+      c.id.toLowerCase(),
+      { name: c.name, wasmUri: c.wasmUri, zkeyUri: c.zkeyUri, inputBytes: c.inputBytes },
+    ]),
   );
 }
 

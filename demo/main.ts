@@ -62,14 +62,23 @@ function parseOptions(argv: string[]): DemoOptions {
   }
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 200) {
-    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `--jobs must be an integer between 1 and 200, got "${values.jobs}"`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_NUMBER,
+      `--jobs must be an integer between 1 and 200, got "${values.jobs}"`,
+    );
   }
   const offset = Number(values.offset);
   if (!Number.isInteger(offset) || offset < 0) {
-    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `--offset must be a non-negative integer, got "${values.offset}"`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_NUMBER,
+      `--offset must be a non-negative integer, got "${values.offset}"`,
+    );
   }
   if (values.model !== "small" && values.model !== "full" && values.model !== "auto") {
-    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `--model must be full, small or auto, got "${values.model}"`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `--model must be full, small or auto, got "${values.model}"`,
+    );
   }
   return { jobs, model: values.model, offset, ascii: values.ascii, verbose: values.verbose };
 }
@@ -77,7 +86,10 @@ function parseOptions(argv: string[]): DemoOptions {
 /** Whether the full model's circuit already has keys installed (so using it costs no ceremony). */
 function fullKeysBuilt(buildDir: string): boolean {
   const manifest = join(buildDir, "mnist_mlp_full_b1", "manifest.json");
-  return existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { zkeySha256?: string }).zkeySha256 !== undefined;
+  return (
+    existsSync(manifest) &&
+    (JSON.parse(readFileSync(manifest, "utf8")) as { zkeySha256?: string }).zkeySha256 !== undefined
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -93,9 +105,13 @@ async function main(argv: string[]): Promise<void> {
   const instance = opts.model === "auto" ? (fullKeysBuilt(config.buildDir) ? "full" : "small") : opts.model;
   const spec = mlpCircuitSpec(instance, 1, true);
   if (opts.model === "auto" && instance === "small") {
-    out("  (using the small model; `npm run demo -- --model full` sets up the 784-input one, ~10 min the first time)");
+    out(
+      "  (using the small model; `npm run demo -- --model full` sets up the 784-input one, ~10 min the first time)",
+    );
   }
-  step(`circuit ${spec.name}: building what is missing (first run: trusted-setup ceremony, minutes; then cached)`);
+  step(
+    `circuit ${spec.name}: building what is missing (first run: trusted-setup ceremony, minutes; then cached)`,
+  );
   const tBuild = performance.now();
   const [built] = await buildCircuits([spec], {
     ptau: config.ptau,
@@ -104,8 +120,11 @@ async function main(argv: string[]): Promise<void> {
     log: (l) => (/(done in|cached|constraints|ready)/.test(l) ? out(`    ${l.trim()}`) : undefined),
   });
   await releaseCurves();
-  if (built === undefined) throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, "circuit build produced nothing");
-  out(`    ${built.constraints} constraints, ${built.nPublic} public signals (${secs(performance.now() - tBuild)})`);
+  if (built === undefined)
+    throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, "circuit build produced nothing");
+  out(
+    `    ${built.constraints} constraints, ${built.nPublic} public signals (${secs(performance.now() - tBuild)})`,
+  );
 
   // 2. Contracts on an embedded chain.
   step("embedded chain: compiling and deploying (Hardhat Ignition) …");
@@ -125,7 +144,10 @@ async function main(argv: string[]): Promise<void> {
     out(`    market ${deployment.contracts.market}, verifier ${deployment.circuits[built.name]!.verifier}`);
 
     // Plain ethers from here on, over an EIP-1193 bridge to the embedded chain.
-    const provider = new BrowserProvider(connection.provider as Eip1193Provider, undefined, { pollingInterval: 100, cacheTimeout: -1 });
+    const provider = new BrowserProvider(connection.provider as Eip1193Provider, undefined, {
+      pollingInterval: 100,
+      cacheTimeout: -1,
+    });
     provider.pollingInterval = 100;
     const [funder] = await connection.ethers.getSigners();
     const requester = Wallet.createRandom().connect(provider);
@@ -139,7 +161,13 @@ async function main(argv: string[]): Promise<void> {
     const account = new ProviderAccount(deployment, providerKey);
     await account.faucet(parseEther("1000"));
     await account.stake(parseEther("500"));
-    await account.register({ gpuModel: "cpu", memoryMB: 2048, backends: ["cpu", "wasm"], maxConcurrentJobs: 4, metadataURI: "" });
+    await account.register({
+      gpuModel: "cpu",
+      memoryMB: 2048,
+      backends: ["cpu", "wasm"],
+      maxConcurrentJobs: 4,
+      metadataURI: "",
+    });
     const st = await account.status();
     out(`    staked ${formatUnits(st.stake, 18)} PWT, active: ${st.active}`);
 
@@ -155,22 +183,36 @@ async function main(argv: string[]): Promise<void> {
         addresses: deployment.contracts,
         startBlock: deployment.startBlock,
         circuitHints: circuitHints(deployment),
-        log: createLogger({ level: opts.verbose ? "info" : "error", destination: process.stderr, pretty: false }),
+        log: createLogger({
+          level: opts.verbose ? "info" : "error",
+          destination: process.stderr,
+          pretty: false,
+        }),
         runner,
       },
-      { dataDir, pollIntervalMs: 200, confirmations: 0, maxConcurrentJobs: 2, proverConcurrency: 1, metricsPort: null },
+      {
+        dataDir,
+        pollIntervalMs: 200,
+        confirmations: 0,
+        maxConcurrentJobs: 2,
+        proverConcurrency: 1,
+        metricsPort: null,
+      },
     );
     stopWorker = () => worker.stop(5_000);
 
     // 5. The requester posts real held-out digits.
     const circuit = deployment.circuits[built.name]!;
     const model = modelForCircuit(circuit);
-    if (model === undefined) throw new ProofworkError(ErrorCodes.MODEL_INVALID, `no model found for circuit ${circuit.name}`);
+    if (model === undefined)
+      throw new ProofworkError(ErrorCodes.MODEL_INVALID, `no model found for circuit ${circuit.name}`);
     const { heldOutInterleaved } = await import("../model/data.ts");
     const samples = heldOutInterleaved().slice(opts.offset, opts.offset + opts.jobs);
     await new ProviderAccount(deployment, requester).faucet(parseEther("1000"));
     const client = new RequesterClient(deployment, requester, { pollIntervalMs: 100, confirmations: 1 });
-    step(`requester ${requester.address}: posting ${samples.length} held-out MNIST digit(s) as jobs (2 PWT each, escrow by EIP-2612 permit) …`);
+    step(
+      `requester ${requester.address}: posting ${samples.length} held-out MNIST digit(s) as jobs (2 PWT each, escrow by EIP-2612 permit) …`,
+    );
     out();
     out("  job  label  predicted  on-chain proof  submit gas  latency");
     out("  ───  ─────  ─────────  ──────────────  ──────────  ───────");
@@ -195,19 +237,27 @@ async function main(argv: string[]): Promise<void> {
         executionWindow: 600,
       });
       pending.push(
-        client.waitForResult(posted.jobId, { timeoutMs: 600_000, fromBlock: posted.blockNumber }).then(async (result: JobResult) => {
-          const latencyMs = performance.now() - postedAt;
-          const [pred] = decodePredictions(model, result.outputs);
-          const report = await verifyResult(client, posted.jobId, { fromBlock: posted.blockNumber });
-          const predicted = pred?.predicted ?? -1;
-          rows.push({ label: sample.label, predicted, gas: result.gasUsed, postGas: posted.gasUsed, latencyMs });
-          const mark = predicted === sample.label ? "✓" : "✗";
-          const proof = report.valid ? "verified ✓" : "LOCAL CHECK FAILED";
-          if (opts.ascii) for (const l of renderDigit(sample.image)) out(`       ${l}`);
-          out(
-            `  ${String(posted.jobId).padStart(3)}  ${String(sample.label).padStart(5)}  ${String(predicted).padStart(7)} ${mark}  ${proof.padEnd(14)}  ${result.gasUsed.toLocaleString("en-US").padStart(10)}  ${secs(latencyMs).padStart(7)}`,
-          );
-        }),
+        client
+          .waitForResult(posted.jobId, { timeoutMs: 600_000, fromBlock: posted.blockNumber })
+          .then(async (result: JobResult) => {
+            const latencyMs = performance.now() - postedAt;
+            const [pred] = decodePredictions(model, result.outputs);
+            const report = await verifyResult(client, posted.jobId, { fromBlock: posted.blockNumber });
+            const predicted = pred?.predicted ?? -1;
+            rows.push({
+              label: sample.label,
+              predicted,
+              gas: result.gasUsed,
+              postGas: posted.gasUsed,
+              latencyMs,
+            });
+            const mark = predicted === sample.label ? "✓" : "✗";
+            const proof = report.valid ? "verified ✓" : "LOCAL CHECK FAILED";
+            if (opts.ascii) for (const l of renderDigit(sample.image)) out(`       ${l}`);
+            out(
+              `  ${String(posted.jobId).padStart(3)}  ${String(sample.label).padStart(5)}  ${String(predicted).padStart(7)} ${mark}  ${proof.padEnd(14)}  ${result.gasUsed.toLocaleString("en-US").padStart(10)}  ${secs(latencyMs).padStart(7)}`,
+            );
+          }),
       );
     }
     await Promise.all(pending);
@@ -220,12 +270,22 @@ async function main(argv: string[]): Promise<void> {
     const metrics = await account.status();
     out();
     out("summary");
-    out(`  jobs completed     ${rows.length}/${samples.length}, every proof verified on-chain by JobMarket.submit`);
-    out(`  accuracy           ${correct}/${rows.length} (${((100 * correct) / Math.max(1, rows.length)).toFixed(0)}%; model held-out accuracy ${(model.accuracy.quantized * 100).toFixed(1)}%)`);
-    out(`  gas                ${submitGas.toLocaleString("en-US")} in submits (avg ${(submitGas / BigInt(Math.max(1, rows.length))).toLocaleString("en-US")}), ${postGas.toLocaleString("en-US")} in posts`);
+    out(
+      `  jobs completed     ${rows.length}/${samples.length}, every proof verified on-chain by JobMarket.submit`,
+    );
+    out(
+      `  accuracy           ${correct}/${rows.length} (${((100 * correct) / Math.max(1, rows.length)).toFixed(0)}%; model held-out accuracy ${(model.accuracy.quantized * 100).toFixed(1)}%)`,
+    );
+    out(
+      `  gas                ${submitGas.toLocaleString("en-US")} in submits (avg ${(submitGas / BigInt(Math.max(1, rows.length))).toLocaleString("en-US")}), ${postGas.toLocaleString("en-US")} in posts`,
+    );
     out(`  average latency    ${secs(avgLatency)} from post to verified result`);
-    out(`  executor backend   ${runner.backend() ?? "n/a"} (TensorFlow.js); prover snarkjs Groth16 (${circuit.name})`);
-    out(`  provider           ${metrics.jobsCompleted} completed, ${formatUnits(metrics.tokenBalance, 18)} PWT in wallet`);
+    out(
+      `  executor backend   ${runner.backend() ?? "n/a"} (TensorFlow.js); prover snarkjs Groth16 (${circuit.name})`,
+    );
+    out(
+      `  provider           ${metrics.jobsCompleted} completed, ${formatUnits(metrics.tokenBalance, 18)} PWT in wallet`,
+    );
     out(`  total time         ${secs(performance.now() - t0)}`);
     if (rows.length !== samples.length) {
       throw new ProofworkError(ErrorCodes.TIMEOUT, `only ${rows.length} of ${samples.length} jobs completed`);

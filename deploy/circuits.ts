@@ -60,7 +60,10 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
   const dir = resolve(buildDir, name);
   const manifestFile = join(dir, "manifest.json");
   if (!existsSync(manifestFile)) {
-    throw new ProofworkError(ErrorCodes.CIRCUIT_NOT_BUILT, `circuit "${name}" is not built (run: proofwork circuits build)`);
+    throw new ProofworkError(
+      ErrorCodes.CIRCUIT_NOT_BUILT,
+      `circuit "${name}" is not built (run: proofwork circuits build)`,
+    );
   }
   const m = JSON.parse(readFileSync(manifestFile, "utf8")) as BuiltManifest;
   if (m.zkeySha256 === undefined || m.vkeySha256 === undefined || m.verifierContract === undefined) {

@@ -36,7 +36,12 @@ export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<
   try {
     await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `contract compilation failed: ${errorMessage(e)}`, {}, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.CONFIG_INVALID,
+      `contract compilation failed: ${errorMessage(e)}`,
+      {},
+      { cause: e },
+    );
   }
   exportAbis(join(ROOT, "artifacts"));
 }
@@ -50,9 +55,15 @@ export interface ConnectOptions {
 }
 
 /** Opens a Hardhat network connection (`hardhat` = a fresh in-process chain). */
-export async function connectNetwork(hre: HardhatRuntimeEnvironment, opts: ConnectOptions): Promise<NetworkConnection> {
+export async function connectNetwork(
+  hre: HardhatRuntimeEnvironment,
+  opts: ConnectOptions,
+): Promise<NetworkConnection> {
   if (!NETWORKS.includes(opts.network)) {
-    throw new ProofworkError(ErrorCodes.UNKNOWN_NETWORK, `unknown network "${String(opts.network)}" (known: ${NETWORKS.join(", ")})`);
+    throw new ProofworkError(
+      ErrorCodes.UNKNOWN_NETWORK,
+      `unknown network "${String(opts.network)}" (known: ${NETWORKS.join(", ")})`,
+    );
   }
   try {
     if (opts.network === "hardhat") return await hre.network.create();
@@ -61,7 +72,12 @@ export async function connectNetwork(hre: HardhatRuntimeEnvironment, opts: Conne
     if (opts.privateKey !== undefined) override.accounts = [opts.privateKey];
     return await hre.network.create({ network: opts.network, override });
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.RPC_FAILED, `cannot connect to network ${opts.network}: ${errorMessage(e)}`, {}, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.RPC_FAILED,
+      `cannot connect to network ${opts.network}: ${errorMessage(e)}`,
+      {},
+      { cause: e },
+    );
   }
 }
 
@@ -93,7 +109,10 @@ export interface DeployResult {
 }
 
 /** Deploys everything through Ignition and returns (and by default writes) the record. */
-export async function deployProofwork(connection: NetworkConnection, opts: DeployOptions): Promise<DeployResult> {
+export async function deployProofwork(
+  connection: NetworkConnection,
+  opts: DeployOptions,
+): Promise<DeployResult> {
   const log = opts.log ?? (() => undefined);
   const buildDir = opts.buildDir ?? join(ROOT, "build", "circuits");
   const prepared = opts.circuits.map((name) => prepareCircuit(name, buildDir, opts.artifactBaseUri));
@@ -102,19 +121,29 @@ export async function deployProofwork(connection: NetworkConnection, opts: Deplo
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const [deployer] = await ethers.getSigners();
   if (deployer === undefined) {
-    throw new ProofworkError(ErrorCodes.MISSING_KEY, `network ${opts.networkName} has no account to deploy with: set PROOFWORK_PRIVATE_KEY`);
+    throw new ProofworkError(
+      ErrorCodes.MISSING_KEY,
+      `network ${opts.networkName} has no account to deploy with: set PROOFWORK_PRIVATE_KEY`,
+    );
   }
   const startBlock = await ethers.provider.getBlockNumber();
 
   // A local dev chain restarts empty: a journal from an earlier run of it would not match.
   const deploymentId = `chain-${chainId}`;
   const journalDir = join(ROOT, "ignition", "deployments", deploymentId);
-  if (connection.networkConfig.type !== "edr-simulated" && LOCAL_CHAIN_IDS.includes(chainId) && existsSync(journalDir)) {
+  if (
+    connection.networkConfig.type !== "edr-simulated" &&
+    LOCAL_CHAIN_IDS.includes(chainId) &&
+    existsSync(journalDir)
+  ) {
     rmSync(journalDir, { recursive: true, force: true });
   }
 
   log(`deploying to ${opts.networkName} (chain ${chainId}) from ${deployer.address}`);
-  const module = proofworkModule({ externalToken: opts.tokenAddress !== undefined, circuits: prepared.map((p) => p.registration) });
+  const module = proofworkModule({
+    externalToken: opts.tokenAddress !== undefined,
+    circuits: prepared.map((p) => p.registration),
+  });
   const parameters: Record<string, string | number | bigint | boolean> = { ...opts.parameters };
   if (opts.tokenAddress !== undefined) parameters.token = opts.tokenAddress;
   let deployed;
@@ -125,7 +154,12 @@ export async function deployProofwork(connection: NetworkConnection, opts: Deplo
       displayUi: false,
     });
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.TX_REVERTED, `deployment failed: ${errorMessage(e).split("\n")[0]}`, {}, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.TX_REVERTED,
+      `deployment failed: ${errorMessage(e).split("\n")[0]}`,
+      {},
+      { cause: e },
+    );
   }
   const [token, staking, registry, market] = await Promise.all([
     deployed.token.getAddress(),
@@ -133,9 +167,8 @@ export async function deployProofwork(connection: NetworkConnection, opts: Deplo
     deployed.registry.getAddress(),
     deployed.market.getAddress(),
   ]);
-  for (const [name, addr] of [["token", token], ["staking", staking], ["registry", registry], ["market", market]]) {
+  for (const [name, addr] of Object.entries({ token, staking, registry, market }))
     log(`  ${name.padEnd(8)} ${addr}`);
-  }
 
   const circuits: Deployment["circuits"] = {};
   for (const p of prepared) {
@@ -155,7 +188,10 @@ export async function deployProofwork(connection: NetworkConnection, opts: Deplo
     circuits,
   };
   if (opts.writeRecord === false) return { deployment };
-  const path = writeDeployment(opts.outFile ?? deploymentPath(opts.deploymentsDir ?? join(ROOT, "deployments"), chainId), deployment);
+  const path = writeDeployment(
+    opts.outFile ?? deploymentPath(opts.deploymentsDir ?? join(ROOT, "deployments"), chainId),
+    deployment,
+  );
   log(`deployment record written to ${path}`);
   return { deployment, path };
 }

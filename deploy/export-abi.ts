@@ -23,10 +23,16 @@ function findArtifact(dir: string, name: string): string | undefined {
 }
 
 /** Writes one ABI file per contract; returns the names exported (missing ones are listed). */
-export function exportAbis(artifactsDir = "artifacts", outDir = ABI_DIR): { exported: string[]; missing: string[] } {
+export function exportAbis(
+  artifactsDir = "artifacts",
+  outDir = ABI_DIR,
+): { exported: string[]; missing: string[] } {
   const root = join(artifactsDir, "contracts");
   if (!existsSync(root)) {
-    throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `no artifacts in ${artifactsDir}: run \`npx hardhat compile\` first`);
+    throw new ProofworkError(
+      ErrorCodes.CONFIG_INVALID,
+      `no artifacts in ${artifactsDir}: run \`npx hardhat compile\` first`,
+    );
   }
   mkdirSync(outDir, { recursive: true });
   const exported: string[] = [];
@@ -46,5 +52,7 @@ export function exportAbis(artifactsDir = "artifacts", outDir = ABI_DIR): { expo
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { exported, missing } = exportAbis();
-  console.log(`exported ABIs: ${exported.join(", ") || "none"}${missing.length ? `; missing: ${missing.join(", ")}` : ""}`);
+  console.log(
+    `exported ABIs: ${exported.join(", ") || "none"}${missing.length ? `; missing: ${missing.join(", ")}` : ""}`,
+  );
 }

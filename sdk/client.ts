@@ -29,7 +29,15 @@ import { ErrorCodes, ProofworkError } from "./errors.ts";
 // ---------------------------------------------------------------------------------------------
 
 /** `IJobMarket.JobStatus`, by name. */
-export const JOB_STATUS = ["None", "Open", "Claimed", "Completed", "Cancelled", "Reclaimed", "Slashed"] as const;
+export const JOB_STATUS = [
+  "None",
+  "Open",
+  "Claimed",
+  "Completed",
+  "Cancelled",
+  "Reclaimed",
+  "Slashed",
+] as const;
 export type JobStatusName = (typeof JOB_STATUS)[number];
 
 /** A job record (`IJobMarket.Job`) with its status by name. */
@@ -126,12 +134,14 @@ function resultValue(r: Result, name: string): unknown {
 }
 function big(r: Result, name: string): bigint {
   const v = resultValue(r, name);
-  if (typeof v !== "bigint") throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
+  if (typeof v !== "bigint")
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
   return v;
 }
 function str(r: Result, name: string): string {
   const v = resultValue(r, name);
-  if (typeof v !== "string") throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
+  if (typeof v !== "string")
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
   return v;
 }
 
@@ -148,13 +158,15 @@ export function parseJobId(v: string | number | bigint): bigint {
   } catch {
     throw new ProofworkError(ErrorCodes.BAD_NUMBER, `job id must be a positive integer, got "${String(v)}"`);
   }
-  if (id <= 0n) throw new ProofworkError(ErrorCodes.BAD_NUMBER, `job id must be a positive integer, got "${String(v)}"`);
+  if (id <= 0n)
+    throw new ProofworkError(ErrorCodes.BAD_NUMBER, `job id must be a positive integer, got "${String(v)}"`);
   return id;
 }
 
 /** Parses an address (BAD_ADDRESS with the offending value otherwise). */
 export function parseAddress(v: string, what = "address"): string {
-  if (!isAddress(v)) throw new ProofworkError(ErrorCodes.BAD_ADDRESS, `${what} is not a valid address: "${v}"`);
+  if (!isAddress(v))
+    throw new ProofworkError(ErrorCodes.BAD_ADDRESS, `${what} is not a valid address: "${v}"`);
   return getAddress(v);
 }
 
@@ -238,7 +250,8 @@ export class RequesterClient {
     options: ClientOptions = {},
   ) {
     const provider = isSigner(runner) ? runner.provider : runner;
-    if (provider === null) throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the signer is not connected to a provider");
+    if (provider === null)
+      throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the signer is not connected to a provider");
     this.provider = provider;
     this.contracts = connectContracts(deployment, runner);
     this.confirmations = options.confirmations ?? 1;
@@ -248,12 +261,18 @@ export class RequesterClient {
 
   private signer(): Signer {
     if (!isSigner(this.runner)) {
-      throw new ProofworkError(ErrorCodes.MISSING_KEY, "this action sends a transaction: configure a private key");
+      throw new ProofworkError(
+        ErrorCodes.MISSING_KEY,
+        "this action sends a transaction: configure a private key",
+      );
     }
     return this.runner;
   }
 
-  private async send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+  private async send(
+    action: string,
+    tx: () => Promise<ContractTransactionResponse>,
+  ): Promise<ContractTransactionReceipt> {
     return guard(action, async () => {
       const sent = await tx();
       const receipt = await sent.wait(Math.max(1, this.confirmations));
@@ -320,9 +339,9 @@ export class RequesterClient {
     };
     const { market, token } = this.contracts;
     const marketAddress = await market.getAddress();
-    const allowance = await guard("reading the token allowance", () =>
+    const allowance = (await guard("reading the token allowance", () =>
       token.getFunction("allowance").staticCall(owner, marketAddress),
-    ) as bigint;
+    )) as bigint;
     let receipt: ContractTransactionReceipt;
     let usedPermit = false;
     if (allowance >= maxPrice || maxPrice === 0n) {
@@ -356,10 +375,18 @@ export class RequesterClient {
   }
 
   /** Signs an EIP-2612 permit of `value` to `spender`. */
-  private async signPermit(owner: string, spender: string, value: bigint, deadline: bigint): Promise<Signature> {
+  private async signPermit(
+    owner: string,
+    spender: string,
+    value: bigint,
+    deadline: bigint,
+  ): Promise<Signature> {
     const { token } = this.contracts;
     const [domainResult, nonce] = await guard("reading the token permit domain", () =>
-      Promise.all([token.getFunction("eip712Domain").staticCall(), token.getFunction("nonces").staticCall(owner)]),
+      Promise.all([
+        token.getFunction("eip712Domain").staticCall(),
+        token.getFunction("nonces").staticCall(owner),
+      ]),
     );
     const d = domainResult as Result;
     const domain = {
@@ -389,9 +416,12 @@ export class RequesterClient {
 
   /** The job record (JOB_NOT_FOUND for an unused id). */
   async getJob(jobId: bigint): Promise<Job> {
-    const r = (await guard(`reading job ${jobId}`, () => this.contracts.market.getFunction("getJob").staticCall(jobId))) as Result;
+    const r = (await guard(`reading job ${jobId}`, () =>
+      this.contracts.market.getFunction("getJob").staticCall(jobId),
+    )) as Result;
     const job = decodeJob(jobId, r);
-    if (job.status === "None") throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist`);
+    if (job.status === "None")
+      throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist`);
     return job;
   }
 
@@ -416,7 +446,9 @@ export class RequesterClient {
     );
     const log = logs.find((l): l is EventLog => "args" in l);
     if (log === undefined) return undefined;
-    const receipt = await guard("reading the submit receipt", () => this.provider.getTransactionReceipt(log.transactionHash));
+    const receipt = await guard("reading the submit receipt", () =>
+      this.provider.getTransactionReceipt(log.transactionHash),
+    );
     const outputs = (log.args.getValue("outputs") as Result).toArray() as bigint[];
     return {
       jobId,
@@ -440,7 +472,8 @@ export class RequesterClient {
     const started = Date.now();
     let lastStatus: JobStatusName | undefined;
     for (;;) {
-      if (options.signal?.aborted) throw new ProofworkError(ErrorCodes.TIMEOUT, `stopped waiting for job ${jobId}`);
+      if (options.signal?.aborted)
+        throw new ProofworkError(ErrorCodes.TIMEOUT, `stopped waiting for job ${jobId}`);
       const job = await this.getJob(jobId);
       if (job.status !== lastStatus) {
         lastStatus = job.status;
@@ -453,9 +486,15 @@ export class RequesterClient {
           break; // the log may lag behind the state on some nodes: poll again
         }
         case "Cancelled":
-          throw new ProofworkError(ErrorCodes.JOB_CANCELLED, `job ${jobId} was cancelled by its requester`, { jobId });
+          throw new ProofworkError(ErrorCodes.JOB_CANCELLED, `job ${jobId} was cancelled by its requester`, {
+            jobId,
+          });
         case "Reclaimed":
-          throw new ProofworkError(ErrorCodes.JOB_EXPIRED, `job ${jobId} expired unclaimed and was refunded`, { jobId });
+          throw new ProofworkError(
+            ErrorCodes.JOB_EXPIRED,
+            `job ${jobId} expired unclaimed and was refunded`,
+            { jobId },
+          );
         case "Slashed":
           throw new ProofworkError(
             ErrorCodes.JOB_EXPIRED,
@@ -476,10 +515,14 @@ export class RequesterClient {
           break;
       }
       if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-        throw new ProofworkError(ErrorCodes.TIMEOUT, `job ${jobId} still ${job.status} after ${options.timeoutMs} ms`, {
-          jobId,
-          status: job.status,
-        });
+        throw new ProofworkError(
+          ErrorCodes.TIMEOUT,
+          `job ${jobId} still ${job.status} after ${options.timeoutMs} ms`,
+          {
+            jobId,
+            status: job.status,
+          },
+        );
       }
       await nextBlockOrTimeout(this.provider, this.pollIntervalMs, options.signal);
     }
@@ -498,7 +541,10 @@ export class RequesterClient {
   }
 
   /** The input bytes of a job, from its `JobPosted` event (checked against the on-chain hash). */
-  async getJobInput(jobId: bigint, fromBlock?: number): Promise<{ input: Uint8Array; inputURI: string; blockNumber: number }> {
+  async getJobInput(
+    jobId: bigint,
+    fromBlock?: number,
+  ): Promise<{ input: Uint8Array; inputURI: string; blockNumber: number }> {
     const job = await this.getJob(jobId);
     const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
     const logs = await queryEventsChunked(
@@ -510,11 +556,15 @@ export class RequesterClient {
       this.logChunkSize,
     );
     const log = logs.find((l): l is EventLog => "args" in l);
-    if (log === undefined) throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobPosted event for job ${jobId}`);
+    if (log === undefined)
+      throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobPosted event for job ${jobId}`);
     const params = log.args.getValue("params") as Result;
     const input = Uint8Array.from(Buffer.from((params.getValue("input") as string).slice(2), "hex"));
     if (keccak256(input) !== job.inputHash) {
-      throw new ProofworkError(ErrorCodes.COMMITMENT_MISMATCH, `input of job ${jobId} does not match its on-chain hash`);
+      throw new ProofworkError(
+        ErrorCodes.COMMITMENT_MISMATCH,
+        `input of job ${jobId} does not match its on-chain hash`,
+      );
     }
     return { input, inputURI: params.getValue("inputURI") as string, blockNumber: log.blockNumber };
   }

@@ -29,12 +29,21 @@ const intField = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 
 const bigintField = () =>
   z.preprocess(
-    (v) => (typeof v === "string" && /^\s*\d+\s*$/.test(v) ? BigInt(v.trim()) : typeof v === "number" ? BigInt(v) : v),
+    (v) =>
+      typeof v === "string" && /^\s*\d+\s*$/.test(v)
+        ? BigInt(v.trim())
+        : typeof v === "number"
+          ? BigInt(v)
+          : v,
     z.bigint({ error: "expected a non-negative integer (token base units)" }).nonnegative(),
   );
 
 const urlField = () =>
-  z.string().refine((s) => /^(https?|wss?):\/\/[^\s]+$/i.test(s), { error: "expected an http(s):// or ws(s):// URL" });
+  z
+    .string()
+    .refine((s) => /^(https?|wss?):\/\/[^\s]+$/i.test(s), {
+      error: "expected an http(s):// or ws(s):// URL",
+    });
 
 const urlListField = () =>
   z.preprocess(
@@ -57,7 +66,9 @@ const privateKeyField = () =>
     z
       .string()
       .transform((s) => (s.startsWith("0x") ? s : `0x${s}`))
-      .refine((s) => /^0x[0-9a-fA-F]{64}$/.test(s), { error: "expected 32 bytes of hex (64 hex digits, optional 0x)" })
+      .refine((s) => /^0x[0-9a-fA-F]{64}$/.test(s), {
+        error: "expected 32 bytes of hex (64 hex digits, optional 0x)",
+      })
       .optional(),
   );
 
@@ -112,7 +123,9 @@ export const ConfigSchema = z.object({
   ),
   pollIntervalMs: intField(10, 600_000).default(1000),
   logChunkSize: intField(1, 100_000).default(1000),
-  executorBackend: z.enum(EXECUTOR_BACKENDS, { error: `expected one of ${EXECUTOR_BACKENDS.join(", ")}` }).default("auto"),
+  executorBackend: z
+    .enum(EXECUTOR_BACKENDS, { error: `expected one of ${EXECUTOR_BACKENDS.join(", ")}` })
+    .default("auto"),
   proverThreads: intField(1, 256).default(Math.max(1, availableParallelism() - 1)),
   maxConcurrentJobs: intField(1, 1024).default(2),
   minPrice: bigintField().default(0n),
@@ -121,7 +134,10 @@ export const ConfigSchema = z.object({
   metricsPort: intField(0, 65_535).default(0),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("warn"),
   ptau: optionalString(),
-  cacheDir: z.string().min(1).default(join(homedir(), ".cache", "proofwork")),
+  cacheDir: z
+    .string()
+    .min(1)
+    .default(join(homedir(), ".cache", "proofwork")),
   buildDir: z.string().min(1).default("build/circuits"),
   artifactBaseUri: optionalString(),
 });
@@ -138,7 +154,11 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
     doc: "Network for deploy/CLI: hardhat (embedded in-process chain), localhost (npx hardhat node) or sepolia",
     example: "localhost",
   },
-  rpcUrl: { env: "PROOFWORK_RPC_URL", doc: "JSON-RPC endpoint of the chain", example: "http://127.0.0.1:8545" },
+  rpcUrl: {
+    env: "PROOFWORK_RPC_URL",
+    doc: "JSON-RPC endpoint of the chain",
+    example: "http://127.0.0.1:8545",
+  },
   rpcFallbackUrls: {
     env: "PROOFWORK_RPC_FALLBACK_URLS",
     doc: "Comma-separated fallback JSON-RPC endpoints, tried when the main one fails",
@@ -264,7 +284,12 @@ function readEnvFile(path: string): Record<string, string> {
   try {
     return parseDotenv(readFileSync(path));
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `cannot read env file ${path}`, { path }, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.CONFIG_INVALID,
+      `cannot read env file ${path}`,
+      { path },
+      { cause: e },
+    );
   }
 }
 
@@ -278,7 +303,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, options: LoadConfigO
   if (options.envFile !== false) {
     const path = resolve(options.envFile ?? ".env");
     if (options.envFile !== undefined || existsSync(path)) {
-      if (!existsSync(path)) throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `env file not found: ${path}`, { path });
+      if (!existsSync(path))
+        throw new ProofworkError(ErrorCodes.CONFIG_INVALID, `env file not found: ${path}`, { path });
       fileEnv = readEnvFile(path);
     }
   }

@@ -124,11 +124,20 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<bigin
         : e instanceof Error && e.name === "TimeoutError"
           ? `no answer within ${timeoutMs} ms`
           : (cause?.message ?? errorMessage(e));
-    throw new ProofworkError(ErrorCodes.RPC_FAILED, `cannot reach RPC endpoint ${url}: ${why}`, { url }, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.RPC_FAILED,
+      `cannot reach RPC endpoint ${url}: ${why}`,
+      { url },
+      { cause: e },
+    );
   }
   const body = (await res.json().catch(() => undefined)) as { result?: string } | undefined;
   if (!res.ok || typeof body?.result !== "string") {
-    throw new ProofworkError(ErrorCodes.RPC_FAILED, `RPC endpoint ${url} did not answer eth_chainId (HTTP ${res.status})`, { url });
+    throw new ProofworkError(
+      ErrorCodes.RPC_FAILED,
+      `RPC endpoint ${url} did not answer eth_chainId (HTTP ${res.status})`,
+      { url },
+    );
   }
   return BigInt(body.result);
 }
@@ -153,7 +162,10 @@ export async function connectChain(
     try {
       const id = await probeChainId(url);
       if (chainId !== undefined && id !== chainId) {
-        throw new ProofworkError(ErrorCodes.WRONG_CHAIN, `RPC endpoint ${url} is on chain ${id}, ${urls[0]} on ${chainId}`);
+        throw new ProofworkError(
+          ErrorCodes.WRONG_CHAIN,
+          `RPC endpoint ${url} is on chain ${id}, ${urls[0]} on ${chainId}`,
+        );
       }
       chainId = id;
       reachable.push(url);
@@ -167,14 +179,21 @@ export async function connectChain(
     throw new ProofworkError(ErrorCodes.RPC_FAILED, `no RPC endpoint reachable: ${urls.join(", ")}`);
   }
   if (config.chainId !== undefined && BigInt(config.chainId) !== chainId) {
-    throw new ProofworkError(ErrorCodes.WRONG_CHAIN, `RPC endpoint is on chain ${chainId}, expected ${config.chainId} (PROOFWORK_CHAIN_ID)`, {
-      expected: config.chainId,
-      actual: chainId.toString(),
-    });
+    throw new ProofworkError(
+      ErrorCodes.WRONG_CHAIN,
+      `RPC endpoint is on chain ${chainId}, expected ${config.chainId} (PROOFWORK_CHAIN_ID)`,
+      {
+        expected: config.chainId,
+        actual: chainId.toString(),
+      },
+    );
   }
   const network = Network.from(chainId);
   const providers = reachable.map((url) => {
-    const p = new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: config.pollIntervalMs });
+    const p = new JsonRpcProvider(url, network, {
+      staticNetwork: network,
+      pollingInterval: config.pollIntervalMs,
+    });
     p.pollingInterval = config.pollIntervalMs;
     return p;
   });
@@ -192,7 +211,12 @@ export function createSigner(privateKey: string, provider: Provider): Signer {
   try {
     return new NonceManager(new Wallet(privateKey, provider));
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.MISSING_KEY, `invalid private key: ${errorMessage(e)}`, {}, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.MISSING_KEY,
+      `invalid private key: ${errorMessage(e)}`,
+      {},
+      { cause: e },
+    );
   }
 }
 
@@ -275,15 +299,28 @@ export function toProofworkError(e: unknown, action: string): ProofworkError {
   if (e instanceof ProofworkError) return e;
   const reason = revertReason(e);
   if (reason !== undefined) {
-    return new ProofworkError(ErrorCodes.TX_REVERTED, `${action} reverted: ${reason}`, { reason }, { cause: e });
+    return new ProofworkError(
+      ErrorCodes.TX_REVERTED,
+      `${action} reverted: ${reason}`,
+      { reason },
+      { cause: e },
+    );
   }
   if (isError(e, "INSUFFICIENT_FUNDS")) {
-    return new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: insufficient funds for gas`, {}, { cause: e });
+    return new ProofworkError(
+      ErrorCodes.TX_REVERTED,
+      `${action}: insufficient funds for gas`,
+      {},
+      { cause: e },
+    );
   }
   if (isError(e, "NETWORK_ERROR") || isError(e, "SERVER_ERROR") || isError(e, "TIMEOUT")) {
     return new ProofworkError(ErrorCodes.RPC_FAILED, `${action}: ${e.shortMessage}`, {}, { cause: e });
   }
-  const short = e !== null && typeof e === "object" && "shortMessage" in e ? (e as { shortMessage: unknown }).shortMessage : undefined;
+  const short =
+    e !== null && typeof e === "object" && "shortMessage" in e
+      ? (e as { shortMessage: unknown }).shortMessage
+      : undefined;
   const msg = typeof short === "string" ? short : errorMessage(e);
   return new ProofworkError(ErrorCodes.RPC_FAILED, `${action}: ${msg.split("\n")[0]}`, {}, { cause: e });
 }

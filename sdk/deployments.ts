@@ -12,7 +12,10 @@ import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
 /** Chain ids of local development chains (Hardhat, Anvil/Ganache): their records are git-ignored. */
 export const LOCAL_CHAIN_IDS: readonly number[] = [31337, 1337];
 
-const address = z.string().refine((s) => isAddress(s), { error: "expected an address" }).transform((s) => getAddress(s));
+const address = z
+  .string()
+  .refine((s) => isAddress(s), { error: "expected an address" })
+  .transform((s) => getAddress(s));
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected 32 bytes of hex" });
 
 /** One registered circuit: on-chain id, verifier, artifact hashes and where to fetch the artifacts. */
@@ -96,9 +99,13 @@ export function readDeployment(path: string): Deployment {
   try {
     json = JSON.parse(readFileSync(abs, "utf8"));
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.DEPLOYMENT_NOT_FOUND, `deployment record ${path} is not valid JSON: ${errorMessage(e)}`, {
-      path,
-    });
+    throw new ProofworkError(
+      ErrorCodes.DEPLOYMENT_NOT_FOUND,
+      `deployment record ${path} is not valid JSON: ${errorMessage(e)}`,
+      {
+        path,
+      },
+    );
   }
   return parseDeployment(json, `deployment record ${path}`);
 }
@@ -107,7 +114,11 @@ export function readDeployment(path: string): Deployment {
  * Finds the record for a chain: an explicit file if given (checked against the chain id),
  * else `<dir>/<chainId>[.local].json`.
  */
-export function findDeployment(opts: { file?: string | undefined; dir: string; chainId: bigint | number }): Deployment {
+export function findDeployment(opts: {
+  file?: string | undefined;
+  dir: string;
+  chainId: bigint | number;
+}): Deployment {
   const path = opts.file ?? deploymentPath(opts.dir, opts.chainId);
   const d = readDeployment(path);
   if (BigInt(d.chainId) !== BigInt(opts.chainId)) {
@@ -152,7 +163,12 @@ export function circuitById(d: Deployment, id: string): CircuitRecord | undefine
  * `keccak256(abi.encode("proofwork.circuit.v1", name, zkeyHash))` — a new key is a new id.
  */
 export function circuitIdOf(name: string, zkeyHash: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["string", "string", "bytes32"], ["proofwork.circuit.v1", name, zkeyHash]));
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["string", "string", "bytes32"],
+      ["proofwork.circuit.v1", name, zkeyHash],
+    ),
+  );
 }
 
 /** Selector of a snarkjs verifier's `verifyProof` with `numPublic` public signals. */

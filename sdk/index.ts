@@ -62,6 +62,13 @@ export {
   type WaitOptions,
 } from "./client.ts";
 export { ProviderAccount, BACKEND_BITS, type Capability, type ProviderStatus } from "./provider.ts";
-export { decodeProof, encodeProof, releaseSnarkjs, verifyGroth16, type OnChainProof, type VerificationKey } from "./proof.ts";
+export {
+  decodeProof,
+  encodeProof,
+  releaseSnarkjs,
+  verifyGroth16,
+  type OnChainProof,
+  type VerificationKey,
+} from "./proof.ts";
 export { loadVerificationKey, verifyResult, type VerifyReport } from "./verify.ts";
 export { decodePredictions, encodeDigits, pixelsToBytes, renderDigit, type Prediction } from "./mnist.ts";

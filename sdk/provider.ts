@@ -50,7 +50,10 @@ export class ProviderAccount {
     this.contracts = connectContracts(deployment, signer);
   }
 
-  private async send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+  private async send(
+    action: string,
+    tx: () => Promise<ContractTransactionResponse>,
+  ): Promise<ContractTransactionReceipt> {
     return guard(action, async () => {
       const sent = await tx();
       const receipt = await sent.wait(Math.max(1, this.confirmations));
@@ -74,10 +77,16 @@ export class ProviderAccount {
     const { token, staking } = this.contracts;
     const stakingAddress = await staking.getAddress();
     const [balance, allowance] = (await guard("reading the token balance", () =>
-      Promise.all([token.getFunction("balanceOf").staticCall(me), token.getFunction("allowance").staticCall(me, stakingAddress)]),
+      Promise.all([
+        token.getFunction("balanceOf").staticCall(me),
+        token.getFunction("allowance").staticCall(me, stakingAddress),
+      ]),
     )) as [bigint, bigint];
     if (balance < amount) {
-      throw new ProofworkError(ErrorCodes.TX_REVERTED, `token balance ${balance} is below the stake amount ${amount}`);
+      throw new ProofworkError(
+        ErrorCodes.TX_REVERTED,
+        `token balance ${balance} is below the stake amount ${amount}`,
+      );
     }
     if (allowance < amount) {
       await this.send("approving the stake", () => token.getFunction("approve")(stakingAddress, amount));
@@ -88,7 +97,9 @@ export class ProviderAccount {
   /** Moves `amount` of bonded stake into unbonding. */
   async requestUnstake(amount: bigint): Promise<ContractTransactionReceipt> {
     if (amount <= 0n) throw new ProofworkError(ErrorCodes.BAD_NUMBER, "unstake amount must be positive");
-    return this.send("requesting unstake", () => this.contracts.staking.getFunction("requestUnstake")(amount));
+    return this.send("requesting unstake", () =>
+      this.contracts.staking.getFunction("requestUnstake")(amount),
+    );
   }
 
   /** Withdraws unbonded stake whose period ended. */
@@ -107,7 +118,9 @@ export class ProviderAccount {
       maxConcurrentJobs: cap.maxConcurrentJobs,
       metadataURI: cap.metadataURI,
     };
-    const registered = (await guard("reading registration", () => staking.getFunction("isRegistered").staticCall(me))) as boolean;
+    const registered = (await guard("reading registration", () =>
+      staking.getFunction("isRegistered").staticCall(me),
+    )) as boolean;
     return registered
       ? this.send("updating the capability record", () => staking.getFunction("updateCapability")(record))
       : this.send("registering", () => staking.getFunction("register")(record));
@@ -117,15 +130,17 @@ export class ProviderAccount {
   async status(address?: string): Promise<ProviderStatus> {
     const who = address ?? (await this.signer.getAddress());
     const { staking, token } = this.contracts;
-    const [p, registered, active, freeStake, minStake, tokenBalance] = (await guard("reading provider status", () =>
-      Promise.all([
-        staking.getFunction("getProvider").staticCall(who),
-        staking.getFunction("isRegistered").staticCall(who),
-        staking.getFunction("isActive").staticCall(who),
-        staking.getFunction("freeStake").staticCall(who),
-        staking.getFunction("minStake").staticCall(),
-        token.getFunction("balanceOf").staticCall(who),
-      ]),
+    const [p, registered, active, freeStake, minStake, tokenBalance] = (await guard(
+      "reading provider status",
+      () =>
+        Promise.all([
+          staking.getFunction("getProvider").staticCall(who),
+          staking.getFunction("isRegistered").staticCall(who),
+          staking.getFunction("isActive").staticCall(who),
+          staking.getFunction("freeStake").staticCall(who),
+          staking.getFunction("minStake").staticCall(),
+          token.getFunction("balanceOf").staticCall(who),
+        ]),
     )) as [Result, boolean, boolean, bigint, bigint, bigint];
     const status: ProviderStatus = {
       address: who,
@@ -145,7 +160,9 @@ export class ProviderAccount {
       tokenBalance,
     };
     if (registered) {
-      const c = (await guard("reading capability", () => staking.getFunction("getCapability").staticCall(who))) as Result;
+      const c = (await guard("reading capability", () =>
+        staking.getFunction("getCapability").staticCall(who),
+      )) as Result;
       const bits = Number(c.getValue("backends") as bigint);
       status.capability = {
         gpuModel: c.getValue("gpuModel") as string,

@@ -34,14 +34,20 @@ export interface VerifyReport {
 /** Reads a verification key from a path or file:// URI and checks its sha256 (0x hex) if given. */
 export function loadVerificationKey(uri: string, expectedSha256?: string): VerificationKey {
   if (/^[a-z]+:\/\//i.test(uri) && !uri.startsWith("file://")) {
-    throw new ProofworkError(ErrorCodes.ARTIFACT_FETCH_FAILED, `only local verification keys are supported here: ${uri}`);
+    throw new ProofworkError(
+      ErrorCodes.ARTIFACT_FETCH_FAILED,
+      `only local verification keys are supported here: ${uri}`,
+    );
   }
   const path = uri.startsWith("file://") ? fileURLToPath(uri) : uri;
   let raw: Buffer;
   try {
     raw = readFileSync(path);
   } catch {
-    throw new ProofworkError(ErrorCodes.CIRCUIT_NOT_BUILT, `verification key not found at ${path} (run: proofwork circuits build)`);
+    throw new ProofworkError(
+      ErrorCodes.CIRCUIT_NOT_BUILT,
+      `verification key not found at ${path} (run: proofwork circuits build)`,
+    );
   }
   if (expectedSha256 !== undefined) {
     const got = `0x${createHash("sha256").update(raw).digest("hex")}`;
@@ -66,13 +72,18 @@ export async function verifyResult(
     throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no result (status ${job.status})`);
   }
   const completion = await client.findCompletion(jobId, options.fromBlock);
-  if (completion === undefined) throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobCompleted event for job ${jobId}`);
+  if (completion === undefined)
+    throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobCompleted event for job ${jobId}`);
 
   const { market } = client.contracts;
   const marketAddress = await market.getAddress();
-  const tx = await guard("reading the submit transaction", () => client.provider.getTransaction(completion.txHash));
-  if (tx === null) throw new ProofworkError(ErrorCodes.RPC_FAILED, `transaction ${completion.txHash} not found`);
-  const parsed = tx.to?.toLowerCase() === marketAddress.toLowerCase() ? market.interface.parseTransaction(tx) : null;
+  const tx = await guard("reading the submit transaction", () =>
+    client.provider.getTransaction(completion.txHash),
+  );
+  if (tx === null)
+    throw new ProofworkError(ErrorCodes.RPC_FAILED, `transaction ${completion.txHash} not found`);
+  const parsed =
+    tx.to?.toLowerCase() === marketAddress.toLowerCase() ? market.interface.parseTransaction(tx) : null;
   if (parsed === null || parsed.name !== "submit") {
     throw new ProofworkError(
       ErrorCodes.PROOF_INVALID,
@@ -82,7 +93,8 @@ export async function verifyResult(
   const proof = (parsed.args.getValue("proof") as Result).toArray() as bigint[];
   const calldataOutputs = (parsed.args.getValue("outputs") as Result).toArray() as bigint[];
   const outputsMatch =
-    calldataOutputs.length === completion.outputs.length && calldataOutputs.every((v, i) => v === completion.outputs[i]);
+    calldataOutputs.length === completion.outputs.length &&
+    calldataOutputs.every((v, i) => v === completion.outputs[i]);
 
   const { input } = await client.getJobInput(jobId, options.fromBlock);
   const commitment = await commitInput(input);
@@ -96,7 +108,10 @@ export async function verifyResult(
   if (vkey === undefined) {
     const circuit = circuitById(client.deployment, job.circuitId);
     if (circuit === undefined) {
-      throw new ProofworkError(ErrorCodes.CIRCUIT_UNKNOWN, `circuit ${job.circuitId} of job ${jobId} is not in the deployment record`);
+      throw new ProofworkError(
+        ErrorCodes.CIRCUIT_UNKNOWN,
+        `circuit ${job.circuitId} of job ${jobId} is not in the deployment record`,
+      );
     }
     vkey = loadVerificationKey(circuit.vkUri, circuit.vkHash);
   }

@@ -81,51 +81,115 @@ describe("cli: user mistakes", function () {
   });
 
   it("test_cli_badAmount_isBadNumber", async () => {
-    expectOneLineError(await runCli(["provider", "stake", "lots"], { PROOFWORK_PRIVATE_KEY: key }, cwd), "BAD_NUMBER", "lots");
     expectOneLineError(
-      await runCli(["job", "post", "-c", "x", "--input", "0x00", "--price", "1e3"], { PROOFWORK_PRIVATE_KEY: key }, cwd),
+      await runCli(["provider", "stake", "lots"], { PROOFWORK_PRIVATE_KEY: key }, cwd),
+      "BAD_NUMBER",
+      "lots",
+    );
+    expectOneLineError(
+      await runCli(
+        ["job", "post", "-c", "x", "--input", "0x00", "--price", "1e3"],
+        { PROOFWORK_PRIVATE_KEY: key },
+        cwd,
+      ),
       "BAD_NUMBER",
       "--price",
     );
   });
 
   it("test_cli_unknownNetwork_isUnknownNetwork", async () => {
-    expectOneLineError(await runCli(["--network", "mainnet", "job", "status", "1"], {}, cwd), "UNKNOWN_NETWORK", "mainnet");
+    expectOneLineError(
+      await runCli(["--network", "mainnet", "job", "status", "1"], {}, cwd),
+      "UNKNOWN_NETWORK",
+      "mainnet",
+    );
   });
 
   it("test_cli_badEnvValue_isConfigInvalid", async () => {
-    expectOneLineError(await runCli(["job", "status", "1"], { PROOFWORK_CONFIRMATIONS: "many" }, cwd), "CONFIG_INVALID", "PROOFWORK_CONFIRMATIONS");
+    expectOneLineError(
+      await runCli(["job", "status", "1"], { PROOFWORK_CONFIRMATIONS: "many" }, cwd),
+      "CONFIG_INVALID",
+      "PROOFWORK_CONFIRMATIONS",
+    );
   });
 
   it("test_cli_badEnvFile_isConfigInvalid", async () => {
     const f = join(cwd, "bad.env");
     writeFileSync(f, "PROOFWORK_RPC_URL=not-a-url\n");
-    expectOneLineError(await runCli(["--env-file", f, "job", "status", "1"], {}, cwd), "CONFIG_INVALID", "PROOFWORK_RPC_URL");
+    expectOneLineError(
+      await runCli(["--env-file", f, "job", "status", "1"], {}, cwd),
+      "CONFIG_INVALID",
+      "PROOFWORK_RPC_URL",
+    );
   });
 
   it("test_cli_rpcDown_isRpcFailed", async () => {
-    expectOneLineError(await runCli(["--rpc", "http://127.0.0.1:9", "job", "status", "1"], {}, cwd), "RPC_FAILED", "127.0.0.1:9");
+    expectOneLineError(
+      await runCli(["--rpc", "http://127.0.0.1:9", "job", "status", "1"], {}, cwd),
+      "RPC_FAILED",
+      "127.0.0.1:9",
+    );
   });
 
   it("test_cli_noDeploymentFile_isDeploymentNotFound", async () => {
-    expectOneLineError(await runCli(["--rpc", rpc, "job", "status", "1"], {}, cwd), "DEPLOYMENT_NOT_FOUND", "proofwork deploy");
+    expectOneLineError(
+      await runCli(["--rpc", rpc, "job", "status", "1"], {}, cwd),
+      "DEPLOYMENT_NOT_FOUND",
+      "proofwork deploy",
+    );
   });
 
   it("test_cli_wrongChain_isWrongChain", async () => {
-    expectOneLineError(await runCli(["--rpc", rpc, "--chain-id", "11155111", "job", "status", "1"], {}, cwd), "WRONG_CHAIN", "11155111");
+    expectOneLineError(
+      await runCli(["--rpc", rpc, "--chain-id", "11155111", "job", "status", "1"], {}, cwd),
+      "WRONG_CHAIN",
+      "11155111",
+    );
   });
 
   it("test_cli_malformedDeploymentFile_isDeploymentNotFound", async () => {
     const f = join(cwd, "broken.json");
     writeFileSync(f, JSON.stringify({ chainId: 31337 }));
-    expectOneLineError(await runCli(["--rpc", rpc, "--deployment", f, "job", "status", "1"], {}, cwd), "DEPLOYMENT_NOT_FOUND", "malformed");
+    expectOneLineError(
+      await runCli(["--rpc", rpc, "--deployment", f, "job", "status", "1"], {}, cwd),
+      "DEPLOYMENT_NOT_FOUND",
+      "malformed",
+    );
   });
 
   it("test_cli_missingInputFile_isBadArgument", async () => {
     expectOneLineError(
-      await runCli(["job", "post", "-c", "x", "--input", "nope.bin", "--price", "1"], { PROOFWORK_PRIVATE_KEY: key }, cwd),
+      await runCli(
+        ["job", "post", "-c", "x", "--input", "nope.bin", "--price", "1"],
+        { PROOFWORK_PRIVATE_KEY: key },
+        cwd,
+      ),
       "BAD_ARGUMENT",
       "nope.bin",
+    );
+  });
+
+  it("test_cli_circuitsBuild_badProfileOrUnknownCircuit", async () => {
+    expectOneLineError(
+      await runCli(["circuits", "build", "--profile", "huge"], {}, cwd),
+      "BAD_ARGUMENT",
+      "huge",
+    );
+    expectOneLineError(
+      await runCli(["circuits", "build", "--only", "nope"], {}, cwd),
+      "CIRCUIT_UNKNOWN",
+      "nope",
+    );
+  });
+
+  it("test_cli_deploy_nodeDown_isRpcFailed", async () => {
+    expectOneLineError(
+      await runCli(
+        ["--network", "localhost", "--rpc", "http://127.0.0.1:9", "deploy"],
+        { PROOFWORK_PRIVATE_KEY: key },
+        cwd,
+      ),
+      "RPC_FAILED",
     );
   });
 
@@ -143,7 +207,10 @@ describe("cli: user mistakes", function () {
   });
 
   it("test_cli_everyCommandHasHelp", () => {
-    const walk = (c: Command, path: string[]): string[][] => [path, ...c.commands.flatMap((s) => walk(s, [...path, s.name()]))];
+    const walk = (c: Command, path: string[]): string[][] => [
+      path,
+      ...c.commands.flatMap((s) => walk(s, [...path, s.name()])),
+    ];
     const program = buildProgram();
     const paths = walk(program, []);
     expect(paths.length).to.be.greaterThan(15);

@@ -19,11 +19,19 @@ describe("e2e: the one-command demo", function () {
   });
 
   it("test_demo_twoJobs_exitsZeroWithSummary", async () => {
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", TSX, "demo/main.ts", "--jobs", "2", "--model", "small"], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-      });
+    const { code, stdout, stderr } = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+    }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", TSX, "demo/main.ts", "--jobs", "2", "--model", "small"],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+        },
+      );
       let out = "";
       let err = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));

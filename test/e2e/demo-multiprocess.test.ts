@@ -47,8 +47,12 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, 
       seen += d.toString();
       if (pattern.test(seen)) done(undefined);
     };
-    const onExit = (code: number | null) => done(new Error(`${what} exited (${code}) before ready:\n${seen.slice(-2000)}`));
-    const timer = setTimeout(() => done(new Error(`${what} not ready after ${timeoutMs} ms:\n${seen.slice(-2000)}`)), timeoutMs);
+    const onExit = (code: number | null) =>
+      done(new Error(`${what} exited (${code}) before ready:\n${seen.slice(-2000)}`));
+    const timer = setTimeout(
+      () => done(new Error(`${what} not ready after ${timeoutMs} ms:\n${seen.slice(-2000)}`)),
+      timeoutMs,
+    );
     function done(err: Error | undefined) {
       clearTimeout(timer);
       child.stdout?.off("data", onData);
@@ -78,7 +82,10 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
 
   function cli(args: string[], extra: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd: dir, env: { ...env, ...extra } });
+      const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], {
+        cwd: dir,
+        env: { ...env, ...extra },
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -98,7 +105,10 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
     await buildCircuits(specsFor("test", [CIRCUIT]), { log: () => undefined });
     dir = mkdtempSync(join(tmpdir(), "proofwork-e2e-"));
     const port = await freePort();
-    node = spawn(process.execPath, [HARDHAT, "node", "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    node = spawn(process.execPath, [HARDHAT, "node", "--port", String(port)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     await waitForOutput(node, /Started HTTP and WebSocket JSON-RPC server/, 120_000, "hardhat node");
     env = {
       PATH: process.env.PATH ?? "",
@@ -124,8 +134,13 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
 
   it("test_e2e_postedDigitIsProvenAndVerifiedAcrossProcesses", async () => {
     // Terminal 2: deploy.
-    const deployed = await ok(["--json", "deploy", "--circuits", CIRCUIT], { PROOFWORK_PRIVATE_KEY: DEPLOYER_KEY });
-    const record = JSON.parse(deployed.stdout) as { deployment: { circuits: Record<string, { id: string }> }; path: string };
+    const deployed = await ok(["--json", "deploy", "--circuits", CIRCUIT], {
+      PROOFWORK_PRIVATE_KEY: DEPLOYER_KEY,
+    });
+    const record = JSON.parse(deployed.stdout) as {
+      deployment: { circuits: Record<string, { id: string }> };
+      path: string;
+    };
     expect(record.deployment.circuits[CIRCUIT]?.id).to.match(/^0x[0-9a-f]{64}$/);
 
     // Terminal 3: provider setup, then the worker.
@@ -133,7 +148,9 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
     await ok(["provider", "faucet", "1000"], asProvider);
     await ok(["provider", "stake", "500"], asProvider);
     await ok(["provider", "register", "--max-jobs", "4"], asProvider);
-    const status = JSON.parse((await ok(["--json", "provider", "status"], asProvider)).stdout) as { status: { active: boolean } };
+    const status = JSON.parse((await ok(["--json", "provider", "status"], asProvider)).stdout) as {
+      status: { active: boolean };
+    };
     expect(status.status.active).to.equal(true);
 
     worker = spawn(process.execPath, ["--import", TSX, CLI, "worker", "start"], {
@@ -147,11 +164,32 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
     const asRequester = { PROOFWORK_PRIVATE_KEY: REQUESTER_KEY };
     await ok(["provider", "faucet", "100"], asRequester);
     const posted = JSON.parse(
-      (await ok(["--json", "job", "post", "-c", CIRCUIT, "--digit", "7", "--index", "3", "--price", "2", "--collateral", "5"], asRequester)).stdout,
+      (
+        await ok(
+          [
+            "--json",
+            "job",
+            "post",
+            "-c",
+            CIRCUIT,
+            "--digit",
+            "7",
+            "--index",
+            "3",
+            "--price",
+            "2",
+            "--collateral",
+            "5",
+          ],
+          asRequester,
+        )
+      ).stdout,
     ) as { jobId: string; usedPermit: boolean };
     expect(posted.usedPermit).to.equal(true);
 
-    const watched = JSON.parse((await ok(["--json", "job", "watch", posted.jobId, "--verify", "--timeout", "300"])).stdout) as {
+    const watched = JSON.parse(
+      (await ok(["--json", "job", "watch", posted.jobId, "--verify", "--timeout", "300"])).stdout,
+    ) as {
       result: { outputs: string[]; provider: string; gasUsed: string };
       verified: boolean;
     };
@@ -159,7 +197,9 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
     expect(watched.result.outputs).to.have.length(1);
     expect(BigInt(watched.result.gasUsed) > 0n).to.equal(true);
 
-    const shown = JSON.parse((await ok(["--json", "job", "status", posted.jobId])).stdout) as { job: { status: string } };
+    const shown = JSON.parse((await ok(["--json", "job", "status", posted.jobId])).stdout) as {
+      job: { status: string };
+    };
     expect(shown.job.status).to.equal("Completed");
 
     // Ctrl-C: the worker drains and exits 0.

@@ -13,7 +13,7 @@ import { compileContracts, connectNetwork, deployProofwork, getHre, ROOT } from 
 import { RequesterClient } from "../../sdk/client.ts";
 import { toProofworkError } from "../../sdk/contracts.ts";
 import { snarkjsSelector, type Deployment } from "../../sdk/deployments.ts";
-import { ErrorCodes, isProofworkError, ProofworkError } from "../../sdk/errors.ts";
+import { ErrorCodes, isProofworkError, type ProofworkError } from "../../sdk/errors.ts";
 import { encodeProof, releaseSnarkjs } from "../../sdk/proof.ts";
 import { ProviderAccount } from "../../sdk/provider.ts";
 import { verifyResult } from "../../sdk/verify.ts";
@@ -44,7 +44,11 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const hre = await getHre();
     await compileContracts(hre);
     conn = await connectNetwork(hre, { network: "hardhat" });
-    ({ deployment } = await deployProofwork(conn, { circuits: ["binding_test"], networkName: "hardhat", writeRecord: false }));
+    ({ deployment } = await deployProofwork(conn, {
+      circuits: ["binding_test"],
+      networkName: "hardhat",
+      writeRecord: false,
+    }));
     const signers = await conn.ethers.getSigners();
     requester = signers[1]!;
     provider = signers[2]!;
@@ -53,7 +57,13 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const p = new ProviderAccount(deployment, provider);
     await p.faucet(parseEther("1000"));
     await p.stake(parseEther("200"));
-    await p.register({ gpuModel: "cpu", memoryMB: 1024, backends: ["cpu", "wasm"], maxConcurrentJobs: 4, metadataURI: "" });
+    await p.register({
+      gpuModel: "cpu",
+      memoryMB: 1024,
+      backends: ["cpu", "wasm"],
+      maxConcurrentJobs: 4,
+      metadataURI: "",
+    });
   });
 
   after(async () => {
@@ -67,7 +77,11 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const jobKey = computeJobKey(31337n, deployment.contracts.market, jobId, await provider.getAddress());
     const c = deployment.circuits["binding_test"]!;
     const { proof } = await snarkjs.groth16.fullProve(
-      { jobKey: jobKey.toString(), inputCommitment: (await commitInput(input)).toString(), bytes: Array.from(input, String) },
+      {
+        jobKey: jobKey.toString(),
+        inputCommitment: (await commitInput(input)).toString(),
+        bytes: Array.from(input, String),
+      },
       `${ROOT}/build/circuits/binding_test/binding_test.wasm`,
       `${ROOT}/build/circuits/binding_test/binding_test.zkey`,
     );
@@ -89,7 +103,10 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     expect(job.inputCommitment).to.equal(posted.inputCommitment);
 
     const statuses: string[] = [];
-    const waiting = client.waitForResult(posted.jobId, { timeoutMs: 120_000, onStatus: (j) => statuses.push(j.status) });
+    const waiting = client.waitForResult(posted.jobId, {
+      timeoutMs: 120_000,
+      onStatus: (j) => statuses.push(j.status),
+    });
     await proveAndSubmit(posted.jobId);
     const result = await waiting;
     expect(result.outputs).to.deep.equal([]);
@@ -119,7 +136,11 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
   });
 
   it("test_waitForResult_rejectsWhenCancelled", async () => {
-    const posted = await client.postJob({ circuit: "binding_test", input, pricing: { price: parseEther("1") } });
+    const posted = await client.postJob({
+      circuit: "binding_test",
+      input,
+      pricing: { price: parseEther("1") },
+    });
     const waiting = client.waitForResult(posted.jobId, { timeoutMs: 60_000 });
     await client.cancel(posted.jobId);
     const err = await rejection(waiting);
@@ -127,7 +148,12 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
   });
 
   it("test_waitForResult_rejectsWhenExpiredUnclaimed_thenReclaim", async () => {
-    const posted = await client.postJob({ circuit: "binding_test", input, pricing: { price: parseEther("1") }, claimPeriod: 30 });
+    const posted = await client.postJob({
+      circuit: "binding_test",
+      input,
+      pricing: { price: parseEther("1") },
+      claimPeriod: 30,
+    });
     await conn.networkHelpers.time.increase(60);
     const err = await rejection(client.waitForResult(posted.jobId, { timeoutMs: 60_000 }));
     expect(err.code).to.equal(ErrorCodes.JOB_EXPIRED);
@@ -136,7 +162,11 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
   });
 
   it("test_revert_decodesCustomError", async () => {
-    const posted = await client.postJob({ circuit: "binding_test", input, pricing: { price: parseEther("1") } });
+    const posted = await client.postJob({
+      circuit: "binding_test",
+      input,
+      pricing: { price: parseEther("1") },
+    });
     const other = new RequesterClient(deployment, provider);
     const err = await rejection(other.cancel(posted.jobId));
     expect(err.code).to.equal(ErrorCodes.TX_REVERTED);
@@ -168,11 +198,15 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     });
     expect(second.contracts.token).to.equal(deployment.contracts.token);
     expect(second.contracts.market).to.not.equal(deployment.contracts.market);
-    expect(await client.contracts.staking.getFunction("token").staticCall()).to.equal(deployment.contracts.token);
+    expect(await client.contracts.staking.getFunction("token").staticCall()).to.equal(
+      deployment.contracts.token,
+    );
   });
 
   it("test_postJob_rejectsWrongInputLength", async () => {
-    const err = await rejection(client.postJob({ circuit: "binding_test", input: input.slice(1), pricing: { price: 1n } }));
+    const err = await rejection(
+      client.postJob({ circuit: "binding_test", input: input.slice(1), pricing: { price: 1n } }),
+    );
     expect(err.code).to.equal(ErrorCodes.INPUT_INVALID);
     expect(hexlify(input).length).to.equal(2 + 124);
   });

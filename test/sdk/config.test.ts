@@ -1,6 +1,12 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import { ConfigSchema, FIELD_SPECS, loadConfig, renderEnvExample, requirePrivateKey } from "../../sdk/config.ts";
+import {
+  ConfigSchema,
+  FIELD_SPECS,
+  loadConfig,
+  renderEnvExample,
+  requirePrivateKey,
+} from "../../sdk/config.ts";
 import { ErrorCodes, isProofworkError } from "../../sdk/errors.ts";
 
 function configError(fn: () => unknown): { code: string; message: string } {
@@ -49,29 +55,36 @@ describe("sdk/config", () => {
   });
 
   it("test_loadConfig_rejectsBadNumberNamingTheVariable", () => {
-    const err = configError(() => loadConfig({}, { env: { PROOFWORK_CONFIRMATIONS: "many" }, envFile: false }));
+    const err = configError(() =>
+      loadConfig({}, { env: { PROOFWORK_CONFIRMATIONS: "many" }, envFile: false }),
+    );
     expect(err.code).to.equal(ErrorCodes.CONFIG_INVALID);
     expect(err.message).to.contain("PROOFWORK_CONFIRMATIONS");
     expect(err.message).to.not.contain("\n");
   });
 
   it("test_loadConfig_rejectsBadEnumAndUrl", () => {
-    expect(configError(() => loadConfig({}, { env: { PROOFWORK_EXECUTOR_BACKEND: "cuda" }, envFile: false })).message).to.contain(
-      "PROOFWORK_EXECUTOR_BACKEND",
-    );
-    expect(configError(() => loadConfig({}, { env: { PROOFWORK_RPC_URL: "localhost" }, envFile: false })).message).to.contain(
-      "PROOFWORK_RPC_URL",
-    );
+    expect(
+      configError(() => loadConfig({}, { env: { PROOFWORK_EXECUTOR_BACKEND: "cuda" }, envFile: false }))
+        .message,
+    ).to.contain("PROOFWORK_EXECUTOR_BACKEND");
+    expect(
+      configError(() => loadConfig({}, { env: { PROOFWORK_RPC_URL: "localhost" }, envFile: false })).message,
+    ).to.contain("PROOFWORK_RPC_URL");
   });
 
   it("test_loadConfig_hidesPrivateKeyInErrors", () => {
-    const err = configError(() => loadConfig({}, { env: { PROOFWORK_PRIVATE_KEY: "0xdeadbeef" }, envFile: false }));
+    const err = configError(() =>
+      loadConfig({}, { env: { PROOFWORK_PRIVATE_KEY: "0xdeadbeef" }, envFile: false }),
+    );
     expect(err.message).to.contain("PROOFWORK_PRIVATE_KEY");
     expect(err.message).to.not.contain("deadbeef");
   });
 
   it("test_loadConfig_namesFlagForOverrides", () => {
-    const err = configError(() => loadConfig({ logChunkSize: "0" }, { env: {}, envFile: false, flagNames: { logChunkSize: "--chunk" } }));
+    const err = configError(() =>
+      loadConfig({ logChunkSize: "0" }, { env: {}, envFile: false, flagNames: { logChunkSize: "--chunk" } }),
+    );
     expect(err.message).to.contain("--chunk");
   });
 
