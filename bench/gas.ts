@@ -1,0 +1,141 @@
+/**
+ * Gas benchmark of the on-chain half (not a test): runs every user-facing operation on the
+ * in-process chain with 1 and with 100 jobs already in the market, settles with a REAL Groth16
+ * proof through the generated BindingTestVerifier, and writes `bench/gas-snapshot.json`.
+ *
+ *   npm run bench:gas        (= hardhat run bench/gas.ts)
+ *
+ * Needs `npm run circuits:build` (binding_test). Prints each figure next to the EIP-1108 floor of
+ * a Groth16 verification: 181,000 + 6,150 per public input (4 pairings, one ecMul + ecAdd each).
+ */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { network } from "hardhat";
+import { releaseCurves } from "../circuits/pipeline.ts";
+import { commitInput } from "../sdk/commitment.ts";
+import { BINDING_TEST_BYTES, proveBinding } from "../test/helpers/zk.ts";
+import { DAY, E18, UNBONDING_PERIOD, capability, deployProtocol, emptyCircuit, jobParams } from "../test/contracts/fixtures.ts";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const NUM_PUBLIC = 2;
+const FLOOR = 181_000 + 6_150 * NUM_PUBLIC;
+const SCALES = [1, 100];
+
+type Row = Record<string, number>;
+
+async function scenario(existingJobs: number): Promise<{ ops: Row; verifierGas: number; verifierCalldata: number }> {
+  const { ethers, networkHelpers } = await network.create();
+  const p = await deployProtocol(ethers);
+  const verifier = await ethers.deployContract("BindingTestVerifier");
+  const circuitId = ethers.id("proofwork/binding_test");
+  await p.registry.registerCircuit(
+    circuitId,
+    emptyCircuit(await verifier.getAddress(), await p.registry.snarkjsSelector(NUM_PUBLIC), NUM_PUBLIC),
+  );
+  const input = new Uint8Array(BINDING_TEST_BYTES).map((_, i) => (i * 13 + 5) & 0xff);
+  const inputCommitment = await commitInput(input);
+  const now = async () => Number(await networkHelpers.time.latest());
+  const fixed = async () =>
+    jobParams(await now(), { circuitId, inputCommitment, input: ethers.hexlify(input), claimDeadline: (await now()) + DAY });
+  const gas = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
+    Number((await (await tx).wait())!.gasUsed);
+
+  // Existing jobs from other requesters and providers, half of them claimed.
+  await p.staking.connect(p.provider2).updateCapability(capability(1000));
+  await p.staking.connect(p.provider2).stake(5_000n * E18);
+  for (let i = 0; i < existingJobs; i++) {
+    await p.market.connect(p.other).postJob(await fixed());
+  }
+  for (let i = 1; i <= Math.floor(existingJobs / 2); i++) await p.market.connect(p.provider2).claim(BigInt(i));
+
+  const ops: Row = {};
+  // stake: a provider adding to an existing stake.
+  ops.stake = await gas(p.staking.connect(p.provider).stake(10n * E18));
+  // post: fixed price, and a reverse Dutch auction.
+  const first = await p.market.nextJobId();
+  ops.postJob_fixed = await gas(p.market.connect(p.requester).postJob(await fixed()));
+  ops.postJob_auction = await gas(
+    p.market
+      .connect(p.requester)
+      .postJob({ ...(await fixed()), minPrice: 2n * E18, maxPrice: 10n * E18, rampDuration: 600 }),
+  );
+  // claim + submit (real proof) of the fixed-price job.
+  ops.claim = await gas(p.market.connect(p.provider).claim(first));
+  const proof = await proveBinding(await p.market.jobKey(first, p.provider.address), input);
+  ops.submit_realGroth16 = await gas(p.market.connect(p.provider).submit(first, proof.solidityProof, []));
+  // cancel the auction job.
+  ops.cancel = await gas(p.market.connect(p.requester).cancel(first + 1n));
+  // reclaim: an unclaimed job past its claim deadline; slashExpired: a claimed job past its deadline.
+  await p.market.connect(p.requester).postJob(await fixed());
+  await p.market.connect(p.requester).postJob(await fixed());
+  await p.market.connect(p.provider).claim(first + 3n);
+  await networkHelpers.time.increase(DAY + 1);
+  ops.reclaim = await gas(p.market.connect(p.keeper).reclaim(first + 2n));
+  ops.slashExpired = await gas(p.market.connect(p.keeper).slashExpired(first + 3n));
+  // withdraw after unbonding.
+  await p.staking.connect(p.provider).requestUnstake(10n * E18);
+  await networkHelpers.time.increase(UNBONDING_PERIOD);
+  ops.withdraw = await gas(p.staking.connect(p.provider).withdraw());
+
+  // The verifier alone: eth_estimateGas of a direct verifyProof call minus the 21,000 base and
+  // the calldata cost (what the market's staticcall spends, memory copy aside).
+  const key2 = await p.market.jobKey(first, p.provider.address);
+  const pr = proof.solidityProof;
+  const data = verifier.interface.encodeFunctionData("verifyProof", [
+    [pr[0], pr[1]],
+    [
+      [pr[2], pr[3]],
+      [pr[4], pr[5]],
+    ],
+    [pr[6], pr[7]],
+    [key2, inputCommitment],
+  ]);
+  const bytes = ethers.getBytes(data);
+  const calldata = bytes.reduce((s, b) => s + (b === 0 ? 4 : 16), 0);
+  const estimate = Number(await ethers.provider.estimateGas({ to: await verifier.getAddress(), data }));
+  return { ops, verifierGas: estimate - 21_000 - calldata, verifierCalldata: calldata };
+}
+
+const results: Record<number, Awaited<ReturnType<typeof scenario>>> = {};
+for (const n of SCALES) {
+  console.error(`scenario: ${n} existing job(s)`);
+  results[n] = await scenario(n);
+}
+await releaseCurves();
+
+const base = results[1]!;
+const pcs = base.ops.postJob_fixed! + base.ops.claim! + base.ops.submit_realGroth16!;
+const overhead = base.verifierGas / FLOOR - 1;
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+console.log(`\nproofwork gas (solc 0.8.30, optimizer 10,000 runs, cancun; real Groth16, ${NUM_PUBLIC} public inputs)`);
+console.log(`EIP-1108 verification floor: 181,000 + 6,150 × ${NUM_PUBLIC} = ${FLOOR.toLocaleString("en-US")}\n`);
+console.log(`${"operation".padEnd(22)}${pad("1 job", 12)}${pad("100 jobs", 12)}${pad("vs floor", 12)}`);
+for (const op of Object.keys(base.ops)) {
+  const a = base.ops[op]!;
+  const b = results[100]!.ops[op]!;
+  const vs = op.startsWith("submit") ? `${((a / FLOOR) * 100).toFixed(1)}%` : "";
+  console.log(`${op.padEnd(22)}${pad(a.toLocaleString("en-US"), 12)}${pad(b.toLocaleString("en-US"), 12)}${pad(vs, 12)}`);
+}
+console.log(
+  `\nverifier execution (verifyProof alone, no base/calldata): ${base.verifierGas.toLocaleString("en-US")} ` +
+    `= floor + ${(overhead * 100).toFixed(1)}% (target ≤ 15%)`,
+);
+console.log(`post + claim + submit: ${pcs.toLocaleString("en-US")} (target ≤ 420,000)`);
+
+const snapshot = {
+  generatedBy: "npm run bench:gas (bench/gas.ts)",
+  compiler: "solc 0.8.30, optimizer runs 10000, evm cancun",
+  verifier: "BindingTestVerifier (snarkjs Groth16, real proof)",
+  numPublic: NUM_PUBLIC,
+  eip1108Floor: FLOOR,
+  verifierExecutionGas: base.verifierGas,
+  verifierOverheadVsFloorPct: Number((overhead * 100).toFixed(2)),
+  postClaimSubmitTotal: pcs,
+  operations: Object.fromEntries(
+    Object.keys(base.ops).map((op) => [op, Object.fromEntries(SCALES.map((n) => [`at${n}Jobs`, results[n]!.ops[op]]))]),
+  ),
+};
+await writeFile(path.join(HERE, "gas-snapshot.json"), JSON.stringify(snapshot, null, 2) + "\n");
+console.log(`\nwrote bench/gas-snapshot.json`);
