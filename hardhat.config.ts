@@ -25,7 +25,18 @@ export default defineConfig({
     tests: { mocha: "test", solidity: "test" },
   },
   test: {
-    mocha: { timeout: 600_000 },
+    mocha: {
+      timeout: 600_000,
+      rootHooks: {
+        // snarkjs keeps a pool of worker threads per curve (globalThis.curve_bn128) that would keep
+        // the test process alive after the last test: release it once everything has run.
+        async afterAll() {
+          const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+          await g.curve_bn128?.terminate();
+          delete g.curve_bn128;
+        },
+      },
+    },
   },
   networks: {
     localhost: {
