@@ -34,6 +34,18 @@ export const MANIFEST: ManifestEntry[] = [
     setupIn: ["test", "all"],
     in: ["test", "all"],
   },
+  {
+    // The same circuit with its own Groth16 setup: a verifier with a different verification key,
+    // used to show that a proof only verifies under the key it was made for.
+    spec: {
+      name: "binding_test_rekeyed",
+      source: src("binding_test.circom"),
+      setup: true,
+      description: "binding_test with an independent key (test only)",
+    },
+    setupIn: ["test", "all"],
+    in: ["test", "all"],
+  },
   // MNIST MLP job circuits, generated from the committed model artifacts (circuits/mlp-gen.ts).
   // small: the test suite's proofs (2^12); full: witness checks in tests, keys for demo/production
   // (2^14 at -O1); small ×4: batching benchmark.
