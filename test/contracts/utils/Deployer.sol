@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {CircuitRegistry} from "../../../contracts/CircuitRegistry.sol";
+import {ComputeStaking} from "../../../contracts/ComputeStaking.sol";
+import {JobMarket} from "../../../contracts/JobMarket.sol";
+import {ICircuitRegistry} from "../../../contracts/interfaces/ICircuitRegistry.sol";
+import {IComputeStaking} from "../../../contracts/interfaces/IComputeStaking.sol";
+import {MockVerifier} from "../../../contracts/mocks/MockVerifier.sol";
+import {TestToken} from "../../../contracts/token/TestToken.sol";
+
+/// @notice Deploys the protocol wired as in production, with a MockVerifier (test-only) circuit.
+contract Deployer {
+    bytes32 internal constant CIRCUIT_ID = keccak256("mock-circuit");
+    address internal constant TREASURY = address(0x7EA5);
+    uint256 internal constant MIN_STAKE = 100 ether;
+    uint40 internal constant UNBONDING = 12 days;
+
+    TestToken internal token;
+    CircuitRegistry internal registry;
+    ComputeStaking internal staking;
+    JobMarket internal market;
+    MockVerifier internal verifier;
+
+    function _deploy(uint16 feeBps, uint16 requesterBps, uint16 bountyBps) internal {
+        token = new TestToken("Proofwork Test", "PWT");
+        registry = new CircuitRegistry(address(this));
+        staking = new ComputeStaking(token, address(this), MIN_STAKE, UNBONDING, 3, 1 days);
+        market = new JobMarket(
+            IComputeStaking(address(staking)),
+            ICircuitRegistry(address(registry)),
+            address(this),
+            TREASURY,
+            feeBps,
+            requesterBps,
+            bountyBps
+        );
+        staking.grantRole(staking.MARKET_ROLE(), address(market));
+        verifier = new MockVerifier();
+        registry.registerCircuit(
+            CIRCUIT_ID,
+            ICircuitRegistry.Circuit({
+                verifier: address(verifier),
+                selector: registry.snarkjsSelector(2),
+                numPublic: 2,
+                active: true,
+                modelCommitment: bytes32(0),
+                zkeyHash: bytes32(0),
+                wasmHash: bytes32(0),
+                artifactsURI: ""
+            })
+        );
+    }
+}
