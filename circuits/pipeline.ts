@@ -68,6 +68,13 @@ export interface BuildOptions {
   outDir?: string;
   /** Progress/log sink (one line per step). */
   log?: (line: string) => void;
+  /**
+   * Smallest Powers-of-Tau power to use. `buildCircuits` sets it to the largest circuit of the build
+   * so that one ceremony serves them all.
+   */
+  minPower?: number;
+  /** Internal: the compile step already ran and was logged (second pass of `buildCircuits`). */
+  compiledAlready?: boolean;
 }
 
 function packageVersion(pkg: string): string {
@@ -268,14 +275,15 @@ async function devPtau(power: number, cache: string, log: (l: string) => void): 
 export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): Promise<BuiltCircuit> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const cache = cacheRoot(opts);
-  const outDir = path.join(opts.outDir ?? path.join(ROOT, "build", "circuits"), spec.name);
+  const outDir = path.resolve(ROOT, opts.outDir ?? path.join("build", "circuits"), spec.name);
   const t0 = performance.now();
-  log(`● ${spec.name}${spec.description ? ` — ${spec.description}` : ""}`);
+  const announce = () => log(`● ${spec.name}${spec.description ? ` — ${spec.description}` : ""}`);
+  if (!opts.compiledAlready) announce();
 
   // 1. Compile (cached by content hash).
   const source = await spec.source();
   const sourceHash = sha256(
-    [source, await libraryFingerprint(), `circomlib@${CIRCOMLIB_VERSION}`, `circom2@${CIRCOM2_VERSION}`, "-O1"].join(
+    [source, await libraryFingerprint(), `circomlib@${CIRCOMLIB_VERSION}`, `circom2@${CIRCOM2_VERSION}`, "-O2"].join(
       "\n\0",
     ),
   );
@@ -283,7 +291,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   const r1cs = path.join(compiled, `${spec.name}.r1cs`);
   const wasm = path.join(compiled, `${spec.name}.wasm`);
   if (existsSync(r1cs) && existsSync(wasm)) {
-    log(`  compile: cached (${sourceHash.slice(0, 12)}) — nothing to do`);
+    if (!opts.compiledAlready) log(`  compile: cached (${sourceHash.slice(0, 12)}) — nothing to do`);
   } else {
     const tmp = `${compiled}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
@@ -292,15 +300,17 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     await writeFile(main, source);
     const circom = path.join(ROOT, "node_modules", ".bin", "circom2");
     await timed(log, "circom2 compile", () =>
-      run(circom, [main, "--r1cs", "--wasm", "--O1", "-l", LIB_DIR, "-l", path.join(ROOT, "node_modules"), "-o", tmp], ROOT),
+      run(circom, [main, "--r1cs", "--wasm", "--sym", "--O2", "-l", LIB_DIR, "-l", path.join(ROOT, "node_modules"), "-o", tmp], ROOT),
     );
     await rename(path.join(tmp, `${spec.name}_js`, `${spec.name}.wasm`), path.join(tmp, `${spec.name}.wasm`));
+    // (the .sym file stays in the cache for debugging: signal names → witness indices)
     await rm(path.join(tmp, `${spec.name}_js`), { recursive: true, force: true });
     await rm(compiled, { recursive: true, force: true });
     await rename(tmp, compiled);
   }
   const { constraints, nPublic } = await r1csInfo(r1cs);
-  log(`  ${constraints} constraints, ${nPublic} public signals`);
+  if (!opts.compiledAlready) log(`  ${constraints} constraints, ${nPublic} public signals`);
+  else if (spec.setup) log(`● ${spec.name}: keys`);
 
   await mkdir(outDir, { recursive: true });
   await copyIfChanged(wasm, path.join(outDir, `${spec.name}.wasm`));
@@ -317,8 +327,8 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   };
 
   if (spec.setup) {
-    // 2. Powers of Tau sized to this circuit.
-    const need = requiredPower(constraints, nPublic);
+    // 2. Powers of Tau sized to the largest circuit of this build.
+    const need = Math.max(requiredPower(constraints, nPublic), opts.minPower ?? 0);
     const ptau = opts.ptau ? await externalPtau(opts.ptau, need, cache, log) : await devPtau(need, cache, log);
 
     // 3. Groth16 setup + one contribution + exports (cached by compile hash + ptau hash).
@@ -366,28 +376,41 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     });
   }
 
-  await writeIfChanged(path.join(outDir, "manifest.json"), JSON.stringify(built, null, 2) + "\n");
-  log(`  ${spec.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s → ${path.relative(ROOT, outDir)}`);
+  // Paths are stored relative to the repository root so a build folder can be moved or shared.
+  const rel = (p?: string) => (p === undefined ? undefined : path.relative(ROOT, p));
+  const stored = { ...built, dir: rel(built.dir), wasm: rel(built.wasm), r1cs: rel(built.r1cs), zkey: rel(built.zkey), vkey: rel(built.vkey) };
+  await writeIfChanged(path.join(outDir, "manifest.json"), JSON.stringify(stored, null, 2) + "\n");
+  if (spec.setup || !opts.compiledAlready) {
+    log(`  ${spec.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s → ${path.relative(ROOT, outDir)}`);
+  }
   return built;
 }
 
 /** Builds every spec in order; returns their manifests. */
 export async function buildCircuits(specs: CircuitSpec[], opts: BuildOptions = {}): Promise<BuiltCircuit[]> {
+  // Compile the circuits that need keys first (cached), to size one ceremony for all of them.
+  let minPower = opts.minPower ?? 0;
+  for (const s of specs) {
+    const b = await buildCircuit({ ...s, setup: false }, opts);
+    if (s.setup) minPower = Math.max(minPower, requiredPower(b.constraints, b.nPublic));
+  }
   const out: BuiltCircuit[] = [];
-  for (const s of specs) out.push(await buildCircuit(s, opts));
+  for (const s of specs) out.push(await buildCircuit(s, { ...opts, minPower, compiledAlready: true }));
   return out;
 }
 
 /** Reads an installed circuit's manifest, or throws CIRCUIT_NOT_BUILT. */
-export async function loadBuiltCircuit(name: string, outDir = path.join(ROOT, "build", "circuits")): Promise<BuiltCircuit> {
-  const file = path.join(outDir, name, "manifest.json");
+export async function loadBuiltCircuit(name: string, outDir = path.join("build", "circuits")): Promise<BuiltCircuit> {
+  const file = path.resolve(ROOT, outDir, name, "manifest.json");
   if (!existsSync(file)) {
     throw new ProofworkError(
       ErrorCodes.CIRCUIT_NOT_BUILT,
       `circuit "${name}" is not built (run: npm run circuits:build)`,
     );
   }
-  return JSON.parse(await readFile(file, "utf8")) as BuiltCircuit;
+  const m = JSON.parse(await readFile(file, "utf8")) as BuiltCircuit;
+  const abs = (p?: string) => (p === undefined ? undefined : path.resolve(ROOT, p));
+  return { ...m, dir: abs(m.dir)!, wasm: abs(m.wasm)!, r1cs: abs(m.r1cs)!, zkey: abs(m.zkey), vkey: abs(m.vkey) };
 }
 
 function renameVerifier(sol: string, contractName: string, name: string, sourceHash: string, ptau: Ptau): string {
