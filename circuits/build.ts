@@ -6,6 +6,7 @@
  * Powers-of-Tau file instead of the local, insecure development ceremony.
  */
 import { parseArgs } from "node:util";
+import { loadConfig } from "../sdk/config.ts";
 import { errorMessage, isProofworkError } from "../sdk/errors.ts";
 import { circuitNames, specsFor, type Profile } from "./manifest.ts";
 import { buildCircuits, releaseCurves } from "./pipeline.ts";
@@ -30,12 +31,19 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: unknown circuit(s): ${unknown.join(", ")} (known: ${circuitNames().join(", ")})`);
     return 2;
   }
-  // PTAU is a documented build input (see .env.example); the flag wins over the variable.
-  const ptau = values.ptau ?? process.env.PTAU;
   const t0 = performance.now();
-  console.log(`circuits: building profile "${profile}"${ptau ? ` with PTAU=${ptau}` : " with a local dev ceremony"}`);
   try {
-    const built = await buildCircuits(specsFor(profile, only), ptau ? { ptau } : {});
+    // PTAU, PROOFWORK_CACHE and PROOFWORK_BUILD_DIR come from the config module; --ptau wins.
+    const config = loadConfig({ ptau: values.ptau });
+    const ptau = config.ptau;
+    console.log(
+      `circuits: building profile "${profile}"${ptau ? ` with PTAU=${ptau}` : " with a local dev ceremony (INSECURE, development only)"}`,
+    );
+    const built = await buildCircuits(specsFor(profile, only), {
+      ptau,
+      cacheDir: config.cacheDir,
+      outDir: config.buildDir,
+    });
     console.log(
       `circuits: ${built.length} circuit(s) ready in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
     );

@@ -62,7 +62,7 @@ export interface BuiltCircuit {
 export interface BuildOptions {
   /** Public Powers-of-Tau file (prepared for phase 2). Default: a cached local dev ceremony. */
   ptau?: string;
-  /** Cache root. Default: `$PROOFWORK_CACHE` or `~/.cache/proofwork`. */
+  /** Cache root (config `PROOFWORK_CACHE`). Default: `~/.cache/proofwork`. */
   cacheDir?: string;
   /** Where built circuits are installed. Default `<root>/build/circuits`. */
   outDir?: string;
@@ -196,7 +196,8 @@ export async function ptauPower(file: string): Promise<number> {
 }
 
 function cacheRoot(opts: BuildOptions): string {
-  return opts.cacheDir ?? process.env.PROOFWORK_CACHE ?? path.join(homedir(), ".cache", "proofwork");
+  // PROOFWORK_CACHE is resolved by sdk/config.ts (the only reader of the environment) and passed in.
+  return opts.cacheDir ?? path.join(homedir(), ".cache", "proofwork");
 }
 
 // ─────────────────────────────────────────────── Powers of Tau
