@@ -7,7 +7,7 @@
 #   bash scripts/toolchain.sh env                           print the PATH export to use in a shell
 #
 # When the system Node is older than 22.13, Node 22 is fetched from the npm registry (package `node`)
-# into .toolchain/ (git-ignored). Dependencies are (re)installed with `npm ci` whenever
+# into .toolchain/ (git-ignored). Dependencies are (re)installed from package-lock.json whenever
 # package-lock.json changed since the last install, always under Node 22 so that Hardhat's native
 # simulator (EDR, engines >= 22) is installed.
 set -euo pipefail
@@ -57,9 +57,12 @@ ensure_deps() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$ROOT/node_modules/@nomicfoundation/edr" ]; then
     return 0
   fi
-  log "installing dependencies (npm ci) under Node $(node -v)"
+  log "installing dependencies (npm install from package-lock.json) under Node $(node -v)"
   local t0=$SECONDS
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # Not `npm ci`: the registry mirror this project is built against lacks some other platforms'
+  # optional EDR binaries, which `npm ci` insists on seeing in the lock file. `npm install --no-save`
+  # installs the locked versions and leaves package.json and package-lock.json untouched.
+  (cd "$ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
   printf '%s' "$want" > "$stamp"
   log "dependencies installed in $((SECONDS - t0))s"
 }
