@@ -56,9 +56,9 @@ export async function createExecutor(model: ModelArtifact, opts: ExecutorOptions
     tf.tidy(() => {
       let h: tf.Tensor2D = tf.tensor2d(x, [n, model.inputSize]);
       for (const l of layers) {
-        h = tf.add(tf.matMul(h, l.w), l.b);
-        if (l.shift > 0) h = tf.floor(tf.mul(h, l.scale));
-        if (l.relu) h = tf.relu(h);
+        h = tf.add(tf.matMul(h, l.w), l.b) as tf.Tensor2D;
+        if (l.shift > 0) h = tf.floor(tf.mul(h, l.scale)) as tf.Tensor2D;
+        if (l.relu) h = tf.relu(h) as tf.Tensor2D;
       }
       return h.dataSync() as Float32Array;
     });
