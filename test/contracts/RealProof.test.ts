@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { releaseCurves } from "../../circuits/pipeline.ts";
+import { loadBuiltCircuit, releaseCurves } from "../../circuits/pipeline.ts";
 import { commitInput } from "../../sdk/commitment.ts";
 import { BINDING_TEST_BYTES, proveBinding } from "../helpers/zk.ts";
 import { FEE_BPS, Status, deployProtocol, emptyCircuit, jobParams, now } from "./fixtures.ts";
@@ -15,6 +15,10 @@ const BINDING_ID = ethers.id("proofwork/binding_test");
  * Needs `npm run circuits:build` (build/circuits/binding_test, contracts/generated/).
  */
 describe("JobMarket settlement with a real Groth16 proof (BindingTestVerifier)", function () {
+  before(async function () {
+    const circuit = await loadBuiltCircuit("binding_test");
+    if (!circuit.zkey) throw new Error("binding_test was built without keys: run `npm run circuits:build`");
+  });
   after(releaseCurves);
 
   async function fixture() {
