@@ -15,7 +15,15 @@ import { network } from "hardhat";
 import { releaseCurves } from "../circuits/pipeline.ts";
 import { commitInput } from "../sdk/commitment.ts";
 import { BINDING_TEST_BYTES, proveBinding } from "../test/helpers/zk.ts";
-import { DAY, E18, UNBONDING_PERIOD, capability, deployProtocol, emptyCircuit, jobParams } from "../test/contracts/fixtures.ts";
+import {
+  DAY,
+  E18,
+  UNBONDING_PERIOD,
+  capability,
+  deployProtocol,
+  emptyCircuit,
+  jobParams,
+} from "../test/contracts/fixtures.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const NUM_PUBLIC = 2;
@@ -24,7 +32,9 @@ const SCALES = [1, 100];
 
 type Row = Record<string, number>;
 
-async function scenario(existingJobs: number): Promise<{ ops: Row; verifierGas: number; verifierCalldata: number }> {
+async function scenario(
+  existingJobs: number,
+): Promise<{ ops: Row; verifierGas: number; verifierCalldata: number }> {
   const { ethers, networkHelpers } = await network.create();
   const p = await deployProtocol(ethers);
   const verifier = await ethers.deployContract("BindingTestVerifier");
@@ -37,7 +47,12 @@ async function scenario(existingJobs: number): Promise<{ ops: Row; verifierGas: 
   const inputCommitment = await commitInput(input);
   const now = async () => Number(await networkHelpers.time.latest());
   const fixed = async () =>
-    jobParams(await now(), { circuitId, inputCommitment, input: ethers.hexlify(input), claimDeadline: (await now()) + DAY });
+    jobParams(await now(), {
+      circuitId,
+      inputCommitment,
+      input: ethers.hexlify(input),
+      claimDeadline: (await now()) + DAY,
+    });
   const gas = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
     Number((await (await tx).wait())!.gasUsed);
 
@@ -47,7 +62,8 @@ async function scenario(existingJobs: number): Promise<{ ops: Row; verifierGas: 
   for (let i = 0; i < existingJobs; i++) {
     await p.market.connect(p.other).postJob(await fixed());
   }
-  for (let i = 1; i <= Math.floor(existingJobs / 2); i++) await p.market.connect(p.provider2).claim(BigInt(i));
+  for (let i = 1; i <= Math.floor(existingJobs / 2); i++)
+    await p.market.connect(p.provider2).claim(BigInt(i));
 
   const ops: Row = {};
   // stake: a provider adding to an existing stake.
@@ -109,14 +125,20 @@ const pcs = base.ops.postJob_fixed! + base.ops.claim! + base.ops.submit_realGrot
 const overhead = base.verifierGas / FLOOR - 1;
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`\nproofwork gas (solc 0.8.30, optimizer 10,000 runs, cancun; real Groth16, ${NUM_PUBLIC} public inputs)`);
-console.log(`EIP-1108 verification floor: 181,000 + 6,150 × ${NUM_PUBLIC} = ${FLOOR.toLocaleString("en-US")}\n`);
+console.log(
+  `\nproofwork gas (solc 0.8.30, optimizer 10,000 runs, cancun; real Groth16, ${NUM_PUBLIC} public inputs)`,
+);
+console.log(
+  `EIP-1108 verification floor: 181,000 + 6,150 × ${NUM_PUBLIC} = ${FLOOR.toLocaleString("en-US")}\n`,
+);
 console.log(`${"operation".padEnd(22)}${pad("1 job", 12)}${pad("100 jobs", 12)}${pad("vs floor", 12)}`);
 for (const op of Object.keys(base.ops)) {
   const a = base.ops[op]!;
   const b = results[100]!.ops[op]!;
   const vs = op.startsWith("submit") ? `${((a / FLOOR) * 100).toFixed(1)}%` : "";
-  console.log(`${op.padEnd(22)}${pad(a.toLocaleString("en-US"), 12)}${pad(b.toLocaleString("en-US"), 12)}${pad(vs, 12)}`);
+  console.log(
+    `${op.padEnd(22)}${pad(a.toLocaleString("en-US"), 12)}${pad(b.toLocaleString("en-US"), 12)}${pad(vs, 12)}`,
+  );
 }
 console.log(
   `\nverifier execution (verifyProof alone, no base/calldata): ${base.verifierGas.toLocaleString("en-US")} ` +
@@ -134,7 +156,10 @@ const snapshot = {
   verifierOverheadVsFloorPct: Number((overhead * 100).toFixed(2)),
   postClaimSubmitTotal: pcs,
   operations: Object.fromEntries(
-    Object.keys(base.ops).map((op) => [op, Object.fromEntries(SCALES.map((n) => [`at${n}Jobs`, results[n]!.ops[op]]))]),
+    Object.keys(base.ops).map((op) => [
+      op,
+      Object.fromEntries(SCALES.map((n) => [`at${n}Jobs`, results[n]!.ops[op]])),
+    ]),
   ),
 };
 await writeFile(path.join(HERE, "gas-snapshot.json"), JSON.stringify(snapshot, null, 2) + "\n");

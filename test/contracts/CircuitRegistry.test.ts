@@ -12,7 +12,14 @@ describe("CircuitRegistry", function () {
     const registry = await ethers.deployContract("CircuitRegistry", [admin.address]);
     const verifier = await ethers.deployContract("MockVerifier");
     const selector2 = await registry.snarkjsSelector(2);
-    return { registry, verifier, admin, other, selector2, circuit: emptyCircuit(await verifier.getAddress(), selector2, 2) };
+    return {
+      registry,
+      verifier,
+      admin,
+      other,
+      selector2,
+      circuit: emptyCircuit(await verifier.getAddress(), selector2, 2),
+    };
   }
 
   it("test_snarkjsSelector_matchesGeneratedVerifierSignature", async function () {
@@ -25,7 +32,10 @@ describe("CircuitRegistry", function () {
 
   it("test_registerCircuit_storesActiveRecord", async function () {
     const { registry, circuit } = await networkHelpers.loadFixture(fixture);
-    await expect(registry.registerCircuit(ID, { ...circuit, active: false })).to.emit(registry, "CircuitRegistered");
+    await expect(registry.registerCircuit(ID, { ...circuit, active: false })).to.emit(
+      registry,
+      "CircuitRegistered",
+    );
     const c = await registry.getCircuit(ID);
     expect(c.verifier).to.equal(circuit.verifier);
     expect(c.numPublic).to.equal(2n);
@@ -35,7 +45,12 @@ describe("CircuitRegistry", function () {
     expect(c.wasmHash).to.equal(circuit.wasmHash);
     expect(c.artifactsURI).to.equal(circuit.artifactsURI);
     const v = await registry.getVerifier(ID);
-    expect([v.verifier, v.selector, v.numPublic, v.active]).to.deep.equal([circuit.verifier, circuit.selector, 2n, true]);
+    expect([v.verifier, v.selector, v.numPublic, v.active]).to.deep.equal([
+      circuit.verifier,
+      circuit.selector,
+      2n,
+      true,
+    ]);
     expect(await registry.isActive(ID)).to.equal(true);
   });
 
@@ -53,10 +68,9 @@ describe("CircuitRegistry", function () {
         .to.be.revertedWithCustomError(registry, "Registry__InvalidNumPublic")
         .withArgs(n, 2, 64);
     }
-    await expect(registry.registerCircuit(ID, { ...circuit, selector: "0x00000000" })).to.be.revertedWithCustomError(
-      registry,
-      "Registry__ZeroSelector",
-    );
+    await expect(
+      registry.registerCircuit(ID, { ...circuit, selector: "0x00000000" }),
+    ).to.be.revertedWithCustomError(registry, "Registry__ZeroSelector");
     await registry.registerCircuit(ID, circuit);
     await expect(registry.registerCircuit(ID, circuit))
       .to.be.revertedWithCustomError(registry, "Registry__CircuitExists")
@@ -68,7 +82,9 @@ describe("CircuitRegistry", function () {
     await registry.registerCircuit(ID, circuit);
     await expect(registry.setActive(ID, false)).to.emit(registry, "CircuitActiveSet").withArgs(ID, false);
     expect(await registry.isActive(ID)).to.equal(false);
-    await expect(registry.setArtifactsURI(ID, "https://new")).to.emit(registry, "ArtifactsURISet").withArgs(ID, "https://new");
+    await expect(registry.setArtifactsURI(ID, "https://new"))
+      .to.emit(registry, "ArtifactsURISet")
+      .withArgs(ID, "https://new");
     expect((await registry.getCircuit(ID)).artifactsURI).to.equal("https://new");
     const unknown = "0x" + "43".repeat(32);
     await expect(registry.setActive(unknown, true))

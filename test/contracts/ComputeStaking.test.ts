@@ -35,7 +35,9 @@ describe("ComputeStaking", function () {
       const { staking, token, other } = await loadFixture(fixture);
       await token.connect(other).approve(await staking.getAddress(), 500n * E18);
       const tx = staking.connect(other).stake(500n * E18);
-      await expect(tx).to.emit(staking, "Staked").withArgs(other.address, 500n * E18, 500n * E18);
+      await expect(tx)
+        .to.emit(staking, "Staked")
+        .withArgs(other.address, 500n * E18, 500n * E18);
       await expect(tx).to.changeTokenBalances(
         ethers,
         token,
@@ -49,13 +51,19 @@ describe("ComputeStaking", function () {
 
     it("test_stake_revertsOnZero", async function () {
       const { staking, provider } = await loadFixture(fixture);
-      await expect(staking.connect(provider).stake(0)).to.be.revertedWithCustomError(staking, "Staking__ZeroAmount");
+      await expect(staking.connect(provider).stake(0)).to.be.revertedWithCustomError(
+        staking,
+        "Staking__ZeroAmount",
+      );
     });
 
     it("test_stake_revertsWhilePaused", async function () {
       const { staking, provider } = await loadFixture(fixture);
       await staking.pause();
-      await expect(staking.connect(provider).stake(1)).to.be.revertedWithCustomError(staking, "EnforcedPause");
+      await expect(staking.connect(provider).stake(1)).to.be.revertedWithCustomError(
+        staking,
+        "EnforcedPause",
+      );
     });
 
     it("test_stake_revertsBeyondUint96", async function () {
@@ -105,7 +113,9 @@ describe("ComputeStaking", function () {
         .withArgs(end);
       await staking.pause(); // withdraw is never paused
       const tx = staking.connect(provider).withdraw();
-      await expect(tx).to.emit(staking, "Withdrawn").withArgs(provider.address, 300n * E18);
+      await expect(tx)
+        .to.emit(staking, "Withdrawn")
+        .withArgs(provider.address, 300n * E18);
       await expect(tx).to.changeTokenBalances(
         ethers,
         token,
@@ -253,7 +263,9 @@ describe("ComputeStaking", function () {
       const { staking, token, provider, admin } = await loadFixture(fixture);
       await staking.lock(provider.address, 10n * E18);
       const tx = staking.slash(provider.address, 10n * E18, admin.address);
-      await expect(tx).to.emit(staking, "Slashed").withArgs(provider.address, 10n * E18, admin.address);
+      await expect(tx)
+        .to.emit(staking, "Slashed")
+        .withArgs(provider.address, 10n * E18, admin.address);
       await expect(tx).to.changeTokenBalances(
         ethers,
         token,
@@ -317,7 +329,9 @@ describe("ComputeStaking", function () {
 
     it("test_setJailPolicy_boundedAndEmits", async function () {
       const { staking } = await loadFixture(fixture);
-      await expect(staking.setJailPolicy(5, 2 * DAY)).to.emit(staking, "JailPolicySet").withArgs(5, 2 * DAY);
+      await expect(staking.setJailPolicy(5, 2 * DAY))
+        .to.emit(staking, "JailPolicySet")
+        .withArgs(5, 2 * DAY);
       expect(await staking.jailThreshold()).to.equal(5n);
       expect(await staking.jailPeriod()).to.equal(BigInt(2 * DAY));
       await expect(staking.setJailPolicy(0, DAY))
@@ -354,7 +368,14 @@ describe("ComputeStaking", function () {
       const factory = await ethers.getContractFactory("ComputeStaking");
       const t = await token.getAddress();
       await expect(
-        ethers.deployContract("ComputeStaking", [t, admin.address, MIN_STAKE, MIN_UNBONDING, JAIL_THRESHOLD, JAIL_PERIOD]),
+        ethers.deployContract("ComputeStaking", [
+          t,
+          admin.address,
+          MIN_STAKE,
+          MIN_UNBONDING,
+          JAIL_THRESHOLD,
+          JAIL_PERIOD,
+        ]),
       )
         .to.be.revertedWithCustomError(factory, "Staking__ParameterOutOfBounds")
         .withArgs(MIN_UNBONDING, MIN_UNBONDING + 1, 90 * DAY);

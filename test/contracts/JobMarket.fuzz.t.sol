@@ -129,19 +129,29 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         assertEq(payout + fee + refund, maxPrice, "escrow fully distributed");
         assertEq(fee, (expectedPrice * market.feeBps()) / 10_000, "fee");
         assertEq(refund, maxPrice - expectedPrice, "refund");
-        assertEq(token.balanceOf(address(market)), market.accruedFees() + market.totalEscrowed(), "market balance");
+        assertEq(
+            token.balanceOf(address(market)),
+            market.accruedFees() + market.totalEscrowed(),
+            "market balance"
+        );
         assertEq(staking.getProvider(PROVIDER).locked, 0, "collateral released");
     }
 
     /// A slash never takes more than the job's locked collateral, and splits it exactly.
-    function testFuzz_slash_neverExceedsLocked(uint96 collateral, uint16 requesterBps, uint16 bountyBps) public {
+    function testFuzz_slash_neverExceedsLocked(
+        uint96 collateral,
+        uint16 requesterBps,
+        uint16 bountyBps
+    ) public {
         collateral = uint96(bound(collateral, 0, PROVIDER_STAKE));
         bountyBps = uint16(bound(bountyBps, 0, 2_000));
         requesterBps = uint16(bound(requesterBps, 0, 10_000 - bountyBps));
         market.setSlashSplit(requesterBps, bountyBps);
 
         vm.prank(REQUESTER);
-        uint256 id = market.postJob(_params(5 ether, 5 ether, 0, collateral, uint40(block.timestamp + 1 days), 1 hours));
+        uint256 id = market.postJob(
+            _params(5 ether, 5 ether, 0, collateral, uint40(block.timestamp + 1 days), 1 hours)
+        );
         vm.prank(PROVIDER);
         market.claim(id);
         IComputeStaking.Provider memory before = staking.getProvider(PROVIDER);
@@ -169,7 +179,9 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         window = uint32(bound(window, 1 minutes, 2 days));
         delay = uint32(bound(delay, 0, 4 days));
         vm.prank(REQUESTER);
-        uint256 id = market.postJob(_params(1 ether, 1 ether, 0, 1 ether, uint40(block.timestamp + 1 days), window));
+        uint256 id = market.postJob(
+            _params(1 ether, 1 ether, 0, 1 ether, uint40(block.timestamp + 1 days), window)
+        );
         vm.prank(PROVIDER);
         market.claim(id);
         uint40 deadline = market.getJob(id).deadline;
@@ -177,7 +189,9 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         vm.warp(block.timestamp + delay);
 
         if (block.timestamp <= deadline) {
-            vm.expectRevert(abi.encodeWithSelector(IJobMarket.Market__DeadlineNotPassed.selector, id, deadline));
+            vm.expectRevert(
+                abi.encodeWithSelector(IJobMarket.Market__DeadlineNotPassed.selector, id, deadline)
+            );
             market.slashExpired(id);
             vm.prank(PROVIDER);
             market.submit(id, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
@@ -208,7 +222,9 @@ contract JobMarketFuzzTest is TestBase, Deployer {
             market.claim(id);
         } else {
             vm.prank(PROVIDER);
-            vm.expectRevert(abi.encodeWithSelector(IJobMarket.Market__ClaimDeadlinePassed.selector, id, claimDeadline));
+            vm.expectRevert(
+                abi.encodeWithSelector(IJobMarket.Market__ClaimDeadlinePassed.selector, id, claimDeadline)
+            );
             market.claim(id);
             uint256 before = token.balanceOf(REQUESTER);
             market.reclaim(id);
@@ -217,13 +233,20 @@ contract JobMarketFuzzTest is TestBase, Deployer {
     }
 
     /// Posting escrows exactly maxPrice for any valid terms.
-    function testFuzz_postJob_escrowsMaxPrice(uint96 minPrice, uint96 maxPrice, uint32 ramp, uint96 collateral) public {
+    function testFuzz_postJob_escrowsMaxPrice(
+        uint96 minPrice,
+        uint96 maxPrice,
+        uint32 ramp,
+        uint96 collateral
+    ) public {
         maxPrice = uint96(bound(maxPrice, 0, 1_000_000 ether));
         minPrice = uint96(bound(minPrice, 0, maxPrice));
         ramp = minPrice == maxPrice ? 0 : uint32(bound(ramp, 1, 7 days));
         uint256 before = token.balanceOf(REQUESTER);
         vm.prank(REQUESTER);
-        market.postJob(_params(minPrice, maxPrice, ramp, collateral, uint40(block.timestamp + 1 days), 1 hours));
+        market.postJob(
+            _params(minPrice, maxPrice, ramp, collateral, uint40(block.timestamp + 1 days), 1 hours)
+        );
         assertEq(before - token.balanceOf(REQUESTER), maxPrice, "escrowed");
         assertEq(market.totalEscrowed(), maxPrice, "totalEscrowed");
     }

@@ -57,7 +57,11 @@ describe("JobMarket (with MockVerifier)", function () {
   describe("postJob", function () {
     it("test_postJob_escrowsMaxPriceAndStoresJob", async function () {
       const { market, token, requester } = await loadFixture(fixture);
-      const params = jobParams(await now(networkHelpers), { minPrice: 4n * E18, maxPrice: 10n * E18, rampDuration: 600 });
+      const params = jobParams(await now(networkHelpers), {
+        minPrice: 4n * E18,
+        maxPrice: 10n * E18,
+        rampDuration: 600,
+      });
       const before = await token.balanceOf(requester.address);
       await expect(market.connect(requester).postJob(params))
         .to.emit(market, "JobPosted")
@@ -84,9 +88,14 @@ describe("JobMarket (with MockVerifier)", function () {
 
     it("test_postJob_emitsInputBytesAndURIForWorkers", async function () {
       const { market, requester } = await loadFixture(fixture);
-      const params = jobParams(await now(networkHelpers), { input: "0x0102030405", inputURI: "ipfs://input" });
+      const params = jobParams(await now(networkHelpers), {
+        input: "0x0102030405",
+        inputURI: "ipfs://input",
+      });
       const receipt = await (await market.connect(requester).postJob(params)).wait();
-      const log = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted")!;
+      const log = receipt!.logs
+        .map((l) => market.interface.parseLog(l))
+        .find((l) => l?.name === "JobPosted")!;
       expect(log.args.params.input).to.equal("0x0102030405");
       expect(log.args.params.inputURI).to.equal("ipfs://input");
       expect(log.args.params.inputCommitment).to.equal(params.inputCommitment);
@@ -120,7 +129,10 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_postJob_revertsWithoutInput", async function () {
       const { market, requester } = await loadFixture(fixture);
       const params = jobParams(await now(networkHelpers), { input: "0x", inputURI: "" });
-      await expect(market.connect(requester).postJob(params)).to.be.revertedWithCustomError(market, "Market__NoInput");
+      await expect(market.connect(requester).postJob(params)).to.be.revertedWithCustomError(
+        market,
+        "Market__NoInput",
+      );
     });
 
     it("test_postJob_revertsOnInconsistentPricing", async function () {
@@ -227,10 +239,9 @@ describe("JobMarket (with MockVerifier)", function () {
       const params = jobParams(t);
       const sig = await signPermit(p, params.maxPrice, t + HOUR);
       const before = await p.token.balanceOf(p.provider.address);
-      await expect(p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s)).to.emit(
-        p.market,
-        "JobPosted",
-      );
+      await expect(
+        p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s),
+      ).to.emit(p.market, "JobPosted");
       expect(await p.token.balanceOf(p.provider.address)).to.equal(before - params.maxPrice);
       expect((await p.market.getJob(1n)).requester).to.equal(p.provider.address);
     });
@@ -243,11 +254,18 @@ describe("JobMarket (with MockVerifier)", function () {
       // Someone relays the permit first: the market's own permit call fails but the allowance is there.
       await p.token
         .connect(p.other)
-        .permit(p.provider.address, await p.market.getAddress(), params.maxPrice, t + HOUR, sig.v, sig.r, sig.s);
-      await expect(p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s)).to.emit(
-        p.market,
-        "JobPosted",
-      );
+        .permit(
+          p.provider.address,
+          await p.market.getAddress(),
+          params.maxPrice,
+          t + HOUR,
+          sig.v,
+          sig.r,
+          sig.s,
+        );
+      await expect(
+        p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s),
+      ).to.emit(p.market, "JobPosted");
     });
 
     it("test_postJobWithPermit_revertsWithBadSignatureAndNoAllowance", async function () {
@@ -265,7 +283,9 @@ describe("JobMarket (with MockVerifier)", function () {
       await p.market.pause();
       const t = await now(networkHelpers);
       await expect(
-        p.market.connect(p.provider).postJobWithPermit(jobParams(t), t + HOUR, 27, ethers.ZeroHash, ethers.ZeroHash),
+        p.market
+          .connect(p.provider)
+          .postJobWithPermit(jobParams(t), t + HOUR, 27, ethers.ZeroHash, ethers.ZeroHash),
       ).to.be.revertedWithCustomError(p.market, "EnforcedPause");
     });
   });
@@ -299,7 +319,9 @@ describe("JobMarket (with MockVerifier)", function () {
       const p = await loadFixture(fixture);
       const t = await now(networkHelpers);
       await time.setNextBlockTimestamp(t + 1);
-      await p.market.connect(p.requester).postJob(jobParams(t, { minPrice: 2n * E18, maxPrice: 12n * E18, rampDuration: 1000 }));
+      await p.market
+        .connect(p.requester)
+        .postJob(jobParams(t, { minPrice: 2n * E18, maxPrice: 12n * E18, rampDuration: 1000 }));
       expect(await p.market.currentPrice(1n)).to.equal(2n * E18);
       await time.setNextBlockTimestamp(t + 1 + 250);
       await p.market.connect(p.provider).claim(1n);
@@ -367,13 +389,19 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_claim_revertsWhilePaused", async function () {
       const { market, provider, jobId } = await posted();
       await market.pause();
-      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(market, "EnforcedPause");
+      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(
+        market,
+        "EnforcedPause",
+      );
     });
 
     it("test_claim_revertsWhileStakingPaused", async function () {
       const { market, staking, provider, jobId } = await posted();
       await staking.pause();
-      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(staking, "EnforcedPause");
+      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(
+        staking,
+        "EnforcedPause",
+      );
     });
   });
 
@@ -661,7 +689,8 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_slashExpired_successResetsConsecutiveFailures", async function () {
       const p = await loadFixture(fixture);
       const t = await now(networkHelpers);
-      for (let i = 0; i < 2; i++) await p.market.connect(p.requester).postJob(jobParams(t, { claimDeadline: t + DAY }));
+      for (let i = 0; i < 2; i++)
+        await p.market.connect(p.requester).postJob(jobParams(t, { claimDeadline: t + DAY }));
       await p.market.connect(p.provider).claim(1n);
       await p.market.connect(p.provider).claim(2n);
       await p.market.connect(p.provider).submit(2n, PROOF, []);
@@ -682,7 +711,12 @@ describe("JobMarket (with MockVerifier)", function () {
       await market.pause();
       const tx = market.connect(keeper).withdrawFees();
       await expect(tx).to.emit(market, "FeesWithdrawn").withArgs(treasury.address, fee);
-      await expect(tx).to.changeTokenBalances(ethers, token, [treasury, await market.getAddress()], [fee, -fee]);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        token,
+        [treasury, await market.getAddress()],
+        [fee, -fee],
+      );
       expect(await market.accruedFees()).to.equal(0n);
     });
 
@@ -704,12 +738,17 @@ describe("JobMarket (with MockVerifier)", function () {
       const { market, other } = await loadFixture(fixture);
       await expect(market.setTreasury(other.address)).to.emit(market, "TreasurySet").withArgs(other.address);
       expect(await market.treasury()).to.equal(other.address);
-      await expect(market.setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(market, "Market__ZeroAddress");
+      await expect(market.setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        market,
+        "Market__ZeroAddress",
+      );
     });
 
     it("test_setSlashSplit_boundedAndEmits", async function () {
       const { market } = await loadFixture(fixture);
-      await expect(market.setSlashSplit(8_000, 2_000)).to.emit(market, "SlashSplitSet").withArgs(8_000, 2_000);
+      await expect(market.setSlashSplit(8_000, 2_000))
+        .to.emit(market, "SlashSplitSet")
+        .withArgs(8_000, 2_000);
       expect(await market.slashRequesterBps()).to.equal(8_000n);
       expect(await market.slashBountyBps()).to.equal(2_000n);
       await expect(market.setSlashSplit(0, 2_001))
@@ -771,7 +810,9 @@ describe("JobMarket (with MockVerifier)", function () {
       const p = await loadFixture(fixture);
       const t = await now(networkHelpers);
       await time.setNextBlockTimestamp(t + 1);
-      await p.market.connect(p.requester).postJob(jobParams(t, { minPrice: 0n, maxPrice: 1000n, rampDuration: 3 }));
+      await p.market
+        .connect(p.requester)
+        .postJob(jobParams(t, { minPrice: 0n, maxPrice: 1000n, rampDuration: 3 }));
       for (const [dt, price] of [
         [1, 333n],
         [2, 666n],

@@ -100,9 +100,14 @@ contract ProtocolHandler is TestBase {
         ++calls["withdraw"];
     }
 
-    function postJob(uint256 who, uint96 minPrice, uint96 maxPrice, uint32 ramp, uint96 collateral, uint32 window)
-        external
-    {
+    function postJob(
+        uint256 who,
+        uint96 minPrice,
+        uint96 maxPrice,
+        uint32 ramp,
+        uint96 collateral,
+        uint32 window
+    ) external {
         maxPrice = uint96(bound(maxPrice, 0, 100 ether));
         minPrice = uint96(bound(minPrice, 0, maxPrice));
         ramp = minPrice == maxPrice ? 0 : uint32(bound(ramp, 1, 1 days));
@@ -268,12 +273,17 @@ contract ProtocolInvariantTest is TestBase, Deployer {
             }
         }
         assertEq(market.totalEscrowed(), escrow, "totalEscrowed == open/claimed max prices");
-        assertEq(token.balanceOf(address(market)), escrow + market.accruedFees(), "market balance == escrow + fees");
+        assertEq(
+            token.balanceOf(address(market)),
+            escrow + market.accruedFees(),
+            "market balance == escrow + fees"
+        );
 
-        uint256 held = token.balanceOf(address(staking)) +
-            token.balanceOf(address(market)) +
-            token.balanceOf(TREASURY) +
-            token.balanceOf(handler.KEEPER());
+        uint256 held =
+            token.balanceOf(address(staking)) +
+                token.balanceOf(address(market)) +
+                token.balanceOf(TREASURY) +
+                token.balanceOf(handler.KEEPER());
         for (uint256 i; i < 3; ++i) {
             held += token.balanceOf(handler.providerAt(i)) + token.balanceOf(handler.requesterAt(i));
         }
@@ -298,7 +308,11 @@ contract ProtocolInvariantTest is TestBase, Deployer {
         assertEq(handler.ghostSlashAboveLocked(), 0, "slash above locked");
         for (uint256 i; i < 3; ++i) {
             address p = handler.providerAt(i);
-            assertLe(staking.getProvider(p).totalSlashed, handler.ghostLockedEver(p), "totalSlashed <= locked ever");
+            assertLe(
+                staking.getProvider(p).totalSlashed,
+                handler.ghostLockedEver(p),
+                "totalSlashed <= locked ever"
+            );
         }
     }
 

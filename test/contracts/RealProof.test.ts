@@ -42,7 +42,8 @@ describe("JobMarket settlement with a real Groth16 proof (BindingTestVerifier)",
   }
 
   it("test_submit_realProof_paysProviderAndCompletesJob", async function () {
-    const { market, token, staking, provider, requester, input, params } = await networkHelpers.loadFixture(fixture);
+    const { market, token, staking, provider, requester, input, params } =
+      await networkHelpers.loadFixture(fixture);
     await market.connect(provider).claim(1n);
     const key = await market.jobKey(1n, provider.address);
     const proof = await proveBinding(key, input);
@@ -50,7 +51,9 @@ describe("JobMarket settlement with a real Groth16 proof (BindingTestVerifier)",
 
     const fee = (params.maxPrice * FEE_BPS) / 10_000n;
     const tx = market.connect(provider).submit(1n, proof.solidityProof, []);
-    await expect(tx).to.emit(market, "JobCompleted").withArgs(1n, provider.address, [], params.maxPrice - fee, fee, 0n);
+    await expect(tx)
+      .to.emit(market, "JobCompleted")
+      .withArgs(1n, provider.address, [], params.maxPrice - fee, fee, 0n);
     await expect(tx).to.changeTokenBalances(
       ethers,
       token,
@@ -76,7 +79,10 @@ describe("JobMarket settlement with a real Groth16 proof (BindingTestVerifier)",
       .to.be.revertedWithCustomError(market, "Market__NotProvider")
       .withArgs(1n, provider2.address);
     // The rightful provider still settles.
-    await expect(market.connect(provider).submit(1n, proof.solidityProof, [])).to.emit(market, "JobCompleted");
+    await expect(market.connect(provider).submit(1n, proof.solidityProof, [])).to.emit(
+      market,
+      "JobCompleted",
+    );
   });
 
   it("test_submit_realProof_rejectsProofOfOtherInput", async function () {

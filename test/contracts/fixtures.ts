@@ -27,7 +27,15 @@ export const CIRCUIT_OUT_ID = "0x" + "22".repeat(32); // 2 outputs (numPublic 4)
 export const Mode = { AcceptAll: 0, RejectAll: 1, MatchSignals: 2, Revert: 3, ReturnMalformed: 4 } as const;
 
 /** JobMarket.JobStatus */
-export const Status = { None: 0, Open: 1, Claimed: 2, Completed: 3, Cancelled: 4, Reclaimed: 5, Slashed: 6 } as const;
+export const Status = {
+  None: 0,
+  Open: 1,
+  Claimed: 2,
+  Completed: 3,
+  Cancelled: 4,
+  Reclaimed: 5,
+  Slashed: 6,
+} as const;
 
 export interface PostJobParams {
   circuitId: string;
@@ -69,7 +77,10 @@ export function emptyCircuit(verifier: string, selector: string, numPublic: numb
 }
 
 /** Deploys the protocol with `tokenName` ("TestToken" or "ReentrantToken"). */
-export async function deployProtocol(ethers: HardhatEthers, tokenName: "TestToken" | "ReentrantToken" = "TestToken") {
+export async function deployProtocol(
+  ethers: HardhatEthers,
+  tokenName: "TestToken" | "ReentrantToken" = "TestToken",
+) {
   const [admin, treasury, requester, provider, provider2, keeper, other] = await ethers.getSigners();
   const deployed =
     tokenName === "TestToken"
@@ -116,7 +127,21 @@ export async function deployProtocol(ethers: HardhatEthers, tokenName: "TestToke
     await staking.connect(p).stake(PROVIDER_STAKE);
     await staking.connect(p).register(capability());
   }
-  return { token, reentrantToken: deployed, registry, staking, market, verifier, admin, treasury, requester, provider, provider2, keeper, other };
+  return {
+    token,
+    reentrantToken: deployed,
+    registry,
+    staking,
+    market,
+    verifier,
+    admin,
+    treasury,
+    requester,
+    provider,
+    provider2,
+    keeper,
+    other,
+  };
 }
 
 export type Protocol = Awaited<ReturnType<typeof deployProtocol>>;
