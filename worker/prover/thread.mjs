@@ -6,8 +6,17 @@
 //   out: { id, ok: true, proof, publicSignals, witnessMs, proveMs }
 //      | { id, ok: false, code: "WITNESS_FAILED" | "PROOF_FAILED", message }
 import { readFile } from "node:fs/promises";
-import { parentPort } from "node:worker_threads";
-import * as snarkjs from "snarkjs";
+import threads from "node:worker_threads";
+
+const { parentPort } = threads;
+
+// snarkjs' field library (ffjavascript) loads the `web-worker` shim, which decides at import time
+// whether it is running as one of *its own* helper workers by reading `isMainThread`; in any other
+// worker thread it crashes ("Cannot destructure property 'mod' of workerData"). This thread is a
+// parent to ffjavascript's helpers, so present it as one before loading snarkjs. (The helpers it
+// spawns are separate isolates and see their real `isMainThread`.)
+threads.isMainThread = true;
+const snarkjs = await import("snarkjs");
 
 /** circuit key (wasm path + zkey path) → { wasm: Uint8Array, zkey: Uint8Array } */
 const loaded = new Map();
