@@ -140,6 +140,10 @@ export const ConfigSchema = z.object({
     .default(join(homedir(), ".cache", "proofwork")),
   buildDir: z.string().min(1).default("build/circuits"),
   artifactBaseUri: optionalString(),
+  workerLookbackBlocks: intField(0, 100_000).default(64),
+  workerShutdownGraceMs: intField(0, 3_600_000).default(30_000),
+  workerMaxFeeGwei: intField(1, 1_000_000).default(500),
+  workerMetricsHost: z.string().min(1).default("127.0.0.1"),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -263,6 +267,26 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
     env: "PROOFWORK_ARTIFACT_BASE_URI",
     doc: "Base URI registered on-chain for providers to fetch circuit wasm/zkey (default: file:// of buildDir)",
     example: "",
+  },
+  workerLookbackBlocks: {
+    env: "PROOFWORK_WORKER_LOOKBACK_BLOCKS",
+    doc: "Worker: blocks re-read below the stored log cursor on start (reorg safety)",
+    example: "64",
+  },
+  workerShutdownGraceMs: {
+    env: "PROOFWORK_WORKER_SHUTDOWN_GRACE_MS",
+    doc: "Worker: on SIGINT/SIGTERM, how long in-flight jobs may finish before they are parked for the next start",
+    example: "30000",
+  },
+  workerMaxFeeGwei: {
+    env: "PROOFWORK_WORKER_MAX_FEE_GWEI",
+    doc: "Worker: cap on maxFeePerGas in gwei; above it the worker waits instead of overpaying",
+    example: "500",
+  },
+  workerMetricsHost: {
+    env: "PROOFWORK_WORKER_METRICS_HOST",
+    doc: "Worker: interface the /metrics and /healthz server binds to",
+    example: "127.0.0.1",
   },
 };
 

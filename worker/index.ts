@@ -146,6 +146,10 @@ export function workerOptionsFromConfig(config: Config): WorkerOptions {
     minPrice: config.minPrice,
     claimMarginSeconds: config.claimMarginSeconds,
     metricsPort: config.metricsPort === 0 ? null : config.metricsPort,
+    metricsHost: config.workerMetricsHost,
+    lookbackBlocks: config.workerLookbackBlocks,
+    shutdownGraceMs: config.workerShutdownGraceMs,
+    fees: { maxFeePerGas: BigInt(config.workerMaxFeeGwei) * 10n ** 9n },
   };
 }
 

@@ -3,13 +3,14 @@
  * care which inference engine or prover pool runs a job.
  *
  * `bindingRunner` serves circuits whose witness is just the job binding and the input bytes
- * (`{jobKey, inputCommitment, bytes}`, no outputs — the `binding_test` circuit); it proves with
- * snarkjs in this process. The TF.js executor and the threaded prover pool (worker/executor,
+ * (`{jobKey, inputCommitment, bytes}`, no outputs — the `binding_test` circuit); it proves in the
+ * prover pool's threads (worker/prover). The TF.js executor and the threaded prover pool (worker/executor,
  * worker/prover) plug in through the same interface.
  */
+import type { CircuitArtifacts } from "./artifacts.ts";
 import * as snarkjs from "snarkjs";
 import { toSolidityProof } from "../sdk/groth16.ts";
-import type { CircuitArtifacts } from "./artifacts.ts";
+import type { ProverPool } from "./prover/pool.ts";
 
 export interface JobBinding {
   jobKey: bigint;
@@ -41,24 +42,32 @@ export interface JobRunner {
   close(): Promise<void>;
 }
 
-/** Runner for binding-only circuits (no model, no outputs). */
-export function bindingRunner(): JobRunner {
+/** Proves with a (given or own) pool of long-lived prover threads. */
+export async function proveWithPool(pool: ProverPool, circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult> {
+  const r = await pool.prove({ name: circuit.name, wasm: circuit.wasmPath, zkey: circuit.zkeyPath }, witness as Record<string, bigint | bigint[]>);
+  return { proof: [...r.calldata.proof], outputs: r.calldata.outputs, publicSignals: r.publicSignals.map((s) => BigInt(s)) };
+}
+
+/** Proves in this process with snarkjs (the curve's own worker threads do the heavy lifting). */
+export async function proveInProcess(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult> {
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(witness as snarkjs.CircuitSignals, circuit.wasmPath, circuit.zkeyPath);
+  const signals = (publicSignals as string[]).map((s) => BigInt(s));
+  return { proof: toSolidityProof(proof), outputs: signals.slice(2), publicSignals: signals };
+}
+
+/**
+ * Runner for binding-only circuits (no model, no outputs). Proves in `pool` (long-lived prover
+ * threads) when given, else in-process.
+ */
+export function bindingRunner(opts: { pool?: ProverPool } = {}): JobRunner {
   return {
     async execute(_circuit, input, binding) {
       return {
         outputs: [],
-        witness: {
-          jobKey: binding.jobKey.toString(),
-          inputCommitment: binding.inputCommitment.toString(),
-          bytes: [...input].map(String),
-        },
+        witness: { jobKey: binding.jobKey, inputCommitment: binding.inputCommitment, bytes: [...input].map((b) => BigInt(b)) },
       };
     },
-    async prove(circuit, witness) {
-      const { proof, publicSignals } = await snarkjs.groth16.fullProve(witness as snarkjs.CircuitSignals, circuit.wasmPath, circuit.zkeyPath);
-      const signals = (publicSignals as string[]).map((s) => BigInt(s));
-      return { proof: toSolidityProof(proof), outputs: signals.slice(2), publicSignals: signals };
-    },
+    prove: (circuit, witness) => (opts.pool ? proveWithPool(opts.pool, circuit, witness) : proveInProcess(circuit, witness)),
     async close() {},
   };
 }

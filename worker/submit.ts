@@ -55,6 +55,13 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
         nonce = sent.nonce;
         log.info({ jobId: jobId.toString(), hash: sent.hash, attempt }, "proof submitted");
       } catch (e) {
+        if (isProofworkError(e, WorkerErrorCodes.WORKER_STOPPING)) throw e;
+        current = store.getJob(jobId)!;
+        if (current.state === "submitting") {
+          // stored but the broadcast (or what followed it) failed: resume from the stored tx
+          log.warn({ jobId: jobId.toString(), err: errorMessage(e) }, "submit stored but not confirmed sent; resuming from the stored transaction");
+          continue;
+        }
         const name = revertName(e);
         if (name !== undefined && FATAL.has(name)) {
           throw new ProofworkError(WorkerErrorCodes.SUBMIT_FAILED, `job ${jobId}: submit would revert with ${name}`, { revert: name }, { cause: e });

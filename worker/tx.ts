@@ -223,6 +223,7 @@ class Mutex {
 
 export class TxSender {
   private readonly mutex = new Mutex();
+  private readonly lastCheck = new Map<string, number>();
   private nextNonce: number | null = null;
   private address = "";
   private chainId = 0n;
@@ -349,11 +350,26 @@ export class TxSender {
         continue;
       }
       const newest = versions[versions.length - 1]!;
+      await this.ensureKnown(newest);
       if (opts.deadlineMs !== undefined && clock.now() > opts.deadlineMs) {
         throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `transaction ${newest.hash} not mined in time`, { hash: newest.hash, nonce });
       }
       if (clock.now() - newest.sentAt >= this.policy.bumpAfterMs) await this.bump(newest);
       await clock.sleep(this.policy.pollMs, opts.signal);
+    }
+  }
+
+  /**
+   * Re-broadcasts a stored transaction the node does not know (stored, then the process died or
+   * the broadcast failed before it reached the node). Same bytes: it cannot be paid twice.
+   */
+  private async ensureKnown(tx: TxRow): Promise<void> {
+    const last = this.lastCheck.get(tx.hash) ?? 0;
+    if (this.deps.clock.now() - last < 2_000) return;
+    this.lastCheck.set(tx.hash, this.deps.clock.now());
+    if ((await this.deps.provider.getTransaction(tx.hash)) === null) {
+      this.deps.log.info({ hash: tx.hash, nonce: tx.nonce }, "stored transaction unknown to the node; re-broadcasting");
+      await this.broadcast(tx.raw, tx.hash);
     }
   }
 

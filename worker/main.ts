@@ -1,0 +1,49 @@
+/**
+ * Stand-alone entry point of the provider worker: `tsx worker/main.ts` (or `npm run worker`).
+ * Reads the configuration from the environment / `.env` (sdk/config.ts), finds the deployment
+ * record for the chain, runs until SIGINT/SIGTERM, then stops in two phases (a second signal skips
+ * the grace period). Logs are JSON lines on stderr (pretty on a terminal).
+ *
+ * This entry serves binding-only circuits with the in-process prover; `proofwork worker start`
+ * (cli/) runs the same worker with the MLP executor and prover pool.
+ */
+import { Wallet } from "ethers";
+import { loadConfig, requirePrivateKey } from "../sdk/config.ts";
+import { connectChain } from "../sdk/contracts.ts";
+import { findDeployment } from "../sdk/deployments.ts";
+import { errorMessage, isProofworkError } from "../sdk/errors.ts";
+import { startWorker, workerOptionsFromConfig } from "./index.ts";
+import { createLogger } from "./log.ts";
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, destination: process.stderr.isTTY ? undefined : process.stderr });
+  const key = requirePrivateKey(config);
+  const { provider, chainId } = await connectChain(config);
+  const deployment = findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
+  const hints = new Map(
+    Object.values(deployment.circuits).map((c) => [c.id.toLowerCase(), { name: c.name, wasmUri: c.wasmUri, zkeyUri: c.zkeyUri, inputBytes: c.inputBytes }]),
+  );
+  const handle = await startWorker(
+    { provider, signer: new Wallet(key, provider), addresses: deployment.contracts, startBlock: deployment.startBlock, circuitHints: hints, log },
+    workerOptionsFromConfig(config),
+  );
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    log.warn({ signal: sig, graceMs: signals === 1 ? config.workerShutdownGraceMs : 0 }, "shutdown requested");
+    void handle.stop(signals === 1 ? config.workerShutdownGraceMs : 0);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.stderr.write(`proofwork worker ${handle.address} on chain ${chainId}${handle.metricsPort !== null ? `, metrics :${handle.metricsPort}` : ""}\n`);
+  await handle.done;
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(isProofworkError(e) ? `${e.toLine()}\n` : `${e instanceof Error ? e.stack : errorMessage(e)}\n`);
+    process.exit(1);
+  },
+);
