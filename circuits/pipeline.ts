@@ -377,6 +377,21 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     });
   }
 
+  if (!spec.setup) {
+    // A compile-only build must not forget keys installed earlier for this very circuit source.
+    const previous = await loadBuiltCircuit(spec.name, path.dirname(outDir)).catch(() => undefined);
+    if (
+      previous?.sourceHash === sourceHash &&
+      previous.zkey &&
+      previous.zkeySha256 &&
+      existsSync(previous.zkey) &&
+      (await sha256File(previous.zkey)) === previous.zkeySha256
+    ) {
+      const { zkey, vkey, verifierContract, ptauPower, ptauSource, zkeySha256, vkeySha256 } = previous;
+      Object.assign(built, { zkey, vkey, verifierContract, ptauPower, ptauSource, zkeySha256, vkeySha256 });
+    }
+  }
+
   // Paths are stored relative to the repository root so a build folder can be moved or shared.
   const rel = (p?: string) => (p === undefined ? undefined : path.relative(ROOT, p));
   const stored = { ...built, dir: rel(built.dir), wasm: rel(built.wasm), r1cs: rel(built.r1cs), zkey: rel(built.zkey), vkey: rel(built.vkey) };
