@@ -47,11 +47,13 @@ export const MANIFEST: ManifestEntry[] = [
     in: ["test", "all"],
   },
   // MNIST MLP job circuits, generated from the committed model artifacts (circuits/mlp-gen.ts).
-  // small: the test suite's proofs (2^12); full: witness checks in tests, keys for demo/production
-  // (2^14 at -O1); small ×4: batching benchmark.
+  // small ×1 (2,300 constraints): the test suite's proofs; full ×1 (7,726, fits 2^13): witness
+  // checks in tests, keys for demo/production; small ×4 (8,747) and full ×4 (30,763, needs 2^15):
+  // batching benchmark (`npm run bench:zk`).
   { spec: mlpCircuitSpec("small", 1, true), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
   { spec: mlpCircuitSpec("full", 1, true), setupIn: ["demo", "all"], in: ["test", "demo", "all"] },
   { spec: mlpCircuitSpec("small", 4, true), setupIn: ["all"], in: ["all"] },
+  { spec: mlpCircuitSpec("full", 4, true), setupIn: ["all"], in: ["all"] },
 ];
 
 /** The specs a profile builds (optionally only the named ones), with `setup` resolved per profile. */
