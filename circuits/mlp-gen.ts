@@ -66,7 +66,8 @@ export function mlpConstraintEstimate(model: ModelArtifact): number {
   let n = 0;
   model.layers.forEach((l, k) => {
     if (l.shift === 0 && !l.relu) return;
-    for (const a of bounds[k]!.acc) n += accumulatorBits(a, l.shift) + (l.relu ? 1 : 0) + (l.shift === 0 ? 1 : 0);
+    for (const a of bounds[k]!.acc)
+      n += accumulatorBits(a, l.shift) + (l.relu ? 1 : 0) + (l.shift === 0 ? 1 : 0);
   });
   return n;
 }
@@ -166,12 +167,18 @@ async function main(argv: string[]): Promise<void> {
     options: { batch: { type: "string", default: "1" }, out: { type: "string" } },
   });
   const file = positionals[0];
-  if (!file) throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "usage: mlp-gen.ts <model.json> [--batch N] [--out file]");
+  if (!file)
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      "usage: mlp-gen.ts <model.json> [--batch N] [--out file]",
+    );
   const model = loadModel(file);
   const src = generateMlpCircuit(model, { batch: Number(values.batch) });
   if (values.out) writeFileSync(values.out, src);
   else process.stdout.write(src);
-  console.error(`${mlpCircuitName(model, Number(values.batch))}: MLP part ≈ ${mlpConstraintEstimate(model)} constraints per sample`);
+  console.error(
+    `${mlpCircuitName(model, Number(values.batch))}: MLP part ≈ ${mlpConstraintEstimate(model)} constraints per sample`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -33,10 +33,10 @@ export async function measureAccuracy(instance: MlpInstance): Promise<AccuracyRo
   const held = loadMnist().heldOut;
   const inputs = held.map((s) => encodeImage(model.preprocess, s.image));
   const labels = held.map((s) => s.label);
-  const x = tf.tensor2d(
-    Float32Array.from(inputs.flatMap((v) => Array.from(v, (b) => b / 255))),
-    [held.length, model.inputSize],
-  );
+  const x = tf.tensor2d(Float32Array.from(inputs.flatMap((v) => Array.from(v, (b) => b / 255))), [
+    held.length,
+    model.inputSize,
+  ]);
   const floatAcc = floatAccuracy(model.floatModel, x, labels);
   const floatPred = tf.tidy(() => {
     let h: tf.Tensor2D = x;

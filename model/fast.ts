@@ -25,7 +25,12 @@ export function predictFast(layers: QuantLayer[], input: Uint8Array): number {
   return best;
 }
 
-export function quantizedAccuracyFast(_inputSize: number, layers: QuantLayer[], inputs: Uint8Array[], labels: number[]): number {
+export function quantizedAccuracyFast(
+  _inputSize: number,
+  layers: QuantLayer[],
+  inputs: Uint8Array[],
+  labels: number[],
+): number {
   let ok = 0;
   inputs.forEach((v, k) => {
     if (predictFast(layers, v) === labels[k]) ok++;

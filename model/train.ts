@@ -78,18 +78,34 @@ function prng(seed: number): () => number {
   };
 }
 
-function toTensors(cfg: InstanceConfig, samples: Sample[]): { x: tf.Tensor2D; y: tf.Tensor2D; inputs: Uint8Array[] } {
+function toTensors(
+  cfg: InstanceConfig,
+  samples: Sample[],
+): { x: tf.Tensor2D; y: tf.Tensor2D; inputs: Uint8Array[] } {
   const inputs = samples.map((s) => encodeImage(cfg.preprocess, s.image));
   const flat = new Float32Array(samples.length * cfg.inputSize);
   inputs.forEach((v, k) => {
     for (let i = 0; i < cfg.inputSize; i++) flat[k * cfg.inputSize + i] = v[i]! / 255;
   });
   const x = tf.tensor2d(flat, [samples.length, cfg.inputSize]);
-  const y = tf.oneHot(tf.tensor1d(samples.map((s) => s.label), "int32"), 10).toFloat() as tf.Tensor2D;
+  const y = tf
+    .oneHot(
+      tf.tensor1d(
+        samples.map((s) => s.label),
+        "int32",
+      ),
+      10,
+    )
+    .toFloat() as tf.Tensor2D;
   return { x, y, inputs };
 }
 
-async function trainFloat(cfg: InstanceConfig, x: tf.Tensor2D, y: tf.Tensor2D, log: (s: string) => void): Promise<tf.Sequential> {
+async function trainFloat(
+  cfg: InstanceConfig,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  log: (s: string) => void,
+): Promise<tf.Sequential> {
   const model = tf.sequential();
   let seed = cfg.seed * 1000;
   const widths = [...cfg.hidden, 10];
@@ -124,7 +140,9 @@ async function trainFloat(cfg: InstanceConfig, x: tf.Tensor2D, y: tf.Tensor2D, l
     const h = await model.fit(xs, ys, { epochs: 1, batchSize: cfg.batchSize, shuffle: false, verbose: 0 });
     tf.dispose([idx, xs, ys]);
     if (e % 5 === 4 || e === cfg.epochs - 1) {
-      log(`  epoch ${e + 1}/${cfg.epochs} loss ${Number(h.history.loss![0]).toFixed(4)} acc ${Number(h.history.acc![0]).toFixed(4)}`);
+      log(
+        `  epoch ${e + 1}/${cfg.epochs} loss ${Number(h.history.loss![0]).toFixed(4)} acc ${Number(h.history.acc![0]).toFixed(4)}`,
+      );
     }
   }
   return model;
@@ -154,7 +172,12 @@ export function floatAccuracy(layers: FloatLayer[], x: tf.Tensor2D, labels: numb
 }
 
 /** Quantizes the float layers with the given per-layer weight maxima and shifts. */
-function quantize(cfg: InstanceConfig, fl: FloatLayer[], qmax: number[], shifts: number[]): { layers: QuantLayer[]; wScales: number[]; aScales: number[] } {
+function quantize(
+  cfg: InstanceConfig,
+  fl: FloatLayer[],
+  qmax: number[],
+  shifts: number[],
+): { layers: QuantLayer[]; wScales: number[]; aScales: number[] } {
   let inScale = 1 / 255;
   const layers: QuantLayer[] = [];
   const wScales: number[] = [];
@@ -191,7 +214,9 @@ export async function buildInstance(cfg: InstanceConfig, log: (s: string) => voi
   const ho = toTensors(cfg, data.heldOut);
   const trLabels = data.train.map((s) => s.label);
   const hoLabels = data.heldOut.map((s) => s.label);
-  log(`${cfg.name}: ${cfg.inputSize}→${cfg.hidden.join("→")}→10, ${data.train.length} train / ${data.heldOut.length} held-out digits`);
+  log(
+    `${cfg.name}: ${cfg.inputSize}→${cfg.hidden.join("→")}→10, ${data.train.length} train / ${data.heldOut.length} held-out digits`,
+  );
   const model = await trainFloat(cfg, tr.x, tr.y, log);
   const fl = floatLayers(model);
   const floatTrain = floatAccuracy(fl, tr.x, trLabels);
@@ -227,7 +252,9 @@ export async function buildInstance(cfg: InstanceConfig, log: (s: string) => voi
     if (cands.length === 0) throw new Error(`${cfg.name}: no quantization keeps layer ${k} within 2^24`);
     const best = cands.reduce((a, b) => (b.acc > a.acc ? b : a));
     shifts[k] = best.s;
-    log(`  layer ${k}: int weights max ${qmax[k]}, shift ${best.s} (training accuracy ${best.acc.toFixed(4)}; tried ${cands.map((c) => `${c.s}:${c.acc.toFixed(4)}`).join(" ")})`);
+    log(
+      `  layer ${k}: int weights max ${qmax[k]}, shift ${best.s} (training accuracy ${best.acc.toFixed(4)}; tried ${cands.map((c) => `${c.s}:${c.acc.toFixed(4)}`).join(" ")})`,
+    );
   }
   const q = quantize(cfg, fl, qmax, shifts);
   const qTrain = quantizedAccuracyFast(cfg.inputSize, q.layers, tr.inputs, trLabels);
@@ -235,7 +262,12 @@ export async function buildInstance(cfg: InstanceConfig, log: (s: string) => voi
   tf.dispose([tr.x, tr.y, ho.x, ho.y]);
   model.dispose();
 
-  const core = { inputSize: cfg.inputSize, preprocess: cfg.preprocess, layers: q.layers, outputBits: OUTPUT_BITS };
+  const core = {
+    inputSize: cfg.inputSize,
+    preprocess: cfg.preprocess,
+    layers: q.layers,
+    outputBits: OUTPUT_BITS,
+  };
   const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
   const artifact: ModelArtifact = {
     format: MODEL_FORMAT,
@@ -266,7 +298,9 @@ export async function buildInstance(cfg: InstanceConfig, log: (s: string) => voi
     },
   };
   parseModel(artifact);
-  log(`  held-out accuracy: float ${artifact.accuracy.float}, quantized ${artifact.accuracy.quantized}; weightsHash ${artifact.weightsHash}`);
+  log(
+    `  held-out accuracy: float ${artifact.accuracy.float}, quantized ${artifact.accuracy.quantized}; weightsHash ${artifact.weightsHash}`,
+  );
   return artifact;
 }
 

@@ -58,13 +58,20 @@ export interface ModelArtifact {
   /** scales relating integers to the float model (documentation; not used by the arithmetic) */
   scales: { input: number; weights: number[]; activations: number[] };
   floatModel: FloatLayer[];
-  accuracy: { float: number; quantized: number; heldOut: number; train: { float: number; quantized: number } };
+  accuracy: {
+    float: number;
+    quantized: number;
+    heldOut: number;
+    train: { float: number; quantized: number };
+  };
   split: { source: string; rule: string; train: number; heldOut: number };
   training: Record<string, number | string>;
 }
 
 /** The canonical integer model, the part the circuit and the weights hash depend on. */
-export function canonicalModel(m: Pick<ModelArtifact, "inputSize" | "preprocess" | "layers" | "outputBits">): string {
+export function canonicalModel(
+  m: Pick<ModelArtifact, "inputSize" | "preprocess" | "layers" | "outputBits">,
+): string {
   return JSON.stringify({
     format: MODEL_FORMAT,
     inputSize: m.inputSize,
@@ -82,7 +89,9 @@ export function canonicalModel(m: Pick<ModelArtifact, "inputSize" | "preprocess"
 }
 
 /** keccak256 over the canonical integer model. */
-export function modelHash(m: Pick<ModelArtifact, "inputSize" | "preprocess" | "layers" | "outputBits">): string {
+export function modelHash(
+  m: Pick<ModelArtifact, "inputSize" | "preprocess" | "layers" | "outputBits">,
+): string {
   return keccak256(toUtf8Bytes(canonicalModel(m)));
 }
 
@@ -175,9 +184,11 @@ export function parseModel(json: unknown): ModelArtifact {
     if (!Array.isArray(l.weights) || l.weights.length !== l.outputs) fail(`layer ${k} weights shape`);
     for (const row of l.weights) {
       if (!Array.isArray(row) || row.length !== l.inputs) fail(`layer ${k} weights row shape`);
-      for (const w of row) if (!isInt(w) || w < -127 || w > 127) fail(`layer ${k} weight ${String(w)} not int8`);
+      for (const w of row)
+        if (!isInt(w) || w < -127 || w > 127) fail(`layer ${k} weight ${String(w)} not int8`);
     }
-    if (!Array.isArray(l.bias) || l.bias.length !== l.outputs || !l.bias.every(isInt)) fail(`layer ${k} bias invalid`);
+    if (!Array.isArray(l.bias) || l.bias.length !== l.outputs || !l.bias.every(isInt))
+      fail(`layer ${k} bias invalid`);
     width = l.outputs;
   });
   const last = m.layers[m.layers.length - 1]!;

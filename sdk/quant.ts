@@ -70,9 +70,15 @@ export interface SampleTrace {
 }
 
 /** Runs one sample (its `inputSize` bytes) through the quantized model. */
-export function traceSample(model: Pick<ModelArtifact, "inputSize" | "layers">, input: Uint8Array): SampleTrace {
+export function traceSample(
+  model: Pick<ModelArtifact, "inputSize" | "layers">,
+  input: Uint8Array,
+): SampleTrace {
   if (input.length !== model.inputSize) {
-    throw new ProofworkError(ErrorCodes.INPUT_INVALID, `expected ${model.inputSize} input bytes, got ${input.length}`);
+    throw new ProofworkError(
+      ErrorCodes.INPUT_INVALID,
+      `expected ${model.inputSize} input bytes, got ${input.length}`,
+    );
   }
   let x: bigint[] = Array.from(input, (v) => BigInt(v));
   const trace: SampleTrace = { acc: [], out: [] };
@@ -102,7 +108,10 @@ export function inferSample(model: Pick<ModelArtifact, "inputSize" | "layers">, 
 }
 
 /** Splits job input bytes into samples and returns the logits of each. */
-export function inferBatch(model: Pick<ModelArtifact, "inputSize" | "layers">, bytes: Uint8Array): bigint[][] {
+export function inferBatch(
+  model: Pick<ModelArtifact, "inputSize" | "layers">,
+  bytes: Uint8Array,
+): bigint[][] {
   if (bytes.length === 0 || bytes.length % model.inputSize !== 0) {
     throw new ProofworkError(
       ErrorCodes.INPUT_INVALID,
@@ -133,7 +142,10 @@ export function packLogits(logits: bigint[], bits: number): bigint {
 /** Inverse of `packLogits`; rejects values with bits beyond `n · bits`. */
 export function unpackLogits(packed: bigint, n: number, bits: number): bigint[] {
   if (packed < 0n || packed >> BigInt(n * bits) !== 0n) {
-    throw new ProofworkError(ErrorCodes.INPUT_INVALID, `packed output ${packed} is wider than ${n}×${bits} bits`);
+    throw new ProofworkError(
+      ErrorCodes.INPUT_INVALID,
+      `packed output ${packed} is wider than ${n}×${bits} bits`,
+    );
   }
   const half = 1n << BigInt(bits - 1);
   const mask = (1n << BigInt(bits)) - 1n;

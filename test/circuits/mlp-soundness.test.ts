@@ -24,20 +24,46 @@ import { FIELD_MODULUS } from "../../sdk/field.ts";
 import type { ModelArtifact } from "../../sdk/model.ts";
 import { encodeImage, packLogits } from "../../sdk/quant.ts";
 import { mlpCircuitInput, type MlpCircuitInput } from "../../worker/prover/input.ts";
-import { calculateWitness, checkWitness, parseWtns, writeWtns, type Witness } from "../../worker/prover/wtns.ts";
+import {
+  calculateWitness,
+  checkWitness,
+  parseWtns,
+  writeWtns,
+  type Witness,
+} from "../../worker/prover/wtns.ts";
 
 const run = promisify(execFile);
 
 /** Compiles the circuit with --sym (cached in the OS temp dir by source hash). */
-async function compileWithSym(name: string, source: string): Promise<{ r1cs: string; wasm: string; sym: Map<string, number> }> {
-  const hash = createHash("sha256").update(source).update(readFileSync(path.join(ROOT, "circuits/src/lib/mlp.circom"))).update(readFileSync(path.join(ROOT, "circuits/src/lib/commitment.circom"))).digest("hex").slice(0, 16);
+async function compileWithSym(
+  name: string,
+  source: string,
+): Promise<{ r1cs: string; wasm: string; sym: Map<string, number> }> {
+  const hash = createHash("sha256")
+    .update(source)
+    .update(readFileSync(path.join(ROOT, "circuits/src/lib/mlp.circom")))
+    .update(readFileSync(path.join(ROOT, "circuits/src/lib/commitment.circom")))
+    .digest("hex")
+    .slice(0, 16);
   const dir = path.join(tmpdir(), `proofwork-sym-${name}-${hash}`);
   const r1cs = path.join(dir, `${name}.r1cs`);
   if (!existsSync(r1cs)) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${name}.circom`), source);
     const circom = path.join(ROOT, "node_modules", ".bin", "circom2");
-    const args = [path.join(dir, `${name}.circom`), "--r1cs", "--wasm", "--sym", "--O2", "-l", path.join(ROOT, "circuits", "src"), "-l", path.join(ROOT, "node_modules"), "-o", dir];
+    const args = [
+      path.join(dir, `${name}.circom`),
+      "--r1cs",
+      "--wasm",
+      "--sym",
+      "--O2",
+      "-l",
+      path.join(ROOT, "circuits", "src"),
+      "-l",
+      path.join(ROOT, "node_modules"),
+      "-o",
+      dir,
+    ];
     await run(circom, args, { cwd: ROOT, maxBuffer: 1 << 24 });
   }
   const sym = new Map<string, number>();
@@ -64,9 +90,14 @@ describe("circuits/mlp soundness (small instance)", function () {
     vkey = JSON.parse(readFileSync(built.vkey!, "utf8")) as object;
     local = await compileWithSym(built.name, generateMlpCircuit(model, { batch: 1 }));
     // Same constraint system as the built circuit, so witness indices match its proving key.
-    expect(readFileSync(local.r1cs).equals(readFileSync(built.r1cs)), "local compile == build").to.equal(true);
+    expect(readFileSync(local.r1cs).equals(readFileSync(built.r1cs)), "local compile == build").to.equal(
+      true,
+    );
     const digit = heldOutInterleaved()[3]!;
-    honest = await mlpCircuitInput(model, 1, { jobKey: JOB_KEY, bytes: encodeImage(model.preprocess, digit.image) });
+    honest = await mlpCircuitInput(model, 1, {
+      jobKey: JOB_KEY,
+      bytes: encodeImage(model.preprocess, digit.image),
+    });
     witness = parseWtns(await calculateWitness(local.wasm, honest.input));
   });
 
@@ -79,13 +110,17 @@ describe("circuits/mlp soundness (small instance)", function () {
   /** A copy of the honest witness with some wires changed. */
   const tampered = (edits: Record<string, (v: bigint) => bigint>): Uint8Array => {
     const values = [...witness.values];
-    for (const [label, f] of Object.entries(edits)) values[wire(label)] = ((f(values[wire(label)]!) % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS;
+    for (const [label, f] of Object.entries(edits))
+      values[wire(label)] = ((f(values[wire(label)]!) % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS;
     return writeWtns({ ...witness, values });
   };
 
   /** Proves a (possibly invalid) witness with the real key and verifies it against its own public signals. */
   const proveAndVerify = async (wtns: Uint8Array): Promise<boolean> => {
-    const { proof, publicSignals } = await snarkjs.groth16.prove(built.zkey!, { type: "mem", data: wtns } as unknown as string);
+    const { proof, publicSignals } = await snarkjs.groth16.prove(built.zkey!, {
+      type: "mem",
+      data: wtns,
+    } as unknown as string);
     return snarkjs.groth16.verify(vkey, publicSignals, proof);
   };
 
@@ -153,7 +188,9 @@ describe("circuits/mlp soundness (small instance)", function () {
   it("test_tamperedRemainder_rejected", async function () {
     const j = 4;
     // Every remainder bit that is a witness wire (the top one is substituted away by -O2).
-    const bits = Array.from({ length: model.layers[0]!.shift }, (_, i) => i).filter((i) => local.sym.has(`main.layer0[0].rq[${j}].rBits.out[${i}]`));
+    const bits = Array.from({ length: model.layers[0]!.shift }, (_, i) => i).filter((i) =>
+      local.sym.has(`main.layer0[0].rq[${j}].rBits.out[${i}]`),
+    );
     expect(bits.length).to.be.at.least(1);
     for (const i of bits) {
       const wtns = tampered({ [`layer0[0].rq[${j}].rBits.out[${i}]`]: (v) => 1n - v });
@@ -171,15 +208,24 @@ describe("circuits/mlp soundness (small instance)", function () {
   });
 
   it("test_wrongInputCommitment_witnessGenerationFailsAndProofRejected", async function () {
-    const other = await mlpCircuitInput(model, 1, { jobKey: JOB_KEY, bytes: encodeImage(model.preprocess, heldOutInterleaved()[4]!.image) });
+    const other = await mlpCircuitInput(model, 1, {
+      jobKey: JOB_KEY,
+      bytes: encodeImage(model.preprocess, heldOutInterleaved()[4]!.image),
+    });
     await expectWitnessFailed({ ...honest.input, inputCommitment: other.publicSignals[1]! });
-    await expectWitnessFailed({ ...honest.input, inputCommitment: (honest.publicSignals[1]! + 1n) % FIELD_MODULUS });
+    await expectWitnessFailed({
+      ...honest.input,
+      inputCommitment: (honest.publicSignals[1]! + 1n) % FIELD_MODULUS,
+    });
     const wtns = tampered({ inputCommitment: (v) => v + 1n });
     expect(await checkWitness(local.r1cs, wtns)).to.equal(false);
   });
 
   it("test_proof_doesNotVerifyForDifferentJobKeyCommitmentOrOutput", async function () {
-    const { proof, publicSignals } = await snarkjs.groth16.prove(built.zkey!, { type: "mem", data: writeWtns(witness) } as unknown as string);
+    const { proof, publicSignals } = await snarkjs.groth16.prove(built.zkey!, {
+      type: "mem",
+      data: writeWtns(witness),
+    } as unknown as string);
     expect(publicSignals).to.deep.equal(honest.publicSignals.map(String));
     expect(await snarkjs.groth16.verify(vkey, publicSignals, proof)).to.equal(true);
     for (let i = 0; i < publicSignals.length; i++) {

@@ -5,7 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
-import { generateMlpCircuit, loadMlpModel, mlpCircuitName, mlpConstraintEstimate } from "../../circuits/mlp-gen.ts";
+import {
+  generateMlpCircuit,
+  loadMlpModel,
+  mlpCircuitName,
+  mlpConstraintEstimate,
+} from "../../circuits/mlp-gen.ts";
 import { loadBuiltCircuit, type BuiltCircuit } from "../../circuits/pipeline.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import type { ModelArtifact } from "../../sdk/model.ts";
@@ -31,7 +36,12 @@ describe("circuits/mlp: generated circuit == reference == executor", function ()
     expect(a).to.contain(full.weightsHash);
     expect(a).to.contain("component main {public [jobKey, inputCommitment, outputs]} = MnistMlpFull(2);");
     // jobKey, inputCommitment, outputs declared in this order, before the private bytes.
-    const order = ["signal input jobKey;", "signal input inputCommitment;", "signal input outputs[BATCH];", "signal input bytes[BATCH * IN];"].map((s) => a.indexOf(s));
+    const order = [
+      "signal input jobKey;",
+      "signal input inputCommitment;",
+      "signal input outputs[BATCH];",
+      "signal input bytes[BATCH * IN];",
+    ].map((s) => a.indexOf(s));
     expect(order.every((p, i) => p > 0 && (i === 0 || p > order[i - 1]!))).to.equal(true);
   });
 
@@ -43,7 +53,10 @@ describe("circuits/mlp: generated circuit == reference == executor", function ()
 
   it(`test_fullCircuit_${N_DIGITS}HeldOutDigits_executorWasmAndCpuEqualReferenceEqualCircuitOutputs`, async function () {
     const digits = heldOutInterleaved().slice(0, N_DIGITS);
-    const bytes = encodeBatch(full.preprocess, digits.map((d) => d.image));
+    const bytes = encodeBatch(
+      full.preprocess,
+      digits.map((d) => d.image),
+    );
     const reference = inferBatch(full, bytes);
 
     for (const backend of ["wasm", "cpu"] as const) {
@@ -51,7 +64,10 @@ describe("circuits/mlp: generated circuit == reference == executor", function ()
       expect(ex.backend.backend).to.equal(backend);
       const got = await ex.infer(bytes);
       ex.dispose();
-      expect(got.logits.map((l) => l.join(",")), backend).to.deep.equal(reference.map((l) => l.join(",")));
+      expect(
+        got.logits.map((l) => l.join(",")),
+        backend,
+      ).to.deep.equal(reference.map((l) => l.join(",")));
     }
 
     const wasm = new Uint8Array(readFileSync(circuit.wasm));

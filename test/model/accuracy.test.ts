@@ -28,7 +28,8 @@ describe("model: MNIST MLP artifacts and accuracy", function () {
       const file = path.join(ROOT, MLP_INSTANCES[inst]);
       expect(readFileSync(file).length, inst).to.be.below(1_000_000);
       const m = loadMlpModel(inst);
-      for (const l of m.layers) for (const row of l.weights) for (const w of row) expect(Math.abs(w)).to.be.at.most(127);
+      for (const l of m.layers)
+        for (const row of l.weights) for (const w of row) expect(Math.abs(w)).to.be.at.most(127);
       for (const b of modelBounds(m)) for (const a of b.absMax) expect(a < ACC_LIMIT).to.equal(true);
       expect(m.weightsHash).to.equal(modelHash(m));
     }
@@ -37,7 +38,9 @@ describe("model: MNIST MLP artifacts and accuracy", function () {
   it("test_parseModel_rejectsTamperedWeights", function () {
     const m = structuredClone(loadMlpModel("small"));
     m.layers[0]!.weights[0]![0] = m.layers[0]!.weights[0]![0]! === 1 ? 2 : 1;
-    expect(() => parseModel(m)).to.throw().that.satisfies((e: unknown) => isProofworkError(e, "MODEL_INVALID"));
+    expect(() => parseModel(m))
+      .to.throw()
+      .that.satisfies((e: unknown) => isProofworkError(e, "MODEL_INVALID"));
     const big = structuredClone(loadMlpModel("small"));
     big.layers[0]!.weights[0]![0] = 128;
     expect(() => parseModel(big)).to.throw(/int8/);
@@ -45,9 +48,14 @@ describe("model: MNIST MLP artifacts and accuracy", function () {
 
   it("test_accuracyCommand_printsFloatAndQuantizedPerModel", async function () {
     const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
-    const { stdout } = await run(tsx, [path.join(ROOT, "model", "accuracy.ts"), "--json"], { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout } = await run(tsx, [path.join(ROOT, "model", "accuracy.ts"), "--json"], {
+      cwd: ROOT,
+      maxBuffer: 1 << 24,
+    });
     const json = stdout.slice(stdout.indexOf("{"));
-    const doc = JSON.parse(json) as { rows: { instance: string; heldOut: number; float: number; quantized: number; deltaPoints: number }[] };
+    const doc = JSON.parse(json) as {
+      rows: { instance: string; heldOut: number; float: number; quantized: number; deltaPoints: number }[];
+    };
     expect(doc.rows.map((r) => r.instance).sort()).to.deep.equal([...instances].sort());
     for (const r of doc.rows) {
       const m = loadMlpModel(r.instance as MlpInstance);

@@ -1,6 +1,14 @@
 import { expect } from "chai";
 import { isProofworkError } from "../../sdk/errors.ts";
-import { argmax, avgPool2x2, floorShift, inferSample, packLogits, traceSample, unpackLogits } from "../../sdk/quant.ts";
+import {
+  argmax,
+  avgPool2x2,
+  floorShift,
+  inferSample,
+  packLogits,
+  traceSample,
+  unpackLogits,
+} from "../../sdk/quant.ts";
 import type { QuantLayer } from "../../sdk/model.ts";
 
 describe("sdk/quant: the quantized reference", function () {
@@ -10,9 +18,15 @@ describe("sdk/quant: the quantized reference", function () {
 
   it("test_avgPool2x2_roundsHalfUp", function () {
     const img = new Uint8Array(784);
-    img[0] = 1; img[1] = 1; img[28] = 0; img[29] = 0; // sum 2 → (2+2)>>2 = 1
+    img[0] = 1;
+    img[1] = 1;
+    img[28] = 0;
+    img[29] = 0; // sum 2 → (2+2)>>2 = 1
     img[2] = 1; // sum 1 → 0
-    img[26] = 255; img[27] = 255; img[54] = 255; img[55] = 255; // 255
+    img[26] = 255;
+    img[27] = 255;
+    img[54] = 255;
+    img[55] = 255; // 255
     const out = avgPool2x2(img);
     expect(out.length).to.equal(196);
     expect([out[0], out[1], out[13]]).to.deep.equal([1, 0, 255]);
@@ -26,7 +40,9 @@ describe("sdk/quant: the quantized reference", function () {
     expect(p < 1n << 250n).to.equal(true);
     expect(unpackLogits(p, 10, bits)).to.deep.equal(l);
     expect(() => packLogits([half], bits)).to.throw();
-    expect(() => unpackLogits(1n << 250n, 10, bits)).to.throw().that.satisfies((e: unknown) => isProofworkError(e, "INPUT_INVALID"));
+    expect(() => unpackLogits(1n << 250n, 10, bits))
+      .to.throw()
+      .that.satisfies((e: unknown) => isProofworkError(e, "INPUT_INVALID"));
   });
 
   it("test_argmax_tiesGoToLowestIndex", function () {
@@ -36,7 +52,17 @@ describe("sdk/quant: the quantized reference", function () {
 
   it("test_traceSample_appliesBiasShiftAndRelu", function () {
     const layers: QuantLayer[] = [
-      { inputs: 2, outputs: 2, weights: [[1, 2], [-3, 1]], bias: [1, 0], shift: 1, relu: true },
+      {
+        inputs: 2,
+        outputs: 2,
+        weights: [
+          [1, 2],
+          [-3, 1],
+        ],
+        bias: [1, 0],
+        shift: 1,
+        relu: true,
+      },
       { inputs: 2, outputs: 1, weights: [[2, -1]], bias: [-5], shift: 0, relu: false },
     ];
     const t = traceSample({ inputSize: 2, layers }, Uint8Array.from([3, 4]));

@@ -35,7 +35,10 @@ describe("worker/prover: threaded Groth16 prover pool", function () {
   });
 
   const job = (k: number, jobKey = 777n + BigInt(k)) =>
-    mlpCircuitInput(model, 1, { jobKey, bytes: encodeImage(model.preprocess, heldOutInterleaved()[k]!.image) });
+    mlpCircuitInput(model, 1, {
+      jobKey,
+      bytes: encodeImage(model.preprocess, heldOutInterleaved()[k]!.image),
+    });
 
   it("test_prove_realProofVerifiesWithSnarkjsAndCalldataMatchesExportSolidityCallData", async function () {
     const ci = await job(0);
@@ -45,7 +48,12 @@ describe("worker/prover: threaded Groth16 prover pool", function () {
     expect(r.calldata.outputs).to.deep.equal(ci.publicSignals.slice(2));
     expect(unpackLogits(r.calldata.outputs[0]!, 10, model.outputBits)).to.deep.equal(ci.logits[0]);
     // ARCHITECTURE.md: proof = [a0, a1, b00, b01, b10, b11, c0, c1] in exportSolidityCallData order.
-    const cd = JSON.parse(`[${await snarkjs.groth16.exportSolidityCallData(r.proof, r.publicSignals)}]`) as [string[], string[][], string[], string[]];
+    const cd = JSON.parse(`[${await snarkjs.groth16.exportSolidityCallData(r.proof, r.publicSignals)}]`) as [
+      string[],
+      string[][],
+      string[],
+      string[],
+    ];
     const flat = [...cd[0], ...cd[1].flat(), ...cd[2]].map((h) => BigInt(h));
     expect(r.calldata.proof).to.deep.equal(flat);
     expect(r.timings.proveMs).to.be.greaterThan(0);

@@ -64,7 +64,9 @@ async function activate(name: BackendName): Promise<string> {
  * Picks and activates a backend: the forced one (error BACKEND_UNAVAILABLE if it cannot run), or
  * the first of BACKEND_ORDER that loads. Logs one line saying which and why.
  */
-export async function selectBackend(opts: { force?: BackendName; logger?: ExecutorLogger } = {}): Promise<BackendChoice> {
+export async function selectBackend(
+  opts: { force?: BackendName; logger?: ExecutorLogger } = {},
+): Promise<BackendChoice> {
   const attempts: BackendAttempt[] = [];
   const candidates = opts.force ? [opts.force] : BACKEND_ORDER;
   for (const backend of candidates) {
@@ -78,8 +80,17 @@ export async function selectBackend(opts: { force?: BackendName; logger?: Execut
         : skipped.length === 0
           ? `preferred backend available`
           : `first available; skipped ${skipped.join("; ")}`;
-      const choice: BackendChoice = { backend, tfBackend, forced: opts.force !== undefined, reason, attempts };
-      opts.logger?.info({ backend, tfBackend, forced: choice.forced, attempts }, `executor: TF.js backend "${backend}" — ${reason}`);
+      const choice: BackendChoice = {
+        backend,
+        tfBackend,
+        forced: opts.force !== undefined,
+        reason,
+        attempts,
+      };
+      opts.logger?.info(
+        { backend, tfBackend, forced: choice.forced, attempts },
+        `executor: TF.js backend "${backend}" — ${reason}`,
+      );
       return choice;
     } catch (e) {
       attempts.push({ backend, ok: false, error: firstLine(errorMessage(e)) });

@@ -11,7 +11,13 @@ import * as tf from "@tensorflow/tfjs";
 import { ErrorCodes, ProofworkError } from "../../sdk/errors.ts";
 import type { ModelArtifact } from "../../sdk/model.ts";
 import { argmax } from "../../sdk/quant.ts";
-import { selectBackend, useBackend, type BackendChoice, type BackendName, type ExecutorLogger } from "./backend.ts";
+import {
+  selectBackend,
+  useBackend,
+  type BackendChoice,
+  type BackendName,
+  type ExecutorLogger,
+} from "./backend.ts";
 
 export interface ExecutorOptions {
   /** Run this backend or fail (default: best available). */
@@ -38,12 +44,18 @@ export interface Executor {
 }
 
 export async function createExecutor(model: ModelArtifact, opts: ExecutorOptions = {}): Promise<Executor> {
-  const choice = await selectBackend({ ...(opts.backend ? { force: opts.backend } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+  const choice = await selectBackend({
+    ...(opts.backend ? { force: opts.backend } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   const chunk = opts.chunk ?? 2048;
   // Weights as [in, out] float32 (exact int8 values), biases [out]; kept for the executor's life.
   const layers = model.layers.map((l) => ({
     w: tf.tensor2d(
-      Float32Array.from({ length: l.inputs * l.outputs }, (_, k) => l.weights[k % l.outputs]![Math.floor(k / l.outputs)]!),
+      Float32Array.from(
+        { length: l.inputs * l.outputs },
+        (_, k) => l.weights[k % l.outputs]![Math.floor(k / l.outputs)]!,
+      ),
       [l.inputs, l.outputs],
     ),
     b: tf.tensor1d(Float32Array.from(l.bias)),
@@ -79,13 +91,19 @@ export async function createExecutor(model: ModelArtifact, opts: ExecutorOptions
       const logits: bigint[][] = [];
       for (let s = 0; s < n; s += chunk) {
         const m = Math.min(chunk, n - s);
-        const out = runChunk(Float32Array.from(bytes.subarray(s * model.inputSize, (s + m) * model.inputSize)), m);
+        const out = runChunk(
+          Float32Array.from(bytes.subarray(s * model.inputSize, (s + m) * model.inputSize)),
+          m,
+        );
         for (let k = 0; k < m; k++) {
           const row: bigint[] = [];
           for (let j = 0; j < nOut; j++) {
             const v = out[k * nOut + j]!;
             if (!Number.isInteger(v)) {
-              throw new ProofworkError(ErrorCodes.MODEL_INVALID, `backend ${choice.backend} produced a non-integer logit ${v}`);
+              throw new ProofworkError(
+                ErrorCodes.MODEL_INVALID,
+                `backend ${choice.backend} produced a non-integer logit ${v}`,
+              );
             }
             row.push(BigInt(v));
           }

@@ -30,7 +30,11 @@ export interface MlpCircuitInput {
   logits: bigint[][];
 }
 
-export async function mlpCircuitInput(model: ModelArtifact, batch: number, job: MlpJob): Promise<MlpCircuitInput> {
+export async function mlpCircuitInput(
+  model: ModelArtifact,
+  batch: number,
+  job: MlpJob,
+): Promise<MlpCircuitInput> {
   if (job.bytes.length !== batch * model.inputSize) {
     throw new ProofworkError(
       ErrorCodes.INPUT_INVALID,

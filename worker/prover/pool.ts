@@ -69,12 +69,17 @@ export function createProverPool(opts: { threads?: number } = {}): ProverPool {
         task.resolve({
           proof: reply.proof,
           publicSignals: reply.publicSignals,
-          calldata: { proof: toSolidityProof(reply.proof), outputs: reply.publicSignals.slice(2).map((s) => BigInt(s)) },
+          calldata: {
+            proof: toSolidityProof(reply.proof),
+            outputs: reply.publicSignals.slice(2).map((s) => BigInt(s)),
+          },
           timings: { witnessMs: reply.witnessMs, proveMs: reply.proveMs },
         });
       } else {
         const code = reply.code === "WITNESS_FAILED" ? ErrorCodes.WITNESS_FAILED : ErrorCodes.PROOF_FAILED;
-        task.reject(new ProofworkError(code, `${task.circuit.name}: ${reply.message}`, { circuit: task.circuit.name }));
+        task.reject(
+          new ProofworkError(code, `${task.circuit.name}: ${reply.message}`, { circuit: task.circuit.name }),
+        );
       }
     }
     dispatch();
@@ -87,7 +92,9 @@ export function createProverPool(opts: { threads?: number } = {}): ProverPool {
       // A crashed thread fails its task and is replaced.
       const task = slot.task;
       slot.task = undefined;
-      task?.reject(new ProofworkError(ErrorCodes.PROOF_FAILED, `prover thread crashed: ${e.message}`, {}, { cause: e }));
+      task?.reject(
+        new ProofworkError(ErrorCodes.PROOF_FAILED, `prover thread crashed: ${e.message}`, {}, { cause: e }),
+      );
       const i = slots.indexOf(slot);
       if (i >= 0 && !closed) slots[i] = spawn();
       dispatch();
@@ -101,7 +108,12 @@ export function createProverPool(opts: { threads?: number } = {}): ProverPool {
       if (slot.task) continue;
       const task = queue.shift()!;
       slot.task = task;
-      slot.worker.postMessage({ type: "prove", id: task.id, circuit: { wasm: task.circuit.wasm, zkey: task.circuit.zkey }, input: task.input });
+      slot.worker.postMessage({
+        type: "prove",
+        id: task.id,
+        circuit: { wasm: task.circuit.wasm, zkey: task.circuit.zkey },
+        input: task.input,
+      });
     }
   };
 
@@ -110,7 +122,8 @@ export function createProverPool(opts: { threads?: number } = {}): ProverPool {
   return {
     threads: nThreads,
     prove(circuit, input) {
-      if (closed) return Promise.reject(new ProofworkError(ErrorCodes.PROOF_FAILED, "prover pool is terminated"));
+      if (closed)
+        return Promise.reject(new ProofworkError(ErrorCodes.PROOF_FAILED, "prover pool is terminated"));
       return new Promise<ProveResult>((resolve, reject) => {
         queue.push({ id: nextId++, circuit, input, resolve, reject });
         dispatch();
@@ -119,7 +132,8 @@ export function createProverPool(opts: { threads?: number } = {}): ProverPool {
     async terminate() {
       if (closed) return;
       closed = true;
-      for (const t of queue.splice(0)) t.reject(new ProofworkError(ErrorCodes.PROOF_FAILED, "prover pool terminated"));
+      for (const t of queue.splice(0))
+        t.reject(new ProofworkError(ErrorCodes.PROOF_FAILED, "prover pool terminated"));
       await Promise.all(
         slots.map(async (s) => {
           s.task?.reject(new ProofworkError(ErrorCodes.PROOF_FAILED, "prover pool terminated"));

@@ -6,6 +6,7 @@
 //   out: { id, ok: true, proof, publicSignals, witnessMs, proveMs }
 //      | { id, ok: false, code: "WITNESS_FAILED" | "PROOF_FAILED", message }
 import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import threads from "node:worker_threads";
 
 const { parentPort } = threads;
@@ -42,19 +43,36 @@ async function prove(msg) {
   try {
     c = await load(msg.circuit);
   } catch (e) {
-    return { id: msg.id, ok: false, code: "PROOF_FAILED", message: `cannot load circuit files: ${firstLine(e)}` };
+    return {
+      id: msg.id,
+      ok: false,
+      code: "PROOF_FAILED",
+      message: `cannot load circuit files: ${firstLine(e)}`,
+    };
   }
   const t0 = performance.now();
   const wtns = { type: "mem" };
   try {
     await snarkjs.wtns.calculate(msg.input, { type: "mem", data: c.wasm }, wtns);
   } catch (e) {
-    return { id: msg.id, ok: false, code: "WITNESS_FAILED", message: `witness generation failed: ${firstLine(e)}` };
+    return {
+      id: msg.id,
+      ok: false,
+      code: "WITNESS_FAILED",
+      message: `witness generation failed: ${firstLine(e)}`,
+    };
   }
   const t1 = performance.now();
   try {
     const { proof, publicSignals } = await snarkjs.groth16.prove({ type: "mem", data: c.zkey }, wtns);
-    return { id: msg.id, ok: true, proof, publicSignals, witnessMs: t1 - t0, proveMs: performance.now() - t1 };
+    return {
+      id: msg.id,
+      ok: true,
+      proof,
+      publicSignals,
+      witnessMs: t1 - t0,
+      proveMs: performance.now() - t1,
+    };
   } catch (e) {
     return { id: msg.id, ok: false, code: "PROOF_FAILED", message: `groth16 prove failed: ${firstLine(e)}` };
   }

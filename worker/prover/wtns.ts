@@ -38,9 +38,15 @@ export async function calculateWitness(wasm: string | Uint8Array, input: Circuit
   try {
     await wtnsApi.calculate(input, typeof wasm === "string" ? wasm : { type: "mem", data: wasm }, out);
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.WITNESS_FAILED, `witness generation failed: ${firstLine(errorMessage(e))}`, {}, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.WITNESS_FAILED,
+      `witness generation failed: ${firstLine(errorMessage(e))}`,
+      {},
+      { cause: e },
+    );
   }
-  if (!out.data) throw new ProofworkError(ErrorCodes.WITNESS_FAILED, "witness generation produced no witness");
+  if (!out.data)
+    throw new ProofworkError(ErrorCodes.WITNESS_FAILED, "witness generation produced no witness");
   return out.data;
 }
 

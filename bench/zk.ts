@@ -1,0 +1,266 @@
+/**
+ * `npm run bench:zk [-- --runs N] [--threads N]`
+ *
+ * Verifiable-inference benchmark (issue 4). Needs the MLP circuits built
+ * (`npm run circuits:build -- --profile all`); circuits without keys are measured for witness time
+ * only. Writes bench/RESULTS-zk.md and bench/results-zk.json (committed). Not a test: nothing here
+ * is asserted.
+ *
+ *   1. constraints per circuit and per sample (MLP part vs commitment + binding)
+ *   2. witness and proving time per job, p50/p90 over N runs (distinct held-out digits), in the
+ *      threaded prover pool with keys held in memory (the production path), batch 1 and 4
+ *   3. TF.js inference throughput per available backend on a batch of 10,000 digits
+ */
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import {
+  MLP_INSTANCES,
+  loadMlpModel,
+  mlpCircuitName,
+  mlpConstraintEstimate,
+  type MlpInstance,
+} from "../circuits/mlp-gen.ts";
+import { ROOT, loadBuiltCircuit, type BuiltCircuit } from "../circuits/pipeline.ts";
+import { heldOutInterleaved, loadMnist } from "../model/data.ts";
+import { encodeBatch } from "../sdk/quant.ts";
+import { BACKEND_ORDER, selectBackend, type BackendName } from "../worker/executor/backend.ts";
+import { createExecutor } from "../worker/executor/executor.ts";
+import { mlpCircuitInput } from "../worker/prover/input.ts";
+import { createProverPool } from "../worker/prover/pool.ts";
+import { calculateWitness } from "../worker/prover/wtns.ts";
+
+const BATCHES = [1, 4];
+
+interface Stat {
+  p50: number;
+  p90: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+  return { p50: q(0.5), p90: q(0.9), min: s[0]!, max: s[s.length - 1]!, n: s.length };
+}
+
+interface CircuitRow {
+  circuit: string;
+  instance: MlpInstance;
+  batch: number;
+  constraints: number;
+  perSample: number;
+  mlpPerSample: number;
+  commitmentAndBinding: number;
+  ptauPower?: number;
+  witnessMs?: Stat;
+  proveMs?: Stat;
+  jobMs?: Stat;
+  proveMsPerSample?: number;
+}
+
+interface ThroughputRow {
+  instance: MlpInstance;
+  backend: BackendName;
+  samples: number;
+  samplesPerSecond: number;
+  msPer10k: number;
+}
+
+const fmt = (v: number | undefined, d = 0): string => (v === undefined ? "—" : v.toFixed(d));
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: "string", default: "10" }, threads: { type: "string", default: "1" } },
+  });
+  const runs = Number(values.runs);
+  const digits = heldOutInterleaved();
+  const log = (s: string): void => console.log(s);
+
+  // ── 1 + 2: circuits
+  const circuits: CircuitRow[] = [];
+  const pool = createProverPool({ threads: Number(values.threads) });
+  try {
+    for (const instance of Object.keys(MLP_INSTANCES) as MlpInstance[]) {
+      const model = loadMlpModel(instance);
+      for (const batch of BATCHES) {
+        let built: BuiltCircuit;
+        try {
+          built = await loadBuiltCircuit(mlpCircuitName(model, batch));
+        } catch {
+          log(`skip ${mlpCircuitName(model, batch)}: not built`);
+          continue;
+        }
+        const mlp = mlpConstraintEstimate(model);
+        const row: CircuitRow = {
+          circuit: built.name,
+          instance,
+          batch,
+          constraints: built.constraints,
+          perSample: built.constraints / batch,
+          mlpPerSample: mlp,
+          commitmentAndBinding: built.constraints - mlp * batch,
+          ...(built.ptauPower ? { ptauPower: built.ptauPower } : {}),
+        };
+        const jobs = await Promise.all(
+          Array.from({ length: runs + 1 }, (_, r) =>
+            mlpCircuitInput(model, batch, {
+              jobKey: 1000n + BigInt(r),
+              bytes: encodeBatch(
+                model.preprocess,
+                digits.slice(r * batch, (r + 1) * batch).map((d) => d.image),
+              ),
+            }),
+          ),
+        );
+        if (built.zkey) {
+          const circuit = {
+            name: built.name,
+            wasm: path.resolve(ROOT, built.wasm),
+            zkey: path.resolve(ROOT, built.zkey),
+          };
+          await pool.prove(circuit, jobs[0]!.input); // warm-up: loads keys and curve in the thread
+          const w: number[] = [];
+          const p: number[] = [];
+          const j: number[] = [];
+          for (const job of jobs.slice(1)) {
+            const t0 = performance.now();
+            const r = await pool.prove(circuit, job.input);
+            j.push(performance.now() - t0);
+            w.push(r.timings.witnessMs);
+            p.push(r.timings.proveMs);
+          }
+          Object.assign(row, {
+            witnessMs: stat(w),
+            proveMs: stat(p),
+            jobMs: stat(j),
+            proveMsPerSample: stat(p).p50 / batch,
+          });
+        } else {
+          const w: number[] = [];
+          for (const job of jobs.slice(1)) {
+            const t0 = performance.now();
+            await calculateWitness(path.resolve(ROOT, built.wasm), job.input);
+            w.push(performance.now() - t0);
+          }
+          row.witnessMs = stat(w);
+        }
+        circuits.push(row);
+        log(
+          `${row.circuit}: ${row.constraints} constraints (${fmt(row.perSample)}/sample), witness p50 ${fmt(row.witnessMs?.p50)} ms, prove p50 ${fmt(row.proveMs?.p50)} ms p90 ${fmt(row.proveMs?.p90)} ms`,
+        );
+      }
+    }
+  } finally {
+    await pool.terminate();
+  }
+
+  // ── 3: inference throughput
+  const all = loadMnist();
+  const images = [...all.train, ...all.heldOut].map((s) => s.image).slice(0, 10_000);
+  const throughput: ThroughputRow[] = [];
+  const backends: BackendName[] = [];
+  for (const b of BACKEND_ORDER) {
+    try {
+      await selectBackend({ force: b });
+      backends.push(b);
+    } catch {
+      log(`backend ${b}: not available here`);
+    }
+  }
+  for (const instance of Object.keys(MLP_INSTANCES) as MlpInstance[]) {
+    const model = loadMlpModel(instance);
+    const bytes = encodeBatch(model.preprocess, images);
+    for (const backend of backends) {
+      const ex = await createExecutor(model, { backend, chunk: 10_000 });
+      await ex.infer(bytes.subarray(0, model.inputSize * 100)); // warm-up
+      const times: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        const t0 = performance.now();
+        await ex.infer(bytes);
+        times.push(performance.now() - t0);
+      }
+      ex.dispose();
+      const ms = stat(times).p50;
+      throughput.push({
+        instance,
+        backend,
+        samples: images.length,
+        samplesPerSecond: (images.length / ms) * 1000,
+        msPer10k: ms,
+      });
+      log(`${instance} on ${backend}: ${fmt((images.length / ms) * 1000)} samples/s`);
+    }
+  }
+
+  const machine = {
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
+    node: process.version,
+    date: new Date().toISOString(),
+    proverThreads: Number(values.threads),
+    runs,
+  };
+  writeFileSync(
+    path.join(ROOT, "bench", "results-zk.json"),
+    JSON.stringify({ machine, circuits, throughput }, null, 2) + "\n",
+  );
+  writeFileSync(path.join(ROOT, "bench", "RESULTS-zk.md"), markdown(machine, circuits, throughput));
+  log("wrote bench/RESULTS-zk.md and bench/results-zk.json");
+}
+
+function markdown(
+  machine: Record<string, string | number>,
+  circuits: CircuitRow[],
+  throughput: ThroughputRow[],
+): string {
+  const proveOf = (inst: MlpInstance): number | undefined =>
+    circuits
+      .filter((c) => c.instance === inst && c.proveMsPerSample !== undefined)
+      .map((c) => c.proveMsPerSample!)
+      .sort((a, b) => a - b)[0];
+  return `# Verifiable inference benchmark (issue 4)
+
+Generated by \`npm run bench:zk\` (bench/zk.ts); raw numbers in \`results-zk.json\`. Not asserted by tests.
+Machine: ${machine.cpus}, Node ${machine.node}, ${machine.date}. Prover pool: ${machine.proverThreads} worker thread(s), keys
+and wasm held in memory, one warm-up job excluded, then ${machine.runs} jobs on distinct held-out digits. Other
+processes may have shared the 2 cores.
+
+## Circuits
+
+Constraints after \`circom --O2\`. "MLP" = requantization + ReLU range checks (weights are constants, so the
+matrix products are free linear combinations); the rest is the input commitment (8 range-check constraints per
+byte + Poseidon chain) and the job binding.
+
+| circuit | batch | constraints | per sample | MLP per sample | commitment + binding | ptau | witness p50 / p90 (ms) | prove p50 / p90 (ms) | job p50 (ms) | prove per sample (ms) |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${circuits
+  .map(
+    (c) =>
+      `| ${c.circuit} | ${c.batch} | ${c.constraints} | ${fmt(c.perSample)} | ${c.mlpPerSample} | ${c.commitmentAndBinding} | ${c.ptauPower ? `2^${c.ptauPower}` : "no keys"} | ${fmt(c.witnessMs?.p50)} / ${fmt(c.witnessMs?.p90)} | ${fmt(c.proveMs?.p50)} / ${fmt(c.proveMs?.p90)} | ${fmt(c.jobMs?.p50)} | ${fmt(c.proveMsPerSample)} |`,
+  )
+  .join("\n")}
+
+## Inference throughput (TF.js, integer-exact, batch of ${throughput[0]?.samples ?? 10000} digits)
+
+| model | backend | samples/s | ms per batch | best proving time per sample (ms) | samples inferred while one sample is proven |
+| --- | --- | --- | --- | --- | --- |
+${throughput
+  .map((t) => {
+    const p = proveOf(t.instance);
+    return `| ${t.instance} | ${t.backend} | ${fmt(t.samplesPerSecond)} | ${fmt(t.msPer10k, 1)} | ${fmt(p)} | ${p === undefined ? "—" : fmt((p / 1000) * t.samplesPerSecond)} |`;
+  })
+  .join("\n")}
+
+Native backends (\`@tensorflow/tfjs-node\`, \`-gpu\`) are optional dependencies that cannot install on this
+machine; where present they are picked first and measured here too.
+`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main(process.argv.slice(2));
+  process.exit(0);
+}
