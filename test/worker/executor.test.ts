@@ -3,7 +3,14 @@
  * the bigint reference on every backend present (the 200-digit full-circuit comparison lives in
  * test/circuits/mlp.test.ts).
  */
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
+import * as snarkjs from "snarkjs";
+import { loadBuiltCircuit } from "../../circuits/pipeline.ts";
+import { commitInput } from "../../sdk/commitment.ts";
+import { fromSolidityProof } from "../../sdk/groth16.ts";
+import { mlpRunner, parseMlpCircuitName } from "../../worker/executor/runner.ts";
+import { createProverPool } from "../../worker/prover/pool.ts";
 import { loadMlpModel } from "../../circuits/mlp-gen.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
@@ -108,5 +115,46 @@ describe("worker/executor: TF.js quantized inference", function () {
     }
     expect(isProofworkError(err, "INPUT_INVALID")).to.equal(true);
     ex.dispose();
+  });
+});
+
+describe("worker/executor/runner: MLP JobRunner", function () {
+  it("test_mlpRunner_executeAndProveSmallCircuit", async function () {
+    expect(parseMlpCircuitName("mnist_mlp_full_b4")).to.deep.equal({ instance: "full", batch: 4 });
+    expect(parseMlpCircuitName("binding_test")).to.equal(undefined);
+
+    const built = await loadBuiltCircuit("mnist_mlp_small_b1");
+    const pool = createProverPool({ threads: 1 });
+    const runner = mlpRunner({ pool, backend: "wasm" });
+    try {
+      const model = loadMlpModel("small");
+      const input = encodeBatch(model.preprocess, [heldOutInterleaved()[9]!.image]);
+      const circuit = {
+        circuitId: "0x01",
+        name: built.name,
+        wasmPath: built.wasm,
+        zkeyPath: built.zkey!,
+        numPublic: 3,
+      };
+      const binding = { jobKey: 5n, inputCommitment: await commitInput(input) };
+      const exec = await runner.execute(circuit, input, binding);
+      expect(exec.outputs).to.have.length(1);
+      const proof = await runner.prove(circuit, exec.witness);
+      expect(proof.publicSignals).to.deep.equal([5n, binding.inputCommitment, ...exec.outputs]);
+      const vkey = JSON.parse(readFileSync(built.vkey!, "utf8")) as object;
+      expect(
+        await snarkjs.groth16.verify(vkey, proof.publicSignals.map(String), fromSolidityProof(proof.proof)),
+      ).to.equal(true);
+      let err: unknown;
+      try {
+        await runner.execute({ ...circuit, name: "other" }, input, binding);
+      } catch (e) {
+        err = e;
+      }
+      expect(isProofworkError(err, "CIRCUIT_UNKNOWN")).to.equal(true);
+    } finally {
+      await runner.close();
+      await pool.terminate();
+    }
   });
 });
