@@ -19,6 +19,10 @@ const { parentPort } = threads;
 threads.isMainThread = true;
 const snarkjs = await import("snarkjs");
 
+// The witness calculator snarkjs itself uses (its dependency `circom_runtime`); with it each circuit's
+// wasm is compiled once per thread instead of once per job. Fallback: snarkjs.wtns.calculate.
+const runtime = await import("circom_runtime").catch(() => undefined);
+
 /** circuit key (wasm path + zkey path) → { wasm: Uint8Array, zkey: Uint8Array } */
 const loaded = new Map();
 
@@ -27,7 +31,8 @@ async function load(circuit) {
   let c = loaded.get(key);
   if (!c) {
     const [wasm, zkey] = await Promise.all([readFile(circuit.wasm), readFile(circuit.zkey)]);
-    c = { wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey) };
+    c = { wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), calculator: undefined };
+    if (runtime) c.calculator = await runtime.WitnessCalculatorBuilder(c.wasm);
     loaded.set(key, c);
   }
   return c;
@@ -53,7 +58,8 @@ async function prove(msg) {
   const t0 = performance.now();
   const wtns = { type: "mem" };
   try {
-    await snarkjs.wtns.calculate(msg.input, { type: "mem", data: c.wasm }, wtns);
+    if (c.calculator) wtns.data = await c.calculator.calculateWTNSBin(msg.input, true);
+    else await snarkjs.wtns.calculate(msg.input, { type: "mem", data: c.wasm }, wtns);
   } catch (e) {
     return {
       id: msg.id,
