@@ -61,6 +61,8 @@ async function prove(msg) {
     if (c.calculator) wtns.data = await c.calculator.calculateWTNSBin(msg.input, true);
     else await snarkjs.wtns.calculate(msg.input, { type: "mem", data: c.wasm }, wtns);
   } catch (e) {
+    // A failed run may leave the wasm instance mid-computation: start the next job on a fresh one.
+    if (c.calculator) c.calculator = await runtime.WitnessCalculatorBuilder(c.wasm);
     return {
       id: msg.id,
       ok: false,
