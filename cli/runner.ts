@@ -1,16 +1,17 @@
 /**
  * The job runner the CLI worker and the demo plug into `startWorker`: MNIST MLP circuits run the
- * TF.js executor (worker/executor) and prove with snarkjs; binding-only circuits use the worker's
- * `bindingRunner`. Which model a circuit runs comes from its name and sizes (cli/models.ts).
+ * TF.js executor (worker/executor) and prove in the long-lived snarkjs thread pool
+ * (worker/prover/pool); binding-only circuits use the worker's `bindingRunner`. Which model a
+ * circuit runs comes from its name and sizes (cli/models.ts).
  */
-import * as snarkjs from "snarkjs";
 import type { Config } from "../sdk/config.ts";
 import type { Deployment } from "../sdk/deployments.ts";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 import type { ModelArtifact } from "../sdk/model.ts";
-import { encodeProof } from "../sdk/proof.ts";
 import { packedOutputs } from "../sdk/quant.ts";
 import type { Executor } from "../worker/executor/executor.ts";
+import type { CircuitInput } from "../worker/prover/input.ts";
+import type { ProverPool } from "../worker/prover/pool.ts";
 import { bindingRunner, type JobRunner } from "../worker/runner.ts";
 import { modelForCircuit } from "./models.ts";
 
@@ -21,12 +22,14 @@ export interface RunnerInfo {
 
 /** A runner dispatching per circuit between the MLP path and the binding-only path. */
 export async function createRunner(
-  config: Pick<Config, "executorBackend">,
+  config: Pick<Config, "executorBackend" | "proverThreads">,
   _deployment?: Deployment,
 ): Promise<JobRunner & RunnerInfo> {
   const binding = bindingRunner();
   const executors = new Map<string, Promise<Executor>>();
   let backendName: string | undefined;
+  let pool: ProverPool | undefined;
+  const mlpCircuits = new Set<string>();
 
   async function executorFor(model: ModelArtifact): Promise<Executor> {
     let ex = executors.get(model.name);
@@ -65,23 +68,30 @@ export async function createRunner(
         inputCommitment: job.inputCommitment,
         outputs,
       });
-      const witness: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(ci.input))
-        witness[k] = Array.isArray(v) ? v.map(String) : String(v);
-      return { outputs, witness };
+      mlpCircuits.add(circuit.name);
+      return { outputs, witness: ci.input };
     },
     async prove(circuit, witness) {
-      const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-        witness as snarkjs.CircuitSignals,
-        circuit.wasmPath,
-        circuit.zkeyPath,
+      if (!mlpCircuits.has(circuit.name)) return binding.prove(circuit, witness);
+      if (pool === undefined) {
+        const { createProverPool } = await import("../worker/prover/pool.ts");
+        pool = createProverPool({ threads: config.proverThreads });
+      }
+      const r = await pool.prove(
+        { name: circuit.name, wasm: circuit.wasmPath, zkey: circuit.zkeyPath },
+        witness as CircuitInput,
       );
-      const signals = (publicSignals as string[]).map((s) => BigInt(s));
-      return { proof: [...encodeProof(proof)], outputs: signals.slice(2), publicSignals: signals };
+      return {
+        proof: [...r.calldata.proof],
+        outputs: r.calldata.outputs,
+        publicSignals: r.publicSignals.map((s) => BigInt(s)),
+      };
     },
     async close() {
       for (const ex of executors.values()) (await ex).dispose();
       executors.clear();
+      await pool?.terminate();
+      pool = undefined;
       await binding.close();
     },
   };
