@@ -12,7 +12,6 @@ import type { CircuitRegistration } from "./modules/proofwork.ts";
 /** The subset of the pipeline's `BuiltCircuit` manifest the deployment needs. */
 interface BuiltManifest {
   name: string;
-  r1cs: string;
   nPublic: number;
   sourceHash: string;
   wasmSha256: string;
@@ -87,7 +86,8 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
     wasmHash: hex32(m.wasmSha256),
     artifactsURI,
   };
-  const inputBytes = m.inputBytes ?? (existsSync(m.r1cs) ? r1csPrivateInputs(m.r1cs) : 0);
+  const r1cs = join(dir, `${name}.r1cs`);
+  const inputBytes = m.inputBytes ?? (existsSync(r1cs) ? r1csPrivateInputs(r1cs) : 0);
   return {
     registration,
     record: {

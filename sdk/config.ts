@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
@@ -39,11 +40,9 @@ const bigintField = () =>
   );
 
 const urlField = () =>
-  z
-    .string()
-    .refine((s) => /^(https?|wss?):\/\/[^\s]+$/i.test(s), {
-      error: "expected an http(s):// or ws(s):// URL",
-    });
+  z.string().refine((s) => /^(https?|wss?):\/\/[^\s]+$/i.test(s), {
+    error: "expected an http(s):// or ws(s):// URL",
+  });
 
 const urlListField = () =>
   z.preprocess(
@@ -81,6 +80,11 @@ const addressField = () =>
       .optional(),
   );
 
+/** A path inside this repository (defaults must not depend on the working directory). */
+function fromRepo(rel: string): string {
+  return fileURLToPath(new URL(`../${rel}`, import.meta.url));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The schema
 // ---------------------------------------------------------------------------------------------
@@ -115,7 +119,7 @@ export const ConfigSchema = z.object({
     intField(1).optional(),
   ),
   deploymentFile: optionalString(),
-  deploymentsDir: z.string().min(1).default("deployments"),
+  deploymentsDir: z.string().min(1).default(fromRepo("deployments")),
   tokenAddress: addressField(),
   confirmations: z.preprocess(
     (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
@@ -138,7 +142,7 @@ export const ConfigSchema = z.object({
     .string()
     .min(1)
     .default(join(homedir(), ".cache", "proofwork")),
-  buildDir: z.string().min(1).default("build/circuits"),
+  buildDir: z.string().min(1).default(fromRepo("build/circuits")),
   artifactBaseUri: optionalString(),
   workerLookbackBlocks: intField(0, 100_000).default(64),
   workerShutdownGraceMs: intField(0, 3_600_000).default(30_000),
@@ -185,8 +189,8 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   },
   deploymentsDir: {
     env: "PROOFWORK_DEPLOYMENTS_DIR",
-    doc: "Directory holding deployment records, one per chain",
-    example: "deployments",
+    doc: "Directory holding deployment records, one per chain (default: <repo>/deployments)",
+    example: "",
   },
   tokenAddress: {
     env: "PROOFWORK_TOKEN_ADDRESS",
@@ -260,8 +264,8 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   },
   buildDir: {
     env: "PROOFWORK_BUILD_DIR",
-    doc: "Where the circuit build writes <name>/{<name>.wasm,<name>.zkey,verification_key.json}",
-    example: "build/circuits",
+    doc: "Where the circuit build writes <name>/{<name>.wasm,<name>.zkey,verification_key.json} (default: <repo>/build/circuits)",
+    example: "",
   },
   artifactBaseUri: {
     env: "PROOFWORK_ARTIFACT_BASE_URI",

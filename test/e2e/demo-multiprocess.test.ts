@@ -202,6 +202,14 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
     };
     expect(shown.job.status).to.equal("Completed");
 
+    // `job post --wait`: one command from post to the decoded prediction.
+    const waited = await ok(
+      ["job", "post", "-c", CIRCUIT, "--digit", "2", "--price", "1", "--wait", "--timeout", "300"],
+      asRequester,
+    );
+    expect(waited.stdout).to.match(/job \d+ completed by 0x[0-9a-fA-F]{40}/);
+    expect(waited.stdout).to.match(/sample 0: predicted \d/);
+
     // Ctrl-C: the worker drains and exits 0.
     const exited = new Promise<number | null>((r) => worker!.once("exit", (code) => r(code)));
     worker.kill("SIGINT");
