@@ -29,6 +29,12 @@ export async function claimJob(ctx: WorkerContext, jobId: bigint, signal?: Abort
       },
     );
   } catch (e) {
+    if (isProofworkError(e, WorkerErrorCodes.ILLEGAL_TRANSITION)) {
+      // a hint moved the job (claimed by someone else, cancelled) before our claim was stored:
+      // nothing was stored or sent
+      log.info({ jobId: jobId.toString(), state: store.getJob(jobId)?.state }, "claim abandoned: job closed meanwhile");
+      return "taken";
+    }
     const name = revertName(e);
     if (name !== undefined && LOST_RACE.has(name)) {
       store.transition(jobId, "taken", { reason: name }, "claim simulation: not open");
@@ -69,7 +75,7 @@ async function recordClaimFromChain(ctx: WorkerContext, jobId: bigint, metrics: 
     await hooks.at("claim.confirmed", { jobId });
     return "claimed";
   }
-  store.transition(jobId, "lost", { reason: "lost_race" }, `claimed by ${job.provider}`);
+  if (store.getJob(jobId)?.state === "claiming") store.transition(jobId, "lost", { reason: "lost_race" }, `claimed by ${job.provider}`);
   metrics.claimsLost.inc();
   log.info({ jobId: jobId.toString(), winner: job.provider }, "claim lost to another provider");
   return "lost";

@@ -16,7 +16,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { errorMessage, isProofworkError, ProofworkError } from "../sdk/errors.ts";
-import { fetchUri } from "./artifacts.ts";
+import { fetchUri, type CircuitArtifacts } from "./artifacts.ts";
+import { computeJobKey } from "../sdk/field.ts";
 import { JobStatus, marketInterface, registryInterface } from "./chain.ts";
 import { claimJob, resumeClaim } from "./claim.ts";
 import type { WorkerContext } from "./context.ts";
@@ -201,7 +202,7 @@ export class Pipeline {
       case "JobClaimed": {
         const row = store.getJob(jobId!);
         const by = getAddress(String(ev.args.provider));
-        if (row && by !== getAddress(this.ctx.address) && (row.state === "discovered" || row.state === "refused")) {
+        if (row && by !== getAddress(this.ctx.address) && (row.state === "discovered" || row.state === "refused") && !this.tasks.has(row.jobId.toString())) {
           store.transition(jobId!, "taken", { reason: "claimed_by_other" }, `claimed by ${by}`);
         }
         break;
@@ -209,7 +210,9 @@ export class Pipeline {
       case "JobCancelled":
       case "JobReclaimed": {
         const row = store.getJob(jobId!);
-        if (row && (row.state === "discovered" || row.state === "refused")) store.transition(jobId!, "taken", { reason: ev.name });
+        if (row && (row.state === "discovered" || row.state === "refused") && !this.tasks.has(row.jobId.toString())) {
+          store.transition(jobId!, "taken", { reason: ev.name });
+        }
         break;
       }
       case "JobSlashed": {
@@ -237,11 +240,15 @@ export class Pipeline {
 
   private async evaluateOpenJobs(): Promise<void> {
     const { store } = this.ctx;
-    const candidates = store.listJobs(["discovered", "refused"]).filter((r) => r.state === "discovered" || r.retryable);
+    const candidates = store
+      .listJobs(["discovered", "refused"])
+      .filter((r) => (r.state === "discovered" || r.retryable) && !this.tasks.has(r.jobId.toString()));
     if (candidates.length === 0) return;
     let freeStake = await this.ctx.reader.freeStake(this.ctx.address);
     for (const row of candidates) {
       if (!this.intake || this.abort.signal.aborted) return;
+      const fresh = store.getJob(row.jobId);
+      if (!fresh || (fresh.state !== "discovered" && fresh.state !== "refused")) continue;
       const active = store.countJobs(["claiming", ...ACTIVE_STATES]);
       const decision = await this.evaluate(row, freeStake, active);
       if (decision === "taken") continue;
@@ -279,7 +286,7 @@ export class Pipeline {
     }
     const input = circuit.ok ? await checkInput(bytes, job, circuit.circuit.inputBytes) : ({ ok: false, reason: "input_missing", detail: "circuit not served" } as const);
     const price = await reader.currentPrice(row.jobId);
-    return evaluateJob({
+    const decision = evaluateJob({
       job,
       circuit,
       input,
@@ -293,6 +300,25 @@ export class Pipeline {
       marginSec: settings.claimMarginSeconds,
       claimLatencySec: settings.claimLatencySeconds,
     });
+    if (decision.accept && circuit.ok && input.ok) {
+      const problem = await this.preflight(row.jobId, circuit.circuit, input.bytes, job.inputCommitment);
+      if (problem !== null) return { accept: false, reason: "input_malformed", retryable: false, detail: problem };
+    }
+    return decision;
+  }
+
+  /** Runs inference and computes the witness before claiming; returns why it failed, or null. */
+  private async preflight(jobId: bigint, circuit: CircuitArtifacts, bytes: Uint8Array, inputCommitment: bigint): Promise<string | null> {
+    const { runner, reader } = this.ctx;
+    if (!runner.preflight) return null;
+    try {
+      const jobKey = computeJobKey(this.ctx.chainId, reader.addresses.market, jobId, this.ctx.address);
+      const exec = await runner.execute(circuit, bytes, { jobKey, inputCommitment });
+      await runner.preflight(circuit, exec.witness);
+      return null;
+    } catch (e) {
+      return `preflight failed: ${errorMessage(e).split("\n")[0]}`;
+    }
   }
 
   private async fetchInput(row: JobRow): Promise<Uint8Array | null> {

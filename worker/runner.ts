@@ -36,6 +36,11 @@ export interface ProofResult {
 export interface JobRunner {
   /** Runs inference on the input and builds the circuit's witness input. */
   execute(circuit: CircuitArtifacts, input: Uint8Array, binding: JobBinding): Promise<ExecutionResult>;
+  /**
+   * Checks, before claiming, that the witness of this input can be computed (the input fits the
+   * circuit). Rejects when it cannot. Optional: without it only the hash/commitment checks apply.
+   */
+  preflight?(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<void>;
   /** Proves the witness (off the main thread in production runners). */
   prove(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult>;
   /** Releases threads / models. */
@@ -46,6 +51,12 @@ export interface JobRunner {
 export async function proveWithPool(pool: ProverPool, circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult> {
   const r = await pool.prove({ name: circuit.name, wasm: circuit.wasmPath, zkey: circuit.zkeyPath }, witness as Record<string, bigint | bigint[]>);
   return { proof: [...r.calldata.proof], outputs: r.calldata.outputs, publicSignals: r.publicSignals.map((s) => BigInt(s)) };
+}
+
+/** Computes the witness in memory (~tens of ms); rejects when an input or constraint is wrong. */
+export async function computeWitness(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<void> {
+  const wtns = { type: "mem" } as unknown as string;
+  await snarkjs.wtns.calculate(witness as snarkjs.CircuitSignals, circuit.wasmPath, wtns);
 }
 
 /** Proves in this process with snarkjs (the curve's own worker threads do the heavy lifting). */
@@ -67,6 +78,7 @@ export function bindingRunner(opts: { pool?: ProverPool } = {}): JobRunner {
         witness: { jobKey: binding.jobKey, inputCommitment: binding.inputCommitment, bytes: [...input].map((b) => BigInt(b)) },
       };
     },
+    preflight: (circuit, witness) => computeWitness(circuit, witness),
     prove: (circuit, witness) => (opts.pool ? proveWithPool(opts.pool, circuit, witness) : proveInProcess(circuit, witness)),
     async close() {},
   };

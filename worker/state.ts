@@ -40,7 +40,8 @@ export type JobState = (typeof JOB_STATES)[number];
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   discovered: ["refused", "taken", "claiming"],
   refused: ["discovered", "taken"],
-  taken: [],
+  // a hint said "someone else has it" but the chain says our claim won: the chain is the truth
+  taken: ["claimed"],
   claiming: ["claimed", "lost", "taken"],
   lost: [],
   claimed: ["executed", "failed"],

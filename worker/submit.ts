@@ -34,11 +34,11 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
     if (signal?.aborted) throw new ProofworkError(WorkerErrorCodes.WORKER_STOPPING, "worker is stopping");
     let nonce: number;
     if (current.state === "submitting") {
-      // resume: the chain first, then our stored transaction
-      if (await completedByUs(ctx, jobId)) return finishCompleted(ctx, jobId, null);
+      // resume: our stored transaction first (its receipt accounts the gas), then the chain
       const stored = store.txsFor(jobId, "submit").filter((t) => t.status === "pending");
       const last = stored[stored.length - 1];
       if (!last) {
+        if (await completedByUs(ctx, jobId)) return finishCompleted(ctx, jobId, null);
         current = store.transition(jobId, "proved", {}, "no pending submit tx: resubmit");
         continue;
       }

@@ -414,6 +414,12 @@ export class TxSender {
       await this.deps.provider.broadcastTransaction(raw);
     } catch (e) {
       if (isAlreadyKnown(e)) return;
+      if (isRevertError(e)) {
+        // an automining node (Hardhat) mines at once and reports the revert here: the tx is on
+        // chain, its receipt (status 0) will say so
+        this.deps.log.debug({ hash }, "broadcast: mined and reverted");
+        return;
+      }
       if (isNonceTooLow(e)) {
         // mined already (receipt will show) or replaced; waitMined sorts it out
         this.deps.log.debug({ hash }, "broadcast: nonce already used");
