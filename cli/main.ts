@@ -270,10 +270,8 @@ export function buildProgram(): Command {
           if (opts.build !== undefined) await buildCircuitsCommand(opts.build, undefined, config, out);
           const circuits =
             opts.circuits !== undefined ? parseList(opts.circuits) : await builtCircuitNames(config.buildDir);
-          out.progress("→ compiling contracts …");
           const d = await import("../deploy/deploy.ts");
           const hre = await d.getHre();
-          await d.compileContracts(hre);
           const connection = await d.connectNetwork(hre, {
             network: config.network,
             rpcUrl:
@@ -283,6 +281,8 @@ export function buildProgram(): Command {
             privateKey: config.privateKey,
           });
           try {
+            out.progress("→ compiling contracts …");
+            await d.compileContracts(hre);
             out.progress(`→ deploying to ${config.network} (circuits: ${circuits.join(", ") || "none"}) …`);
             const { deployment, path } = await d.deployProofwork(connection, {
               circuits,

@@ -72,9 +72,18 @@ export async function connectNetwork(
     if (opts.privateKey !== undefined) override.accounts = [opts.privateKey];
     return await hre.network.create({ network: opts.network, override });
   } catch (e) {
+    const first = errorMessage(e).split("\n")[0] ?? "";
+    if (/Configuration Variable "SEPOLIA_/.test(first)) {
+      throw new ProofworkError(
+        ErrorCodes.CONFIG_INVALID,
+        `network ${opts.network} needs an endpoint and a key: set PROOFWORK_RPC_URL and PROOFWORK_PRIVATE_KEY (or SEPOLIA_RPC_URL and SEPOLIA_PRIVATE_KEY)`,
+        {},
+        { cause: e },
+      );
+    }
     throw new ProofworkError(
       ErrorCodes.RPC_FAILED,
-      `cannot connect to network ${opts.network}: ${errorMessage(e)}`,
+      `cannot connect to network ${opts.network}: ${first}`,
       {},
       { cause: e },
     );

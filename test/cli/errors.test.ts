@@ -193,6 +193,14 @@ describe("cli: user mistakes", function () {
     );
   });
 
+  it("test_cli_deploy_sepoliaWithoutEndpoint_isConfigInvalid", async () => {
+    expectOneLineError(
+      await runCli(["--network", "sepolia", "deploy"], {}, cwd),
+      "CONFIG_INVALID",
+      "PROOFWORK_RPC_URL",
+    );
+  });
+
   it("test_cli_unknownCommand_exitsTwoWithUsageHint", async () => {
     const r = await runCli(["jbo"], {}, cwd);
     expect(r.code).to.equal(2);
