@@ -528,7 +528,8 @@ export function buildProgram(): Command {
         const report = await verifyResult(requesterClient(ctx), jobId);
         output(cmd).result({ ok: report.valid, report }, [
           `job ${jobId}: ${report.valid ? "VALID" : "INVALID"}`,
-          `  proof          ${report.proofValid ? "verifies" : "does not verify"}`,
+          `  proof          ${report.proofValid ? "verifies (snarkjs, shipped key)" : "does NOT verify (snarkjs)"}`,
+          `  on-chain       ${report.onchainVerifierValid ? "registered verifier accepts it" : "registered verifier REJECTS it"}`,
           `  commitment     ${report.commitmentMatches ? "matches the input" : "does NOT match the input"}`,
           `  tx             ${report.txHash}`,
         ]);

@@ -252,7 +252,11 @@ async function main(argv: string[]): Promise<void> {
               latencyMs,
             });
             const mark = predicted === sample.label ? "✓" : "✗";
-            const proof = report.valid ? "verified ✓" : "LOCAL CHECK FAILED";
+            const proof = report.valid
+              ? "verified ✓"
+              : !report.onchainVerifierValid
+                ? "ON-CHAIN FAIL"
+                : "LOCAL FAIL";
             if (opts.ascii) for (const l of renderDigit(sample.image)) out(`       ${l}`);
             out(
               `  ${String(posted.jobId).padStart(3)}  ${String(sample.label).padStart(5)}  ${String(predicted).padStart(7)} ${mark}  ${proof.padEnd(14)}  ${result.gasUsed.toLocaleString("en-US").padStart(10)}  ${secs(latencyMs).padStart(7)}`,

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Result } from "ethers";
+import { toBeHex, type Result } from "ethers";
 import type { RequesterClient } from "./client.ts";
 import { commitInput } from "./commitment.ts";
 import { guard } from "./contracts.ts";
@@ -22,6 +22,8 @@ export interface VerifyReport {
   valid: boolean;
   /** snarkjs accepted the proof for the rebuilt public signals. */
   proofValid: boolean;
+  /** The circuit's registered on-chain verifier accepts the same proof and signals (`eth_call`). */
+  onchainVerifierValid: boolean;
   /** The input bytes hash to the job's on-chain input commitment. */
   commitmentMatches: boolean;
   /** The outputs in the submit calldata equal those in the event. */
@@ -116,14 +118,40 @@ export async function verifyResult(
     vkey = loadVerificationKey(circuit.vkUri, circuit.vkHash);
   }
   const proofValid = await verifyGroth16(vkey, publicSignals, proof);
+  const onchainVerifierValid = await callRegisteredVerifier(client, job.circuitId, proof, publicSignals);
   return {
     jobId,
-    valid: proofValid && commitmentMatches && outputsMatch,
+    valid: proofValid && onchainVerifierValid && commitmentMatches && outputsMatch,
     proofValid,
+    onchainVerifierValid,
     commitmentMatches,
     outputsMatch,
     publicSignals,
     proof,
     txHash: completion.txHash,
   };
+}
+
+/**
+ * Asks the circuit's registered verifier contract directly (a read-only call, as the market does
+ * on submit): `verifier.staticcall(selector ‖ proof ‖ publicSignals)` must return 32-byte `true`.
+ */
+export async function callRegisteredVerifier(
+  client: RequesterClient,
+  circuitId: string,
+  proof: readonly bigint[],
+  publicSignals: readonly bigint[],
+): Promise<boolean> {
+  const r = (await guard("reading the circuit's verifier", () =>
+    client.contracts.registry.getFunction("getVerifier").staticCall(circuitId),
+  )) as Result;
+  const verifier = r.getValue("verifier") as string;
+  const selector = r.getValue("selector") as string;
+  const words = [...proof, ...publicSignals].map((w) => toBeHex(w, 32).slice(2)).join("");
+  try {
+    const ret = await client.provider.call({ to: verifier, data: `${selector}${words}` });
+    return ret.length === 66 && BigInt(ret) === 1n;
+  } catch {
+    return false;
+  }
 }

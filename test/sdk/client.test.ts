@@ -14,9 +14,9 @@ import { RequesterClient } from "../../sdk/client.ts";
 import { toProofworkError } from "../../sdk/contracts.ts";
 import { snarkjsSelector, type Deployment } from "../../sdk/deployments.ts";
 import { ErrorCodes, isProofworkError, type ProofworkError } from "../../sdk/errors.ts";
-import { encodeProof, releaseSnarkjs } from "../../sdk/proof.ts";
+import { encodeProof, releaseSnarkjs, verifyGroth16 } from "../../sdk/proof.ts";
 import { ProviderAccount } from "../../sdk/provider.ts";
-import { verifyResult } from "../../sdk/verify.ts";
+import { callRegisteredVerifier, loadVerificationKey, verifyResult } from "../../sdk/verify.ts";
 import { computeJobKey } from "../../sdk/field.ts";
 import { commitInput } from "../../sdk/commitment.ts";
 
@@ -117,6 +117,13 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const report = await verifyResult(client, posted.jobId);
     expect(report.valid).to.equal(true);
     expect(report.commitmentMatches).to.equal(true);
+    expect(report.onchainVerifierValid).to.equal(true);
+    // A different jobKey (another provider or job) must not verify, locally or on-chain.
+    const forged = [report.publicSignals[0]! + 1n, ...report.publicSignals.slice(1)];
+    const circuitId = deployment.circuits["binding_test"]!.id;
+    expect(await callRegisteredVerifier(client, circuitId, report.proof, forged)).to.equal(false);
+    const vkey = loadVerificationKey(deployment.circuits["binding_test"]!.vkUri);
+    expect(await verifyGroth16(vkey, forged, report.proof)).to.equal(false);
     expect((await client.getJobInput(posted.jobId)).input).to.deep.equal(input);
   });
 
