@@ -275,8 +275,9 @@ async function main(argv: string[]): Promise<void> {
     out();
     out("summary");
     out(
-      `  jobs completed     ${rows.length}/${samples.length}, every proof verified on-chain by JobMarket.submit`,
+      `  jobs completed     ${rows.length}/${samples.length}, every proof verified on-chain by JobMarket.submit,`,
     );
+    out(`                     re-checked with snarkjs and by an eth_call to the registered verifier`);
     out(
       `  accuracy           ${correct}/${rows.length} (${((100 * correct) / Math.max(1, rows.length)).toFixed(0)}%; model held-out accuracy ${(model.accuracy.quantized * 100).toFixed(1)}%)`,
     );
