@@ -1,0 +1,120 @@
+/**
+ * Worker benchmark (not a test): N jobs (default 20, BENCH_JOBS) posted in a burst to a local
+ * `hardhat node`, served by one worker over JSON-RPC with real Groth16 proofs of the binding_test
+ * circuit. Prints and writes `bench/worker-results.json`: post→paid latency p50/p90, jobs/min,
+ * share of job time spent in inference, proving and everything else (chain waits, polling,
+ * queueing), gas per job.
+ *
+ *   npm run bench:worker            (needs `npm run circuits:build` for build/circuits/binding_test)
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Wallet } from "ethers";
+import { JobStatus } from "../worker/chain.ts";
+import { startWorker } from "../worker/index.ts";
+import { silentLogger } from "../worker/log.ts";
+import { createMetrics } from "../worker/metrics.ts";
+import { deployProtocol, postJob } from "../test/worker/fixture.ts";
+import { ROOT, startHardhatNode } from "../test/worker/localnode.ts";
+
+const N = Number(process.env.BENCH_JOBS ?? 20);
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+async function histogramSum(h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }): Promise<{ sum: number; count: number }> {
+  const v = (await h.get()).values;
+  return {
+    sum: v.find((x) => x.metricName?.endsWith("_sum"))?.value ?? 0,
+    count: v.find((x) => x.metricName?.endsWith("_count"))?.value ?? 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const node = await startHardhatNode();
+  try {
+    const p = await deployProtocol(node.provider);
+    const metrics = createMetrics({ defaults: false });
+    const w = await startWorker(
+      {
+        provider: node.provider,
+        signer: new Wallet(p.providerKeys[0]!, node.provider),
+        addresses: p.addresses,
+        startBlock: p.startBlock,
+        log: silentLogger(),
+        metrics,
+      },
+      { dataDir: mkdtempSync(join(tmpdir(), "pw-bench-")), pollIntervalMs: 200, maxConcurrentJobs: 4, proverConcurrency: 1, claimMarginSeconds: 10 },
+    );
+    const posted = new Map<bigint, number>();
+    const paid = new Map<bigint, number>();
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) {
+      const { jobId } = await postJob(p);
+      posted.set(jobId, performance.now());
+    }
+    const deadline = Date.now() + 30 * 60_000;
+    while (paid.size < N && Date.now() < deadline) {
+      for (const id of posted.keys()) {
+        if (!paid.has(id) && w.store.getJob(id)?.state === "settled") paid.set(id, performance.now());
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const t1 = performance.now();
+    for (const id of posted.keys()) {
+      const s = Number(((await p.market.getFunction("getJob")(id)) as { status: bigint }).status);
+      if (s !== JobStatus.Completed) throw new Error(`job ${id} not completed (status ${s})`);
+    }
+    const latencies = [...posted].map(([id, t]) => (paid.get(id)! - t) / 1000);
+    const inference = await histogramSum(metrics.inferenceSeconds);
+    const proving = await histogramSum(metrics.provingSeconds);
+    const total = latencies.reduce((a, b) => a + b, 0);
+    const gas = { claim: [] as number[], submit: [] as number[] };
+    for (const id of posted.keys()) {
+      for (const kind of ["claim", "submit"] as const) {
+        const mined = w.store.txsFor(id, kind).filter((t) => t.status === "mined");
+        gas[kind].push(mined.reduce((a, t) => a + Number(t.gasUsed ?? 0n), 0));
+      }
+    }
+    // unqueued latency: one job at a time
+    const single: number[] = [];
+    for (let i = 0; i < Math.min(5, N); i++) {
+      const { jobId } = await postJob(p);
+      const ts = performance.now();
+      while (w.store.getJob(jobId)?.state !== "settled") await new Promise((r) => setTimeout(r, 20));
+      single.push((performance.now() - ts) / 1000);
+    }
+    await w.stop();
+    const avg = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+    const results = {
+      benchmark: "worker post→paid, burst of N jobs, one worker, hardhat node over JSON-RPC",
+      circuit: "binding_test (62 input bytes, ~1.1k constraints, in-process snarkjs prover)",
+      machine: "2 cores (CI/dev machine class)",
+      settings: { jobs: N, pollIntervalMs: 200, maxConcurrentJobs: 4, proverConcurrency: 1, automine: true },
+      latencySeconds: { p50: +quantile(latencies, 0.5).toFixed(2), p90: +quantile(latencies, 0.9).toFixed(2), max: +Math.max(...latencies).toFixed(2) },
+      singleJobLatencySeconds: { runs: single.length, p50: +quantile(single, 0.5).toFixed(2), max: +Math.max(...single).toFixed(2) },
+      jobsPerMinute: +((N / ((t1 - t0) / 1000)) * 60).toFixed(1),
+      wallSeconds: +((t1 - t0) / 1000).toFixed(1),
+      shareOfJobTime: {
+        inference: +(inference.sum / total).toFixed(3),
+        proving: +(proving.sum / total).toFixed(3),
+        chainWaitsAndQueueing: +(1 - (inference.sum + proving.sum) / total).toFixed(3),
+      },
+      meanSeconds: { inference: +(inference.sum / Math.max(1, inference.count)).toFixed(3), proving: +(proving.sum / Math.max(1, proving.count)).toFixed(3) },
+      gasPerJob: { claim: avg(gas.claim), submit: avg(gas.submit), total: avg(gas.claim) + avg(gas.submit) },
+      note: "latencySeconds: burst, includes queueing behind earlier jobs (one prover slot); singleJobLatencySeconds: one job in the system at a time. chainWaitsAndQueueing = job time not spent in inference or proving (tx round trips, 200 ms polling, waiting for the prover slot). Gas in gas units.",
+      date: new Date().toISOString().slice(0, 10),
+    };
+    writeFileSync(join(ROOT, "bench", "worker-results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(JSON.stringify(results, null, 2));
+  } finally {
+    await node.stop();
+    const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+    await g.curve_bn128?.terminate();
+  }
+}
+
+await main();
