@@ -25,7 +25,9 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
-async function histogramSum(h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }): Promise<{ sum: number; count: number }> {
+async function histogramSum(h: {
+  get(): Promise<{ values: { metricName?: string; value: number }[] }>;
+}): Promise<{ sum: number; count: number }> {
   const v = (await h.get()).values;
   return {
     sum: v.find((x) => x.metricName?.endsWith("_sum"))?.value ?? 0,
@@ -47,7 +49,13 @@ async function main(): Promise<void> {
         log: silentLogger(),
         metrics,
       },
-      { dataDir: mkdtempSync(join(tmpdir(), "pw-bench-")), pollIntervalMs: 200, maxConcurrentJobs: 4, proverConcurrency: 1, claimMarginSeconds: 10 },
+      {
+        dataDir: mkdtempSync(join(tmpdir(), "pw-bench-")),
+        pollIntervalMs: 200,
+        maxConcurrentJobs: 4,
+        proverConcurrency: 1,
+        claimMarginSeconds: 10,
+      },
     );
     const posted = new Map<bigint, number>();
     const paid = new Map<bigint, number>();
@@ -94,8 +102,16 @@ async function main(): Promise<void> {
       circuit: "binding_test (62 input bytes, ~1.1k constraints, in-process snarkjs prover)",
       machine: "2 cores (CI/dev machine class)",
       settings: { jobs: N, pollIntervalMs: 200, maxConcurrentJobs: 4, proverConcurrency: 1, automine: true },
-      latencySeconds: { p50: +quantile(latencies, 0.5).toFixed(2), p90: +quantile(latencies, 0.9).toFixed(2), max: +Math.max(...latencies).toFixed(2) },
-      singleJobLatencySeconds: { runs: single.length, p50: +quantile(single, 0.5).toFixed(2), max: +Math.max(...single).toFixed(2) },
+      latencySeconds: {
+        p50: +quantile(latencies, 0.5).toFixed(2),
+        p90: +quantile(latencies, 0.9).toFixed(2),
+        max: +Math.max(...latencies).toFixed(2),
+      },
+      singleJobLatencySeconds: {
+        runs: single.length,
+        p50: +quantile(single, 0.5).toFixed(2),
+        max: +Math.max(...single).toFixed(2),
+      },
       jobsPerMinute: +((N / ((t1 - t0) / 1000)) * 60).toFixed(1),
       wallSeconds: +((t1 - t0) / 1000).toFixed(1),
       shareOfJobTime: {
@@ -103,7 +119,10 @@ async function main(): Promise<void> {
         proving: +(proving.sum / total).toFixed(3),
         chainWaitsAndQueueing: +(1 - (inference.sum + proving.sum) / total).toFixed(3),
       },
-      meanSeconds: { inference: +(inference.sum / Math.max(1, inference.count)).toFixed(3), proving: +(proving.sum / Math.max(1, proving.count)).toFixed(3) },
+      meanSeconds: {
+        inference: +(inference.sum / Math.max(1, inference.count)).toFixed(3),
+        proving: +(proving.sum / Math.max(1, proving.count)).toFixed(3),
+      },
       gasPerJob: { claim: avg(gas.claim), submit: avg(gas.submit), total: avg(gas.claim) + avg(gas.submit) },
       note: "latencySeconds: burst, includes queueing behind earlier jobs (one prover slot); singleJobLatencySeconds: one job in the system at a time. chainWaitsAndQueueing = job time not spent in inference or proving (tx round trips, 200 ms polling, waiting for the prover slot). Gas in gas units.",
       date: new Date().toISOString().slice(0, 10),

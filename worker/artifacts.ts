@@ -15,6 +15,7 @@ import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import { ProofworkError, errorMessage } from "../sdk/errors.ts";
 import type { ChainReader, OnchainCircuit } from "./chain.ts";
@@ -42,7 +43,11 @@ export interface CircuitHint {
 
 export type CircuitCheck =
   | { ok: true; circuit: CircuitArtifacts; onchain: OnchainCircuit }
-  | { ok: false; reason: "unknown_circuit" | "circuit_inactive" | "artifacts_mismatch" | "artifacts_unavailable"; detail: string };
+  | {
+      ok: false;
+      reason: "unknown_circuit" | "circuit_inactive" | "artifacts_mismatch" | "artifacts_unavailable";
+      detail: string;
+    };
 
 export async function sha256File(path: string): Promise<string> {
   const h = createHash("sha256");
@@ -59,7 +64,7 @@ export async function fetchUri(uri: string, dest: string, fetchImpl: typeof fetc
     } else if (/^https?:\/\//i.test(uri)) {
       const res = await fetchImpl(uri);
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-      await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(tmp));
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(tmp));
     } else if (uri.startsWith("/")) {
       await copyFile(uri, tmp);
     } else {
@@ -68,7 +73,12 @@ export async function fetchUri(uri: string, dest: string, fetchImpl: typeof fetc
     await rename(tmp, dest);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new ProofworkError(WorkerErrorCodes.ARTIFACT_FETCH_FAILED, `cannot fetch ${uri}: ${errorMessage(e)}`, { uri }, { cause: e });
+    throw new ProofworkError(
+      WorkerErrorCodes.ARTIFACT_FETCH_FAILED,
+      `cannot fetch ${uri}: ${errorMessage(e)}`,
+      { uri },
+      { cause: e },
+    );
   }
 }
 
@@ -77,7 +87,10 @@ function trimSlash(s: string): string {
 }
 
 /** `<dir>/<name>.wasm`, `<dir>/<name>.zkey` from a directory URI. */
-export function resolveArtifactUris(artifactsURI: string, hint: CircuitHint = {}): { name: string; wasm: string; zkey: string } {
+export function resolveArtifactUris(
+  artifactsURI: string,
+  hint: CircuitHint = {},
+): { name: string; wasm: string; zkey: string } {
   const dir = trimSlash(artifactsURI);
   const name = hint.name ?? dir.slice(dir.lastIndexOf("/") + 1);
   return { name, wasm: hint.wasmUri ?? `${dir}/${name}.wasm`, zkey: hint.zkeyUri ?? `${dir}/${name}.zkey` };
@@ -110,7 +123,8 @@ export class ArtifactManager {
     if (!p) {
       p = this.load(circuitId).then((r) => {
         // transient failures are retried on the next check; mismatches are sticky until invalidated
-        if (!r.ok && (r.reason === "artifacts_unavailable" || r.reason === "circuit_inactive")) this.cache.delete(key);
+        if (!r.ok && (r.reason === "artifacts_unavailable" || r.reason === "circuit_inactive"))
+          this.cache.delete(key);
         return r;
       });
       this.cache.set(key, p);
@@ -126,7 +140,8 @@ export class ArtifactManager {
     } catch (e) {
       return { ok: false, reason: "unknown_circuit", detail: errorMessage(e).split("\n")[0] ?? "" };
     }
-    if (/^0x0+$/.test(onchain.verifier)) return { ok: false, reason: "unknown_circuit", detail: "not registered" };
+    if (/^0x0+$/.test(onchain.verifier))
+      return { ok: false, reason: "unknown_circuit", detail: "not registered" };
     if (!onchain.active) return { ok: false, reason: "circuit_inactive", detail: "circuit deactivated" };
     const hint = this.deps.hints?.get(circuitId.toLowerCase()) ?? {};
     const uris = resolveArtifactUris(onchain.artifactsURI, hint);
@@ -139,11 +154,26 @@ export class ArtifactManager {
       await this.ensureFile(uris.zkey, zkeyPath, onchain.zkeyHash);
     } catch (e) {
       const mismatch = e instanceof ProofworkError && e.code === WorkerErrorCodes.ARTIFACT_MISMATCH;
-      log.error({ circuitId, err: errorMessage(e) }, mismatch ? "circuit artifacts do not match the registry: refusing the circuit" : "cannot fetch circuit artifacts");
-      return { ok: false, reason: mismatch ? "artifacts_mismatch" : "artifacts_unavailable", detail: errorMessage(e) };
+      log.error(
+        { circuitId, err: errorMessage(e) },
+        mismatch
+          ? "circuit artifacts do not match the registry: refusing the circuit"
+          : "cannot fetch circuit artifacts",
+      );
+      return {
+        ok: false,
+        reason: mismatch ? "artifacts_mismatch" : "artifacts_unavailable",
+        detail: errorMessage(e),
+      };
     }
     log.info({ circuitId, name: uris.name }, "circuit artifacts verified");
-    const circuit: CircuitArtifacts = { circuitId, name: uris.name, wasmPath, zkeyPath, numPublic: onchain.numPublic };
+    const circuit: CircuitArtifacts = {
+      circuitId,
+      name: uris.name,
+      wasmPath,
+      zkeyPath,
+      numPublic: onchain.numPublic,
+    };
     if (hint.inputBytes !== undefined) circuit.inputBytes = hint.inputBytes;
     return { ok: true, circuit, onchain };
   }
@@ -155,7 +185,11 @@ export class ArtifactManager {
     const got = await sha256File(dest);
     if (got !== want) {
       await rm(dest, { force: true });
-      throw new ProofworkError(WorkerErrorCodes.ARTIFACT_MISMATCH, `sha256 of ${uri} is ${got}, the registry says ${want}`, { uri, got, want });
+      throw new ProofworkError(
+        WorkerErrorCodes.ARTIFACT_MISMATCH,
+        `sha256 of ${uri} is ${got}, the registry says ${want}`,
+        { uri, got, want },
+      );
     }
   }
 }

@@ -11,7 +11,8 @@ const JOB =
   "tuple(address requester, uint96 maxPrice, address provider, uint40 deadline, uint8 status, uint8 verificationMode, uint32 executionWindow, uint96 minPrice, uint96 collateral, uint40 postedAt, uint96 price, uint40 claimDeadline, uint32 rampDuration, bytes32 circuitId, uint256 inputCommitment, bytes32 inputHash)";
 const CIRCUIT =
   "tuple(address verifier, bytes4 selector, uint16 numPublic, bool active, bytes32 modelCommitment, bytes32 zkeyHash, bytes32 wasmHash, string artifactsURI)";
-const CAPABILITY = "tuple(string gpuModel, uint32 memoryMB, uint32 backends, uint16 maxConcurrentJobs, string metadataURI)";
+const CAPABILITY =
+  "tuple(string gpuModel, uint32 memoryMB, uint32 backends, uint16 maxConcurrentJobs, string metadataURI)";
 const PROVIDER =
   "tuple(uint96 stake, uint96 locked, uint40 jailedUntil, uint16 openJobs, uint8 consecutiveFailures, uint96 unbonding, uint40 unbondingEnd, uint32 jobsCompleted, uint32 jobsFailed, uint96 totalSlashed)";
 
@@ -108,7 +109,15 @@ export const registryInterface = new Interface(REGISTRY_ABI);
 export const tokenInterface = new Interface(TOKEN_ABI);
 
 /** JobStatus enum of IJobMarket. */
-export const JobStatus = { None: 0, Open: 1, Claimed: 2, Completed: 3, Cancelled: 4, Reclaimed: 5, Slashed: 6 } as const;
+export const JobStatus = {
+  None: 0,
+  Open: 1,
+  Claimed: 2,
+  Completed: 3,
+  Cancelled: 4,
+  Reclaimed: 5,
+  Slashed: 6,
+} as const;
 export type JobStatusValue = (typeof JobStatus)[keyof typeof JobStatus];
 
 export interface OnchainJob {

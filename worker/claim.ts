@@ -18,12 +18,21 @@ export type ClaimOutcome = "claimed" | "lost" | "taken";
 const LOST_RACE = new Set(["Market__JobNotOpen", "Market__ClaimDeadlinePassed"]);
 
 /** Claims a `discovered` job: simulate, store + move to `claiming`, broadcast, wait, record. */
-export async function claimJob(ctx: WorkerContext, jobId: bigint, signal?: AbortSignal): Promise<ClaimOutcome> {
+export async function claimJob(
+  ctx: WorkerContext,
+  jobId: bigint,
+  signal?: AbortSignal,
+): Promise<ClaimOutcome> {
   const { store, tx, log, metrics, reader } = ctx;
   let sent: { hash: string; nonce: number };
   try {
     sent = await tx.send(
-      { kind: "claim", jobId, to: reader.addresses.market, data: marketInterface.encodeFunctionData("claim", [jobId]) },
+      {
+        kind: "claim",
+        jobId,
+        to: reader.addresses.market,
+        data: marketInterface.encodeFunctionData("claim", [jobId]),
+      },
       () => {
         store.transition(jobId, "claiming");
       },
@@ -32,7 +41,10 @@ export async function claimJob(ctx: WorkerContext, jobId: bigint, signal?: Abort
     if (isProofworkError(e, WorkerErrorCodes.ILLEGAL_TRANSITION)) {
       // a hint moved the job (claimed by someone else, cancelled) before our claim was stored:
       // nothing was stored or sent
-      log.info({ jobId: jobId.toString(), state: store.getJob(jobId)?.state }, "claim abandoned: job closed meanwhile");
+      log.info(
+        { jobId: jobId.toString(), state: store.getJob(jobId)?.state },
+        "claim abandoned: job closed meanwhile",
+      );
       return "taken";
     }
     const name = revertName(e);
@@ -42,15 +54,25 @@ export async function claimJob(ctx: WorkerContext, jobId: bigint, signal?: Abort
       log.info({ jobId: jobId.toString(), revert: name }, "claim skipped: job no longer open");
       return "taken";
     }
-    throw new ProofworkError(WorkerErrorCodes.CLAIM_FAILED, `claim of job ${jobId} failed: ${errorMessage(e)}`, { jobId: jobId.toString() }, { cause: e });
+    throw new ProofworkError(
+      WorkerErrorCodes.CLAIM_FAILED,
+      `claim of job ${jobId} failed: ${errorMessage(e)}`,
+      { jobId: jobId.toString() },
+      { cause: e },
+    );
   }
   log.info({ jobId: jobId.toString(), hash: sent.hash }, "claim sent");
   return confirmClaim(ctx, jobId, sent.nonce, signal);
 }
 
 /** Waits for the claim with `nonce` and moves the job to `claimed` or `lost`. */
-export async function confirmClaim(ctx: WorkerContext, jobId: bigint, nonce: number, signal?: AbortSignal): Promise<ClaimOutcome> {
-  const { store, tx, log, metrics } = ctx;
+export async function confirmClaim(
+  ctx: WorkerContext,
+  jobId: bigint,
+  nonce: number,
+  signal?: AbortSignal,
+): Promise<ClaimOutcome> {
+  const { tx, log, metrics } = ctx;
   try {
     const mined = await tx.waitMined(nonce, { signal });
     if (!mined.success) {
@@ -64,10 +86,16 @@ export async function confirmClaim(ctx: WorkerContext, jobId: bigint, nonce: num
 }
 
 /** The chain decides: if the job's provider is us, it is claimed; otherwise we lost it. */
-async function recordClaimFromChain(ctx: WorkerContext, jobId: bigint, metrics: WorkerContext["metrics"]): Promise<ClaimOutcome> {
+async function recordClaimFromChain(
+  ctx: WorkerContext,
+  jobId: bigint,
+  metrics: WorkerContext["metrics"],
+): Promise<ClaimOutcome> {
   const { store, reader, log, address, hooks } = ctx;
   const job = await reader.getJob(jobId);
-  const ours = job.provider !== "0x0000000000000000000000000000000000000000" && getAddress(job.provider) === getAddress(address);
+  const ours =
+    job.provider !== "0x0000000000000000000000000000000000000000" &&
+    getAddress(job.provider) === getAddress(address);
   if (ours && job.status >= JobStatus.Claimed) {
     store.transition(jobId, "claimed", { deadline: job.deadline, price: job.price }, "claim mined");
     metrics.jobsClaimed.inc();
@@ -75,14 +103,19 @@ async function recordClaimFromChain(ctx: WorkerContext, jobId: bigint, metrics: 
     await hooks.at("claim.confirmed", { jobId });
     return "claimed";
   }
-  if (store.getJob(jobId)?.state === "claiming") store.transition(jobId, "lost", { reason: "lost_race" }, `claimed by ${job.provider}`);
+  if (store.getJob(jobId)?.state === "claiming")
+    store.transition(jobId, "lost", { reason: "lost_race" }, `claimed by ${job.provider}`);
   metrics.claimsLost.inc();
   log.info({ jobId: jobId.toString(), winner: job.provider }, "claim lost to another provider");
   return "lost";
 }
 
 /** Resumes a job found in `claiming` after a restart: its stored claim tx decides. */
-export async function resumeClaim(ctx: WorkerContext, row: JobRow, signal?: AbortSignal): Promise<ClaimOutcome> {
+export async function resumeClaim(
+  ctx: WorkerContext,
+  row: JobRow,
+  signal?: AbortSignal,
+): Promise<ClaimOutcome> {
   const txs = ctx.store.txsFor(row.jobId, "claim");
   const last = txs[txs.length - 1];
   if (!last) return recordClaimFromChain(ctx, row.jobId, ctx.metrics);

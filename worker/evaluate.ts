@@ -35,22 +35,46 @@ export const RETRYABLE_REASONS: ReadonlySet<RefusalReason> = new Set<RefusalReas
   "artifacts_unavailable",
 ]);
 
-export type Decision = { accept: true } | { accept: false; reason: RefusalReason; retryable: boolean; detail: string };
+export type Decision =
+  { accept: true } | { accept: false; reason: RefusalReason; retryable: boolean; detail: string };
 
-export type InputCheck = { ok: true; bytes: Uint8Array } | { ok: false; reason: "input_missing" | "input_hash_mismatch" | "input_malformed" | "commitment_mismatch"; detail: string };
+export type InputCheck =
+  | { ok: true; bytes: Uint8Array }
+  | {
+      ok: false;
+      reason: "input_missing" | "input_hash_mismatch" | "input_malformed" | "commitment_mismatch";
+      detail: string;
+    };
 
 /**
  * Checks a job's input bytes against the job record: present, keccak256 equal to the stored
  * `inputHash`, the size the circuit takes, and Poseidon commitment equal to `inputCommitment`.
  */
-export async function checkInput(bytes: Uint8Array | null, job: OnchainJob, inputBytes?: number): Promise<InputCheck> {
-  if (bytes === null || bytes.length === 0) return { ok: false, reason: "input_missing", detail: "no input bytes in the event and none fetched from the URI" };
+export async function checkInput(
+  bytes: Uint8Array | null,
+  job: OnchainJob,
+  inputBytes?: number,
+): Promise<InputCheck> {
+  if (bytes === null || bytes.length === 0)
+    return {
+      ok: false,
+      reason: "input_missing",
+      detail: "no input bytes in the event and none fetched from the URI",
+    };
   const h = keccak256(bytes);
   if (h.toLowerCase() !== job.inputHash.toLowerCase()) {
-    return { ok: false, reason: "input_hash_mismatch", detail: `keccak256(input) ${h} != stored ${job.inputHash}` };
+    return {
+      ok: false,
+      reason: "input_hash_mismatch",
+      detail: `keccak256(input) ${h} != stored ${job.inputHash}`,
+    };
   }
   if (inputBytes !== undefined && bytes.length !== inputBytes) {
-    return { ok: false, reason: "input_malformed", detail: `input is ${bytes.length} bytes, the circuit takes ${inputBytes}` };
+    return {
+      ok: false,
+      reason: "input_malformed",
+      detail: `input is ${bytes.length} bytes, the circuit takes ${inputBytes}`,
+    };
   }
   let c: bigint;
   try {
@@ -59,7 +83,11 @@ export async function checkInput(bytes: Uint8Array | null, job: OnchainJob, inpu
     return { ok: false, reason: "input_malformed", detail: errorMessage(e) };
   }
   if (c !== job.inputCommitment) {
-    return { ok: false, reason: "commitment_mismatch", detail: `commitment of the input ${c} != job's ${job.inputCommitment}` };
+    return {
+      ok: false,
+      reason: "commitment_mismatch",
+      detail: `commitment of the input ${c} != job's ${job.inputCommitment}`,
+    };
   }
   return { ok: true, bytes };
 }
@@ -100,13 +128,24 @@ export function evaluateJob(x: EvaluationContext): Decision {
   if (!x.input.ok) return refuse(x.input.reason, x.input.detail);
   const slack = job.executionWindow - x.expectedWorkSec;
   if (slack < x.marginSec) {
-    return refuse("deadline_unachievable", `window ${job.executionWindow}s, expected work ${x.expectedWorkSec.toFixed(1)}s, margin ${x.marginSec}s`);
+    return refuse(
+      "deadline_unachievable",
+      `window ${job.executionWindow}s, expected work ${x.expectedWorkSec.toFixed(1)}s, margin ${x.marginSec}s`,
+    );
   }
   if (x.price < x.minPrice) {
-    if (job.maxPrice < x.minPrice) return { accept: false, reason: "price_too_low", retryable: false, detail: `max price ${job.maxPrice} < minimum ${x.minPrice}` };
+    if (job.maxPrice < x.minPrice)
+      return {
+        accept: false,
+        reason: "price_too_low",
+        retryable: false,
+        detail: `max price ${job.maxPrice} < minimum ${x.minPrice}`,
+      };
     return refuse("price_too_low", `price ${x.price} < minimum ${x.minPrice}`);
   }
-  if (job.collateral > x.freeStake) return refuse("insufficient_stake", `collateral ${job.collateral} > free stake ${x.freeStake}`);
-  if (x.activeJobs >= x.maxConcurrentJobs) return refuse("at_capacity", `${x.activeJobs}/${x.maxConcurrentJobs} jobs in progress`);
+  if (job.collateral > x.freeStake)
+    return refuse("insufficient_stake", `collateral ${job.collateral} > free stake ${x.freeStake}`);
+  if (x.activeJobs >= x.maxConcurrentJobs)
+    return refuse("at_capacity", `${x.activeJobs}/${x.maxConcurrentJobs} jobs in progress`);
   return { accept: true };
 }

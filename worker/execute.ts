@@ -67,7 +67,8 @@ export class ProverSlots {
 }
 
 function inputBytes(row: JobRow): Uint8Array {
-  if (!row.inputHex) throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${row.jobId} has no stored input`);
+  if (!row.inputHex)
+    throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${row.jobId} has no stored input`);
   return getBytes(row.inputHex);
 }
 
@@ -89,7 +90,10 @@ export async function executeAndProve(
   const release = await slots.acquire(deadline, signal);
   try {
     if (chainClock.nowSeconds() >= deadline) {
-      throw new ProofworkError(WorkerErrorCodes.JOB_EXPIRED, `job ${jobId}: deadline ${deadline} passed before proving`);
+      throw new ProofworkError(
+        WorkerErrorCodes.JOB_EXPIRED,
+        `job ${jobId}: deadline ${deadline} passed before proving`,
+      );
     }
     const jobKey = computeJobKey(ctx.chainId, reader.addresses.market, jobId, ctx.address);
     const input = inputBytes(row);
@@ -99,7 +103,12 @@ export async function executeAndProve(
     try {
       exec = await runner.execute(circuit, input, { jobKey, inputCommitment });
     } catch (e) {
-      throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${jobId}: inference failed: ${errorMessage(e)}`, {}, { cause: e });
+      throw new ProofworkError(
+        WorkerErrorCodes.EXECUTION_FAILED,
+        `job ${jobId}: inference failed: ${errorMessage(e)}`,
+        {},
+        { cause: e },
+      );
     }
     const t1 = performance.now();
     metrics.inferenceSeconds.observe((t1 - t0) / 1000);
@@ -113,16 +122,27 @@ export async function executeAndProve(
     try {
       proof = await runner.prove(circuit, exec.witness);
     } catch (e) {
-      throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${jobId}: proving failed: ${errorMessage(e)}`, {}, { cause: e });
+      throw new ProofworkError(
+        WorkerErrorCodes.EXECUTION_FAILED,
+        `job ${jobId}: proving failed: ${errorMessage(e)}`,
+        {},
+        { cause: e },
+      );
     }
     const t2 = performance.now();
     metrics.provingSeconds.observe((t2 - t1) / 1000);
     if (proof.publicSignals[0] !== jobKey || proof.publicSignals[1] !== inputCommitment) {
-      throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${jobId}: proof binds the wrong jobKey or commitment`);
+      throw new ProofworkError(
+        WorkerErrorCodes.EXECUTION_FAILED,
+        `job ${jobId}: proof binds the wrong jobKey or commitment`,
+      );
     }
     recordWork(ctx, circuit.circuitId, (t2 - t0) / 1000);
     const proved = store.transition(jobId, "proved", { proof: proof.proof, outputs: proof.outputs });
-    log.info({ jobId: jobId.toString(), inferenceMs: Math.round(t1 - t0), provingMs: Math.round(t2 - t1) }, "job proved");
+    log.info(
+      { jobId: jobId.toString(), inferenceMs: Math.round(t1 - t0), provingMs: Math.round(t2 - t1) },
+      "job proved",
+    );
     await hooks.at("prove.done", { jobId });
     return proved;
   } finally {

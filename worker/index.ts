@@ -81,9 +81,15 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     dataDir: options.dataDir,
     fees: { ...DEFAULT_FEE_POLICY, ...fees },
   };
-  const store = Store.open(storePath ?? join(options.dataDir, `worker-${chainId}-${address.toLowerCase()}.sqlite`), { now: () => clock.now() });
+  const store = Store.open(
+    storePath ?? join(options.dataDir, `worker-${chainId}-${address.toLowerCase()}.sqlite`),
+    { now: () => clock.now() },
+  );
   const reader = new ChainReader(deps.provider, deps.addresses);
-  const tx = new TxSender({ provider: deps.provider, signer: deps.signer, store, clock, log, metrics, hooks }, settings.fees);
+  const tx = new TxSender(
+    { provider: deps.provider, signer: deps.signer, store, clock, log, metrics, hooks },
+    settings.fees,
+  );
   const ctx: WorkerContext = {
     provider: deps.provider,
     signer: deps.signer,
@@ -107,7 +113,10 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
   if (metricsPort !== undefined && metricsPort !== null) {
     server = await startMetricsServer(metrics, pipeline, { port: metricsPort, host: metricsHost });
   }
-  log.info({ address, chainId: chainId.toString(), market: deps.addresses.market, metricsPort: server?.port }, "worker started");
+  log.info(
+    { address, chainId: chainId.toString(), market: deps.addresses.market, metricsPort: server?.port },
+    "worker started",
+  );
   const loop = pipeline.start();
   let stopping: Promise<void> | null = null;
   const shutdown = (graceMs?: number): Promise<void> => {
@@ -164,9 +173,20 @@ export interface ProviderDeps {
   log?: Logger;
 }
 
-async function sendAndWait(deps: ProviderDeps, kind: "stake" | "unstake" | "withdraw" | "register" | "approve", to: string, data: string): Promise<MinedTx> {
+async function sendAndWait(
+  deps: ProviderDeps,
+  kind: "stake" | "unstake" | "withdraw" | "register" | "approve",
+  to: string,
+  data: string,
+): Promise<MinedTx> {
   const store = deps.store ?? Store.open(":memory:");
-  const tx = new TxSender({ provider: deps.provider, signer: deps.signer, store, clock: systemClock, log: deps.log ?? createLogger({ level: "warn" }) });
+  const tx = new TxSender({
+    provider: deps.provider,
+    signer: deps.signer,
+    store,
+    clock: systemClock,
+    log: deps.log ?? createLogger({ level: "warn" }),
+  });
   await tx.init();
   const sent = await tx.send({ kind, jobId: null, to, data });
   return tx.waitMined(sent.nonce);
@@ -176,21 +196,43 @@ async function sendAndWait(deps: ProviderDeps, kind: "stake" | "unstake" | "with
 export async function providerStake(deps: ProviderDeps, amount: bigint): Promise<MinedTx> {
   const reader = new ChainReader(deps.provider, deps.addresses);
   const owner = await deps.signer.getAddress();
-  const allowance = BigInt((await reader.token.getFunction("allowance")(owner, deps.addresses.staking)) as bigint);
+  const allowance = BigInt(
+    (await reader.token.getFunction("allowance")(owner, deps.addresses.staking)) as bigint,
+  );
   if (allowance < amount) {
-    await sendAndWait(deps, "approve", deps.addresses.token, tokenInterface.encodeFunctionData("approve", [deps.addresses.staking, amount]));
+    await sendAndWait(
+      deps,
+      "approve",
+      deps.addresses.token,
+      tokenInterface.encodeFunctionData("approve", [deps.addresses.staking, amount]),
+    );
   }
-  return sendAndWait(deps, "stake", deps.addresses.staking, stakingInterface.encodeFunctionData("stake", [amount]));
+  return sendAndWait(
+    deps,
+    "stake",
+    deps.addresses.staking,
+    stakingInterface.encodeFunctionData("stake", [amount]),
+  );
 }
 
 /** Moves `amount` of bonded stake into unbonding. */
 export function providerUnstake(deps: ProviderDeps, amount: bigint): Promise<MinedTx> {
-  return sendAndWait(deps, "unstake", deps.addresses.staking, stakingInterface.encodeFunctionData("requestUnstake", [amount]));
+  return sendAndWait(
+    deps,
+    "unstake",
+    deps.addresses.staking,
+    stakingInterface.encodeFunctionData("requestUnstake", [amount]),
+  );
 }
 
 /** Withdraws unbonded stake. */
 export function providerWithdraw(deps: ProviderDeps): Promise<MinedTx> {
-  return sendAndWait(deps, "withdraw", deps.addresses.staking, stakingInterface.encodeFunctionData("withdraw", []));
+  return sendAndWait(
+    deps,
+    "withdraw",
+    deps.addresses.staking,
+    stakingInterface.encodeFunctionData("withdraw", []),
+  );
 }
 
 export interface Capability {
@@ -205,9 +247,16 @@ export interface Capability {
 /** Registers (or updates) the provider's capability record. */
 export async function providerRegister(deps: ProviderDeps, cap: Capability): Promise<MinedTx> {
   const reader = new ChainReader(deps.provider, deps.addresses);
-  const registered = Boolean(await reader.staking.getFunction("isRegistered")(await deps.signer.getAddress()));
+  const registered = Boolean(
+    await reader.staking.getFunction("isRegistered")(await deps.signer.getAddress()),
+  );
   const fn = registered ? "updateCapability" : "register";
-  return sendAndWait(deps, "register", deps.addresses.staking, stakingInterface.encodeFunctionData(fn, [cap]));
+  return sendAndWait(
+    deps,
+    "register",
+    deps.addresses.staking,
+    stakingInterface.encodeFunctionData(fn, [cap]),
+  );
 }
 
 export interface ProviderStatus {
@@ -228,7 +277,10 @@ export interface ProviderStatus {
 }
 
 /** The provider's on-chain standing. */
-export async function providerStatus(deps: Pick<ProviderDeps, "provider" | "addresses">, address: string): Promise<ProviderStatus> {
+export async function providerStatus(
+  deps: Pick<ProviderDeps, "provider" | "addresses">,
+  address: string,
+): Promise<ProviderStatus> {
   const reader = new ChainReader(deps.provider, deps.addresses);
   const p = (await reader.staking.getFunction("getProvider")(address)) as Record<string, bigint>;
   return {

@@ -19,7 +19,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const pretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
   const base = { name: "proofwork-worker" };
   if (pretty) {
-    return pino({ level, base, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } });
+    return pino({
+      level,
+      base,
+      transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } },
+    });
   }
   if (opts.destination) return pino({ level, base }, opts.destination);
   return pino({ level, base });

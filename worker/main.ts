@@ -17,33 +17,53 @@ import { createLogger } from "./log.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger({ level: config.logLevel, destination: process.stderr.isTTY ? undefined : process.stderr });
+  const log = createLogger({
+    level: config.logLevel,
+    destination: process.stderr.isTTY ? undefined : process.stderr,
+  });
   const key = requirePrivateKey(config);
   const { provider, chainId } = await connectChain(config);
   const deployment = findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
   const hints = new Map(
-    Object.values(deployment.circuits).map((c) => [c.id.toLowerCase(), { name: c.name, wasmUri: c.wasmUri, zkeyUri: c.zkeyUri, inputBytes: c.inputBytes }]),
+    Object.values(deployment.circuits).map((c) => [
+      c.id.toLowerCase(),
+      { name: c.name, wasmUri: c.wasmUri, zkeyUri: c.zkeyUri, inputBytes: c.inputBytes },
+    ]),
   );
   const handle = await startWorker(
-    { provider, signer: new Wallet(key, provider), addresses: deployment.contracts, startBlock: deployment.startBlock, circuitHints: hints, log },
+    {
+      provider,
+      signer: new Wallet(key, provider),
+      addresses: deployment.contracts,
+      startBlock: deployment.startBlock,
+      circuitHints: hints,
+      log,
+    },
     workerOptionsFromConfig(config),
   );
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
-    log.warn({ signal: sig, graceMs: signals === 1 ? config.workerShutdownGraceMs : 0 }, "shutdown requested");
+    log.warn(
+      { signal: sig, graceMs: signals === 1 ? config.workerShutdownGraceMs : 0 },
+      "shutdown requested",
+    );
     void handle.stop(signals === 1 ? config.workerShutdownGraceMs : 0);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.stderr.write(`proofwork worker ${handle.address} on chain ${chainId}${handle.metricsPort !== null ? `, metrics :${handle.metricsPort}` : ""}\n`);
+  process.stderr.write(
+    `proofwork worker ${handle.address} on chain ${chainId}${handle.metricsPort !== null ? `, metrics :${handle.metricsPort}` : ""}\n`,
+  );
   await handle.done;
 }
 
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    process.stderr.write(isProofworkError(e) ? `${e.toLine()}\n` : `${e instanceof Error ? e.stack : errorMessage(e)}\n`);
+    process.stderr.write(
+      isProofworkError(e) ? `${e.toLine()}\n` : `${e instanceof Error ? e.stack : errorMessage(e)}\n`,
+    );
     process.exit(1);
   },
 );

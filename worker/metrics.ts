@@ -37,9 +37,21 @@ export function createMetrics(opts: { defaults?: boolean } = {}): WorkerMetrics 
   return {
     registry,
     jobsSeen: new Counter({ name: "proofwork_jobs_seen_total", help: "Jobs discovered on-chain", registers }),
-    jobsClaimed: new Counter({ name: "proofwork_jobs_claimed_total", help: "Jobs this provider claimed", registers }),
-    claimsLost: new Counter({ name: "proofwork_claims_lost_total", help: "Claims lost to another provider", registers }),
-    jobsCompleted: new Counter({ name: "proofwork_jobs_completed_total", help: "Jobs proven and accepted on-chain", registers }),
+    jobsClaimed: new Counter({
+      name: "proofwork_jobs_claimed_total",
+      help: "Jobs this provider claimed",
+      registers,
+    }),
+    claimsLost: new Counter({
+      name: "proofwork_claims_lost_total",
+      help: "Claims lost to another provider",
+      registers,
+    }),
+    jobsCompleted: new Counter({
+      name: "proofwork_jobs_completed_total",
+      help: "Jobs proven and accepted on-chain",
+      registers,
+    }),
     jobsFailed: new Counter({
       name: "proofwork_jobs_failed_total",
       help: "Claimed jobs that could not be completed, by error code",
@@ -52,22 +64,68 @@ export function createMetrics(opts: { defaults?: boolean } = {}): WorkerMetrics 
       labelNames: ["reason"],
       registers,
     }),
-    inferenceSeconds: new Histogram({ name: "proofwork_inference_seconds", help: "Inference time per job", buckets: secs, registers }),
-    provingSeconds: new Histogram({ name: "proofwork_proving_seconds", help: "Proving time per job (witness + Groth16)", buckets: secs, registers }),
+    inferenceSeconds: new Histogram({
+      name: "proofwork_inference_seconds",
+      help: "Inference time per job",
+      buckets: secs,
+      registers,
+    }),
+    provingSeconds: new Histogram({
+      name: "proofwork_proving_seconds",
+      help: "Proving time per job (witness + Groth16)",
+      buckets: secs,
+      registers,
+    }),
     postToPaidSeconds: new Histogram({
       name: "proofwork_claim_to_completed_seconds",
       help: "Time from claim confirmed to submit confirmed",
       buckets: secs,
       registers,
     }),
-    gasSpentWei: new Counter({ name: "proofwork_gas_spent_wei_total", help: "Gas paid (wei), by transaction kind", labelNames: ["kind"], registers }),
-    txSent: new Counter({ name: "proofwork_tx_sent_total", help: "Transactions broadcast, by kind", labelNames: ["kind"], registers }),
-    txBumped: new Counter({ name: "proofwork_tx_bumped_total", help: "Fee bumps of stuck transactions, by kind", labelNames: ["kind"], registers }),
-    earningsWei: new Counter({ name: "proofwork_earnings_total", help: "Payments received (token base units)", registers }),
-    freeStakeWei: new Gauge({ name: "proofwork_free_stake", help: "Free (bonded, unlocked) stake (token base units)", registers }),
-    lastProcessedBlock: new Gauge({ name: "proofwork_last_processed_block", help: "Last block whose logs were processed", registers }),
-    jobsInFlight: new Gauge({ name: "proofwork_jobs_in_flight", help: "Jobs being executed/proved/submitted now", registers }),
-    jobsByState: new Gauge({ name: "proofwork_jobs", help: "Jobs in the store, by state", labelNames: ["state"], registers }),
+    gasSpentWei: new Counter({
+      name: "proofwork_gas_spent_wei_total",
+      help: "Gas paid (wei), by transaction kind",
+      labelNames: ["kind"],
+      registers,
+    }),
+    txSent: new Counter({
+      name: "proofwork_tx_sent_total",
+      help: "Transactions broadcast, by kind",
+      labelNames: ["kind"],
+      registers,
+    }),
+    txBumped: new Counter({
+      name: "proofwork_tx_bumped_total",
+      help: "Fee bumps of stuck transactions, by kind",
+      labelNames: ["kind"],
+      registers,
+    }),
+    earningsWei: new Counter({
+      name: "proofwork_earnings_total",
+      help: "Payments received (token base units)",
+      registers,
+    }),
+    freeStakeWei: new Gauge({
+      name: "proofwork_free_stake",
+      help: "Free (bonded, unlocked) stake (token base units)",
+      registers,
+    }),
+    lastProcessedBlock: new Gauge({
+      name: "proofwork_last_processed_block",
+      help: "Last block whose logs were processed",
+      registers,
+    }),
+    jobsInFlight: new Gauge({
+      name: "proofwork_jobs_in_flight",
+      help: "Jobs being executed/proved/submitted now",
+      registers,
+    }),
+    jobsByState: new Gauge({
+      name: "proofwork_jobs",
+      help: "Jobs in the store, by state",
+      labelNames: ["state"],
+      registers,
+    }),
   };
 }
 

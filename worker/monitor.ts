@@ -73,7 +73,9 @@ export interface PollResult {
 
 function isRangeError(e: unknown): boolean {
   const m = errorMessage(e).toLowerCase();
-  return ["range", "too many", "more than", "limit", "exceed", "response size", "10000"].some((s) => m.includes(s));
+  return ["range", "too many", "more than", "limit", "exceed", "response size", "10000"].some((s) =>
+    m.includes(s),
+  );
 }
 
 export class Monitor {
@@ -97,7 +99,10 @@ export class Monitor {
     const cursor = store.getCursor();
     let from: number;
     if (!this.resumed) {
-      from = cursor === null ? this.opts.startBlock : Math.max(this.opts.startBlock, cursor + 1 - this.opts.lookbackBlocks);
+      from =
+        cursor === null
+          ? this.opts.startBlock
+          : Math.max(this.opts.startBlock, cursor + 1 - this.opts.lookbackBlocks);
       this.resumed = true;
       log.info({ cursor, from, head, confirmations: this.opts.confirmations }, "monitor resuming");
     } else {
@@ -127,7 +132,8 @@ export class Monitor {
       await (this.deps.hooks ?? noHooks).at("monitor.cursorSaved", {});
       from = to + 1;
     }
-    if (processedTo > this.opts.lookbackBlocks * 4) store.pruneEvents(processedTo - this.opts.lookbackBlocks * 4);
+    if (processedTo > this.opts.lookbackBlocks * 4)
+      store.pruneEvents(processedTo - this.opts.lookbackBlocks * 4);
     return { head, processedTo, events, caughtUp: processedTo >= safe };
   }
 
@@ -150,7 +156,10 @@ export class Monitor {
         } catch (e) {
           if (isRangeError(e) && end > start && this.chunk > 1) {
             this.chunk = Math.max(1, Math.floor(this.chunk / 2));
-            this.deps.log.warn({ from: start, to: end, chunk: this.chunk }, "eth_getLogs range refused; halving chunk size");
+            this.deps.log.warn(
+              { from: start, to: end, chunk: this.chunk },
+              "eth_getLogs range refused; halving chunk size",
+            );
             return [...out, ...(await this.getLogs(start, to))];
           }
           if (++attempt >= this.opts.retries) {
@@ -179,7 +188,14 @@ export class Monitor {
       parsed = null;
     }
     if (!parsed) return undefined;
-    return { name: parsed.name, args: parsed.args, address: l.address, blockNumber: l.blockNumber, txHash: l.transactionHash, logIndex: l.index };
+    return {
+      name: parsed.name,
+      args: parsed.args,
+      address: l.address,
+      blockNumber: l.blockNumber,
+      txHash: l.transactionHash,
+      logIndex: l.index,
+    };
   }
 
   private async rpc<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -189,7 +205,12 @@ export class Monitor {
         return await fn();
       } catch (e) {
         if (++attempt >= this.opts.retries) {
-          throw new ProofworkError(WorkerErrorCodes.MONITOR_FAILED, `${what} failed: ${errorMessage(e).split("\n")[0]}`, {}, { cause: e });
+          throw new ProofworkError(
+            WorkerErrorCodes.MONITOR_FAILED,
+            `${what} failed: ${errorMessage(e).split("\n")[0]}`,
+            {},
+            { cause: e },
+          );
         }
         await this.deps.clock.sleep(200 * 2 ** attempt);
       }

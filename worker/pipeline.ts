@@ -51,7 +51,14 @@ export class Pipeline {
   constructor(private readonly ctx: WorkerContext) {
     this.slots = new ProverSlots(ctx.settings.proverConcurrency);
     this.monitor = new Monitor(
-      { provider: ctx.provider, store: ctx.store, clock: ctx.clock, log: ctx.log, metrics: ctx.metrics, hooks: ctx.hooks },
+      {
+        provider: ctx.provider,
+        store: ctx.store,
+        clock: ctx.clock,
+        log: ctx.log,
+        metrics: ctx.metrics,
+        hooks: ctx.hooks,
+      },
       {
         sources: [
           { address: ctx.reader.addresses.market, iface: marketInterface },
@@ -81,10 +88,17 @@ export class Pipeline {
     if (this.phase === "stopped") return;
     this.intake = false;
     this.phase = "draining";
-    this.ctx.log.info({ inFlight: this.tasks.size, graceMs }, "stopping: intake closed, draining in-flight jobs");
+    this.ctx.log.info(
+      { inFlight: this.tasks.size, graceMs },
+      "stopping: intake closed, draining in-flight jobs",
+    );
     this.poke();
     const drained = await this.waitTasks(graceMs);
-    if (!drained) this.ctx.log.warn({ parked: [...this.tasks.keys()] }, "grace period over: parking in-flight jobs at their last durable state");
+    if (!drained)
+      this.ctx.log.warn(
+        { parked: [...this.tasks.keys()] },
+        "grace period over: parking in-flight jobs at their last durable state",
+      );
     this.abort.abort();
     this.poke();
     await this.waitTasks(10_000);
@@ -99,7 +113,10 @@ export class Pipeline {
       const left = end - this.ctx.clock.now();
       if (left <= 0) return false;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.tasks.values()]), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      await Promise.race([
+        Promise.allSettled([...this.tasks.values()]),
+        new Promise<void>((r) => (timer = setTimeout(r, left))),
+      ]);
       clearTimeout(timer);
     }
     return true;
@@ -110,7 +127,8 @@ export class Pipeline {
   }
 
   health(): { ok: boolean } & Record<string, unknown> {
-    const stale = this.ctx.clock.now() - this.lastTickAt > Math.max(30_000, this.ctx.settings.pollIntervalMs * 10);
+    const stale =
+      this.ctx.clock.now() - this.lastTickAt > Math.max(30_000, this.ctx.settings.pollIntervalMs * 10);
     return {
       ok: this.phase === "running" && !stale,
       phase: this.phase,
@@ -134,7 +152,8 @@ export class Pipeline {
         this.lastError = null;
       } catch (e) {
         this.lastError = errorMessage(e);
-        if (!isProofworkError(e, WorkerErrorCodes.WORKER_STOPPING)) log.error({ err: this.lastError, code: (e as ProofworkError).code }, "tick failed");
+        if (!isProofworkError(e, WorkerErrorCodes.WORKER_STOPPING))
+          log.error({ err: this.lastError, code: (e as ProofworkError).code }, "tick failed");
       }
       this.lastTickAt = this.ctx.clock.now();
       if (!this.intake && this.tasks.size === 0) break;
@@ -202,7 +221,12 @@ export class Pipeline {
       case "JobClaimed": {
         const row = store.getJob(jobId!);
         const by = getAddress(String(ev.args.provider));
-        if (row && by !== getAddress(this.ctx.address) && (row.state === "discovered" || row.state === "refused") && !this.tasks.has(row.jobId.toString())) {
+        if (
+          row &&
+          by !== getAddress(this.ctx.address) &&
+          (row.state === "discovered" || row.state === "refused") &&
+          !this.tasks.has(row.jobId.toString())
+        ) {
           store.transition(jobId!, "taken", { reason: "claimed_by_other" }, `claimed by ${by}`);
         }
         break;
@@ -210,7 +234,11 @@ export class Pipeline {
       case "JobCancelled":
       case "JobReclaimed": {
         const row = store.getJob(jobId!);
-        if (row && (row.state === "discovered" || row.state === "refused") && !this.tasks.has(row.jobId.toString())) {
+        if (
+          row &&
+          (row.state === "discovered" || row.state === "refused") &&
+          !this.tasks.has(row.jobId.toString())
+        ) {
           store.transition(jobId!, "taken", { reason: ev.name });
         }
         break;
@@ -254,7 +282,13 @@ export class Pipeline {
       if (decision === "taken") continue;
       if (decision.accept) {
         freeStake -= row.collateral ?? 0n;
-        if (row.state === "refused") store.transition(row.jobId, "discovered", { reason: null, retryable: false }, "re-evaluated: acceptable");
+        if (row.state === "refused")
+          store.transition(
+            row.jobId,
+            "discovered",
+            { reason: null, retryable: false },
+            "re-evaluated: acceptable",
+          );
         this.startClaim(row.jobId);
         continue;
       }
@@ -271,7 +305,11 @@ export class Pipeline {
     }
   }
 
-  private async evaluate(row: JobRow, freeStake: bigint, activeJobs: number): Promise<ReturnType<typeof evaluateJob> | "taken"> {
+  private async evaluate(
+    row: JobRow,
+    freeStake: bigint,
+    activeJobs: number,
+  ): Promise<ReturnType<typeof evaluateJob> | "taken"> {
     const { reader, store, artifacts, settings, chainClock } = this.ctx;
     const job = await reader.getJob(row.jobId);
     if (job.status !== JobStatus.Open) {
@@ -284,7 +322,9 @@ export class Pipeline {
       bytes = await this.fetchInput(row);
       if (bytes) store.updateJob(row.jobId, { inputHex: hexlify(bytes) });
     }
-    const input = circuit.ok ? await checkInput(bytes, job, circuit.circuit.inputBytes) : ({ ok: false, reason: "input_missing", detail: "circuit not served" } as const);
+    const input = circuit.ok
+      ? await checkInput(bytes, job, circuit.circuit.inputBytes)
+      : ({ ok: false, reason: "input_missing", detail: "circuit not served" } as const);
     const price = await reader.currentPrice(row.jobId);
     const decision = evaluateJob({
       job,
@@ -302,13 +342,19 @@ export class Pipeline {
     });
     if (decision.accept && circuit.ok && input.ok) {
       const problem = await this.preflight(row.jobId, circuit.circuit, input.bytes, job.inputCommitment);
-      if (problem !== null) return { accept: false, reason: "input_malformed", retryable: false, detail: problem };
+      if (problem !== null)
+        return { accept: false, reason: "input_malformed", retryable: false, detail: problem };
     }
     return decision;
   }
 
   /** Runs inference and computes the witness before claiming; returns why it failed, or null. */
-  private async preflight(jobId: bigint, circuit: CircuitArtifacts, bytes: Uint8Array, inputCommitment: bigint): Promise<string | null> {
+  private async preflight(
+    jobId: bigint,
+    circuit: CircuitArtifacts,
+    bytes: Uint8Array,
+    inputCommitment: bigint,
+  ): Promise<string | null> {
     const { runner, reader } = this.ctx;
     if (!runner.preflight) return null;
     try {
@@ -329,7 +375,10 @@ export class Pipeline {
       if (buf.length > this.ctx.settings.maxInputBytes) return null;
       return new Uint8Array(buf);
     } catch (e) {
-      this.ctx.log.warn({ jobId: row.jobId.toString(), uri: row.inputURI, err: errorMessage(e) }, "cannot fetch job input");
+      this.ctx.log.warn(
+        { jobId: row.jobId.toString(), uri: row.inputURI, err: errorMessage(e) },
+        "cannot fetch job input",
+      );
       return null;
     }
   }
@@ -377,14 +426,20 @@ export class Pipeline {
   private onTaskError(jobId: bigint, e: unknown): void {
     const { store, log, metrics } = this.ctx;
     if (isProofworkError(e, WorkerErrorCodes.WORKER_STOPPING) || this.abort.signal.aborted) {
-      log.info({ jobId: jobId.toString(), state: store.isOpen ? store.getJob(jobId)?.state : undefined }, "job parked for restart");
+      log.info(
+        { jobId: jobId.toString(), state: store.isOpen ? store.getJob(jobId)?.state : undefined },
+        "job parked for restart",
+      );
       return;
     }
     const code = e instanceof ProofworkError ? e.code : "UNEXPECTED";
     const row = store.getJob(jobId);
     log.error({ jobId: jobId.toString(), state: row?.state, code, err: errorMessage(e) }, "job failed");
     if (!row) return;
-    const fatal = code === WorkerErrorCodes.JOB_EXPIRED || code === WorkerErrorCodes.SUBMIT_FAILED || code === WorkerErrorCodes.EXECUTION_FAILED;
+    const fatal =
+      code === WorkerErrorCodes.JOB_EXPIRED ||
+      code === WorkerErrorCodes.SUBMIT_FAILED ||
+      code === WorkerErrorCodes.EXECUTION_FAILED;
     if (fatal && ACTIVE_STATES.includes(row.state)) {
       store.transition(jobId, "failed", { reason: code, error: errorMessage(e) });
       metrics.jobsFailed.inc({ reason: code });
@@ -402,10 +457,17 @@ export class Pipeline {
     if (row.state === "claimed" || row.state === "executed") {
       const job = await reader.getJob(jobId);
       if (job.status !== JobStatus.Claimed || getAddress(job.provider) !== getAddress(this.ctx.address)) {
-        throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${jobId} is no longer ours on-chain (status ${job.status}, provider ${job.provider === ZERO ? "none" : job.provider})`);
+        throw new ProofworkError(
+          WorkerErrorCodes.EXECUTION_FAILED,
+          `job ${jobId} is no longer ours on-chain (status ${job.status}, provider ${job.provider === ZERO ? "none" : job.provider})`,
+        );
       }
       const circuit = await artifacts.check(job.circuitId);
-      if (!circuit.ok) throw new ProofworkError(WorkerErrorCodes.EXECUTION_FAILED, `job ${jobId}: circuit not served: ${circuit.reason}`);
+      if (!circuit.ok)
+        throw new ProofworkError(
+          WorkerErrorCodes.EXECUTION_FAILED,
+          `job ${jobId}: circuit not served: ${circuit.reason}`,
+        );
       row = await executeAndProve(this.ctx, row, circuit.circuit, job.inputCommitment, this.slots, signal);
     }
     if (row.state === "proved" || row.state === "submitting") row = await submitJob(this.ctx, row, signal);

@@ -48,20 +48,41 @@ export interface JobRunner {
 }
 
 /** Proves with a (given or own) pool of long-lived prover threads. */
-export async function proveWithPool(pool: ProverPool, circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult> {
-  const r = await pool.prove({ name: circuit.name, wasm: circuit.wasmPath, zkey: circuit.zkeyPath }, witness as Record<string, bigint | bigint[]>);
-  return { proof: [...r.calldata.proof], outputs: r.calldata.outputs, publicSignals: r.publicSignals.map((s) => BigInt(s)) };
+export async function proveWithPool(
+  pool: ProverPool,
+  circuit: CircuitArtifacts,
+  witness: Record<string, unknown>,
+): Promise<ProofResult> {
+  const r = await pool.prove(
+    { name: circuit.name, wasm: circuit.wasmPath, zkey: circuit.zkeyPath },
+    witness as Record<string, bigint | bigint[]>,
+  );
+  return {
+    proof: [...r.calldata.proof],
+    outputs: r.calldata.outputs,
+    publicSignals: r.publicSignals.map((s) => BigInt(s)),
+  };
 }
 
 /** Computes the witness in memory (~tens of ms); rejects when an input or constraint is wrong. */
-export async function computeWitness(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<void> {
+export async function computeWitness(
+  circuit: CircuitArtifacts,
+  witness: Record<string, unknown>,
+): Promise<void> {
   const wtns = { type: "mem" } as unknown as string;
   await snarkjs.wtns.calculate(witness as snarkjs.CircuitSignals, circuit.wasmPath, wtns);
 }
 
 /** Proves in this process with snarkjs (the curve's own worker threads do the heavy lifting). */
-export async function proveInProcess(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult> {
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(witness as snarkjs.CircuitSignals, circuit.wasmPath, circuit.zkeyPath);
+export async function proveInProcess(
+  circuit: CircuitArtifacts,
+  witness: Record<string, unknown>,
+): Promise<ProofResult> {
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+    witness as snarkjs.CircuitSignals,
+    circuit.wasmPath,
+    circuit.zkeyPath,
+  );
   const signals = (publicSignals as string[]).map((s) => BigInt(s));
   return { proof: toSolidityProof(proof), outputs: signals.slice(2), publicSignals: signals };
 }
@@ -75,11 +96,16 @@ export function bindingRunner(opts: { pool?: ProverPool } = {}): JobRunner {
     async execute(_circuit, input, binding) {
       return {
         outputs: [],
-        witness: { jobKey: binding.jobKey, inputCommitment: binding.inputCommitment, bytes: [...input].map((b) => BigInt(b)) },
+        witness: {
+          jobKey: binding.jobKey,
+          inputCommitment: binding.inputCommitment,
+          bytes: [...input].map((b) => BigInt(b)),
+        },
       };
     },
     preflight: (circuit, witness) => computeWitness(circuit, witness),
-    prove: (circuit, witness) => (opts.pool ? proveWithPool(opts.pool, circuit, witness) : proveInProcess(circuit, witness)),
+    prove: (circuit, witness) =>
+      opts.pool ? proveWithPool(opts.pool, circuit, witness) : proveInProcess(circuit, witness),
     async close() {},
   };
 }

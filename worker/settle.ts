@@ -15,7 +15,10 @@ export async function settleJob(ctx: WorkerContext, row: JobRow): Promise<JobRow
   const jobId = row.jobId;
   const job = await reader.getJob(jobId);
   if (job.status !== JobStatus.Completed || getAddress(job.provider) !== getAddress(ctx.address)) {
-    throw new ProofworkError(WorkerErrorCodes.SETTLE_FAILED, `job ${jobId} is not completed by us on-chain (status ${job.status})`);
+    throw new ProofworkError(
+      WorkerErrorCodes.SETTLE_FAILED,
+      `job ${jobId} is not completed by us on-chain (status ${job.status})`,
+    );
   }
   const submits = store.txsFor(jobId, "submit").filter((t) => t.status === "mined");
   const fromBlock = submits[0]?.blockNumber ?? row.postedBlock ?? ctx.settings.startBlock;
@@ -31,13 +34,18 @@ export async function settleJob(ctx: WorkerContext, row: JobRow): Promise<JobRow
     });
     for (const l of logs) {
       const ev = marketInterface.parseLog({ topics: [...l.topics], data: l.data });
-      if (ev && getAddress(String(ev.args.provider)) === getAddress(ctx.address)) payout = BigInt(ev.args.payout as bigint);
+      if (ev && getAddress(String(ev.args.provider)) === getAddress(ctx.address))
+        payout = BigInt(ev.args.payout as bigint);
     }
   }
-  if (payout === null) throw new ProofworkError(WorkerErrorCodes.SETTLE_FAILED, `job ${jobId}: JobCompleted event not found`);
+  if (payout === null)
+    throw new ProofworkError(WorkerErrorCodes.SETTLE_FAILED, `job ${jobId}: JobCompleted event not found`);
   const settled = store.transition(jobId, "settled", { earned: payout });
   metrics.earningsWei.inc(Number(payout));
-  log.info({ jobId: jobId.toString(), payout: payout.toString(), gasSpent: settled.gasSpent.toString() }, "job settled");
+  log.info(
+    { jobId: jobId.toString(), payout: payout.toString(), gasSpent: settled.gasSpent.toString() },
+    "job settled",
+  );
   await hooks.at("settle.done", { jobId });
   return settled;
 }

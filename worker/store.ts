@@ -180,7 +180,8 @@ function toTx(r: Row): TxRow {
 /** Column name and SQL value for each patchable JobRow field. */
 function patchColumns(p: JobPatch): [string, SQLInputValue][] {
   const out: [string, SQLInputValue][] = [];
-  const bigOrNull = (v: bigint | null | undefined): SQLInputValue => (v === null || v === undefined ? null : v.toString());
+  const bigOrNull = (v: bigint | null | undefined): SQLInputValue =>
+    v === null || v === undefined ? null : v.toString();
   const listOrNull = (v: bigint[] | null | undefined): SQLInputValue =>
     v === null || v === undefined ? null : JSON.stringify(v.map((x) => x.toString()));
   if ("circuitId" in p) out.push(["circuit_id", p.circuitId ?? null]);
@@ -227,16 +228,24 @@ export class Store {
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
       db.exec(SCHEMA);
     } catch (e) {
-      throw new ProofworkError(WorkerErrorCodes.STORE_FAILED, `cannot open worker store ${path}: ${errorMessage(e)}`, {
-        path,
-      }, { cause: e });
+      throw new ProofworkError(
+        WorkerErrorCodes.STORE_FAILED,
+        `cannot open worker store ${path}: ${errorMessage(e)}`,
+        {
+          path,
+        },
+        { cause: e },
+      );
     }
     const store = new Store(db, opts.now ?? Date.now);
     const v = store.getMeta("schema_version");
     if (v === null) store.setMeta("schema_version", SCHEMA_VERSION);
     else if (v !== SCHEMA_VERSION) {
       db.close();
-      throw new ProofworkError(WorkerErrorCodes.STORE_FAILED, `worker store ${path} has schema ${v}, expected ${SCHEMA_VERSION}`);
+      throw new ProofworkError(
+        WorkerErrorCodes.STORE_FAILED,
+        `worker store ${path} has schema ${v}, expected ${SCHEMA_VERSION}`,
+      );
     }
     return store;
   }
@@ -281,7 +290,11 @@ export class Store {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.db
+      .prepare(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      )
+      .run(key, value);
   }
 
   /** Last block whose logs were fully processed, or null before the first poll. */
@@ -315,10 +328,14 @@ export class Store {
   insertJob(jobId: bigint, patch: JobPatch = {}): boolean {
     const t = this.now();
     const r = this.db
-      .prepare("INSERT OR IGNORE INTO jobs(job_id, state, created_at, updated_at) VALUES (?, 'discovered', ?, ?)")
+      .prepare(
+        "INSERT OR IGNORE INTO jobs(job_id, state, created_at, updated_at) VALUES (?, 'discovered', ?, ?)",
+      )
       .run(jobId.toString(), t, t);
     if (Number(r.changes) !== 1) return false;
-    this.db.prepare("INSERT INTO transitions(job_id, from_state, to_state, at) VALUES (?, NULL, 'discovered', ?)").run(jobId.toString(), t);
+    this.db
+      .prepare("INSERT INTO transitions(job_id, from_state, to_state, at) VALUES (?, NULL, 'discovered', ?)")
+      .run(jobId.toString(), t);
     if (Object.keys(patch).length > 0) this.updateJob(jobId, patch);
     return true;
   }
@@ -332,12 +349,17 @@ export class Store {
   listJobs(states: readonly JobState[]): JobRow[] {
     if (states.length === 0) return [];
     const q = `SELECT * FROM jobs WHERE state IN (${states.map(() => "?").join(",")}) ORDER BY created_at, CAST(job_id AS INTEGER)`;
-    return this.db.prepare(q).all(...states).map(toJob);
+    return this.db
+      .prepare(q)
+      .all(...states)
+      .map(toJob);
   }
 
   countJobs(states: readonly JobState[]): number {
     if (states.length === 0) return 0;
-    const r = this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN (${states.map(() => "?").join(",")})`).get(...states);
+    const r = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN (${states.map(() => "?").join(",")})`)
+      .get(...states);
     return Number(r?.n ?? 0);
   }
 
@@ -346,7 +368,9 @@ export class Store {
     const cols = patchColumns(patch);
     if (cols.length === 0) return;
     const sets = cols.map(([c]) => `${c} = ?`).join(", ");
-    this.db.prepare(`UPDATE jobs SET ${sets}, updated_at = ? WHERE job_id = ?`).run(...cols.map(([, v]) => v), this.now(), jobId.toString());
+    this.db
+      .prepare(`UPDATE jobs SET ${sets}, updated_at = ? WHERE job_id = ?`)
+      .run(...cols.map(([, v]) => v), this.now(), jobId.toString());
   }
 
   /**
@@ -359,7 +383,9 @@ export class Store {
       if (!cur) throw new ProofworkError(WorkerErrorCodes.STORE_FAILED, `job ${jobId} is not in the store`);
       assertTransition(jobId, cur.state, to);
       const t = this.now();
-      this.db.prepare("UPDATE jobs SET state = ?, updated_at = ? WHERE job_id = ?").run(to, t, jobId.toString());
+      this.db
+        .prepare("UPDATE jobs SET state = ?, updated_at = ? WHERE job_id = ?")
+        .run(to, t, jobId.toString());
       this.updateJob(jobId, patch);
       this.db
         .prepare("INSERT INTO transitions(job_id, from_state, to_state, at, note) VALUES (?, ?, ?, ?, ?)")
@@ -386,7 +412,9 @@ export class Store {
 
   /** Total earnings (wei) over settled jobs. */
   totalEarned(): bigint {
-    const rows = this.db.prepare("SELECT earned FROM jobs WHERE state = 'settled' AND earned IS NOT NULL").all();
+    const rows = this.db
+      .prepare("SELECT earned FROM jobs WHERE state = 'settled' AND earned IS NOT NULL")
+      .all();
     return rows.reduce((acc, r) => acc + BigInt(String(r.earned)), 0n);
   }
 
@@ -416,7 +444,11 @@ export class Store {
   }
 
   /** Marks a transaction's outcome. */
-  finishTx(hash: string, status: Exclude<TxStatus, "pending">, receipt?: { gasUsed: bigint; effectiveGasPrice: bigint; blockNumber: number }): void {
+  finishTx(
+    hash: string,
+    status: Exclude<TxStatus, "pending">,
+    receipt?: { gasUsed: bigint; effectiveGasPrice: bigint; blockNumber: number },
+  ): void {
     this.db
       .prepare("UPDATE txs SET status = ?, gas_used = ?, gas_price = ?, block_number = ? WHERE hash = ?")
       .run(
@@ -430,12 +462,18 @@ export class Store {
 
   /** Every transaction not yet known mined or dropped, by nonce. */
   pendingTxs(): TxRow[] {
-    return this.db.prepare("SELECT * FROM txs WHERE status = 'pending' ORDER BY nonce, sent_at").all().map(toTx);
+    return this.db
+      .prepare("SELECT * FROM txs WHERE status = 'pending' ORDER BY nonce, sent_at")
+      .all()
+      .map(toTx);
   }
 
   /** All transactions (any status) for a job and kind, oldest first. */
   txsFor(jobId: bigint, kind: TxKind): TxRow[] {
-    return this.db.prepare("SELECT * FROM txs WHERE job_id = ? AND kind = ? ORDER BY sent_at, nonce").all(jobId.toString(), kind).map(toTx);
+    return this.db
+      .prepare("SELECT * FROM txs WHERE job_id = ? AND kind = ? ORDER BY sent_at, nonce")
+      .all(jobId.toString(), kind)
+      .map(toTx);
   }
 
   /** All transactions sharing a nonce (an original and its fee bumps). */

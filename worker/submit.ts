@@ -16,7 +16,13 @@ import { revertName, type MinedTx } from "./tx.ts";
 export type SubmitOutcome = { done: true; mined: MinedTx | null } | { done: false; reason: string };
 
 /** Reverts after which retrying cannot help. */
-const FATAL = new Set(["Market__DeadlinePassed", "Market__InvalidProof", "Market__NotProvider", "Market__WrongOutputCount", "Market__NotInField"]);
+const FATAL = new Set([
+  "Market__DeadlinePassed",
+  "Market__InvalidProof",
+  "Market__NotProvider",
+  "Market__WrongOutputCount",
+  "Market__NotInField",
+]);
 
 /** True when the chain already shows the job completed by us (a previous submit landed). */
 async function completedByUs(ctx: WorkerContext, jobId: bigint): Promise<boolean> {
@@ -45,9 +51,16 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
       nonce = last.nonce;
     } else {
       if (chainClock.nowSeconds() >= deadline) {
-        throw new ProofworkError(WorkerErrorCodes.JOB_EXPIRED, `job ${jobId}: deadline ${deadline} passed before submit`);
+        throw new ProofworkError(
+          WorkerErrorCodes.JOB_EXPIRED,
+          `job ${jobId}: deadline ${deadline} passed before submit`,
+        );
       }
-      const data = marketInterface.encodeFunctionData("submit", [jobId, current.proof ?? [], current.outputs ?? []]);
+      const data = marketInterface.encodeFunctionData("submit", [
+        jobId,
+        current.proof ?? [],
+        current.outputs ?? [],
+      ]);
       try {
         const sent = await tx.send({ kind: "submit", jobId, to: reader.addresses.market, data }, () => {
           store.transition(jobId, "submitting", { attempts: current.attempts + 1 });
@@ -59,16 +72,27 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
         current = store.getJob(jobId)!;
         if (current.state === "submitting") {
           // stored but the broadcast (or what followed it) failed: resume from the stored tx
-          log.warn({ jobId: jobId.toString(), err: errorMessage(e) }, "submit stored but not confirmed sent; resuming from the stored transaction");
+          log.warn(
+            { jobId: jobId.toString(), err: errorMessage(e) },
+            "submit stored but not confirmed sent; resuming from the stored transaction",
+          );
           continue;
         }
         const name = revertName(e);
         if (name !== undefined && FATAL.has(name)) {
-          throw new ProofworkError(WorkerErrorCodes.SUBMIT_FAILED, `job ${jobId}: submit would revert with ${name}`, { revert: name }, { cause: e });
+          throw new ProofworkError(
+            WorkerErrorCodes.SUBMIT_FAILED,
+            `job ${jobId}: submit would revert with ${name}`,
+            { revert: name },
+            { cause: e },
+          );
         }
         if (name === "Market__JobNotClaimed" && (await completedByUs(ctx, jobId))) {
           // unreachable from `proved` in practice; kept for safety
-          throw new ProofworkError(WorkerErrorCodes.SUBMIT_FAILED, `job ${jobId} already completed without a stored submit`);
+          throw new ProofworkError(
+            WorkerErrorCodes.SUBMIT_FAILED,
+            `job ${jobId} already completed without a stored submit`,
+          );
         }
         if (attempt >= 5 || chainClock.nowSeconds() >= deadline) throw e;
         log.warn({ jobId: jobId.toString(), err: errorMessage(e) }, "submit failed; retrying");
@@ -95,7 +119,11 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
     const name = mined.revert?.name;
     if (await completedByUs(ctx, jobId)) return finishCompleted(ctx, jobId, null);
     if (name !== undefined && FATAL.has(name)) {
-      throw new ProofworkError(WorkerErrorCodes.SUBMIT_FAILED, `job ${jobId}: submit reverted with ${mined.revert?.text}`, { revert: name });
+      throw new ProofworkError(
+        WorkerErrorCodes.SUBMIT_FAILED,
+        `job ${jobId}: submit reverted with ${mined.revert?.text}`,
+        { revert: name },
+      );
     }
     log.warn({ jobId: jobId.toString(), revert: mined.revert?.text }, "submit reverted; retrying");
     current = store.transition(jobId, "proved", {}, `submit reverted: ${name ?? "unknown"}`);
@@ -103,7 +131,12 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
 }
 
 function finishCompleted(ctx: WorkerContext, jobId: bigint, mined: MinedTx | null): JobRow {
-  const row = ctx.store.transition(jobId, "completed", {}, mined ? `submit ${mined.hash}` : "completed on-chain");
+  const row = ctx.store.transition(
+    jobId,
+    "completed",
+    {},
+    mined ? `submit ${mined.hash}` : "completed on-chain",
+  );
   ctx.metrics.jobsCompleted.inc();
   ctx.log.info({ jobId: jobId.toString(), hash: mined?.hash }, "job completed");
   return row;

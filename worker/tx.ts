@@ -149,7 +149,9 @@ function isAlreadyKnown(e: unknown): boolean {
 
 function isNonceTooLow(e: unknown): boolean {
   const m = errorMessage(e).toLowerCase();
-  return m.includes("nonce too low") || m.includes("nonce has already been used") || m.includes("nonce is too low");
+  return (
+    m.includes("nonce too low") || m.includes("nonce has already been used") || m.includes("nonce is too low")
+  );
 }
 
 // --------------------------------------------------------------------------------- fees
@@ -165,10 +167,17 @@ export async function estimateFees(provider: RpcProvider, policy: FeePolicy): Pr
   let tip = policy.minPriorityFeePerGas;
   try {
     if (!canSend(provider)) throw new Error("provider cannot send raw JSON-RPC");
-    const h = (await provider.send("eth_feeHistory", [toQuantity(policy.historyBlocks), "latest", [policy.rewardPercentile]])) as FeeHistory;
+    const h = (await provider.send("eth_feeHistory", [
+      toQuantity(policy.historyBlocks),
+      "latest",
+      [policy.rewardPercentile],
+    ])) as FeeHistory;
     const bases = h.baseFeePerGas.map((x) => BigInt(x));
     baseFee = bases[bases.length - 1] ?? 0n; // the entry after the newest block is the next block's base fee
-    const rewards = (h.reward ?? []).map((r) => BigInt(r[0] ?? "0x0")).filter((r) => r > 0n).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const rewards = (h.reward ?? [])
+      .map((r) => BigInt(r[0] ?? "0x0"))
+      .filter((r) => r > 0n)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const median = rewards[Math.floor(rewards.length / 2)];
     if (median !== undefined && median > tip) tip = median;
   } catch {
@@ -262,7 +271,10 @@ export class TxSender {
         continue;
       }
       await this.broadcast(tx.raw, tx.hash);
-      log.info({ hash: tx.hash, nonce: tx.nonce, kind: tx.kind, jobId: tx.jobId?.toString() }, "re-broadcast stored transaction");
+      log.info(
+        { hash: tx.hash, nonce: tx.nonce, kind: tx.kind, jobId: tx.jobId?.toString() },
+        "re-broadcast stored transaction",
+      );
     }
     const pending = await provider.getTransactionCount(this.address, "pending");
     const stored = store.pendingTxs().reduce((m, t) => Math.max(m, t.nonce + 1), 0);
@@ -307,7 +319,15 @@ export class TxSender {
       });
       const hash = Transaction.from(signed).hash!;
       store.transaction(() => {
-        store.insertTx({ hash, jobId: req.jobId, kind: req.kind, nonce, raw: signed, ...fees, sentAt: clock.now() });
+        store.insertTx({
+          hash,
+          jobId: req.jobId,
+          kind: req.kind,
+          nonce,
+          raw: signed,
+          ...fees,
+          sentAt: clock.now(),
+        });
         persist?.(hash);
       });
       this.nextNonce = nonce + 1;
@@ -315,7 +335,10 @@ export class TxSender {
       await this.broadcast(signed, hash);
       metrics?.txSent.inc({ kind: req.kind });
       await this.hook(req.kind, "broadcast", req.jobId, hash);
-      this.deps.log.debug({ hash, nonce, kind: req.kind, jobId: req.jobId?.toString(), gasLimit: gasLimit.toString() }, "transaction sent");
+      this.deps.log.debug(
+        { hash, nonce, kind: req.kind, jobId: req.jobId?.toString(), gasLimit: gasLimit.toString() },
+        "transaction sent",
+      );
       return { hash, nonce };
     });
   }
@@ -329,12 +352,14 @@ export class TxSender {
     const { provider, store, clock } = this.deps;
     for (;;) {
       const versions = store.txsWithNonce(nonce);
-      if (versions.length === 0) throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `no stored transaction with nonce ${nonce}`);
+      if (versions.length === 0)
+        throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `no stored transaction with nonce ${nonce}`);
       for (const v of versions) {
         const receipt = v.status === "dropped" ? null : await provider.getTransactionReceipt(v.hash);
         if (receipt) {
           const mined = this.recordReceipt(v, receipt);
-          for (const other of versions) if (other.hash !== v.hash && other.status === "pending") store.finishTx(other.hash, "dropped");
+          for (const other of versions)
+            if (other.hash !== v.hash && other.status === "pending") store.finishTx(other.hash, "dropped");
           if (!mined.success) mined.revert = await this.replayRevert(v, receipt);
           return mined;
         }
@@ -345,14 +370,21 @@ export class TxSender {
         const again = await Promise.all(versions.map((v) => provider.getTransactionReceipt(v.hash)));
         if (again.every((r) => r === null)) {
           for (const v of versions) store.finishTx(v.hash, "dropped");
-          throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `nonce ${nonce} was used by a transaction the worker did not send`, { nonce });
+          throw new ProofworkError(
+            WorkerErrorCodes.TX_FAILED,
+            `nonce ${nonce} was used by a transaction the worker did not send`,
+            { nonce },
+          );
         }
         continue;
       }
       const newest = versions[versions.length - 1]!;
       await this.ensureKnown(newest);
       if (opts.deadlineMs !== undefined && clock.now() > opts.deadlineMs) {
-        throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `transaction ${newest.hash} not mined in time`, { hash: newest.hash, nonce });
+        throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `transaction ${newest.hash} not mined in time`, {
+          hash: newest.hash,
+          nonce,
+        });
       }
       if (clock.now() - newest.sentAt >= this.policy.bumpAfterMs) await this.bump(newest);
       await clock.sleep(this.policy.pollMs, opts.signal);
@@ -368,7 +400,10 @@ export class TxSender {
     if (this.deps.clock.now() - last < 2_000) return;
     this.lastCheck.set(tx.hash, this.deps.clock.now());
     if ((await this.deps.provider.getTransaction(tx.hash)) === null) {
-      this.deps.log.info({ hash: tx.hash, nonce: tx.nonce }, "stored transaction unknown to the node; re-broadcasting");
+      this.deps.log.info(
+        { hash: tx.hash, nonce: tx.nonce },
+        "stored transaction unknown to the node; re-broadcasting",
+      );
       await this.broadcast(tx.raw, tx.hash);
     }
   }
@@ -402,10 +437,21 @@ export class TxSender {
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
       });
       const hash = Transaction.from(signed).hash!;
-      store.insertTx({ hash, jobId: tx.jobId, kind: tx.kind, nonce: tx.nonce, raw: signed, ...fees, sentAt: clock.now() });
+      store.insertTx({
+        hash,
+        jobId: tx.jobId,
+        kind: tx.kind,
+        nonce: tx.nonce,
+        raw: signed,
+        ...fees,
+        sentAt: clock.now(),
+      });
       await this.broadcast(signed, hash);
       metrics?.txBumped.inc({ kind: tx.kind });
-      log.info({ old: tx.hash, hash, nonce: tx.nonce, maxFeePerGas: fees.maxFeePerGas.toString() }, "bumped stuck transaction");
+      log.info(
+        { old: tx.hash, hash, nonce: tx.nonce, maxFeePerGas: fees.maxFeePerGas.toString() },
+        "bumped stuck transaction",
+      );
     });
   }
 
@@ -425,7 +471,12 @@ export class TxSender {
         this.deps.log.debug({ hash }, "broadcast: nonce already used");
         return;
       }
-      throw new ProofworkError(WorkerErrorCodes.TX_FAILED, `broadcast of ${hash} failed: ${errorMessage(e).split("\n")[0]}`, { hash }, { cause: e });
+      throw new ProofworkError(
+        WorkerErrorCodes.TX_FAILED,
+        `broadcast of ${hash} failed: ${errorMessage(e).split("\n")[0]}`,
+        { hash },
+        { cause: e },
+      );
     }
   }
 
@@ -434,7 +485,11 @@ export class TxSender {
     const success = receipt.status === 1;
     const price = receipt.gasPrice;
     const gasCost = receipt.gasUsed * price;
-    store.finishTx(tx.hash, success ? "mined" : "reverted", { gasUsed: receipt.gasUsed, effectiveGasPrice: price, blockNumber: receipt.blockNumber });
+    store.finishTx(tx.hash, success ? "mined" : "reverted", {
+      gasUsed: receipt.gasUsed,
+      effectiveGasPrice: price,
+      blockNumber: receipt.blockNumber,
+    });
     if (tx.jobId !== null) store.addGasSpent(tx.jobId, gasCost);
     metrics?.gasSpentWei.inc({ kind: tx.kind }, Number(gasCost));
     return { hash: tx.hash, nonce: tx.nonce, success, receipt, gasCost };
@@ -444,7 +499,12 @@ export class TxSender {
   private async replayRevert(tx: TxRow, receipt: TransactionReceipt): Promise<DecodedRevert | undefined> {
     const parsed = Transaction.from(tx.raw);
     try {
-      await this.deps.provider.call({ from: this.address, to: parsed.to, data: parsed.data, blockTag: receipt.blockNumber - 1 });
+      await this.deps.provider.call({
+        from: this.address,
+        to: parsed.to,
+        data: parsed.data,
+        blockTag: receipt.blockNumber - 1,
+      });
       return undefined;
     } catch (e) {
       return decodeRevert(findRevertData(e));
@@ -462,10 +522,20 @@ export class TxSender {
         { cause: e },
       );
     }
-    return new ProofworkError(WorkerErrorCodes.TX_FAILED, `${req.kind}: ${errorMessage(e).split("\n")[0]}`, {}, { cause: e });
+    return new ProofworkError(
+      WorkerErrorCodes.TX_FAILED,
+      `${req.kind}: ${errorMessage(e).split("\n")[0]}`,
+      {},
+      { cause: e },
+    );
   }
 
-  private async hook(kind: TxKind, phase: "persisted" | "broadcast", jobId: bigint | null, hash: string): Promise<void> {
+  private async hook(
+    kind: TxKind,
+    phase: "persisted" | "broadcast",
+    jobId: bigint | null,
+    hash: string,
+  ): Promise<void> {
     if (kind !== "claim" && kind !== "submit") return;
     const b = `${kind}.${phase}` as Boundary;
     await this.hooks.at(b, { jobId: jobId ?? undefined, txHash: hash });

@@ -17,18 +17,41 @@ import { createWriteStream } from "node:fs";
 import { createMetrics } from "../../worker/metrics.ts";
 import { deployProtocol, postJob, waitFor, type Protocol } from "./fixture.ts";
 
-const FAST: Partial<WorkerOptions> = { pollIntervalMs: 100, claimMarginSeconds: 10, defaultWorkSeconds: 5, submitReserveSeconds: 5, shutdownGraceMs: 20_000 };
+const FAST: Partial<WorkerOptions> = {
+  pollIntervalMs: 100,
+  claimMarginSeconds: 10,
+  defaultWorkSeconds: 5,
+  submitReserveSeconds: 5,
+  shutdownGraceMs: 20_000,
+};
 
 async function jobStatus(p: Protocol, jobId: bigint): Promise<{ status: number; provider: string }> {
   const j = (await p.market.getFunction("getJob")(jobId)) as { status: bigint; provider: string };
   return { status: Number(j.status), provider: j.provider };
 }
 
-async function start(p: Protocol, key: string, over: Partial<WorkerOptions> & { hooks?: WorkerHooks; dataDir?: string } = {}): Promise<WorkerHandle> {
+async function start(
+  p: Protocol,
+  key: string,
+  over: Partial<WorkerOptions> & { hooks?: WorkerHooks; dataDir?: string } = {},
+): Promise<WorkerHandle> {
   const { hooks, ...opts } = over;
   const signer = new Wallet(key, p.provider);
   return startWorker(
-    { provider: p.provider, signer, addresses: p.addresses, startBlock: p.startBlock, log: process.env.WORKER_TEST_LOG ? createLogger({ level: "debug", destination: createWriteStream(process.env.WORKER_TEST_LOG, { flags: "a" }) }) : silentLogger(), metrics: createMetrics({ defaults: false }), hooks },
+    {
+      provider: p.provider,
+      signer,
+      addresses: p.addresses,
+      startBlock: p.startBlock,
+      log: process.env.WORKER_TEST_LOG
+        ? createLogger({
+            level: "debug",
+            destination: createWriteStream(process.env.WORKER_TEST_LOG, { flags: "a" }),
+          })
+        : silentLogger(),
+      metrics: createMetrics({ defaults: false }),
+      hooks,
+    },
     { dataDir: mkdtempSync(join(tmpdir(), "pw-worker-")), ...FAST, ...opts },
   );
 }
@@ -86,11 +109,16 @@ describe("worker end to end (in-process chain, real proofs)", function () {
       const tooShort = await postJob(p, { executionWindow: 60 });
       const good = await postJob(p);
       await waitFor(() => w.store.getJob(good.jobId)?.state === "settled", 120_000, "good job settled");
-      await waitFor(() => [wrongLength, badCommit, tooShort].every((j) => w.store.getJob(j.jobId)?.state === "refused"), 30_000, "refusals");
+      await waitFor(
+        () => [wrongLength, badCommit, tooShort].every((j) => w.store.getJob(j.jobId)?.state === "refused"),
+        30_000,
+        "refusals",
+      );
       expect(w.store.getJob(wrongLength.jobId)?.reason).to.equal("input_malformed");
       expect(w.store.getJob(badCommit.jobId)?.reason).to.equal("commitment_mismatch");
       expect(w.store.getJob(tooShort.jobId)?.reason).to.equal("deadline_unachievable");
-      for (const j of [wrongLength, badCommit, tooShort]) expect((await jobStatus(p, j.jobId)).status).to.equal(JobStatus.Open);
+      for (const j of [wrongLength, badCommit, tooShort])
+        expect((await jobStatus(p, j.jobId)).status).to.equal(JobStatus.Open);
       const text = await w.metrics.registry.metrics();
       expect(text).to.match(/proofwork_jobs_refused_total\{reason="commitment_mismatch"\} [12]/);
       expect(text).to.match(/proofwork_jobs_refused_total\{reason="deadline_unachievable"\} 1/);
@@ -132,13 +160,29 @@ describe("worker end to end (in-process chain, real proofs)", function () {
         const completed = await p.market.queryFilter(p.market.filters.JobCompleted!(id));
         expect(completed, `job ${id}`).to.have.length(1);
       }
-      await waitFor(() => jobs.every((id) => ["settled", "lost", "taken"].includes(a.store.getJob(id)?.state ?? "") && ["settled", "lost", "taken"].includes(b.store.getJob(id)?.state ?? "")), 60_000, "both workers settled");
+      await waitFor(
+        () =>
+          jobs.every(
+            (id) =>
+              ["settled", "lost", "taken"].includes(a.store.getJob(id)?.state ?? "") &&
+              ["settled", "lost", "taken"].includes(b.store.getJob(id)?.state ?? ""),
+          ),
+        60_000,
+        "both workers settled",
+      );
       for (const id of jobs) {
         const states = [a.store.getJob(id)?.state, b.store.getJob(id)?.state];
-        expect(states.filter((s) => s === "settled"), `job ${id}: ${states.join(",")}`).to.have.length(1);
+        expect(
+          states.filter((s) => s === "settled"),
+          `job ${id}: ${states.join(",")}`,
+        ).to.have.length(1);
       }
       for (const w of [a, b]) {
-        const prov = (await p.staking.getFunction("getProvider")(w.address)) as { jobsFailed: bigint; totalSlashed: bigint; locked: bigint };
+        const prov = (await p.staking.getFunction("getProvider")(w.address)) as {
+          jobsFailed: bigint;
+          totalSlashed: bigint;
+          locked: bigint;
+        };
         expect(prov.jobsFailed).to.equal(0n);
         expect(prov.totalSlashed).to.equal(0n);
         expect(prov.locked).to.equal(0n);
@@ -148,7 +192,14 @@ describe("worker end to end (in-process chain, real proofs)", function () {
     }
   });
 
-  for (const boundary of ["claim.persisted", "claim.confirmed", "prove.start", "prove.done", "submit.persisted", "submit.broadcast"] as Boundary[]) {
+  for (const boundary of [
+    "claim.persisted",
+    "claim.confirmed",
+    "prove.start",
+    "prove.done",
+    "submit.persisted",
+    "submit.broadcast",
+  ] as Boundary[]) {
     it(`test_restart_crashAt_${boundary.replace(".", "_")}_completesExactlyOnce`, async function () {
       const { ethers } = await network.create();
       const p = await deployProtocol(ethers.provider);
@@ -175,8 +226,14 @@ describe("worker end to end (in-process chain, real proofs)", function () {
         expect((await p.market.queryFilter(p.market.filters.JobClaimed!(jobId))).length).to.equal(1);
         const claims = w2.store.txsFor(jobId, "claim");
         const submits = w2.store.txsFor(jobId, "submit");
-        expect(claims.map((t) => t.status), "claim txs").to.deep.equal(["mined"]);
-        expect(submits.map((t) => t.status), "submit txs").to.deep.equal(["mined"]);
+        expect(
+          claims.map((t) => t.status),
+          "claim txs",
+        ).to.deep.equal(["mined"]);
+        expect(
+          submits.map((t) => t.status),
+          "submit txs",
+        ).to.deep.equal(["mined"]);
       } finally {
         await w2.stop();
       }

@@ -7,7 +7,20 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Contract, ContractFactory, HDNodeWallet, Mnemonic, NonceManager, Wallet, ZeroHash, keccak256, parseEther, toUtf8Bytes, type Provider, type Signer } from "ethers";
+import {
+  type Contract,
+  ContractFactory,
+  HDNodeWallet,
+  Mnemonic,
+  NonceManager,
+  Wallet,
+  ZeroHash,
+  keccak256,
+  parseEther,
+  toUtf8Bytes,
+  type Provider,
+  type Signer,
+} from "ethers";
 import { commitInput } from "../../sdk/commitment.ts";
 import { sha256File } from "../../worker/artifacts.ts";
 import type { Addresses } from "../../worker/chain.ts";
@@ -24,7 +37,10 @@ export function devKey(i: number): string {
 }
 
 function artifact(path: string): { abi: unknown[]; bytecode: string } {
-  return JSON.parse(readFileSync(join(ROOT, "artifacts", "contracts", path), "utf8")) as { abi: unknown[]; bytecode: string };
+  return JSON.parse(readFileSync(join(ROOT, "artifacts", "contracts", path), "utf8")) as {
+    abi: unknown[];
+    bytecode: string;
+  };
 }
 
 async function deploy(path: string, signer: Signer, ...args: unknown[]): Promise<Contract> {
@@ -65,7 +81,16 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
   const startBlock = await provider.getBlockNumber();
   const token = await deploy("token/TestToken.sol/TestToken.json", admin, "Test Token", "TST");
   const unbonding = 12 * 24 * 3600;
-  const staking = await deploy("ComputeStaking.sol/ComputeStaking.json", admin, await token.getAddress(), adminAddr, parseEther("1"), unbonding, 3, 24 * 3600);
+  const staking = await deploy(
+    "ComputeStaking.sol/ComputeStaking.json",
+    admin,
+    await token.getAddress(),
+    adminAddr,
+    parseEther("1"),
+    unbonding,
+    3,
+    24 * 3600,
+  );
   const registry = await deploy("CircuitRegistry.sol/CircuitRegistry.json", admin, adminAddr);
   const market = await deploy(
     "JobMarket.sol/JobMarket.json",
@@ -78,7 +103,12 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
     5000,
     1000,
   );
-  await (await staking.getFunction("grantRole")(await staking.getFunction("MARKET_ROLE")(), await market.getAddress())).wait();
+  await (
+    await staking.getFunction("grantRole")(
+      await staking.getFunction("MARKET_ROLE")(),
+      await market.getAddress(),
+    )
+  ).wait();
   const verifier = await deploy("generated/BindingTestVerifier.sol/BindingTestVerifier.json", admin);
   const selector = (await registry.getFunction("snarkjsSelector")(2)) as string;
   await (
@@ -101,17 +131,27 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
     const p = U(2 + i, provider);
     const addr = await p.getAddress();
     await (await token.connect(admin).getFunction("faucet")(addr, parseEther("1000"))).wait();
-    await (await token.connect(p).getFunction("approve")(await staking.getAddress(), parseEther("1000"))).wait();
+    await (
+      await token.connect(p).getFunction("approve")(await staking.getAddress(), parseEther("1000"))
+    ).wait();
     await (await staking.connect(p).getFunction("stake")(parseEther("100"))).wait();
     await (
-      await staking.connect(p).getFunction("register")({ gpuModel: "cpu", memoryMB: 1024, backends: 3, maxConcurrentJobs: 16, metadataURI: "" })
+      await staking.connect(p).getFunction("register")({
+        gpuModel: "cpu",
+        memoryMB: 1024,
+        backends: 3,
+        maxConcurrentJobs: 16,
+        metadataURI: "",
+      })
     ).wait();
     providerKeys.push(key);
   }
   const requester = U(1, provider);
   const requesterAddress = await requester.getAddress();
   await (await token.connect(admin).getFunction("faucet")(requesterAddress, parseEther("100000"))).wait();
-  await (await token.connect(requester).getFunction("approve")(await market.getAddress(), parseEther("100000"))).wait();
+  await (
+    await token.connect(requester).getFunction("approve")(await market.getAddress(), parseEther("100000"))
+  ).wait();
   return {
     provider,
     addresses: {
@@ -143,7 +183,10 @@ export interface PostOptions {
 }
 
 /** Posts a job; returns its id and input. */
-export async function postJob(p: Protocol, o: PostOptions = {}): Promise<{ jobId: bigint; input: Uint8Array }> {
+export async function postJob(
+  p: Protocol,
+  o: PostOptions = {},
+): Promise<{ jobId: bigint; input: Uint8Array }> {
   const input = o.input ?? new Uint8Array(randomBytes(BINDING_BYTES));
   const commitment = o.commitment ?? (await commitInput(input));
   const block = await p.provider.getBlock("latest");
@@ -168,7 +211,11 @@ export async function postJob(p: Protocol, o: PostOptions = {}): Promise<{ jobId
 }
 
 /** Polls `cond` until true (no fixed sleeps: bounded by `timeoutMs`). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 120_000, what = "condition"): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 120_000,
+  what = "condition",
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

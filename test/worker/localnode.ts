@@ -74,7 +74,11 @@ export async function startHardhatNode(timeoutMs = 120_000): Promise<LocalNode> 
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
       if (res.ok) break;
     } catch {
       /* not up yet */

@@ -7,7 +7,6 @@ import { DEFAULT_MONITOR_OPTIONS, Monitor, type ChainEvent } from "../../worker/
 import { Store } from "../../worker/store.ts";
 
 const MARKET = "0x00000000000000000000000000000000000000aa";
-const REQ = "0x00000000000000000000000000000000000000bb";
 const PROV = "0x00000000000000000000000000000000000000cc";
 
 /** A fake chain: a head and one JobClaimed log per listed block; records the getLogs ranges. */
@@ -39,17 +38,27 @@ class FakeChain {
         const from = Number(f.fromBlock);
         const to = Number(f.toBlock);
         this.calls.push([from, to]);
-        if (to - from + 1 > this.maxRange) throw new Error("query returned more than 10000 results / block range too large");
+        if (to - from + 1 > this.maxRange)
+          throw new Error("query returned more than 10000 results / block range too large");
         return this.logs.filter((l) => l.blockNumber >= from && l.blockNumber <= to);
       },
     } as unknown as Provider;
   }
 }
 
-function monitor(chain: FakeChain, store: Store, over: Partial<typeof DEFAULT_MONITOR_OPTIONS> = {}): Monitor {
+function monitor(
+  chain: FakeChain,
+  store: Store,
+  over: Partial<typeof DEFAULT_MONITOR_OPTIONS> = {},
+): Monitor {
   return new Monitor(
     { provider: chain.provider(), store, clock: systemClock, log: silentLogger() },
-    { ...DEFAULT_MONITOR_OPTIONS, sources: [{ address: MARKET, iface: marketInterface }], startBlock: 10, ...over },
+    {
+      ...DEFAULT_MONITOR_OPTIONS,
+      sources: [{ address: MARKET, iface: marketInterface }],
+      startBlock: 10,
+      ...over,
+    },
   );
 }
 

@@ -22,7 +22,11 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
   before(async function () {
     node = await startHardhatNode();
     p = await deployProtocol(node.provider);
-    deploymentFile = await writeFixtureDeployment(p, join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"), new Wallet(devKey(0)).address);
+    deploymentFile = await writeFixtureDeployment(
+      p,
+      join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"),
+      new Wallet(devKey(0)).address,
+    );
   });
 
   after(async function () {
@@ -69,7 +73,14 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
       await waitFor(async () => (await status(jobId)) === JobStatus.Completed, 120_000, "job completed");
       const after = BigInt((await token.getFunction("balanceOf")(provider)) as bigint);
       expect(after - before).to.equal(parseEther("5") - (parseEther("5") * 100n) / 10_000n);
-      await waitFor(async () => /proofwork_earnings_total [1-9]/.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()), 30_000, "earnings metric");
+      await waitFor(
+        async () =>
+          /proofwork_earnings_total [1-9]/.test(
+            await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+          ),
+        30_000,
+        "earnings metric",
+      );
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).to.match(/proofwork_jobs_completed_total 1/);
       expect(metrics).to.match(/proofwork_last_processed_block [1-9]/);
@@ -84,7 +95,11 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
     const port = await freePort();
     const env = workerEnv(dataDir, port);
     const first = startWorkerProcess(env);
-    await waitFor(async () => (await healthy(port)) || first.proc.exitCode !== null, 120_000, "worker healthy");
+    await waitFor(
+      async () => (await healthy(port)) || first.proc.exitCode !== null,
+      120_000,
+      "worker healthy",
+    );
     const { jobId } = await postJob(p);
     // kill -9 as soon as the claim is on chain (proving has not finished or not even started)
     await waitFor(async () => (await status(jobId)) !== JobStatus.Open, 60_000, "claimed");
@@ -93,7 +108,11 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
     const claimedAtKill = await status(jobId);
     const second = startWorkerProcess(env);
     try {
-      await waitFor(async () => (await status(jobId)) === JobStatus.Completed, 120_000, "completed after restart");
+      await waitFor(
+        async () => (await status(jobId)) === JobStatus.Completed,
+        120_000,
+        "completed after restart",
+      );
       const completed = await p.market.queryFilter(p.market.filters.JobCompleted!(jobId));
       const claimed = await p.market.queryFilter(p.market.filters.JobClaimed!(jobId));
       expect(completed).to.have.length(1);

@@ -28,7 +28,14 @@ describe("worker/store", () => {
     expect(j.outputs).to.deep.equal([1n, 2n]);
     expect(j.proof?.length).to.equal(8);
     expect(j.deadline).to.equal(1234);
-    expect(s.history(7n).map((h) => h.to)).to.deep.equal(["discovered", "claiming", "claimed", "executed", "proved", "submitting"]);
+    expect(s.history(7n).map((h) => h.to)).to.deep.equal([
+      "discovered",
+      "claiming",
+      "claimed",
+      "executed",
+      "proved",
+      "submitting",
+    ]);
   });
 
   it("test_transition_rejectsIllegalEdge", () => {
@@ -66,7 +73,16 @@ describe("worker/store", () => {
 
   it("test_txs_storedAndFinished", () => {
     const s = Store.open(":memory:");
-    s.insertTx({ hash: "0xAB", jobId: 3n, kind: "submit", nonce: 4, raw: "0x00", maxFeePerGas: 10n, maxPriorityFeePerGas: 1n, sentAt: 1 });
+    s.insertTx({
+      hash: "0xAB",
+      jobId: 3n,
+      kind: "submit",
+      nonce: 4,
+      raw: "0x00",
+      maxFeePerGas: 10n,
+      maxPriorityFeePerGas: 1n,
+      sentAt: 1,
+    });
     expect(s.pendingTxs().map((t) => t.hash)).to.deep.equal(["0xab"]);
     expect(s.maxNonce()).to.equal(4);
     s.finishTx("0xab", "mined", { gasUsed: 100n, effectiveGasPrice: 3n, blockNumber: 9 });

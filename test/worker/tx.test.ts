@@ -12,7 +12,11 @@ describe("worker/tx", () => {
 
   it("test_bumpFees_followsMarketAndCap", () => {
     const policy = { ...DEFAULT_FEE_POLICY, maxFeePerGas: 1000n };
-    const b = bumpFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 5000n, maxPriorityFeePerGas: 20n }, policy);
+    const b = bumpFees(
+      { maxFeePerGas: 100n, maxPriorityFeePerGas: 10n },
+      { maxFeePerGas: 5000n, maxPriorityFeePerGas: 20n },
+      policy,
+    );
     expect(b.maxFeePerGas).to.equal(1000n);
     expect(b.maxPriorityFeePerGas).to.equal(20n);
   });
