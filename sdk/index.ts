@@ -38,6 +38,7 @@ export {
   circuitById,
   circuitByName,
   circuitIdOf,
+  confirmationsFor,
   deploymentPath,
   findDeployment,
   readDeployment,
@@ -70,5 +71,5 @@ export {
   type OnChainProof,
   type VerificationKey,
 } from "./proof.ts";
-export { loadVerificationKey, verifyResult, type VerifyReport } from "./verify.ts";
+export { callRegisteredVerifier, loadVerificationKey, verifyResult, type VerifyReport } from "./verify.ts";
 export { decodePredictions, encodeDigits, pixelsToBytes, renderDigit, type Prediction } from "./mnist.ts";
