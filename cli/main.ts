@@ -751,13 +751,17 @@ export function buildProgram(): Command {
     .action(
       action(async (_opts: object, cmd: Command) => {
         const config = configOf(cmd);
-        const shown = { ...config, privateKey: config.privateKey === undefined ? undefined : "<set>" };
+        const shown: Record<string, unknown> = {
+          ...config,
+          privateKey: config.privateKey === undefined ? undefined : "<set>",
+        };
+        const keys = Object.keys(FIELD_SPECS) as (keyof Config)[];
         output(cmd).result(
           shown,
-          Object.entries(shown).map(
-            ([k, v]) =>
-              `${FIELD_SPECS[k as keyof Config].env}=${v === undefined ? "" : Array.isArray(v) ? v.join(",") : String(v)}`,
-          ),
+          keys.map((k) => {
+            const v = shown[k];
+            return `${FIELD_SPECS[k].env}=${v === undefined ? "" : Array.isArray(v) ? v.join(",") : String(v)}`;
+          }),
         );
       }),
     );
