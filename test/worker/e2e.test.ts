@@ -192,6 +192,28 @@ describe("worker end to end (in-process chain, real proofs)", function () {
     }
   });
 
+  it("test_shutdown_gracefulStopFinishesInFlightJob", async function () {
+    const { ethers } = await network.create();
+    const p = await deployProtocol(ethers.provider);
+    const box: { w?: WorkerHandle; stopping?: Promise<void> } = {};
+    // SIGTERM-equivalent while the job is being proven: intake closes, the job still completes
+    const hooks: WorkerHooks = {
+      at: (b) => {
+        if (b === "prove.start" && !box.stopping) box.stopping = box.w!.stop(60_000);
+      },
+    };
+    box.w = await start(p, p.providerKeys[0]!, { hooks });
+    const { jobId } = await postJob(p);
+    await waitFor(() => box.stopping !== undefined, 60_000, "prove.start");
+    const late = await postJob(p);
+    await box.stopping;
+    expect(box.w.phase()).to.equal("stopped");
+    expect((await jobStatus(p, jobId)).status).to.equal(JobStatus.Completed);
+    expect((await jobStatus(p, late.jobId)).status, "no new job taken while draining").to.equal(
+      JobStatus.Open,
+    );
+  });
+
   for (const boundary of [
     "claim.persisted",
     "claim.confirmed",
