@@ -4,16 +4,19 @@
  * record for the chain, runs until SIGINT/SIGTERM, then stops in two phases (a second signal skips
  * the grace period). Logs are JSON lines on stderr (pretty on a terminal).
  *
- * This entry serves binding-only circuits with the in-process prover; `proofwork worker start`
- * (cli/) runs the same worker with the MLP executor and prover pool.
+ * Jobs run on the MNIST MLP runner (TF.js executor, worker/executor) with binding-only circuits as
+ * fallback, proving in a pool of `PROOFWORK_PROVER_THREADS` long-lived prover threads.
  */
 import { Wallet } from "ethers";
 import { loadConfig, requirePrivateKey } from "../sdk/config.ts";
 import { connectChain } from "../sdk/contracts.ts";
 import { findDeployment } from "../sdk/deployments.ts";
 import { errorMessage, isProofworkError } from "../sdk/errors.ts";
+import { mlpRunner } from "./executor/runner.ts";
 import { startWorker, workerOptionsFromConfig } from "./index.ts";
 import { createLogger } from "./log.ts";
+import { createProverPool } from "./prover/pool.ts";
+import { bindingRunner, type JobRunner } from "./runner.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -30,8 +33,28 @@ async function main(): Promise<void> {
       { name: c.name, wasmUri: c.wasmUri, zkeyUri: c.zkeyUri, inputBytes: c.inputBytes },
     ]),
   );
+  const pool = createProverPool({ threads: config.proverThreads });
+  const jobs = mlpRunner({
+    pool,
+    fallback: bindingRunner({ pool }),
+    ...(config.executorBackend === "auto" ? {} : { backend: config.executorBackend }),
+  });
+  const witnessCheck = bindingRunner();
+  const runner: JobRunner = {
+    execute: (c, i, b) => jobs.execute(c, i, b),
+    prove: (c, w) => jobs.prove(c, w),
+    // binding-only circuits get a witness check before claiming (MLP inputs are size-checked in execute)
+    preflight: async (c, w) => {
+      if (!c.name.startsWith("mnist_mlp_")) await witnessCheck.preflight?.(c, w);
+    },
+    close: async () => {
+      await jobs.close();
+      await pool.terminate();
+    },
+  };
   const handle = await startWorker(
     {
+      runner,
       provider,
       signer: new Wallet(key, provider),
       addresses: deployment.contracts,

@@ -28,7 +28,7 @@ export interface Child {
   output(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  /** Signals the whole process group. */
+  /** SIGKILL goes to the whole process group; other signals to the process (tsx relays them). */
   signal(sig: NodeJS.Signals): void;
 }
 
@@ -50,7 +50,7 @@ export function startChild(cmd: string, args: string[], env: Record<string, stri
     signal: (sig) => {
       if (proc.exitCode === null && proc.pid !== undefined) {
         try {
-          process.kill(-proc.pid, sig);
+          process.kill(sig === "SIGKILL" ? -proc.pid : proc.pid, sig);
         } catch {
           /* already gone */
         }
