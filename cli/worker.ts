@@ -45,12 +45,17 @@ export async function runWorkerCommand(config: Config, out: Output): Promise<voi
     `worker ${handle.address} running on chain ${chainId} (market ${deployment.contracts.market}); Ctrl-C to stop`,
   );
   if (handle.metricsPort !== null) out.progress(`metrics on http://127.0.0.1:${handle.metricsPort}/metrics`);
+  let signals = 0;
   const stop = () => {
-    out.progress("stopping: finishing in-flight jobs …");
-    void handle.stop();
+    signals++;
+    // First signal: finish in-flight jobs within the grace period; a second one skips it.
+    out.progress(
+      signals === 1 ? "stopping: finishing in-flight jobs (Ctrl-C again to stop now) …" : "stopping now …",
+    );
+    void handle.stop(signals === 1 ? config.workerShutdownGraceMs : 0);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   await handle.done;
   out.progress("worker stopped");
 }
