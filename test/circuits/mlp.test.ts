@@ -9,9 +9,10 @@ import {
   generateMlpCircuit,
   loadMlpModel,
   mlpCircuitName,
+  mlpCircuitSpec,
   mlpConstraintEstimate,
 } from "../../circuits/mlp-gen.ts";
-import { loadBuiltCircuit, type BuiltCircuit } from "../../circuits/pipeline.ts";
+import { buildCircuit, loadBuiltCircuit, type BuiltCircuit } from "../../circuits/pipeline.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import type { ModelArtifact } from "../../sdk/model.ts";
 import { argmax, encodeBatch, inferBatch, unpackLogits } from "../../sdk/quant.ts";
@@ -91,5 +92,30 @@ describe("circuits/mlp: generated circuit == reference == executor", function ()
     const d = heldOutInterleaved()[7]!;
     const ci = await mlpCircuitInput(full, 1, { jobKey: 42n, bytes: d.image });
     expect(await checkWitness(circuit.r1cs, await calculateWitness(circuit.wasm, ci.input))).to.equal(true);
+  });
+
+  it("test_batchedCircuit_eachOutputIsItsSamplesPackedLogits", async function () {
+    // Batch is a template parameter: a 3-sample small circuit (compile only, cached by content hash).
+    const small = loadMlpModel("small");
+    const built = await buildCircuit(mlpCircuitSpec("small", 3, false), { log: () => {} });
+    expect(built.nPublic).to.equal(2 + 3);
+    const digits = heldOutInterleaved().slice(20, 23);
+    const bytes = encodeBatch(
+      small.preprocess,
+      digits.map((d) => d.image),
+    );
+    const ci = await mlpCircuitInput(small, 3, { jobKey: 9n, bytes });
+    const pub = witnessPublicSignals(parseWtns(await calculateWitness(built.wasm, ci.input)), built.nPublic);
+    expect(pub.map(String)).to.deep.equal(ci.publicSignals.map(String));
+    const ref = inferBatch(small, bytes);
+    for (let k = 0; k < 3; k++) expect(unpackLogits(pub[2 + k]!, 10, small.outputBits)).to.deep.equal(ref[k]);
+    // Samples in another order are a different job: the commitment changes, so do the outputs' order.
+    const swapped = encodeBatch(
+      small.preprocess,
+      [digits[1]!, digits[0]!, digits[2]!].map((d) => d.image),
+    );
+    const other = await mlpCircuitInput(small, 3, { jobKey: 9n, bytes: swapped });
+    expect(other.publicSignals[1]).to.not.equal(ci.publicSignals[1]);
+    expect(other.publicSignals.slice(2, 4)).to.deep.equal([ci.publicSignals[3], ci.publicSignals[2]]);
   });
 });
