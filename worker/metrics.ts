@@ -17,7 +17,7 @@ export interface WorkerMetrics {
   jobsRefused: Counter<"reason">;
   inferenceSeconds: Histogram;
   provingSeconds: Histogram;
-  postToPaidSeconds: Histogram;
+  claimToCompletedSeconds: Histogram;
   gasSpentWei: Counter<"kind">;
   txSent: Counter<"kind">;
   txBumped: Counter<"kind">;
@@ -76,7 +76,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): WorkerMetrics 
       buckets: secs,
       registers,
     }),
-    postToPaidSeconds: new Histogram({
+    claimToCompletedSeconds: new Histogram({
       name: "proofwork_claim_to_completed_seconds",
       help: "Time from claim confirmed to submit confirmed",
       buckets: secs,

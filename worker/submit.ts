@@ -138,6 +138,9 @@ function finishCompleted(ctx: WorkerContext, jobId: bigint, mined: MinedTx | nul
     mined ? `submit ${mined.hash}` : "completed on-chain",
   );
   ctx.metrics.jobsCompleted.inc();
+  const claimedAt = ctx.store.history(jobId).find((h) => h.to === "claimed")?.at;
+  if (claimedAt !== undefined)
+    ctx.metrics.claimToCompletedSeconds.observe((ctx.clock.now() - claimedAt) / 1000);
   ctx.log.info({ jobId: jobId.toString(), hash: mined?.hash }, "job completed");
   return row;
 }
