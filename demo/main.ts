@@ -43,7 +43,7 @@ function parseOptions(argv: string[]): DemoOptions {
     args: argv,
     options: {
       jobs: { type: "string", default: "5" },
-      model: { type: "string", default: "auto" },
+      model: { type: "string", default: "full" },
       offset: { type: "string", default: "0" },
       ascii: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -54,7 +54,8 @@ function parseOptions(argv: string[]): DemoOptions {
     out("usage: npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]");
     out("  --jobs N      digits to post as jobs (default 5)");
     out("  --model       full: 28×28 input, 784→16→10; small: 14×14 pooled input, 196→16→10 (fast setup);");
-    out("                auto (default): full if its keys are already built, else small");
+    out("                default: full (the first run builds its keys: a one-off local ceremony, a few minutes);");
+    out("                auto: full if its keys are already built, else small");
     out("  --offset K    start at the K-th held-out digit (class-interleaved order)");
     out("  --ascii       draw each digit");
     out("  --verbose     show the worker's logs");
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
     ptau: config.ptau,
     cacheDir: config.cacheDir,
     outDir: config.buildDir,
-    log: (l) => (/(done in|cached|constraints|ready)/.test(l) ? out(`    ${l.trim()}`) : undefined),
+    log: (l) => (/(…|done in|cached|constraints|ready|ptau:)/.test(l) ? out(`    ${l.trim()}`) : undefined),
   });
   await releaseCurves();
   if (built === undefined)
