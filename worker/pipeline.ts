@@ -436,6 +436,17 @@ export class Pipeline {
     const row = store.getJob(jobId);
     log.error({ jobId: jobId.toString(), state: row?.state, code, err: errorMessage(e) }, "job failed");
     if (!row) return;
+    if (
+      code === WorkerErrorCodes.EXECUTION_FAILED &&
+      (row.state === "claimed" || row.state === "executed") &&
+      row.attempts < 2
+    ) {
+      // inference/proving may fail transiently (a prover thread died): retried next tick while the
+      // deadline allows (an expired deadline fails the job with JOB_EXPIRED)
+      store.updateJob(jobId, { attempts: row.attempts + 1, error: errorMessage(e) });
+      log.warn({ jobId: jobId.toString(), attempt: row.attempts + 1 }, "retrying execution");
+      return;
+    }
     const fatal =
       code === WorkerErrorCodes.JOB_EXPIRED ||
       code === WorkerErrorCodes.SUBMIT_FAILED ||
