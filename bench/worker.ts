@@ -14,6 +14,8 @@ import { Wallet } from "ethers";
 import { JobStatus } from "../worker/chain.ts";
 import { startWorker } from "../worker/index.ts";
 import { silentLogger } from "../worker/log.ts";
+import { createProverPool } from "../worker/prover/pool.ts";
+import { bindingRunner } from "../worker/runner.ts";
 import { createMetrics } from "../worker/metrics.ts";
 import { deployProtocol, postJob } from "../test/worker/fixture.ts";
 import { ROOT, startHardhatNode } from "../test/worker/localnode.ts";
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   try {
     const p = await deployProtocol(node.provider);
     const metrics = createMetrics({ defaults: false });
+    const pool = createProverPool({ threads: 1 });
     const w = await startWorker(
       {
         provider: node.provider,
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
         startBlock: p.startBlock,
         log: silentLogger(),
         metrics,
+        runner: bindingRunner({ pool }),
       },
       {
         dataDir: mkdtempSync(join(tmpdir(), "pw-bench-")),
@@ -96,10 +100,11 @@ async function main(): Promise<void> {
       single.push((performance.now() - ts) / 1000);
     }
     await w.stop();
+    await pool.terminate();
     const avg = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
     const results = {
       benchmark: "worker post→paid, burst of N jobs, one worker, hardhat node over JSON-RPC",
-      circuit: "binding_test (62 input bytes, ~1.1k constraints, in-process snarkjs prover)",
+      circuit: "binding_test (62 input bytes, ~1.1k constraints, one long-lived prover thread)",
       machine: "2 cores (CI/dev machine class)",
       settings: { jobs: N, pollIntervalMs: 200, maxConcurrentJobs: 4, proverConcurrency: 1, automine: true },
       latencySeconds: {
