@@ -165,3 +165,13 @@ export function argmax(logits: readonly bigint[]): number {
 export function packedOutputs(model: Pick<ModelArtifact, "outputBits">, logits: bigint[][]): bigint[] {
   return logits.map((l) => packLogits(l, model.outputBits));
 }
+
+/** What a requester reads from a job's public outputs: per sample, its logits and predicted class. */
+export function decodeOutputs(
+  model: Pick<ModelArtifact, "outputBits" | "layers">,
+  outputs: readonly bigint[],
+): { logits: bigint[][]; predictions: number[] } {
+  const n = model.layers[model.layers.length - 1]!.outputs;
+  const logits = outputs.map((o) => unpackLogits(o, n, model.outputBits));
+  return { logits, predictions: logits.map(argmax) };
+}

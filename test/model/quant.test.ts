@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { isProofworkError } from "../../sdk/errors.ts";
 import {
   argmax,
+  decodeOutputs,
   avgPool2x2,
   floorShift,
   inferSample,
@@ -69,5 +70,19 @@ describe("sdk/quant: the quantized reference", function () {
     expect(t.acc[0]).to.deep.equal([12n, -5n]); // 3+8+1, -9+4
     expect(t.out[0]).to.deep.equal([6n, 0n]); // floor(12/2), relu(floor(-5/2) = -3)
     expect(inferSample({ inputSize: 2, layers }, Uint8Array.from([3, 4]))).to.deep.equal([7n]); // 12-0-5
+  });
+
+  it("test_decodeOutputs_givesLogitsAndPredictionsPerSample", function () {
+    const layers: QuantLayer[] = [
+      { inputs: 1, outputs: 3, weights: [[1], [1], [1]], bias: [0, 0, 0], shift: 0, relu: false },
+    ];
+    const outs = [packLogits([1n, 9n, -4n], 25), packLogits([-2n, -2n, -3n], 25)];
+    expect(decodeOutputs({ outputBits: 25, layers }, outs)).to.deep.equal({
+      logits: [
+        [1n, 9n, -4n],
+        [-2n, -2n, -3n],
+      ],
+      predictions: [1, 0],
+    });
   });
 });
