@@ -15,7 +15,14 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
-import { loadModel, modelBounds, numClasses, type Interval, type ModelArtifact } from "../sdk/model.ts";
+import {
+  loadModel,
+  modelBounds,
+  numClasses,
+  parseModel,
+  type Interval,
+  type ModelArtifact,
+} from "../sdk/model.ts";
 import { ROOT, type CircuitSpec } from "./pipeline.ts";
 
 /** The model instances and their committed artifacts. */
@@ -81,6 +88,9 @@ export function generateMlpCircuit(model: ModelArtifact, opts: GenOptions): stri
   if (!Number.isInteger(batch) || batch < 1) {
     throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `batch must be a positive integer, got ${batch}`);
   }
+  // The circuit's soundness rests on the static bounds: refuse a model that violates them (int8
+  // weights, accumulators < 2^24, logits within outputBits, weights hash).
+  parseModel(model);
   const bounds = modelBounds(model);
   const prefix = model.name.replace(/[^A-Za-z0-9]/g, "_").toUpperCase();
   const template = model.name
