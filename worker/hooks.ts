@@ -12,6 +12,8 @@ export const BOUNDARIES = [
   "claim.persisted",
   /** the claim tx was handed to the node. */
   "claim.broadcast",
+  /** the claim tx's receipt was read; nothing about it is stored yet. */
+  "claim.mined",
   /** our claim is confirmed and the job is `claimed`. */
   "claim.confirmed",
   /** inference is about to start. */
@@ -26,6 +28,8 @@ export const BOUNDARIES = [
   "submit.persisted",
   /** the submit tx was handed to the node. */
   "submit.broadcast",
+  /** the submit tx's receipt was read; nothing about it is stored yet. */
+  "submit.mined",
   /** the submit receipt is in and the job is `completed`. */
   "submit.confirmed",
   /** payment observed and recorded (`settled`). */

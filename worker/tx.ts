@@ -357,6 +357,7 @@ export class TxSender {
       for (const v of versions) {
         const receipt = v.status === "dropped" ? null : await provider.getTransactionReceipt(v.hash);
         if (receipt) {
+          await this.hook(v.kind, "mined", v.jobId, v.hash);
           const mined = this.recordReceipt(v, receipt);
           for (const other of versions)
             if (other.hash !== v.hash && other.status === "pending") store.finishTx(other.hash, "dropped");
@@ -532,7 +533,7 @@ export class TxSender {
 
   private async hook(
     kind: TxKind,
-    phase: "persisted" | "broadcast",
+    phase: "persisted" | "broadcast" | "mined",
     jobId: bigint | null,
     hash: string,
   ): Promise<void> {
