@@ -15,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import * as prettier from "prettier";
 import {
   MLP_INSTANCES,
   loadMlpModel,
@@ -209,7 +210,10 @@ async function main(argv: string[]): Promise<void> {
     path.join(ROOT, "bench", "results-zk.json"),
     JSON.stringify({ machine, circuits, throughput }, null, 2) + "\n",
   );
-  writeFileSync(path.join(ROOT, "bench", "RESULTS-zk.md"), markdown(machine, circuits, throughput));
+  const mdFile = path.join(ROOT, "bench", "RESULTS-zk.md");
+  // Formatted as `npm run lint:format` expects.
+  const options = { ...(await prettier.resolveConfig(mdFile)), filepath: mdFile };
+  writeFileSync(mdFile, await prettier.format(markdown(machine, circuits, throughput), options));
   log("wrote bench/RESULTS-zk.md and bench/results-zk.json");
 }
 

@@ -7,7 +7,9 @@
  * document; `--write` also rewrites model/ACCURACY.md.
  */
 import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import * as prettier from "prettier";
 import { MLP_INSTANCES, loadMlpModel, type MlpInstance } from "../circuits/mlp-gen.ts";
 import { argmax, encodeImage, inferSample } from "../sdk/quant.ts";
 import { SPLIT_RULE, loadMnist } from "./data.ts";
@@ -93,7 +95,12 @@ async function main(argv: string[]): Promise<void> {
   for (const inst of Object.keys(MLP_INSTANCES) as MlpInstance[]) rows.push(await measureAccuracy(inst));
   if (argv.includes("--json")) console.log(JSON.stringify({ rows }, null, 2));
   else for (const r of rows) console.log(formatRow(r));
-  if (argv.includes("--write")) writeFileSync(new URL("./ACCURACY.md", import.meta.url), markdown(rows));
+  if (argv.includes("--write")) {
+    const file = fileURLToPath(new URL("./ACCURACY.md", import.meta.url));
+    // Formatted as `npm run lint:format` expects.
+    const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+    writeFileSync(file, await prettier.format(markdown(rows), options));
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
