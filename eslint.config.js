@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "artifacts/", "cache/", "build/", "types/", ".toolchain/", "coverage/", "ignition/deployments/"],
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "build/",
+      "types/",
+      ".toolchain/",
+      "coverage/",
+      "ignition/deployments/",
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,

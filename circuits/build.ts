@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    console.error(isProofworkError(e) ? e.toLine() : (e instanceof Error ? e.stack : errorMessage(e)));
+    console.error(isProofworkError(e) ? e.toLine() : e instanceof Error ? e.stack : errorMessage(e));
     return 1;
   } finally {
     await releaseCurves();

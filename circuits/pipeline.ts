@@ -128,7 +128,11 @@ async function libraryFingerprint(): Promise<string> {
   await walk(path.join(LIB_DIR, "lib"));
   files.sort();
   const h = createHash("sha256");
-  for (const f of files) h.update(path.relative(LIB_DIR, f)).update("\0").update(await readFile(f)).update("\0");
+  for (const f of files)
+    h.update(path.relative(LIB_DIR, f))
+      .update("\0")
+      .update(await readFile(f))
+      .update("\0");
   return h.digest("hex");
 }
 
@@ -144,7 +148,10 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
       code === 0
         ? resolve()
         : reject(
-            new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `${path.basename(cmd)} failed:\n${out.trim()}`),
+            new ProofworkError(
+              ErrorCodes.CIRCUIT_BUILD_FAILED,
+              `${path.basename(cmd)} failed:\n${out.trim()}`,
+            ),
           ),
     );
   });
@@ -210,7 +217,12 @@ interface Ptau {
 }
 
 /** Public ceremony file given by the operator: check its size, hash it (memoized by size + mtime). */
-async function externalPtau(file: string, need: number, cache: string, log: (l: string) => void): Promise<Ptau> {
+async function externalPtau(
+  file: string,
+  need: number,
+  cache: string,
+  log: (l: string) => void,
+): Promise<Ptau> {
   if (!existsSync(file)) throw new ProofworkError(ErrorCodes.PTAU_INVALID, `PTAU file not found: ${file}`);
   const power = await ptauPower(file);
   if (power < need) {
@@ -220,7 +232,11 @@ async function externalPtau(file: string, need: number, cache: string, log: (l: 
     );
   }
   const st = await stat(file);
-  const memo = path.join(cache, "ptau", `external-${sha256(`${path.resolve(file)}:${st.size}:${st.mtimeMs}`)}.sha256`);
+  const memo = path.join(
+    cache,
+    "ptau",
+    `external-${sha256(`${path.resolve(file)}:${st.size}:${st.mtimeMs}`)}.sha256`,
+  );
   let hash: string;
   if (existsSync(memo)) {
     hash = (await readFile(memo, "utf8")).trim();
@@ -256,7 +272,9 @@ async function devPtau(power: number, cache: string, log: (l: string) => void): 
     const p0 = path.join(tmp, "pot_0.ptau");
     const p1 = path.join(tmp, "pot_1.ptau");
     const pf = path.join(tmp, "pot_final.ptau");
-    await timed(log, `powersoftau new 2^${power}`, () => snarkjs.powersOfTau.newAccumulator(curve, power, p0));
+    await timed(log, `powersoftau new 2^${power}`, () =>
+      snarkjs.powersOfTau.newAccumulator(curve, power, p0),
+    );
     await timed(log, "powersoftau contribute", () =>
       snarkjs.powersOfTau.contribute(p0, p1, "proofwork dev (insecure)", randomBytes(32).toString("hex")),
     );
@@ -284,9 +302,13 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   // 1. Compile (cached by content hash).
   const source = await spec.source();
   const sourceHash = sha256(
-    [source, await libraryFingerprint(), `circomlib@${CIRCOMLIB_VERSION}`, `circom2@${CIRCOM2_VERSION}`, "-O2"].join(
-      "\n\0",
-    ),
+    [
+      source,
+      await libraryFingerprint(),
+      `circomlib@${CIRCOMLIB_VERSION}`,
+      `circom2@${CIRCOM2_VERSION}`,
+      "-O2",
+    ].join("\n\0"),
   );
   const compiled = path.join(cache, "circuits", `${spec.name}-${sourceHash.slice(0, 16)}`);
   const r1cs = path.join(compiled, `${spec.name}.r1cs`);
@@ -301,7 +323,23 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     await writeFile(main, source);
     const circom = path.join(ROOT, "node_modules", ".bin", "circom2");
     await timed(log, "circom2 compile", () =>
-      run(circom, [main, "--r1cs", "--wasm", "--sym", "--O2", "-l", LIB_DIR, "-l", path.join(ROOT, "node_modules"), "-o", tmp], ROOT),
+      run(
+        circom,
+        [
+          main,
+          "--r1cs",
+          "--wasm",
+          "--sym",
+          "--O2",
+          "-l",
+          LIB_DIR,
+          "-l",
+          path.join(ROOT, "node_modules"),
+          "-o",
+          tmp,
+        ],
+        ROOT,
+      ),
     );
     await rename(path.join(tmp, `${spec.name}_js`, `${spec.name}.wasm`), path.join(tmp, `${spec.name}.wasm`));
     // (the .sym file stays in the cache for debugging: signal names → witness indices)
@@ -330,7 +368,9 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   if (spec.setup) {
     // 2. Powers of Tau sized to the largest circuit of this build.
     const need = Math.max(requiredPower(constraints, nPublic), opts.minPower ?? 0);
-    const ptau = opts.ptau ? await externalPtau(opts.ptau, need, cache, log) : await devPtau(need, cache, log);
+    const ptau = opts.ptau
+      ? await externalPtau(opts.ptau, need, cache, log)
+      : await devPtau(need, cache, log);
 
     // 3. Groth16 setup + one contribution + exports (cached by compile hash + ptau hash).
     const keys = path.join(compiled, `keys-${sha256(`${ptau.hash}:${SNARKJS_VERSION}`).slice(0, 16)}`);
@@ -353,9 +393,14 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
       const vkey = await snarkjs.zKey.exportVerificationKey(zf);
       await writeFile(path.join(tmp, "verification_key.json"), JSON.stringify(vkey, null, 2));
       const templates = {
-        groth16: await readFile(path.join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8"),
+        groth16: await readFile(
+          path.join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"),
+          "utf8",
+        ),
       };
-      const sol = await timed(log, "export solidity verifier", () => snarkjs.zKey.exportSolidityVerifier(zf, templates));
+      const sol = await timed(log, "export solidity verifier", () =>
+        snarkjs.zKey.exportSolidityVerifier(zf, templates),
+      );
       await writeFile(path.join(tmp, "verifier.sol"), sol);
       await rm(keys, { recursive: true, force: true });
       await rename(tmp, keys);
@@ -363,7 +408,13 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     await copyIfChanged(zkey, path.join(outDir, `${spec.name}.zkey`));
     await copyIfChanged(vkeyFile, path.join(outDir, "verification_key.json"));
     const contractName = `${pascal(spec.name)}Verifier`;
-    const sol = renameVerifier(await readFile(verifierFile, "utf8"), contractName, spec.name, sourceHash, ptau);
+    const sol = renameVerifier(
+      await readFile(verifierFile, "utf8"),
+      contractName,
+      spec.name,
+      sourceHash,
+      ptau,
+    );
     await mkdir(GENERATED_CONTRACTS, { recursive: true });
     await writeIfChanged(path.join(GENERATED_CONTRACTS, `${contractName}.sol`), sol);
     Object.assign(built, {
@@ -394,10 +445,19 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
 
   // Paths are stored relative to the repository root so a build folder can be moved or shared.
   const rel = (p?: string) => (p === undefined ? undefined : path.relative(ROOT, p));
-  const stored = { ...built, dir: rel(built.dir), wasm: rel(built.wasm), r1cs: rel(built.r1cs), zkey: rel(built.zkey), vkey: rel(built.vkey) };
+  const stored = {
+    ...built,
+    dir: rel(built.dir),
+    wasm: rel(built.wasm),
+    r1cs: rel(built.r1cs),
+    zkey: rel(built.zkey),
+    vkey: rel(built.vkey),
+  };
   await writeIfChanged(path.join(outDir, "manifest.json"), JSON.stringify(stored, null, 2) + "\n");
   if (spec.setup || !opts.compiledAlready) {
-    log(`  ${spec.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s → ${path.relative(ROOT, outDir)}`);
+    log(
+      `  ${spec.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s → ${path.relative(ROOT, outDir)}`,
+    );
   }
   return built;
 }
@@ -416,7 +476,10 @@ export async function buildCircuits(specs: CircuitSpec[], opts: BuildOptions = {
 }
 
 /** Reads an installed circuit's manifest, or throws CIRCUIT_NOT_BUILT. */
-export async function loadBuiltCircuit(name: string, outDir = path.join("build", "circuits")): Promise<BuiltCircuit> {
+export async function loadBuiltCircuit(
+  name: string,
+  outDir = path.join("build", "circuits"),
+): Promise<BuiltCircuit> {
   const file = path.resolve(ROOT, outDir, name, "manifest.json");
   if (!existsSync(file)) {
     throw new ProofworkError(
@@ -426,10 +489,23 @@ export async function loadBuiltCircuit(name: string, outDir = path.join("build",
   }
   const m = JSON.parse(await readFile(file, "utf8")) as BuiltCircuit;
   const abs = (p?: string) => (p === undefined ? undefined : path.resolve(ROOT, p));
-  return { ...m, dir: abs(m.dir)!, wasm: abs(m.wasm)!, r1cs: abs(m.r1cs)!, zkey: abs(m.zkey), vkey: abs(m.vkey) };
+  return {
+    ...m,
+    dir: abs(m.dir)!,
+    wasm: abs(m.wasm)!,
+    r1cs: abs(m.r1cs)!,
+    zkey: abs(m.zkey),
+    vkey: abs(m.vkey),
+  };
 }
 
-function renameVerifier(sol: string, contractName: string, name: string, sourceHash: string, ptau: Ptau): string {
+function renameVerifier(
+  sol: string,
+  contractName: string,
+  name: string,
+  sourceHash: string,
+  ptau: Ptau,
+): string {
   const header = [
     "// ────────────────────────────────────────────────────────────────────────────",
     `// GENERATED by the proofwork circuit build (circuits/pipeline.ts) for circuit "${name}".`,

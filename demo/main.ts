@@ -54,7 +54,9 @@ function parseOptions(argv: string[]): DemoOptions {
     out("usage: npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]");
     out("  --jobs N      digits to post as jobs (default 5)");
     out("  --model       full: 28×28 input, 784→16→10; small: 14×14 pooled input, 196→16→10 (fast setup);");
-    out("                default: full (the first run builds its keys: a one-off local ceremony, a few minutes);");
+    out(
+      "                default: full (the first run builds its keys: a one-off local ceremony, a few minutes);",
+    );
     out("                auto: full if its keys are already built, else small");
     out("  --offset K    start at the K-th held-out digit (class-interleaved order)");
     out("  --ascii       draw each digit");

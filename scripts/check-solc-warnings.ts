@@ -28,7 +28,9 @@ for (const f of (await readdir(dir)).filter((x) => x.endsWith(".output.json"))) 
     // limit does not apply to them (Hardhat's test EVM lifts it), every other warning does.
     const testFile = file.startsWith("project/test/") && !/code size is|initcode size is/.test(e.message);
     if (!ours && !testFile && file.startsWith("project/test/")) continue;
-    console.error(`${ours || testFile ? "error" : "note"}: solc warning in ${file || "?"}: ${e.formattedMessage ?? e.message}`);
+    console.error(
+      `${ours || testFile ? "error" : "note"}: solc warning in ${file || "?"}: ${e.formattedMessage ?? e.message}`,
+    );
     if (ours || testFile) failed++;
   }
 }

@@ -13,16 +13,7 @@ export type SolidityProof = [bigint, bigint, bigint, bigint, bigint, bigint, big
 export function toSolidityProof(proof: Groth16Proof): SolidityProof {
   const b = (v: string | number | bigint) => BigInt(v);
   const [a, bb, c] = [proof.pi_a, proof.pi_b, proof.pi_c];
-  return [
-    b(a[0]!),
-    b(a[1]!),
-    b(bb[0]![1]!),
-    b(bb[0]![0]!),
-    b(bb[1]![1]!),
-    b(bb[1]![0]!),
-    b(c[0]!),
-    b(c[1]!),
-  ];
+  return [b(a[0]!), b(a[1]!), b(bb[0]![1]!), b(bb[0]![0]!), b(bb[1]![1]!), b(bb[1]![0]!), b(c[0]!), b(c[1]!)];
 }
 
 /** Inverse of `toSolidityProof` (for re-verifying a proof read from a transaction). */

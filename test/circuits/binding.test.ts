@@ -41,7 +41,10 @@ describe("circuits/binding_test (job binding + input commitment gadget)", functi
   it("test_witness_rejectsWrongCommitment", async function () {
     const circuit = await loadBuiltCircuit("binding_test");
     const c = await commitInput(Uint8Array.from(bytes));
-    await expectRejects(calculateWitness(circuit, bindingWitnessInput(jobKey, c + 1n, bytes)), /Assert Failed/);
+    await expectRejects(
+      calculateWitness(circuit, bindingWitnessInput(jobKey, c + 1n, bytes)),
+      /Assert Failed/,
+    );
     // sanity: the same call with the right commitment succeeds
     await calculateWitness(circuit, bindingWitnessInput(jobKey, c, bytes));
   });
@@ -60,7 +63,11 @@ describe("circuits/binding_test (job binding + input commitment gadget)", functi
         elems[k] = (elems[k]! + tampered[i]! * 256n ** BigInt(i % 31)) % FIELD_MODULUS;
       }
       const c = poseidonChain(poseidon, elems);
-      await expectRejects(calculateWitness(circuit, bindingWitnessInput(jobKey, c, tampered)), /Assert Failed/, `byte ${bad}`);
+      await expectRejects(
+        calculateWitness(circuit, bindingWitnessInput(jobKey, c, tampered)),
+        /Assert Failed/,
+        `byte ${bad}`,
+      );
     }
   });
 
@@ -75,6 +82,9 @@ describe("circuits/binding_test (job binding + input commitment gadget)", functi
     asFive[0] = 5;
     const c = await commitInput(asFive);
     await calculateWitness(circuit, bindingWitnessInput(jobKey, c, wrapped));
-    await expectRejects(calculateWitness(circuit, bindingWitnessInput(jobKey, c + 1n, wrapped)), /Assert Failed/);
+    await expectRejects(
+      calculateWitness(circuit, bindingWitnessInput(jobKey, c + 1n, wrapped)),
+      /Assert Failed/,
+    );
   });
 });

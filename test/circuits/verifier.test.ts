@@ -43,7 +43,8 @@ describe("contracts/generated/BindingTestVerifier (real Groth16 verifier on EDR)
     const v = await deploy("BindingTestVerifier");
     // Flip A's y coordinate (−A is still on the curve) and change C's x coordinate.
     const negA = [...proof.solidityProof];
-    negA[1] = (21888242871839275222246405745257275088696311157297823662689037894645226208583n - negA[1]!) %
+    negA[1] =
+      (21888242871839275222246405745257275088696311157297823662689037894645226208583n - negA[1]!) %
       21888242871839275222246405745257275088696311157297823662689037894645226208583n;
     expect(await v.verifyProof(...args(negA, pub()))).to.equal(false);
     const badC = [...proof.solidityProof];

@@ -1,7 +1,11 @@
 import { expect } from "chai";
 
 /** Asserts that `p` rejects (optionally with a message matching `pattern`) and returns the error. */
-export async function expectRejects(p: Promise<unknown>, pattern?: RegExp, label = "promise"): Promise<Error> {
+export async function expectRejects(
+  p: Promise<unknown>,
+  pattern?: RegExp,
+  label = "promise",
+): Promise<Error> {
   let error: unknown;
   try {
     await p;

@@ -29,7 +29,11 @@ export function bindingWitnessInput(jobKey: bigint, commitment: bigint, bytes: r
 }
 
 /** A real proof that `input` (default: random bytes) commits to its Poseidon commitment under `jobKey`. */
-export async function proveBinding(jobKey: bigint, input?: Uint8Array, circuitName = "binding_test"): Promise<BindingProof> {
+export async function proveBinding(
+  jobKey: bigint,
+  input?: Uint8Array,
+  circuitName = "binding_test",
+): Promise<BindingProof> {
   const circuit = await loadBuiltCircuit(circuitName);
   const bytes = input ?? new Uint8Array(randomBytes(BINDING_TEST_BYTES));
   const inputCommitment = await commitInput(bytes);
