@@ -3,7 +3,6 @@
  * on 200 real held-out digits, executor (wasm and cpu backends) == reference == the public outputs
  * of the compiled full circuit's witness. Needs `npm run circuits:build -- --profile test`.
  */
-import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import {
   generateMlpCircuit,
@@ -71,13 +70,12 @@ describe("circuits/mlp: generated circuit == reference == executor", function ()
       ).to.deep.equal(reference.map((l) => l.join(",")));
     }
 
-    const wasm = new Uint8Array(readFileSync(circuit.wasm));
     const nClasses = full.layers.at(-1)!.outputs;
     let correct = 0;
     for (let k = 0; k < N_DIGITS; k++) {
       const sample = bytes.subarray(k * full.inputSize, (k + 1) * full.inputSize);
       const ci = await mlpCircuitInput(full, 1, { jobKey: BigInt(1000 + k), bytes: sample });
-      const w = parseWtns(await calculateWitness(wasm, ci.input));
+      const w = parseWtns(await calculateWitness(circuit.wasm, ci.input));
       const pub = witnessPublicSignals(w, circuit.nPublic);
       expect(pub.map(String)).to.deep.equal(ci.publicSignals.map(String));
       const logits = unpackLogits(pub[2]!, nClasses, full.outputBits);

@@ -5,6 +5,8 @@
  * `.wtns` v2: "wtns" | version u32 | nSections u32 | sections (type u32, size u64, data):
  *   1: n8 u32, prime (n8 bytes LE), nWitness u32;   2: nWitness values, n8 bytes LE each.
  */
+import { readFile } from "node:fs/promises";
+import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/errors.ts";
 import type { CircuitInput } from "./input.ts";
@@ -29,14 +31,40 @@ interface WtnsLogger {
 
 const wtnsApi = (snarkjs as unknown as { wtns: WtnsApi }).wtns;
 
+/** Compiled witness calculators by wasm file path (compiling the wasm dominates a small witness). */
+const calculators = new Map<string, Promise<WitnessCalculator>>();
+
+async function calculatorFor(wasm: string): Promise<WitnessCalculator> {
+  let c = calculators.get(wasm);
+  if (!c) {
+    c = readFile(wasm).then((code) => WitnessCalculatorBuilder(new Uint8Array(code)));
+    calculators.set(wasm, c);
+    c.catch(() => calculators.delete(wasm));
+  }
+  return c;
+}
+
 /**
- * Runs the witness generator. Any failure (an `===`/assert violated: wrong output, byte ≥ 256,
- * wrong commitment; wrong input shape) is WITNESS_FAILED.
+ * Runs the witness generator (`.wtns` bytes). A wasm given by path is compiled once per process;
+ * given as bytes it goes through snarkjs each time. Any failure (an `===`/assert violated: wrong
+ * output, byte ≥ 256, wrong commitment; wrong input shape) is WITNESS_FAILED.
  */
 export async function calculateWitness(wasm: string | Uint8Array, input: CircuitInput): Promise<Uint8Array> {
-  const out: MemFile = { type: "mem" };
   try {
-    await wtnsApi.calculate(input, typeof wasm === "string" ? wasm : { type: "mem", data: wasm }, out);
+    if (typeof wasm === "string") {
+      const calc = await calculatorFor(wasm);
+      try {
+        return await calc.calculateWTNSBin(input, true);
+      } catch (e) {
+        // A failed run may leave the instance mid-computation: recompile for the next call.
+        calculators.delete(wasm);
+        throw e;
+      }
+    }
+    const out: MemFile = { type: "mem" };
+    await wtnsApi.calculate(input, { type: "mem", data: wasm }, out);
+    if (!out.data) throw new Error("no witness produced");
+    return out.data;
   } catch (e) {
     throw new ProofworkError(
       ErrorCodes.WITNESS_FAILED,
@@ -45,9 +73,6 @@ export async function calculateWitness(wasm: string | Uint8Array, input: Circuit
       { cause: e },
     );
   }
-  if (!out.data)
-    throw new ProofworkError(ErrorCodes.WITNESS_FAILED, "witness generation produced no witness");
-  return out.data;
 }
 
 function firstLine(s: string): string {
