@@ -10,7 +10,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   Contract,
-  FallbackProvider,
   Interface,
   JsonRpcProvider,
   Network,
@@ -20,6 +19,8 @@ import {
   isError,
   type ContractRunner,
   type InterfaceAbi,
+  type JsonRpcPayload,
+  type JsonRpcResult,
   type Provider,
   type Signer,
 } from "ethers";
@@ -160,7 +161,7 @@ export async function connectChain(
   const reachable: string[] = [];
   for (const url of urls) {
     try {
-      const id = await probeChainId(url);
+      const id = await probeWithRetry(url);
       if (chainId !== undefined && id !== chainId) {
         throw new ProofworkError(
           ErrorCodes.WRONG_CHAIN,
@@ -189,21 +190,74 @@ export async function connectChain(
     );
   }
   const network = Network.from(chainId);
-  const providers = reachable.map((url) => {
-    const p = new JsonRpcProvider(url, network, {
-      staticNetwork: network,
-      pollingInterval: config.pollIntervalMs,
-    });
-    p.pollingInterval = config.pollIntervalMs;
-    return p;
-  });
-  if (providers.length === 1) return { provider: providers[0]!, chainId };
-  const fallback = new FallbackProvider(
-    providers.map((provider, i) => ({ provider, priority: i + 1, weight: 1, stallTimeout: 2000 })),
-    network,
-    { quorum: 1 },
-  );
-  return { provider: fallback, chainId };
+  // every configured URL is kept (one that is down now may be the only one up later); those that
+  // answered come first
+  const ordered = [...reachable, ...urls.filter((u) => !reachable.includes(u))];
+  const provider =
+    ordered.length === 1
+      ? new JsonRpcProvider(ordered[0], network, {
+          staticNetwork: network,
+          pollingInterval: config.pollIntervalMs,
+        })
+      : new FailoverJsonRpcProvider(ordered, network, config.pollIntervalMs);
+  provider.pollingInterval = config.pollIntervalMs;
+  return { provider, chainId };
+}
+
+/** `probeChainId` with a few quick retries: one dropped or refused request must not stop a start. */
+async function probeWithRetry(url: string, attempts = 4): Promise<bigint> {
+  for (let i = 0; ; i++) {
+    try {
+      return await probeChainId(url);
+    } catch (e) {
+      if (i + 1 >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    }
+  }
+}
+
+/**
+ * A JSON-RPC provider over several URLs of the same chain: each request goes to the endpoint that
+ * answered last and, when that one fails at the transport level (refused, reset, timeout, 5xx,
+ * unreadable answer), to the next ones in order. JSON-RPC errors (reverts, bad params) come back
+ * as answers and are not retried elsewhere. Unlike ethers' FallbackProvider it keeps `send` (raw
+ * calls such as `eth_feeHistory`) and moves on as soon as an endpoint fails.
+ */
+export class FailoverJsonRpcProvider extends JsonRpcProvider {
+  readonly urls: readonly string[];
+  private current = 0;
+
+  constructor(urls: readonly string[], network: Network, pollingInterval: number) {
+    super(urls[0], network, { staticNetwork: network, pollingInterval });
+    this.urls = urls;
+  }
+
+  /** The endpoint requests go to first. */
+  get activeUrl(): string {
+    return this.urls[this.current]!;
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    let lastError: unknown;
+    for (let i = 0; i < this.urls.length; i++) {
+      const index = (this.current + i) % this.urls.length;
+      const request = this._getConnection();
+      request.url = this.urls[index]!;
+      request.body = JSON.stringify(payload);
+      request.setHeader("content-type", "application/json");
+      try {
+        const response = await request.send();
+        response.assertOk();
+        // error members are JSON-RPC answers too; the base class reads them the same way
+        const body = response.bodyJson as JsonRpcResult | JsonRpcResult[];
+        this.current = index;
+        return Array.isArray(body) ? body : [body];
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw lastError;
+  }
 }
 
 /** A signer for `privateKey` on `provider`, with local nonce tracking (safe for pipelined txs). */
