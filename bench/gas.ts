@@ -1,19 +1,28 @@
 /**
  * Gas benchmark of the on-chain half (not a test): runs every user-facing operation on the
  * in-process chain with 1 and with 100 jobs already in the market, settles with a REAL Groth16
- * proof through the generated BindingTestVerifier, and writes `bench/gas-snapshot.json`.
+ * proof, and writes `bench/gas-snapshot.json`. Two circuits: `binding_test` (2 public signals,
+ * 62-byte input) and the real MNIST model `mnist_mlp_full_b1` (3 public signals, a 784-byte
+ * held-out MNIST digit as input, its packed logits as the output).
  *
  *   npm run bench:gas        (= hardhat run bench/gas.ts)
  *
- * Needs `npm run circuits:build` (binding_test). Prints each figure next to the EIP-1108 floor of
- * a Groth16 verification: 181,000 + 6,150 per public input (4 pairings, one ecMul + ecAdd each).
+ * Needs `npx tsx circuits/build.ts --profile test` (binding_test) and `--profile demo`
+ * (mnist_mlp_full_b1 keys). Prints each figure next to the EIP-1108 floor of a Groth16
+ * verification: 181,000 + 6,150 per public input (4 pairings, one ecMul + ecAdd each).
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { releaseCurves } from "../circuits/pipeline.ts";
+import * as snarkjs from "snarkjs";
+import { loadMlpModel } from "../circuits/mlp-gen.ts";
+import { loadBuiltCircuit, releaseCurves } from "../circuits/pipeline.ts";
+import { heldOutInterleaved } from "../model/data.ts";
 import { commitInput } from "../sdk/commitment.ts";
+import { encodeProof } from "../sdk/proof.ts";
+import { encodeBatch } from "../sdk/quant.ts";
+import { mlpCircuitInput } from "../worker/prover/input.ts";
 import { BINDING_TEST_BYTES, proveBinding } from "../test/helpers/zk.ts";
 import {
   DAY,
@@ -26,24 +35,64 @@ import {
 } from "../test/contracts/fixtures.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const NUM_PUBLIC = 2;
-const FLOOR = 181_000 + 6_150 * NUM_PUBLIC;
 const SCALES = [1, 100];
+const floorOf = (numPublic: number) => 181_000 + 6_150 * numPublic;
 
 type Row = Record<string, number>;
 
+/** A benchmarked circuit: its verifier, an input, and a real proof for a given jobKey. */
+interface BenchCircuit {
+  name: string;
+  verifierContract: "BindingTestVerifier" | "MnistMlpFullB1Verifier";
+  numPublic: number;
+  input: Uint8Array;
+  prove(jobKey: bigint): Promise<{ proof: readonly bigint[]; outputs: bigint[] }>;
+}
+
+const bindingInput = new Uint8Array(BINDING_TEST_BYTES).map((_, i) => (i * 13 + 5) & 0xff);
+const binding: BenchCircuit = {
+  name: "binding_test",
+  verifierContract: "BindingTestVerifier",
+  numPublic: 2,
+  input: bindingInput,
+  async prove(jobKey) {
+    const p = await proveBinding(jobKey, bindingInput);
+    return { proof: p.solidityProof, outputs: [] };
+  },
+};
+
+const mnistModel = loadMlpModel("full");
+const mnistInput = encodeBatch(mnistModel.preprocess, [heldOutInterleaved()[0]!.image]);
+const mnist: BenchCircuit = {
+  name: "mnist_mlp_full_b1",
+  verifierContract: "MnistMlpFullB1Verifier",
+  numPublic: 3,
+  input: mnistInput,
+  async prove(jobKey) {
+    const built = await loadBuiltCircuit("mnist_mlp_full_b1");
+    const ci = await mlpCircuitInput(mnistModel, 1, { jobKey, bytes: mnistInput });
+    const { proof } = await snarkjs.groth16.fullProve(
+      ci.input as unknown as snarkjs.CircuitSignals,
+      built.wasm,
+      built.zkey!,
+    );
+    return { proof: encodeProof(proof), outputs: ci.publicSignals.slice(2) };
+  },
+};
+
 async function scenario(
+  c: BenchCircuit,
   existingJobs: number,
 ): Promise<{ ops: Row; verifierGas: number; verifierCalldata: number }> {
   const { ethers, networkHelpers } = await network.create();
   const p = await deployProtocol(ethers);
-  const verifier = await ethers.deployContract("BindingTestVerifier");
-  const circuitId = ethers.id("proofwork/binding_test");
+  const verifier = await ethers.deployContract(c.verifierContract);
+  const circuitId = ethers.id(`proofwork/${c.name}`);
   await p.registry.registerCircuit(
     circuitId,
-    emptyCircuit(await verifier.getAddress(), await p.registry.snarkjsSelector(NUM_PUBLIC), NUM_PUBLIC),
+    emptyCircuit(await verifier.getAddress(), await p.registry.snarkjsSelector(c.numPublic), c.numPublic),
   );
-  const input = new Uint8Array(BINDING_TEST_BYTES).map((_, i) => (i * 13 + 5) & 0xff);
+  const input = c.input;
   const inputCommitment = await commitInput(input);
   const now = async () => Number(await networkHelpers.time.latest());
   const fixed = async () =>
@@ -78,8 +127,11 @@ async function scenario(
   );
   // claim + submit (real proof) of the fixed-price job.
   ops.claim = await gas(p.market.connect(p.provider).claim(first));
-  const proof = await proveBinding(await p.market.jobKey(first, p.provider.address), input);
-  ops.submit_realGroth16 = await gas(p.market.connect(p.provider).submit(first, proof.solidityProof, []));
+  const key = await p.market.jobKey(first, p.provider.address);
+  const proof = await c.prove(key);
+  ops.submit_realGroth16 = await gas(
+    p.market.connect(p.provider).submit(first, [...proof.proof], proof.outputs),
+  );
   // cancel the auction job.
   ops.cancel = await gas(p.market.connect(p.requester).cancel(first + 1n));
   // reclaim: an unclaimed job past its claim deadline; slashExpired: a claimed job past its deadline.
@@ -96,8 +148,7 @@ async function scenario(
 
   // The verifier alone: eth_estimateGas of a direct verifyProof call minus the 21,000 base and
   // the calldata cost (what the market's staticcall spends, memory copy aside).
-  const key2 = await p.market.jobKey(first, p.provider.address);
-  const pr = proof.solidityProof;
+  const pr = proof.proof;
   const data = verifier.interface.encodeFunctionData("verifyProof", [
     [pr[0], pr[1]],
     [
@@ -105,7 +156,7 @@ async function scenario(
       [pr[4], pr[5]],
     ],
     [pr[6], pr[7]],
-    [key2, inputCommitment],
+    [key, inputCommitment, ...proof.outputs],
   ]);
   const bytes = ethers.getBytes(data);
   const calldata = bytes.reduce((s, b) => s + (b === 0 ? 4 : 16), 0);
@@ -113,54 +164,66 @@ async function scenario(
   return { ops, verifierGas: estimate - 21_000 - calldata, verifierCalldata: calldata };
 }
 
-const results: Record<number, Awaited<ReturnType<typeof scenario>>> = {};
-for (const n of SCALES) {
-  console.error(`scenario: ${n} existing job(s)`);
-  results[n] = await scenario(n);
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+const circuits: Record<string, unknown> = {};
+const totals: string[] = [];
+for (const c of [binding, mnist]) {
+  const results: Record<number, Awaited<ReturnType<typeof scenario>>> = {};
+  for (const n of SCALES) {
+    console.error(`${c.name}: ${n} existing job(s)`);
+    results[n] = await scenario(c, n);
+  }
+  const floor = floorOf(c.numPublic);
+  const base = results[1]!;
+  const pcs = base.ops.postJob_fixed! + base.ops.claim! + base.ops.submit_realGroth16!;
+  const overhead = base.verifierGas / floor - 1;
+
+  console.log(
+    `\nproofwork gas — ${c.name} (${c.numPublic} public inputs, ${c.input.length}-byte input; solc 0.8.30, optimizer 10,000 runs, cancun; real Groth16)`,
+  );
+  console.log(
+    `EIP-1108 verification floor: 181,000 + 6,150 × ${c.numPublic} = ${floor.toLocaleString("en-US")}\n`,
+  );
+  console.log(`${"operation".padEnd(22)}${pad("1 job", 12)}${pad("100 jobs", 12)}${pad("vs floor", 12)}`);
+  for (const op of Object.keys(base.ops)) {
+    const a = base.ops[op]!;
+    const b = results[100]!.ops[op]!;
+    const vs = op.startsWith("submit") ? `${((a / floor) * 100).toFixed(1)}%` : "";
+    console.log(
+      `${op.padEnd(22)}${pad(a.toLocaleString("en-US"), 12)}${pad(b.toLocaleString("en-US"), 12)}${pad(vs, 12)}`,
+    );
+  }
+  console.log(
+    `\nverifier execution (verifyProof alone, no base/calldata): ${base.verifierGas.toLocaleString("en-US")} ` +
+      `= floor + ${(overhead * 100).toFixed(1)}% (target ≤ 15%)`,
+  );
+  console.log(`post + claim + submit: ${pcs.toLocaleString("en-US")} (target ≤ 420,000)`);
+  totals.push(`${c.name} ${pcs.toLocaleString("en-US")}`);
+
+  circuits[c.name] = {
+    verifier: `${c.verifierContract} (snarkjs Groth16, real proof)`,
+    numPublic: c.numPublic,
+    inputBytes: c.input.length,
+    eip1108Floor: floor,
+    verifierExecutionGas: base.verifierGas,
+    verifierOverheadVsFloorPct: Number((overhead * 100).toFixed(2)),
+    postClaimSubmitTotal: pcs,
+    operations: Object.fromEntries(
+      Object.keys(base.ops).map((op) => [
+        op,
+        Object.fromEntries(SCALES.map((n) => [`at${n}Jobs`, results[n]!.ops[op]])),
+      ]),
+    ),
+  };
 }
 await releaseCurves();
-
-const base = results[1]!;
-const pcs = base.ops.postJob_fixed! + base.ops.claim! + base.ops.submit_realGroth16!;
-const overhead = base.verifierGas / FLOOR - 1;
-
-const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(
-  `\nproofwork gas (solc 0.8.30, optimizer 10,000 runs, cancun; real Groth16, ${NUM_PUBLIC} public inputs)`,
-);
-console.log(
-  `EIP-1108 verification floor: 181,000 + 6,150 × ${NUM_PUBLIC} = ${FLOOR.toLocaleString("en-US")}\n`,
-);
-console.log(`${"operation".padEnd(22)}${pad("1 job", 12)}${pad("100 jobs", 12)}${pad("vs floor", 12)}`);
-for (const op of Object.keys(base.ops)) {
-  const a = base.ops[op]!;
-  const b = results[100]!.ops[op]!;
-  const vs = op.startsWith("submit") ? `${((a / FLOOR) * 100).toFixed(1)}%` : "";
-  console.log(
-    `${op.padEnd(22)}${pad(a.toLocaleString("en-US"), 12)}${pad(b.toLocaleString("en-US"), 12)}${pad(vs, 12)}`,
-  );
-}
-console.log(
-  `\nverifier execution (verifyProof alone, no base/calldata): ${base.verifierGas.toLocaleString("en-US")} ` +
-    `= floor + ${(overhead * 100).toFixed(1)}% (target ≤ 15%)`,
-);
-console.log(`post + claim + submit: ${pcs.toLocaleString("en-US")} (target ≤ 420,000)`);
 
 const snapshot = {
   generatedBy: "npm run bench:gas (bench/gas.ts)",
   compiler: "solc 0.8.30, optimizer runs 10000, evm cancun",
-  verifier: "BindingTestVerifier (snarkjs Groth16, real proof)",
-  numPublic: NUM_PUBLIC,
-  eip1108Floor: FLOOR,
-  verifierExecutionGas: base.verifierGas,
-  verifierOverheadVsFloorPct: Number((overhead * 100).toFixed(2)),
-  postClaimSubmitTotal: pcs,
-  operations: Object.fromEntries(
-    Object.keys(base.ops).map((op) => [
-      op,
-      Object.fromEntries(SCALES.map((n) => [`at${n}Jobs`, results[n]!.ops[op]])),
-    ]),
-  ),
+  postClaimSubmitTarget: 420_000,
+  circuits,
 };
 await writeFile(path.join(HERE, "gas-snapshot.json"), JSON.stringify(snapshot, null, 2) + "\n");
-console.log(`\nwrote bench/gas-snapshot.json`);
+console.log(`\npost + claim + submit: ${totals.join(", ")}`);
+console.log(`wrote bench/gas-snapshot.json`);

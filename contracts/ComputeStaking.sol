@@ -33,14 +33,16 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     IERC20 private immutable _token;
 
-    /// @inheritdoc IComputeStaking
-    uint256 public totalStaked;
-
-    // One slot: the parameters `lock` and `slash` read.
+    // One slot: the parameters `lock` and `slash` read. Declared first so that they share the slot
+    // of Pausable's `_paused` (the last base variable in the inheritance order): `lock` reads the
+    // pause flag and the minimum stake with one SLOAD.
     uint96 private _minStake;
     uint40 private _unbondingPeriod;
     uint8 private _jailThreshold;
     uint40 private _jailPeriod;
+
+    /// @inheritdoc IComputeStaking
+    uint256 public totalStaked;
 
     mapping(address provider => Provider) private _providers;
     mapping(address provider => Capability) private _capabilities;

@@ -33,8 +33,32 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     IComputeStaking private immutable _staking;
     ICircuitRegistry private immutable _registry;
 
-    // One slot, touched by every post and settlement.
-    uint64 private _nextJobId;
+    /// @dev Storage form of a job (`getJob` returns the `Job` view of it): three packed slots, then
+    /// the three 32-byte fields. Not stored: `price` (the auction price at the claim time,
+    /// `deadline - executionWindow`), `verificationMode` (only `Full` exists) and `claimDeadline`
+    /// (stored as `claimPeriod = claimDeadline - postedAt`). `claimPeriod`, `rampDuration` (both
+    /// ≤ MAX_CLAIM_PERIOD) and `executionWindow` (≤ MAX_EXECUTION_WINDOW) fit 24 bits (`_validate`).
+    struct StoredJob {
+        address requester;
+        uint96 maxPrice;
+        address provider;
+        uint40 deadline;
+        JobStatus status;
+        uint24 executionWindow;
+        uint24 rampDuration;
+        uint96 minPrice;
+        uint96 collateral;
+        uint40 postedAt;
+        uint24 claimPeriod;
+        bytes32 circuitId;
+        uint256 inputCommitment;
+        bytes32 inputHash;
+    }
+
+    // One slot, touched by every post and settlement. Declared first so that it shares the slot of
+    // Pausable's `_paused` (the last base variable in the inheritance order): `postJob` reads the
+    // pause flag and the job counter with one SLOAD.
+    uint56 private _nextJobId;
     uint96 private _totalEscrowed;
     uint96 private _accruedFees;
 
@@ -44,8 +68,9 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     uint16 private _slashRequesterBps;
     uint16 private _slashBountyBps;
 
-    mapping(uint256 jobId => Job) private _jobs;
-    mapping(uint256 jobId => uint256[]) private _outputs;
+    mapping(uint256 jobId => StoredJob) private _jobs;
+    /// @dev Outputs of completed jobs; their count is the circuit's `numPublic - 2` (no length slot).
+    mapping(uint256 jobId => mapping(uint256 index => uint256 output)) private _outputs;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                        CONSTRUCTOR
@@ -117,7 +142,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function cancel(uint256 jobId) external nonReentrant {
-        Job storage job = _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
         JobStatus status = job.status;
         if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
         address requester = job.requester;
@@ -133,10 +158,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function reclaim(uint256 jobId) external nonReentrant {
-        Job storage job = _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
         JobStatus status = job.status;
         if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
-        uint40 claimDeadline = job.claimDeadline;
+        uint40 claimDeadline = _claimDeadline(job);
         if (block.timestamp <= claimDeadline) revert Market__ClaimDeadlineNotPassed(jobId, claimDeadline);
 
         address requester = job.requester;
@@ -154,10 +179,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function claim(uint256 jobId) external whenNotPaused {
-        Job storage job = _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
         JobStatus status = job.status;
         if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
-        uint40 claimDeadline = job.claimDeadline;
+        uint40 claimDeadline = _claimDeadline(job);
         if (block.timestamp > claimDeadline) revert Market__ClaimDeadlinePassed(jobId, claimDeadline);
 
         // The staking contract is trusted (set at construction) and moves no tokens in `lock`; it
@@ -170,7 +195,6 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         job.provider = msg.sender;
         job.deadline = deadline;
         job.status = JobStatus.Claimed;
-        job.price = price;
         emit JobClaimed(jobId, msg.sender, price, deadline, _jobKey(jobId, msg.sender));
     }
 
@@ -180,7 +204,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint256[8] calldata proof,
         uint256[] calldata outputs
     ) external nonReentrant {
-        Job storage job = _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
         JobStatus status = job.status;
         if (status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, status);
         if (msg.sender != job.provider) revert Market__NotProvider(jobId, msg.sender);
@@ -197,7 +221,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function slashExpired(uint256 jobId) external nonReentrant {
-        Job storage job = _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
         JobStatus status = job.status;
         if (status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, status);
         uint40 deadline = job.deadline;
@@ -271,16 +295,35 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function getJob(uint256 jobId) external view returns (Job memory) {
-        return _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
+        return
+            Job({
+                requester: job.requester,
+                maxPrice: job.maxPrice,
+                provider: job.provider,
+                deadline: job.deadline,
+                status: job.status,
+                verificationMode: VerificationMode.Full,
+                executionWindow: job.executionWindow,
+                minPrice: job.minPrice,
+                collateral: job.collateral,
+                postedAt: job.postedAt,
+                price: _claimedPrice(job),
+                claimDeadline: _claimDeadline(job),
+                rampDuration: job.rampDuration,
+                circuitId: job.circuitId,
+                inputCommitment: job.inputCommitment,
+                inputHash: job.inputHash
+            });
     }
 
     /// @inheritdoc IJobMarket
     function currentPrice(uint256 jobId) external view returns (uint256) {
-        Job storage job = _jobs[jobId];
+        StoredJob storage job = _jobs[jobId];
         if (job.status == JobStatus.Open) {
             return AuctionPrice.at(job.minPrice, job.maxPrice, job.postedAt, job.rampDuration);
         }
-        return job.price;
+        return _claimedPrice(job);
     }
 
     /// @inheritdoc IJobMarket
@@ -290,7 +333,13 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function getOutputs(uint256 jobId) external view returns (uint256[] memory) {
-        return _outputs[jobId];
+        StoredJob storage job = _jobs[jobId];
+        if (job.status != JobStatus.Completed) return new uint256[](0);
+        (, , uint16 numPublic, ) = _registry.getVerifier(job.circuitId);
+        uint256[] memory outputs = new uint256[](numPublic - ProtocolBounds.MIN_PUBLIC_SIGNALS);
+        mapping(uint256 => uint256) storage stored = _outputs[jobId];
+        for (uint256 i; i < outputs.length; ++i) outputs[i] = stored[i];
+        return outputs;
     }
 
     /// @inheritdoc IJobMarket
@@ -354,22 +403,23 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
         bytes32 inputHash = keccak256(params.input);
         jobId = _nextJobId;
-        _nextJobId = uint64(jobId + 1);
+        // One id per post: far below 2^56.
+        _nextJobId = uint56(jobId + 1);
         _totalEscrowed += params.maxPrice;
-        _jobs[jobId] = Job({
+        // The 24-bit casts are exact: `_validate` bounds the ramp and the claim period by
+        // MAX_CLAIM_PERIOD and the window by MAX_EXECUTION_WINDOW (all < 2^24).
+        _jobs[jobId] = StoredJob({
             requester: msg.sender,
             maxPrice: params.maxPrice,
             provider: address(0),
             deadline: 0,
             status: JobStatus.Open,
-            verificationMode: params.verificationMode,
-            executionWindow: params.executionWindow,
+            executionWindow: uint24(params.executionWindow),
+            rampDuration: uint24(params.rampDuration),
             minPrice: params.minPrice,
             collateral: params.collateral,
             postedAt: uint40(block.timestamp),
-            price: 0,
-            claimDeadline: params.claimDeadline,
-            rampDuration: params.rampDuration,
+            claimPeriod: uint24(params.claimDeadline - block.timestamp),
             circuitId: params.circuitId,
             inputCommitment: params.inputCommitment,
             inputHash: inputHash
@@ -436,10 +486,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @dev Settlement of a verified job: pays the provider, accrues the fee, refunds the unused
     /// escrow, releases the collateral and records the outputs.
-    function _complete(uint256 jobId, Job storage job, uint256[] calldata outputs) private {
+    function _complete(uint256 jobId, StoredJob storage job, uint256[] calldata outputs) private {
         address requester = job.requester;
         uint96 maxPrice = job.maxPrice;
-        uint96 price = job.price;
+        uint96 price = _claimedPrice(job);
         // price <= maxPrice < 2^96 and feeBps <= MAX_FEE_BPS: nothing below overflows, fee <= price.
         uint256 fee = (uint256(price) * _feeBps) / ProtocolBounds.BPS;
         uint256 payout = price - fee;
@@ -448,12 +498,37 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         job.status = JobStatus.Completed;
         _totalEscrowed -= maxPrice;
         _accruedFees += uint96(fee);
-        if (outputs.length != 0) _outputs[jobId] = outputs;
+        mapping(uint256 => uint256) storage stored = _outputs[jobId];
+        // outputs.length == numPublic - 2 < MAX_PUBLIC_SIGNALS (checked in `_verify`).
+        for (uint256 i; i < outputs.length; ++i) stored[i] = outputs[i];
         emit JobCompleted(jobId, msg.sender, outputs, payout, fee, refund);
 
         _staking.unlock(msg.sender, job.collateral);
         if (payout != 0) _token.safeTransfer(msg.sender, payout);
         if (refund != 0) _token.safeTransfer(requester, refund);
+    }
+
+    /// @dev Last claim timestamp of a posted job.
+    function _claimDeadline(StoredJob storage job) private view returns (uint40) {
+        // postedAt + claimPeriod == the claimDeadline given at post (< 2^40).
+        return job.postedAt + job.claimPeriod;
+    }
+
+    /// @dev Price a claim fixed (0 for a job never claimed): the auction price at the claim time,
+    /// `deadline - executionWindow` (both set together in `claim`).
+    function _claimedPrice(StoredJob storage job) private view returns (uint96) {
+        JobStatus status = job.status;
+        if (status != JobStatus.Claimed && status != JobStatus.Completed && status != JobStatus.Slashed) {
+            return 0;
+        }
+        return
+            AuctionPrice.atTime(
+                job.minPrice,
+                job.maxPrice,
+                job.postedAt,
+                job.rampDuration,
+                job.deadline - job.executionWindow
+            );
     }
 
     function _jobKey(uint256 jobId, address provider) private view returns (uint256) {

@@ -69,7 +69,8 @@ interface IJobMarket {
         VerificationMode verificationMode;
     }
 
-    /// @notice A job record (storage layout: four packed slots, then the three 32-byte fields).
+    /// @notice A job record, as returned by `getJob` (the market stores it in three packed slots
+    /// plus the three 32-byte fields, and derives `price` from the claim time).
     /// @param requester Who posted (and gets refunds).
     /// @param maxPrice Escrowed maximum price.
     /// @param provider Claimer (zero until claimed).

@@ -11,8 +11,19 @@ library AuctionPrice {
     /// @param start Auction start timestamp (`<= block.timestamp`).
     /// @param ramp Ramp duration in seconds; 0 means a fixed price (`minPrice == maxPrice`).
     function at(uint96 minPrice, uint96 maxPrice, uint40 start, uint32 ramp) internal view returns (uint96) {
+        return atTime(minPrice, maxPrice, start, ramp, block.timestamp);
+    }
+
+    /// @notice Price at `time` (`>= start`), e.g. the timestamp of a past claim.
+    function atTime(
+        uint96 minPrice,
+        uint96 maxPrice,
+        uint40 start,
+        uint32 ramp,
+        uint256 time
+    ) internal pure returns (uint96) {
         if (ramp == 0) return maxPrice;
-        uint256 elapsed = block.timestamp - start;
+        uint256 elapsed = time - start;
         if (elapsed >= ramp) return maxPrice;
         // Multiply before dividing (no precision loss beyond the final floor). (max - min) < 2^96
         // and elapsed < ramp < 2^32, so the product fits easily; the result is < max - min, so the

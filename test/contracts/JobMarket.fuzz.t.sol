@@ -115,7 +115,10 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         uint256 expectedPrice = market.currentPrice(id);
         vm.prank(PROVIDER);
         market.claim(id);
+        // The stored form derives the price from the claim time: it must not move with the clock.
+        vm.warp(block.timestamp + 30 minutes);
         assertEq(market.getJob(id).price, expectedPrice, "price fixed at claim");
+        assertEq(market.currentPrice(id), expectedPrice, "currentPrice fixed at claim");
 
         uint256 reqBefore = token.balanceOf(REQUESTER);
         uint256 provBefore = token.balanceOf(PROVIDER);
