@@ -9,6 +9,7 @@
  *   PROOFWORK_FAULT_KILL_RATE      instead: kill at any boundary with this probability (soak)
  *   PROOFWORK_FAULT_SEED           seed of that draw
  */
+import { pathToFileURL } from "node:url";
 import { Wallet } from "ethers";
 import { loadConfig, requirePrivateKey } from "../../sdk/config.ts";
 import { connectChain } from "../../sdk/contracts.ts";
@@ -73,10 +74,13 @@ async function main(): Promise<void> {
   await handle.done;
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
-    process.exit(1);
-  },
-);
+// Run only as a process entry point: mocha (Hardhat) loads every .ts file under test/.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
