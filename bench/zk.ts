@@ -2,7 +2,7 @@
  * `npm run bench:zk [-- --runs N] [--threads N]`
  *
  * Verifiable-inference benchmark (issue 4). Needs the MLP circuits built
- * (`npm run circuits:build -- --profile all`); circuits without keys are measured for witness time
+ * (`npm run circuits:build -- --profile bench`); circuits without keys are measured for witness time
  * only. Writes bench/RESULTS-zk.md and bench/results-zk.json (committed). Not a test: nothing here
  * is asserted.
  *

@@ -1,5 +1,5 @@
 /**
- * `npm run circuits:build [-- --profile test|demo|all] [--only a,b] [--ptau file]`
+ * `npm run circuits:build [-- --profile test|demo|all|bench] [--only a,b] [--ptau file]`
  *
  * Builds the circuits a profile needs (see circuits/manifest.ts), caching everything by content
  * hash, and prints the time of each step. `PTAU=/path/file.ptau` (or `--ptau`) uses a public
@@ -21,8 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   const profile = values.profile as Profile;
-  if (!["test", "demo", "all"].includes(profile)) {
-    console.error(`error: unknown profile "${values.profile}" (expected test, demo or all)`);
+  if (!["test", "demo", "all", "bench"].includes(profile)) {
+    console.error(`error: unknown profile "${values.profile}" (expected test, demo, all or bench)`);
     return 2;
   }
   const only = values.only?.split(",").map((s) => s.trim());

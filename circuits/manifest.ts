@@ -2,16 +2,17 @@
  * The circuits proofwork builds. Each entry says how to produce its circom main source and whether
  * it needs keys. Profiles select what a command needs:
  *   - `test`: what the test suite needs (small instances with keys; full model compiled for
- *     witness checks only) — fits a 2^12/2^13 dev ceremony;
- *   - `demo`: what the demo and a production deployment need (the full model with keys);
- *   - `all`: everything.
+ *     witness checks only) — one 2^12 dev ceremony;
+ *   - `demo`: what the demo and a production deployment need (the full model with keys) — 2^13;
+ *   - `all`: every circuit, keys for all but the full batch-4 one;
+ *   - `bench`: the batch-4 variants with keys for `npm run bench:zk` (2^15: slow the first time).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT, type CircuitSpec } from "./pipeline.ts";
 import { mlpCircuitSpec } from "./mlp-gen.ts";
 
-export type Profile = "test" | "demo" | "all";
+export type Profile = "test" | "demo" | "all" | "bench";
 
 interface ManifestEntry {
   spec: CircuitSpec;
@@ -52,8 +53,10 @@ export const MANIFEST: ManifestEntry[] = [
   // batching benchmark (`npm run bench:zk`).
   { spec: mlpCircuitSpec("small", 1, true), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
   { spec: mlpCircuitSpec("full", 1, true), setupIn: ["demo", "all"], in: ["test", "demo", "all"] },
-  { spec: mlpCircuitSpec("small", 4, true), setupIn: ["all"], in: ["all"] },
-  { spec: mlpCircuitSpec("full", 4, true), setupIn: ["all"], in: ["all"] },
+  // Batch-4 variants for the proving benchmark (`bench`): the full one needs a 2^15 ceremony
+  // (~18 min here), so `all` only compiles it.
+  { spec: mlpCircuitSpec("small", 4, true), setupIn: ["all", "bench"], in: ["all", "bench"] },
+  { spec: mlpCircuitSpec("full", 4, true), setupIn: ["bench"], in: ["all", "bench"] },
 ];
 
 /** The specs a profile builds (optionally only the named ones), with `setup` resolved per profile. */
