@@ -1,12 +1,13 @@
 /**
- * Public surface of the provider worker: `startWorker` (the long-running prover node) and the
- * provider commands the CLI wires (`provider stake|unstake|withdraw|status|register`).
+ * Public surface of the provider worker: `startWorker` (the long-running prover node). Provider
+ * account actions (stake, unstake, withdraw, register, status) live in the SDK (`sdk/provider.ts`),
+ * the one layer shared by the CLI, the worker, deploy scripts and tests.
  */
 import { join } from "node:path";
 import { Wallet, getAddress, type Signer } from "ethers";
 import type { Config } from "../sdk/config.ts";
 import { ArtifactManager, type CircuitHint } from "./artifacts.ts";
-import { ChainReader, stakingInterface, tokenInterface, type Addresses } from "./chain.ts";
+import { ChainReader, type Addresses } from "./chain.ts";
 import { ChainClock, systemClock, type Clock } from "./clock.ts";
 import { DEFAULT_SETTINGS, type WorkerContext, type WorkerSettings } from "./context.ts";
 import { noHooks, type WorkerHooks } from "./hooks.ts";
@@ -15,7 +16,7 @@ import { createMetrics, startMetricsServer, type MetricsServer, type WorkerMetri
 import { Pipeline, type WorkerPhase } from "./pipeline.ts";
 import { bindingRunner, type JobRunner } from "./runner.ts";
 import { Store } from "./store.ts";
-import { DEFAULT_FEE_POLICY, TxSender, type MinedTx, type RpcProvider } from "./tx.ts";
+import { DEFAULT_FEE_POLICY, TxSender, type RpcProvider } from "./tx.ts";
 
 export type { WorkerHooks, Boundary } from "./hooks.ts";
 export { BOUNDARIES, noHooks } from "./hooks.ts";
@@ -163,143 +164,6 @@ export function workerOptionsFromConfig(config: Config): WorkerOptions {
 }
 
 // ------------------------------------------------------------------------------- provider commands
-
-export interface ProviderDeps {
-  provider: RpcProvider;
-  signer: Signer;
-  addresses: Addresses;
-  /** Store that records the transactions (optional; an in-memory one otherwise). */
-  store?: Store;
-  log?: Logger;
-}
-
-async function sendAndWait(
-  deps: ProviderDeps,
-  kind: "stake" | "unstake" | "withdraw" | "register" | "approve",
-  to: string,
-  data: string,
-): Promise<MinedTx> {
-  const store = deps.store ?? Store.open(":memory:");
-  const tx = new TxSender({
-    provider: deps.provider,
-    signer: deps.signer,
-    store,
-    clock: systemClock,
-    log: deps.log ?? createLogger({ level: "warn" }),
-  });
-  await tx.init();
-  const sent = await tx.send({ kind, jobId: null, to, data });
-  return tx.waitMined(sent.nonce);
-}
-
-/** Approves (if needed) and stakes `amount` of the token. */
-export async function providerStake(deps: ProviderDeps, amount: bigint): Promise<MinedTx> {
-  const reader = new ChainReader(deps.provider, deps.addresses);
-  const owner = await deps.signer.getAddress();
-  const allowance = BigInt(
-    (await reader.token.getFunction("allowance")(owner, deps.addresses.staking)) as bigint,
-  );
-  if (allowance < amount) {
-    await sendAndWait(
-      deps,
-      "approve",
-      deps.addresses.token,
-      tokenInterface.encodeFunctionData("approve", [deps.addresses.staking, amount]),
-    );
-  }
-  return sendAndWait(
-    deps,
-    "stake",
-    deps.addresses.staking,
-    stakingInterface.encodeFunctionData("stake", [amount]),
-  );
-}
-
-/** Moves `amount` of bonded stake into unbonding. */
-export function providerUnstake(deps: ProviderDeps, amount: bigint): Promise<MinedTx> {
-  return sendAndWait(
-    deps,
-    "unstake",
-    deps.addresses.staking,
-    stakingInterface.encodeFunctionData("requestUnstake", [amount]),
-  );
-}
-
-/** Withdraws unbonded stake. */
-export function providerWithdraw(deps: ProviderDeps): Promise<MinedTx> {
-  return sendAndWait(
-    deps,
-    "withdraw",
-    deps.addresses.staking,
-    stakingInterface.encodeFunctionData("withdraw", []),
-  );
-}
-
-export interface Capability {
-  gpuModel: string;
-  memoryMB: number;
-  /** Bit set: 0 cpu, 1 wasm, 2 webgl, 3 webgpu, 4 cuda, 5 metal. */
-  backends: number;
-  maxConcurrentJobs: number;
-  metadataURI: string;
-}
-
-/** Registers (or updates) the provider's capability record. */
-export async function providerRegister(deps: ProviderDeps, cap: Capability): Promise<MinedTx> {
-  const reader = new ChainReader(deps.provider, deps.addresses);
-  const registered = Boolean(
-    await reader.staking.getFunction("isRegistered")(await deps.signer.getAddress()),
-  );
-  const fn = registered ? "updateCapability" : "register";
-  return sendAndWait(
-    deps,
-    "register",
-    deps.addresses.staking,
-    stakingInterface.encodeFunctionData(fn, [cap]),
-  );
-}
-
-export interface ProviderStatus {
-  address: string;
-  registered: boolean;
-  active: boolean;
-  stake: bigint;
-  locked: bigint;
-  freeStake: bigint;
-  unbonding: bigint;
-  unbondingEnd: number;
-  jailedUntil: number;
-  openJobs: number;
-  jobsCompleted: number;
-  jobsFailed: number;
-  totalSlashed: bigint;
-  tokenBalance: bigint;
-}
-
-/** The provider's on-chain standing. */
-export async function providerStatus(
-  deps: Pick<ProviderDeps, "provider" | "addresses">,
-  address: string,
-): Promise<ProviderStatus> {
-  const reader = new ChainReader(deps.provider, deps.addresses);
-  const p = (await reader.staking.getFunction("getProvider")(address)) as Record<string, bigint>;
-  return {
-    address: getAddress(address),
-    registered: Boolean(await reader.staking.getFunction("isRegistered")(address)),
-    active: Boolean(await reader.staking.getFunction("isActive")(address)),
-    stake: BigInt(p.stake!),
-    locked: BigInt(p.locked!),
-    freeStake: await reader.freeStake(address),
-    unbonding: BigInt(p.unbonding!),
-    unbondingEnd: Number(p.unbondingEnd),
-    jailedUntil: Number(p.jailedUntil),
-    openJobs: Number(p.openJobs),
-    jobsCompleted: Number(p.jobsCompleted),
-    jobsFailed: Number(p.jobsFailed),
-    totalSlashed: BigInt(p.totalSlashed!),
-    tokenBalance: await reader.tokenBalance(address),
-  };
-}
 
 /** A local signing key on `provider`. */
 export function walletFor(privateKey: string, provider: RpcProvider): Wallet {
