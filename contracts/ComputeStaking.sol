@@ -44,7 +44,23 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     /// @inheritdoc IComputeStaking
     uint256 public totalStaked;
 
-    mapping(address provider => Provider) private _providers;
+    /// @dev Storage form of a provider (`getProvider` returns the `Provider` view of it): the first
+    /// slot holds everything `unlock` writes (so settling a job touches one slot), the second what
+    /// only `lock`, unbonding and slashing read.
+    struct StoredProvider {
+        uint96 stake;
+        uint96 locked;
+        uint16 openJobs;
+        uint8 consecutiveFailures;
+        uint32 jobsCompleted;
+        uint96 unbonding;
+        uint40 unbondingEnd;
+        uint40 jailedUntil;
+        uint32 jobsFailed;
+        uint96 totalSlashed;
+    }
+
+    mapping(address provider => StoredProvider) private _providers;
     mapping(address provider => Capability) private _capabilities;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -81,7 +97,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     /// @inheritdoc IComputeStaking
     function stake(uint256 amount) external whenNotPaused nonReentrant {
         if (amount == 0) revert Staking__ZeroAmount();
-        Provider storage p = _providers[msg.sender];
+        StoredProvider storage p = _providers[msg.sender];
         uint256 newStake = p.stake + amount;
         if (newStake > type(uint96).max) revert Staking__AmountTooLarge(newStake);
 
@@ -95,7 +111,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     /// @inheritdoc IComputeStaking
     function requestUnstake(uint256 amount) external {
         if (amount == 0) revert Staking__ZeroAmount();
-        Provider storage p = _providers[msg.sender];
+        StoredProvider storage p = _providers[msg.sender];
         uint96 bonded = p.stake;
         if (amount > bonded) revert Staking__InsufficientStake(bonded, amount);
 
@@ -110,7 +126,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @inheritdoc IComputeStaking
     function withdraw() external nonReentrant returns (uint256 amount) {
-        Provider storage p = _providers[msg.sender];
+        StoredProvider storage p = _providers[msg.sender];
         uint96 unbonding = p.unbonding;
         uint96 locked = p.locked;
         if (unbonding == 0) revert Staking__NothingToWithdraw(0, locked);
@@ -153,7 +169,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
         uint16 maxJobs = _capabilities[provider].maxConcurrentJobs;
         if (maxJobs == 0) revert Staking__NotRegistered(provider);
 
-        Provider storage p = _providers[provider];
+        StoredProvider storage p = _providers[provider];
         uint96 bonded = p.stake;
         uint96 locked = p.locked;
         uint16 openJobs = p.openJobs;
@@ -175,7 +191,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @inheritdoc IComputeStaking
     function unlock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) {
-        Provider storage p = _providers[provider];
+        StoredProvider storage p = _providers[provider];
         uint96 locked = p.locked;
         if (amount > locked) revert Staking__ExceedsLocked(locked, amount);
 
@@ -196,7 +212,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
         uint256 amount,
         address recipient
     ) external onlyRole(MARKET_ROLE) nonReentrant {
-        Provider storage p = _providers[provider];
+        StoredProvider storage p = _providers[provider];
         uint96 locked = p.locked;
         if (amount > locked) revert Staking__ExceedsLocked(locked, amount);
         // amount <= locked < 2^96.
@@ -270,7 +286,20 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @inheritdoc IComputeStaking
     function getProvider(address provider) external view returns (Provider memory) {
-        return _providers[provider];
+        StoredProvider storage p = _providers[provider];
+        return
+            Provider({
+                stake: p.stake,
+                locked: p.locked,
+                jailedUntil: p.jailedUntil,
+                openJobs: p.openJobs,
+                consecutiveFailures: p.consecutiveFailures,
+                unbonding: p.unbonding,
+                unbondingEnd: p.unbondingEnd,
+                jobsCompleted: p.jobsCompleted,
+                jobsFailed: p.jobsFailed,
+                totalSlashed: p.totalSlashed
+            });
     }
 
     /// @inheritdoc IComputeStaking
@@ -285,13 +314,13 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @inheritdoc IComputeStaking
     function freeStake(address provider) external view returns (uint256) {
-        Provider storage p = _providers[provider];
+        StoredProvider storage p = _providers[provider];
         return p.stake > p.locked ? p.stake - p.locked : 0;
     }
 
     /// @inheritdoc IComputeStaking
     function isActive(address provider) external view returns (bool) {
-        Provider storage p = _providers[provider];
+        StoredProvider storage p = _providers[provider];
         uint16 maxJobs = _capabilities[provider].maxConcurrentJobs;
         return
             maxJobs != 0 && p.stake >= _minStake && p.jailedUntil <= block.timestamp && p.openJobs < maxJobs;
