@@ -80,6 +80,8 @@ function isRangeError(e: unknown): boolean {
 
 export class Monitor {
   private resumed = false;
+  /** Hash of the block the cursor was last saved at (reorg detection while running). */
+  private cursorBlock: { number: number; hash: string } | null = null;
   private chunk: number;
   private readonly byAddress: Map<string, Interface>;
 
@@ -105,15 +107,22 @@ export class Monitor {
           : Math.max(this.opts.startBlock, cursor + 1 - this.opts.lookbackBlocks);
       this.resumed = true;
       log.info({ cursor, from, head, confirmations: this.opts.confirmations }, "monitor resuming");
+    } else if (cursor !== null && (await this.reorgedAt(cursor, head))) {
+      // the block under the cursor changed (or is gone): re-read the look-back window; logs seen
+      // before are skipped by (tx hash, log index), logs of the new branch are handled
+      from = Math.max(this.opts.startBlock, cursor + 1 - this.opts.lookbackBlocks);
+      store.setCursor(from - 1);
+      log.warn({ cursor, head, from }, "reorg detected: re-reading the look-back window");
     } else {
       from = cursor === null ? this.opts.startBlock : cursor + 1;
     }
     let events = 0;
-    let processedTo = cursor ?? this.opts.startBlock - 1;
+    let processedTo = store.getCursor() ?? this.opts.startBlock - 1;
     for (let n = 0; n < this.opts.maxChunksPerPoll && from <= safe; n++) {
       if (signal?.aborted) break;
       const to = Math.min(from + this.chunk - 1, safe);
       const logs = await this.getLogs(from, to);
+      const tip = await this.rpc("eth_getBlockByNumber", () => provider.getBlock(to));
       logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
       store.transaction(() => {
         for (const l of logs) {
@@ -128,6 +137,7 @@ export class Monitor {
         processedTo = Math.max(cur ?? -1, to);
         store.setCursor(processedTo);
       });
+      if (processedTo === to) this.cursorBlock = tip?.hash ? { number: to, hash: tip.hash } : null;
       metrics?.lastProcessedBlock.set(processedTo);
       await (this.deps.hooks ?? noHooks).at("monitor.cursorSaved", {});
       from = to + 1;
@@ -135,6 +145,14 @@ export class Monitor {
     if (processedTo > this.opts.lookbackBlocks * 4)
       store.pruneEvents(processedTo - this.opts.lookbackBlocks * 4);
     return { head, processedTo, events, caughtUp: processedTo >= safe };
+  }
+
+  /** True when the chain no longer has the block the cursor was saved at (a reorg). */
+  private async reorgedAt(cursor: number, head: number): Promise<boolean> {
+    if (head < cursor) return true;
+    if (this.cursorBlock?.number !== cursor) return false;
+    const b = await this.rpc("eth_getBlockByNumber", () => this.deps.provider.getBlock(cursor));
+    return b !== null && b.hash !== this.cursorBlock.hash;
   }
 
   /** eth_getLogs over [from, to], halving the range when the node refuses it as too large. */

@@ -203,7 +203,7 @@ export class Pipeline {
           collateral: bigint;
           claimDeadline: bigint;
         };
-        const inserted = store.insertJob(jobId!, {
+        const posted = {
           circuitId: String(p.circuitId),
           inputHex: p.input === "0x" ? null : hexlify(p.input),
           inputURI: p.inputURI === "" ? null : p.inputURI,
@@ -211,10 +211,29 @@ export class Pipeline {
           collateral: BigInt(p.collateral),
           claimDeadline: Number(p.claimDeadline),
           postedBlock: ev.blockNumber,
-        });
+        };
+        const inserted = store.insertJob(jobId!, posted);
         if (inserted) {
           metrics.jobsSeen.inc();
           log.debug({ jobId: jobId!.toString(), block: ev.blockNumber }, "job posted");
+        } else {
+          // the same id posted again with other terms: a reorg replaced the job we had seen; a row
+          // that is not ours is reset to the new job (ours are decided by the chain at act time)
+          const row = store.getJob(jobId!);
+          if (
+            row &&
+            (row.state === "discovered" || row.state === "refused" || row.state === "taken") &&
+            !this.tasks.has(row.jobId.toString()) &&
+            (row.inputHex !== posted.inputHex ||
+              row.circuitId !== posted.circuitId ||
+              row.claimDeadline !== posted.claimDeadline ||
+              row.inputURI !== posted.inputURI)
+          ) {
+            store.updateJob(jobId!, { ...posted, reason: null, retryable: false, error: null });
+            if (row.state !== "discovered")
+              store.transition(jobId!, "discovered", {}, "re-posted under the same id after a reorg");
+            log.warn({ jobId: jobId!.toString(), block: ev.blockNumber }, "job replaced by a reorg");
+          }
         }
         break;
       }
@@ -460,13 +479,38 @@ export class Pipeline {
     // other states (transient RPC trouble while claiming/submitting/settling): retried next tick
   }
 
+  /**
+   * Our claim was confirmed but the job is open again: a reorg removed the claim's block. The same
+   * signed claim is sent again; true when the chain has our claim back (the job's new deadline and
+   * price are stored). Otherwise the claim tx is left `dropped` and the caller abandons the job.
+   */
+  private async restoreClaim(jobId: bigint): Promise<boolean> {
+    const { store, tx, reader, log } = this.ctx;
+    const claim = store.txsFor(jobId, "claim").find((t) => t.status === "mined");
+    if (!claim) return false;
+    try {
+      const mined = await tx.restoreReorgedOut(claim.hash);
+      if (mined === null || !mined.success) return false;
+    } catch (e) {
+      log.warn({ jobId: jobId.toString(), err: errorMessage(e) }, "reorged-out claim could not be restored");
+      return false;
+    }
+    const job = await reader.getJob(jobId);
+    if (job.status !== JobStatus.Claimed || getAddress(job.provider) !== getAddress(this.ctx.address))
+      return false;
+    store.updateJob(jobId, { deadline: job.deadline, price: job.price });
+    log.warn({ jobId: jobId.toString(), deadline: job.deadline }, "claim re-established after a reorg");
+    return true;
+  }
+
   /** Drives a claimed job to `settled` from whatever durable state it is in. */
   private async drive(jobId: bigint): Promise<void> {
     const { store, artifacts, reader } = this.ctx;
     const signal = this.abort.signal;
     let row = store.getJob(jobId)!;
     if (row.state === "claimed" || row.state === "executed") {
-      const job = await reader.getJob(jobId);
+      let job = await reader.getJob(jobId);
+      if (job.status === JobStatus.Open && (await this.restoreClaim(jobId))) job = await reader.getJob(jobId);
       if (job.status !== JobStatus.Claimed || getAddress(job.provider) !== getAddress(this.ctx.address)) {
         throw new ProofworkError(
           WorkerErrorCodes.EXECUTION_FAILED,

@@ -40,8 +40,9 @@ export type JobState = (typeof JOB_STATES)[number];
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   discovered: ["refused", "taken", "claiming"],
   refused: ["discovered", "taken"],
-  // a hint said "someone else has it" but the chain says our claim won: the chain is the truth
-  taken: ["claimed"],
+  // a hint said "someone else has it" but the chain says our claim won: the chain is the truth;
+  // or a reorg replaced the job under that id (a new JobPosted): it is discovered again
+  taken: ["claimed", "discovered"],
   claiming: ["claimed", "lost", "taken"],
   lost: [],
   claimed: ["executed", "failed"],

@@ -393,6 +393,24 @@ export class TxSender {
   }
 
   /**
+   * A transaction the store records as mined whose receipt the node no longer has: its block was
+   * reorged out and the node did not take it back into its pool. Sends the same signed bytes again
+   * (same nonce: it cannot be paid twice) and waits for them; resolves null when the transaction
+   * is still on chain, rejects with TX_FAILED when its nonce went to another transaction.
+   */
+  async restoreReorgedOut(hash: string): Promise<MinedTx | null> {
+    const { provider, store, log } = this.deps;
+    const row = store.getTx(hash);
+    if (row?.status !== "mined" || (await provider.getTransactionReceipt(hash)) !== null) return null;
+    log.warn({ hash, nonce: row.nonce, kind: row.kind }, "mined transaction reorged out; re-broadcasting it");
+    // its gas is no longer spent; waitMined records the new receipt's
+    if (row.jobId !== null && row.gasUsed !== null && row.effectiveGasPrice !== null)
+      store.addGasSpent(row.jobId, -(row.gasUsed * row.effectiveGasPrice));
+    await this.broadcast(row.raw, row.hash);
+    return this.waitMined(row.nonce);
+  }
+
+  /**
    * Re-broadcasts a stored transaction the node does not know (stored, then the process died or
    * the broadcast failed before it reached the node). Same bytes: it cannot be paid twice.
    */

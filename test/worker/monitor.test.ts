@@ -34,6 +34,9 @@ class FakeChain {
   provider(): Provider {
     return {
       getBlockNumber: async () => this.head,
+      // a chain without reorgs: block n's hash depends on n only
+      getBlock: async (n: number) =>
+        n <= this.head ? { number: n, hash: `0x${n.toString(16).padStart(64, "0")}` } : null,
       getLogs: async (f: Filter) => {
         const from = Number(f.fromBlock);
         const to = Number(f.toBlock);
