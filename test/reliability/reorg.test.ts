@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NonceManager, Wallet } from "ethers";
+import { type NonceManager, Wallet } from "ethers";
 import { network } from "hardhat";
 import { JobStatus } from "../../worker/chain.ts";
 import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
