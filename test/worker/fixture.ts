@@ -28,7 +28,12 @@ import type { Addresses } from "../../worker/chain.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 export const BINDING_BYTES = 62;
 export const CIRCUIT_DIR = join(ROOT, "build", "circuits", "binding_test");
-export const CIRCUIT_ID = keccak256(toUtf8Bytes("proofwork.binding_test.v1"));
+export const CIRCUIT_ID = circuitIdFor("binding_test");
+
+/** The id the fixture registers a circuit under. */
+export function circuitIdFor(name: string): string {
+  return keccak256(toUtf8Bytes(`proofwork.${name}.v1`));
+}
 
 /** Hardhat's default accounts (same mnemonic in-process and for `hardhat node`). */
 export function devKey(i: number): string {
@@ -68,6 +73,11 @@ export interface Protocol {
 
 export interface ProtocolOptions {
   providers?: number;
+  /**
+   * Register this built circuit instead of binding_test (e.g. `mnist_mlp_full_b1`); its id is
+   * `circuitIdFor(name)`.
+   */
+  circuit?: { name: string; numPublic: number };
   /** Register the circuit with these hashes instead of the real ones (artifact mismatch tests). */
   wasmHash?: string;
 }
@@ -109,18 +119,24 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
       await market.getAddress(),
     )
   ).wait();
-  const verifier = await deploy("generated/BindingTestVerifier.sol/BindingTestVerifier.json", admin);
-  const selector = (await registry.getFunction("snarkjsSelector")(2)) as string;
+  const circuit = opts.circuit ?? { name: "binding_test", numPublic: 2 };
+  const circuitDir = join(ROOT, "build", "circuits", circuit.name);
+  const contractName = `${circuit.name
+    .split("_")
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("")}Verifier`;
+  const verifier = await deploy(`generated/${contractName}.sol/${contractName}.json`, admin);
+  const selector = (await registry.getFunction("snarkjsSelector")(circuit.numPublic)) as string;
   await (
-    await registry.getFunction("registerCircuit")(CIRCUIT_ID, {
+    await registry.getFunction("registerCircuit")(circuitIdFor(circuit.name), {
       verifier: await verifier.getAddress(),
       selector,
-      numPublic: 2,
+      numPublic: circuit.numPublic,
       active: true,
       modelCommitment: ZeroHash,
-      zkeyHash: await sha256File(join(CIRCUIT_DIR, "binding_test.zkey")),
-      wasmHash: opts.wasmHash ?? (await sha256File(join(CIRCUIT_DIR, "binding_test.wasm"))),
-      artifactsURI: pathToFileURL(CIRCUIT_DIR).href + "/",
+      zkeyHash: await sha256File(join(circuitDir, `${circuit.name}.zkey`)),
+      wasmHash: opts.wasmHash ?? (await sha256File(join(circuitDir, `${circuit.name}.wasm`))),
+      artifactsURI: pathToFileURL(circuitDir).href + "/",
     })
   ).wait();
 
