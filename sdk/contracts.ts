@@ -193,13 +193,7 @@ export async function connectChain(
   // every configured URL is kept (one that is down now may be the only one up later); those that
   // answered come first
   const ordered = [...reachable, ...urls.filter((u) => !reachable.includes(u))];
-  const provider =
-    ordered.length === 1
-      ? new JsonRpcProvider(ordered[0], network, {
-          staticNetwork: network,
-          pollingInterval: config.pollIntervalMs,
-        })
-      : new FailoverJsonRpcProvider(ordered, network, config.pollIntervalMs);
+  const provider = new FailoverJsonRpcProvider(ordered, network, config.pollIntervalMs);
   provider.pollingInterval = config.pollIntervalMs;
   return { provider, chainId };
 }
@@ -217,19 +211,25 @@ async function probeWithRetry(url: string, attempts = 4): Promise<bigint> {
 }
 
 /**
- * A JSON-RPC provider over several URLs of the same chain: each request goes to the endpoint that
- * answered last and, when that one fails at the transport level (refused, reset, timeout, 5xx,
- * unreadable answer), to the next ones in order. JSON-RPC errors (reverts, bad params) come back
- * as answers and are not retried elsewhere. Unlike ethers' FallbackProvider it keeps `send` (raw
- * calls such as `eth_feeHistory`) and moves on as soon as an endpoint fails.
+ * A JSON-RPC provider over one or more URLs of the same chain: each request goes to the endpoint
+ * that answered last and, when that one fails at the transport level (refused, reset, timeout,
+ * 5xx, unreadable answer), to the next ones in order; after a full round without an answer it
+ * waits (100 ms, doubling) and tries again, `rounds` times in all. Every JSON-RPC call may be
+ * repeated: reads are idempotent and a raw transaction sent twice is the same transaction.
+ * JSON-RPC errors (reverts, bad params) are answers and are not retried. Unlike ethers'
+ * FallbackProvider it keeps `send` (raw calls such as `eth_feeHistory`) and moves on as soon as
+ * an endpoint fails.
  */
 export class FailoverJsonRpcProvider extends JsonRpcProvider {
   readonly urls: readonly string[];
   private current = 0;
 
-  constructor(urls: readonly string[], network: Network, pollingInterval: number) {
+  private readonly rounds: number;
+
+  constructor(urls: readonly string[], network: Network, pollingInterval: number, rounds = 4) {
     super(urls[0], network, { staticNetwork: network, pollingInterval });
     this.urls = urls;
+    this.rounds = rounds;
   }
 
   /** The endpoint requests go to first. */
@@ -239,8 +239,10 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     let lastError: unknown;
-    for (let i = 0; i < this.urls.length; i++) {
-      const index = (this.current + i) % this.urls.length;
+    for (let attempt = 0; attempt < this.rounds * this.urls.length; attempt++) {
+      if (attempt > 0 && attempt % this.urls.length === 0)
+        await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt / this.urls.length - 1)));
+      const index = (this.current + attempt) % this.urls.length;
       const request = this._getConnection();
       request.url = this.urls[index]!;
       request.body = JSON.stringify(payload);

@@ -193,6 +193,8 @@ export interface PostOptions {
   /** Commitment to post (default: the input's real one). */
   commitment?: bigint;
   circuitId?: string;
+  /** Publish the input only at this URI (the input bytes still define the commitment). */
+  inputURI?: string;
   executionWindow?: number;
   claimWindow?: number;
   price?: bigint;
@@ -210,8 +212,8 @@ export async function postJob(
   const params = {
     circuitId: o.circuitId ?? CIRCUIT_ID,
     inputCommitment: commitment,
-    input,
-    inputURI: "",
+    input: o.inputURI === undefined ? input : "0x",
+    inputURI: o.inputURI ?? "",
     minPrice: price,
     maxPrice: price,
     rampDuration: 0,
