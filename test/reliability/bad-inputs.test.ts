@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { NonceManager, Wallet, ZeroHash, keccak256, parseEther, toUtf8Bytes, type Contract } from "ethers";
+import { type NonceManager, Wallet, ZeroHash, keccak256, parseEther, toUtf8Bytes, type Contract } from "ethers";
 import { RequesterClient } from "../../sdk/client.ts";
 import { readDeployment } from "../../sdk/deployments.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
