@@ -11,9 +11,20 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type NonceManager, Wallet, ZeroHash, keccak256, parseEther, toUtf8Bytes, type Contract } from "ethers";
+import {
+  Interface,
+  NonceManager,
+  Transaction,
+  Wallet,
+  ZeroHash,
+  keccak256,
+  parseEther,
+  toUtf8Bytes,
+  type Contract,
+} from "ethers";
 import { RequesterClient } from "../../sdk/client.ts";
 import { readDeployment } from "../../sdk/deployments.ts";
+import { errorInterface, loadAbi } from "../../sdk/contracts.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
 import { sha256File } from "../../worker/artifacts.ts";
 import { JobStatus, marketInterface } from "../../worker/chain.ts";
@@ -40,6 +51,10 @@ interface Funds {
   market: bigint;
   stake: bigint;
   locked: bigint;
+  /** the hand-driven second provider */
+  provider2: bigint;
+  stake2: bigint;
+  locked2: bigint;
 }
 
 const FAST: Partial<WorkerOptions> = {
@@ -71,12 +86,17 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
       stake: bigint;
       locked: bigint;
     };
+    const addr2 = new Wallet(p.providerKeys[1]!).address;
+    const prov2 = (await p.staking.getFunction("getProvider")(addr2)) as { stake: bigint; locked: bigint };
     return {
       requester: await bal(p.requesterAddress),
       provider: await bal(providerAddr),
       market: await bal(p.addresses.market),
       stake: BigInt(prov.stake),
       locked: BigInt(prov.locked),
+      provider2: await bal(addr2),
+      stake2: BigInt(prov2.stake),
+      locked2: BigInt(prov2.locked),
     };
   }
 
@@ -116,7 +136,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
 
   before(async function () {
     node = await startHardhatNode();
-    p = await deployProtocol(node.provider);
+    p = await deployProtocol(node.provider, { providers: 2 });
     admin = p.registry.runner as NonceManager; // the deployer's nonce manager
     providerAddr = new Wallet(p.providerKeys[0]!).address;
     deploymentFile = await writeFixtureDeployment(
@@ -283,7 +303,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
   it("test_badInput_contract_garbageProofFromNonClaimer_revertsEscrowAndStakeIntact", async function () {
     const { jobId } = await postJob(p, { commitment: 98n }); // open, unclaimed
     const before = await funds();
-    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), [1n]]);
+    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), []]);
     const err = await sendMarket(devKey(6), data);
     expect(err, "reverts").to.not.equal(null);
     const decoded = marketInterface.parseError(
@@ -301,6 +321,154 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     const data = marketInterface.encodeFunctionData("claim", [10_000n]);
     const err = await sendMarket(p.providerKeys[0]!, data);
     expect(err, "reverts").to.not.equal(null);
+    expect(await funds()).to.deep.equal(before);
+  });
+
+  // ------------------------------------------------------------------ contracts (on-chain reverts)
+
+  /**
+   * Sends `data` from `key` with a fixed gas limit, so the call is mined and reverts on chain (no
+   * estimate to stop it first); returns the custom error's name, decoded by replaying it as a call.
+   */
+  async function revertOnChain(
+    key: string,
+    to: string,
+    data: string,
+    mine = true,
+  ): Promise<string | undefined> {
+    const w = new Wallet(key, node.provider);
+    let name: string | undefined;
+    try {
+      await w.call({ to, data });
+    } catch (e) {
+      const raw =
+        (e as { data?: string }).data ?? (e as { info?: { error?: { data?: string } } }).info?.error?.data;
+      try {
+        name = errorInterface().parseError(raw ?? "0x")?.name;
+      } catch {
+        /* not a known custom error */
+      }
+      name ??= String((e as Error).message);
+    }
+    if (!mine) return name;
+    // raw JSON-RPC (no provider-side caching of the nonce); the node may report the revert on send
+    const nonce = Number(
+      BigInt((await node.provider.send("eth_getTransactionCount", [w.address, "pending"])) as string),
+    );
+    const base = (await node.provider.getBlock("latest"))?.baseFeePerGas;
+    const signed = await w.signTransaction({
+      to,
+      data,
+      nonce,
+      gasLimit: 2_000_000,
+      chainId: 31337n,
+      type: 2,
+      maxFeePerGas: 3n * (base ?? 10n ** 9n) + 10n ** 9n,
+      maxPriorityFeePerGas: 10n ** 9n,
+    });
+    await node.provider.send("eth_sendRawTransaction", [signed]).catch((e: unknown) => {
+      // an automining node mines the tx and reports its revert here; anything else is a real error
+      if (!/revert/i.test(String(e))) throw e;
+    });
+    const receipt = await node.provider.waitForTransaction(Transaction.from(signed).hash!);
+    expect(receipt?.status, "mined and reverted").to.equal(0);
+    return name;
+  }
+
+  /** A job provider 2 claims by hand (bad commitment: the worker refuses it, so it stays open). */
+  async function claimedByProvider2(commitment: bigint): Promise<bigint> {
+    const { jobId } = await postJob(p, { commitment });
+    await waitFor(() => worker.store.getJob(jobId)?.state === "refused", 30_000, "worker refusal");
+    const w = new NonceManager(new Wallet(p.providerKeys[1]!, node.provider));
+    const nonce = Number(
+      BigInt(
+        (await node.provider.send("eth_getTransactionCount", [await w.getAddress(), "pending"])) as string,
+      ),
+    );
+    const tx = await w.sendTransaction({
+      to: p.addresses.market,
+      data: marketInterface.encodeFunctionData("claim", [jobId]),
+      nonce,
+    });
+    await tx.wait();
+    expect(await chainStatus(p, jobId)).to.equal(JobStatus.Claimed);
+    return jobId;
+  }
+
+  it("test_badInput_contract_doubleClaim_revertsCollateralLockedOnce", async function () {
+    const jobId = await claimedByProvider2(96n);
+    const before = await funds();
+    expect(before.locked2).to.equal(p.collateral);
+    const data = marketInterface.encodeFunctionData("claim", [jobId]);
+    expect(await revertOnChain(p.providerKeys[1]!, p.addresses.market, data)).to.equal("Market__JobNotOpen");
+    expect(await funds()).to.deep.equal({ ...before, provider2: before.provider2 });
+    expect((await funds()).locked2).to.equal(p.collateral);
+  });
+
+  it("test_badInput_contract_wrongProof_revertsEscrowAndCollateralIntact", async function () {
+    const jobId = await claimedByProvider2(95n);
+    const before = await funds();
+    // binding_test has no outputs: public signals are [jobKey, commitment]; the proof is garbage
+    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), []]);
+    expect(await revertOnChain(p.providerKeys[1]!, p.addresses.market, data)).to.equal(
+      "Market__InvalidProof",
+    );
+    expect(await chainStatus(p, jobId)).to.equal(JobStatus.Claimed);
+    expect(await funds()).to.deep.equal(before);
+  });
+
+  it("test_badInput_contract_lateSubmit_revertsThenSlashExpiredByTheRules", async function () {
+    const jobId = await claimedByProvider2(93n);
+    await node.provider.send("evm_increaseTime", [3600]);
+    await node.provider.send("evm_mine", []);
+    const before = await funds();
+    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), []]);
+    expect(await revertOnChain(p.providerKeys[1]!, p.addresses.market, data, false)).to.equal(
+      "Market__DeadlinePassed",
+    );
+    expect(await chainStatus(p, jobId)).to.equal(JobStatus.Claimed);
+    expect(await funds()).to.deep.equal(before);
+    // the rule for a missed deadline: slashExpired refunds the price and splits the collateral
+    await (await (p.market.connect(p.requester) as Contract).getFunction("slashExpired")(jobId)).wait();
+    const after = await funds();
+    expect(await chainStatus(p, jobId)).to.equal(JobStatus.Slashed);
+    expect(before.stake2 - after.stake2).to.equal(p.collateral);
+    expect(before.locked2 - after.locked2).to.equal(p.collateral);
+    expect(after.requester > before.requester, "requester refunded").to.equal(true);
+  });
+
+  it("test_badInput_contract_postWhilePaused_revertsFundsIntact", async function () {
+    const market = p.market.connect(admin) as Contract;
+    await (await market.getFunction("pause")()).wait();
+    try {
+      const before = await funds();
+      await expectFails(
+        () =>
+          client(devKey(1)).postJob({
+            circuit: "binding_test",
+            input: new Uint8Array(BINDING_BYTES).fill(8),
+            pricing: { price: parseEther("1") },
+            permit: false,
+          }),
+        "TX_REVERTED",
+        /EnforcedPause|paused/i,
+      );
+      expect(await funds()).to.deep.equal(before);
+    } finally {
+      await (await market.getFunction("unpause")()).wait();
+    }
+  });
+
+  it("test_badInput_contract_feeAboveBound_revertsFeeUnchanged", async function () {
+    const market = p.market.connect(admin) as Contract;
+    const fee = BigInt((await market.getFunction("feeBps")()) as bigint);
+    const before = await funds();
+    const data = new Interface(loadAbi("JobMarket")).encodeFunctionData("setFee", [10_000]);
+    // as a call: the admin key's nonces belong to the deployer's nonce manager
+    expect(await revertOnChain(devKey(0), p.addresses.market, data, false)).to.equal(
+      "Market__ParameterOutOfBounds",
+    );
+    expect(BigInt((await market.getFunction("feeBps")()) as bigint)).to.equal(fee);
     expect(await funds()).to.deep.equal(before);
   });
 
