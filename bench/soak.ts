@@ -1,10 +1,11 @@
 /**
- * Bounded soak (a benchmark, not a test): N jobs (SOAK_JOBS, default 200) posted in waves to a
+ * Bounded soak (a benchmark, not a test): N jobs (SOAK_JOBS, default 400) posted in waves to a
  * local `hardhat node`, served by SOAK_WORKERS (default 3) workers, each a separate process
  * (`test/reliability/fault-worker.ts`, binding_test proofs) behind its own flaky JSON-RPC proxy
  * (SOAK_FAULT_RATE of requests faulted, default 0.15) and killed with SIGKILL at a random durable
- * boundary with probability SOAK_KILL_RATE (default 0.01 per boundary); a supervisor restarts
- * killed workers. Reports jobs completed, lost (must be 0), double submissions (must be 0),
+ * boundary with probability SOAK_KILL_RATE (default 0.01 per boundary) — except the first
+ * SOAK_STEADY_WORKERS (default 1), which live through the run so their RSS shows memory growth; a
+ * supervisor restarts killed workers. Reports jobs completed, lost (must be 0), double submissions (must be 0),
  * slashes and why, proxy faults, kills, and each worker's RSS over time; writes
  * `bench/soak-results.json`.
  *
@@ -22,10 +23,12 @@ import { writeFixtureDeployment } from "../test/worker/fixture-deployment.ts";
 import { ROOT, startHardhatNode, type Child } from "../test/worker/localnode.ts";
 import { startFaultWorker, storePath, withStore, workerEnv } from "../test/reliability/helpers.ts";
 
-const N = Number(process.env.SOAK_JOBS ?? 200);
+const N = Number(process.env.SOAK_JOBS ?? 400);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 3);
 const FAULT_RATE = Number(process.env.SOAK_FAULT_RATE ?? 0.15);
 const KILL_RATE = Number(process.env.SOAK_KILL_RATE ?? 0.01);
+/** Workers 0..STEADY-1 are never killed (their RSS over the whole run is the memory-growth figure). */
+const STEADY = Number(process.env.SOAK_STEADY_WORKERS ?? 1);
 const WAVE = Number(process.env.SOAK_WAVE ?? 20);
 const TIMEOUT_MS = Number(process.env.SOAK_TIMEOUT_MS ?? 15 * 60_000);
 const RSS_EVERY_MS = 5_000;
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
           deploymentFile,
           dataDir: s.dataDir,
           extra: {
-            PROOFWORK_FAULT_KILL_RATE: String(KILL_RATE),
+            PROOFWORK_FAULT_KILL_RATE: String(s.index < STEADY ? 0 : KILL_RATE),
             PROOFWORK_FAULT_SEED: String(1000 * (s.index + 1) + s.restarts),
             PROOFWORK_LOG_LEVEL: "error",
           },
