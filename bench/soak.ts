@@ -245,6 +245,7 @@ async function main(): Promise<void> {
       config: {
         jobs: N,
         workers: WORKERS,
+        steadyWorkers: STEADY,
         faultRate: FAULT_RATE,
         killRatePerBoundary: KILL_RATE,
         wave: WAVE,
