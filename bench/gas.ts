@@ -32,6 +32,7 @@ import {
   deployProtocol,
   emptyCircuit,
   jobParams,
+  termsOf,
 } from "../test/contracts/fixtures.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -112,7 +113,7 @@ async function scenario(
     await p.market.connect(p.other).postJob(await fixed());
   }
   for (let i = 1; i <= Math.floor(existingJobs / 2); i++)
-    await p.market.connect(p.provider2).claim(BigInt(i));
+    await p.market.connect(p.provider2).claim(BigInt(i), await termsOf(p.market, i));
 
   const ops: Row = {};
   // stake: a provider adding to an existing stake.
@@ -126,21 +127,26 @@ async function scenario(
       .postJob({ ...(await fixed()), minPrice: 2n * E18, maxPrice: 10n * E18, rampDuration: 600 }),
   );
   // claim + submit (real proof) of the fixed-price job.
-  ops.claim = await gas(p.market.connect(p.provider).claim(first));
+  const terms = await termsOf(p.market, first);
+  ops.claim = await gas(p.market.connect(p.provider).claim(first, terms));
   const key = await p.market.jobKey(first, p.provider.address);
   const proof = await c.prove(key);
   ops.submit_realGroth16 = await gas(
-    p.market.connect(p.provider).submit(first, [...proof.proof], proof.outputs),
+    p.market.connect(p.provider).submit(first, terms, [...proof.proof], proof.outputs),
   );
   // cancel the auction job.
-  ops.cancel = await gas(p.market.connect(p.requester).cancel(first + 1n));
+  ops.cancel = await gas(
+    p.market.connect(p.requester).cancel(first + 1n, await termsOf(p.market, first + 1n)),
+  );
   // reclaim: an unclaimed job past its claim deadline; slashExpired: a claimed job past its deadline.
   await p.market.connect(p.requester).postJob(await fixed());
   await p.market.connect(p.requester).postJob(await fixed());
-  await p.market.connect(p.provider).claim(first + 3n);
+  const terms2 = await termsOf(p.market, first + 2n);
+  const terms3 = await termsOf(p.market, first + 3n);
+  await p.market.connect(p.provider).claim(first + 3n, terms3);
   await networkHelpers.time.increase(DAY + 1);
-  ops.reclaim = await gas(p.market.connect(p.keeper).reclaim(first + 2n));
-  ops.slashExpired = await gas(p.market.connect(p.keeper).slashExpired(first + 3n));
+  ops.reclaim = await gas(p.market.connect(p.keeper).reclaim(first + 2n, terms2));
+  ops.slashExpired = await gas(p.market.connect(p.keeper).slashExpired(first + 3n, terms3));
   // withdraw after unbonding.
   await p.staking.connect(p.provider).requestUnstake(10n * E18);
   await networkHelpers.time.increase(UNBONDING_PERIOD);

@@ -33,31 +33,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     IComputeStaking private immutable _staking;
     ICircuitRegistry private immutable _registry;
 
-    /// @dev Storage form of a job (`getJob` returns the `Job` view of it): three packed slots, then
-    /// the three 32-byte fields. Not stored: `price` (the auction price at the claim time,
-    /// `deadline - executionWindow`), `verificationMode` (only `Full` exists) and `claimDeadline`
-    /// (stored as `claimPeriod = claimDeadline - postedAt`). `claimPeriod`, `rampDuration` (both
-    /// ≤ MAX_CLAIM_PERIOD) and `executionWindow` (≤ MAX_EXECUTION_WINDOW) fit 24 bits (`_validate`).
-    struct StoredJob {
-        address requester;
-        uint96 maxPrice;
-        address provider;
-        uint40 deadline;
-        JobStatus status;
-        uint24 executionWindow;
-        uint24 rampDuration;
-        uint96 minPrice;
-        uint96 collateral;
-        uint40 postedAt;
-        uint24 claimPeriod;
-        bytes32 circuitId;
-        uint256 inputCommitment;
-        bytes32 inputHash;
-    }
-
-    // One slot, touched by every post and settlement. Declared first so that it shares the slot of
-    // Pausable's `_paused` (the last base variable in the inheritance order): `postJob` reads the
-    // pause flag and the job counter with one SLOAD.
+    // One slot, touched by every post and settlement; it shares the slot of Pausable's `_paused`
+    // (declared just before it in the inheritance order), so `postJob` reads both with one SLOAD.
     uint56 private _nextJobId;
     uint96 private _totalEscrowed;
     uint96 private _accruedFees;
@@ -68,9 +45,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     uint16 private _slashRequesterBps;
     uint16 private _slashBountyBps;
 
-    mapping(uint256 jobId => StoredJob) private _jobs;
-    /// @dev Outputs of completed jobs; their count is the circuit's `numPublic - 2` (no length slot).
-    mapping(uint256 jobId => mapping(uint256 index => uint256 output)) private _outputs;
+    /// @dev Two slots per job: status + commitment to the terms, then provider + deadline.
+    mapping(uint256 jobId => Job) private _jobs;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                        CONSTRUCTOR
@@ -141,14 +117,12 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     }
 
     /// @inheritdoc IJobMarket
-    function cancel(uint256 jobId) external nonReentrant {
-        StoredJob storage job = _jobs[jobId];
-        JobStatus status = job.status;
-        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
-        address requester = job.requester;
+    function cancel(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+        Job storage job = _checkedJob(jobId, terms, JobStatus.Open);
+        address requester = terms.requester;
         if (msg.sender != requester) revert Market__NotRequester(jobId, msg.sender);
 
-        uint96 refund = job.maxPrice;
+        uint96 refund = terms.maxPrice;
         job.status = JobStatus.Cancelled;
         _totalEscrowed -= refund;
         emit JobCancelled(jobId, requester, refund);
@@ -157,15 +131,13 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     }
 
     /// @inheritdoc IJobMarket
-    function reclaim(uint256 jobId) external nonReentrant {
-        StoredJob storage job = _jobs[jobId];
-        JobStatus status = job.status;
-        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
-        uint40 claimDeadline = _claimDeadline(job);
+    function reclaim(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+        Job storage job = _checkedJob(jobId, terms, JobStatus.Open);
+        uint40 claimDeadline = terms.claimDeadline;
         if (block.timestamp <= claimDeadline) revert Market__ClaimDeadlineNotPassed(jobId, claimDeadline);
 
-        address requester = job.requester;
-        uint96 refund = job.maxPrice;
+        address requester = terms.requester;
+        uint96 refund = terms.maxPrice;
         job.status = JobStatus.Reclaimed;
         _totalEscrowed -= refund;
         emit JobReclaimed(jobId, requester, refund);
@@ -178,41 +150,38 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @inheritdoc IJobMarket
-    function claim(uint256 jobId) external whenNotPaused {
-        StoredJob storage job = _jobs[jobId];
-        JobStatus status = job.status;
-        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
-        uint40 claimDeadline = _claimDeadline(job);
+    function claim(uint256 jobId, JobTerms calldata terms) external whenNotPaused {
+        Job storage job = _checkedJob(jobId, terms, JobStatus.Open);
+        uint40 claimDeadline = terms.claimDeadline;
         if (block.timestamp > claimDeadline) revert Market__ClaimDeadlinePassed(jobId, claimDeadline);
 
         // The staking contract is trusted (set at construction) and moves no tokens in `lock`; it
         // reverts unless the provider is active and its free stake covers the collateral.
-        _staking.lock(msg.sender, job.collateral);
+        _staking.lock(msg.sender, terms.collateral);
 
-        uint96 price = AuctionPrice.at(job.minPrice, job.maxPrice, job.postedAt, job.rampDuration);
+        uint96 price = _priceAt(terms, block.timestamp);
         // timestamp + window < 2^40 for the next ~34,000 years.
-        uint40 deadline = uint40(block.timestamp) + job.executionWindow;
+        uint40 deadline = uint40(block.timestamp) + terms.executionWindow;
+        job.status = JobStatus.Claimed;
         job.provider = msg.sender;
         job.deadline = deadline;
-        job.status = JobStatus.Claimed;
         emit JobClaimed(jobId, msg.sender, price, deadline, _jobKey(jobId, msg.sender));
     }
 
     /// @inheritdoc IJobMarket
     function submit(
         uint256 jobId,
+        JobTerms calldata terms,
         uint256[8] calldata proof,
         uint256[] calldata outputs
     ) external nonReentrant {
-        StoredJob storage job = _jobs[jobId];
-        JobStatus status = job.status;
-        if (status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, status);
+        Job storage job = _checkedJob(jobId, terms, JobStatus.Claimed);
         if (msg.sender != job.provider) revert Market__NotProvider(jobId, msg.sender);
         uint40 deadline = job.deadline;
         if (block.timestamp > deadline) revert Market__DeadlinePassed(jobId, deadline);
 
-        _verify(jobId, job.circuitId, job.inputCommitment, proof, outputs);
-        _complete(jobId, job, outputs);
+        _verify(jobId, terms, proof, outputs);
+        _complete(jobId, job, terms, deadline, outputs);
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -220,17 +189,15 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @inheritdoc IJobMarket
-    function slashExpired(uint256 jobId) external nonReentrant {
-        StoredJob storage job = _jobs[jobId];
-        JobStatus status = job.status;
-        if (status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, status);
+    function slashExpired(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+        Job storage job = _checkedJob(jobId, terms, JobStatus.Claimed);
         uint40 deadline = job.deadline;
         if (block.timestamp <= deadline) revert Market__DeadlineNotPassed(jobId, deadline);
 
-        address requester = job.requester;
+        address requester = terms.requester;
         address provider = job.provider;
-        uint96 refund = job.maxPrice;
-        uint96 collateral = job.collateral;
+        uint96 refund = terms.maxPrice;
+        uint96 collateral = terms.collateral;
         // collateral < 2^96 and the two shares sum to at most BPS: no overflow, and
         // toRequester + bounty <= collateral.
         uint256 toRequester = (uint256(collateral) * _slashRequesterBps) / ProtocolBounds.BPS;
@@ -295,51 +262,50 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function getJob(uint256 jobId) external view returns (Job memory) {
-        StoredJob storage job = _jobs[jobId];
-        return
-            Job({
-                requester: job.requester,
-                maxPrice: job.maxPrice,
-                provider: job.provider,
-                deadline: job.deadline,
-                status: job.status,
-                verificationMode: VerificationMode.Full,
-                executionWindow: job.executionWindow,
-                minPrice: job.minPrice,
-                collateral: job.collateral,
-                postedAt: job.postedAt,
-                price: _claimedPrice(job),
-                claimDeadline: _claimDeadline(job),
-                rampDuration: job.rampDuration,
-                circuitId: job.circuitId,
-                inputCommitment: job.inputCommitment,
-                inputHash: job.inputHash
-            });
+        return _jobs[jobId];
     }
 
     /// @inheritdoc IJobMarket
-    function currentPrice(uint256 jobId) external view returns (uint256) {
-        StoredJob storage job = _jobs[jobId];
-        if (job.status == JobStatus.Open) {
-            return AuctionPrice.at(job.minPrice, job.maxPrice, job.postedAt, job.rampDuration);
-        }
-        return _claimedPrice(job);
+    function currentPrice(uint256 jobId, JobTerms calldata terms) external view returns (uint256) {
+        Job storage job = _jobs[jobId];
+        if (job.commitment != _termsCommitment(terms)) revert Market__TermsMismatch(jobId);
+        if (job.status == JobStatus.Open) return _priceAt(terms, block.timestamp);
+        return _claimedPrice(job, terms);
+    }
+
+    /// @inheritdoc IJobMarket
+    function priceAt(JobTerms calldata terms, uint256 time) external pure returns (uint256) {
+        return _priceAt(terms, time);
+    }
+
+    /// @inheritdoc IJobMarket
+    function termsCommitment(JobTerms calldata terms) external pure returns (bytes31) {
+        return _termsCommitment(terms);
+    }
+
+    /// @inheritdoc IJobMarket
+    function resultCommitment(
+        bytes31 termsCommitment_,
+        uint256[] calldata outputs
+    ) external pure returns (bytes31) {
+        return _resultCommitment(termsCommitment_, outputs);
+    }
+
+    /// @inheritdoc IJobMarket
+    function checkResult(
+        uint256 jobId,
+        JobTerms calldata terms,
+        uint256[] calldata outputs
+    ) external view returns (bool) {
+        Job storage job = _jobs[jobId];
+        return
+            job.status == JobStatus.Completed &&
+            job.commitment == _resultCommitment(_termsCommitment(terms), outputs);
     }
 
     /// @inheritdoc IJobMarket
     function jobKey(uint256 jobId, address provider) external view returns (uint256) {
         return _jobKey(jobId, provider);
-    }
-
-    /// @inheritdoc IJobMarket
-    function getOutputs(uint256 jobId) external view returns (uint256[] memory) {
-        StoredJob storage job = _jobs[jobId];
-        if (job.status != JobStatus.Completed) return new uint256[](0);
-        (, , uint16 numPublic, ) = _registry.getVerifier(job.circuitId);
-        uint256[] memory outputs = new uint256[](numPublic - ProtocolBounds.MIN_PUBLIC_SIGNALS);
-        mapping(uint256 => uint256) storage stored = _outputs[jobId];
-        for (uint256 i; i < outputs.length; ++i) outputs[i] = stored[i];
-        return outputs;
     }
 
     /// @inheritdoc IJobMarket
@@ -398,35 +364,74 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     function _post(PostJobParams calldata params) private returns (uint256 jobId) {
         _validate(params);
-        (, , , bool active) = _registry.getVerifier(params.circuitId);
+        (address verifier, bytes4 selector, uint16 numPublic, bool active) = _registry.getVerifier(
+            params.circuitId
+        );
         if (!active) revert Market__CircuitNotActive(params.circuitId);
 
-        bytes32 inputHash = keccak256(params.input);
-        jobId = _nextJobId;
-        // One id per post: far below 2^56.
-        _nextJobId = uint56(jobId + 1);
-        _totalEscrowed += params.maxPrice;
-        // The 24-bit casts are exact: `_validate` bounds the ramp and the claim period by
-        // MAX_CLAIM_PERIOD and the window by MAX_EXECUTION_WINDOW (all < 2^24).
-        _jobs[jobId] = StoredJob({
+        JobTerms memory terms = JobTerms({
             requester: msg.sender,
-            maxPrice: params.maxPrice,
-            provider: address(0),
-            deadline: 0,
-            status: JobStatus.Open,
-            executionWindow: uint24(params.executionWindow),
-            rampDuration: uint24(params.rampDuration),
+            circuitId: params.circuitId,
+            verifier: verifier,
+            selector: selector,
+            numPublic: numPublic,
+            inputCommitment: params.inputCommitment,
+            inputHash: keccak256(params.input),
             minPrice: params.minPrice,
+            maxPrice: params.maxPrice,
+            rampDuration: params.rampDuration,
             collateral: params.collateral,
             postedAt: uint40(block.timestamp),
-            claimPeriod: uint24(params.claimDeadline - block.timestamp),
-            circuitId: params.circuitId,
-            inputCommitment: params.inputCommitment,
-            inputHash: inputHash
+            claimDeadline: params.claimDeadline,
+            executionWindow: params.executionWindow,
+            verificationMode: params.verificationMode
         });
-        emit JobPosted(jobId, msg.sender, params.circuitId, inputHash, params);
+        jobId = _nextJobId;
+        // Job ids stay far below 2^56 (one per transaction).
+        _nextJobId = uint56(jobId + 1);
+        _totalEscrowed += params.maxPrice;
+        Job storage job = _jobs[jobId];
+        job.status = JobStatus.Open;
+        job.commitment = bytes31(keccak256(abi.encode(terms)));
+        emit JobPosted(jobId, msg.sender, params.circuitId, terms, params.input, params.inputURI);
 
         _token.safeTransferFrom(msg.sender, address(this), params.maxPrice);
+    }
+
+    /// @dev The job, after checking its status and that `terms` are its posted terms.
+    function _checkedJob(
+        uint256 jobId,
+        JobTerms calldata terms,
+        JobStatus expected
+    ) private view returns (Job storage job) {
+        job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != expected) {
+            if (expected == JobStatus.Open) revert Market__JobNotOpen(jobId, status);
+            revert Market__JobNotClaimed(jobId, status);
+        }
+        if (job.commitment != _termsCommitment(terms)) revert Market__TermsMismatch(jobId);
+    }
+
+    function _termsCommitment(JobTerms calldata terms) private pure returns (bytes31) {
+        return bytes31(keccak256(abi.encode(terms)));
+    }
+
+    function _resultCommitment(
+        bytes31 termsCommitment_,
+        uint256[] calldata outputs
+    ) private pure returns (bytes31) {
+        return bytes31(keccak256(abi.encode(termsCommitment_, outputs)));
+    }
+
+    function _priceAt(JobTerms calldata terms, uint256 time) private pure returns (uint96) {
+        return AuctionPrice.at(terms.minPrice, terms.maxPrice, terms.postedAt, terms.rampDuration, time);
+    }
+
+    /// @dev Price fixed by the claim of a claimed (or settled) job: the auction price at the claim
+    /// time, `deadline - executionWindow`.
+    function _claimedPrice(Job storage job, JobTerms calldata terms) private view returns (uint96) {
+        return _priceAt(terms, job.deadline - terms.executionWindow);
     }
 
     function _validate(PostJobParams calldata params) private view {
@@ -463,72 +468,58 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @dev Calls the circuit's verifier with `[jobKey, inputCommitment, ...outputs]` as public
     /// signals (static ABI encoding of fixed arrays is plain concatenation, see ARCHITECTURE.md).
-    /// The registry entry is immutable except `active`, which settlement ignores.
+    /// The verifier fields come from the terms, copied from the (immutable) registry entry at post.
     function _verify(
         uint256 jobId,
-        bytes32 circuitId,
-        uint256 inputCommitment,
+        JobTerms calldata terms,
         uint256[8] calldata proof,
         uint256[] calldata outputs
     ) private view {
-        (address verifier, bytes4 selector, uint16 numPublic, ) = _registry.getVerifier(circuitId);
-        uint256 expected = numPublic - ProtocolBounds.MIN_PUBLIC_SIGNALS;
+        uint256 expected = terms.numPublic - ProtocolBounds.MIN_PUBLIC_SIGNALS;
         if (outputs.length != expected) revert Market__WrongOutputCount(outputs.length, expected);
         for (uint256 i; i < expected; ++i) {
             if (outputs[i] >= ProtocolBounds.R) revert Market__NotInField(outputs[i]);
         }
 
-        (bool ok, bytes memory ret) = verifier.staticcall(
-            abi.encodePacked(selector, proof, _jobKey(jobId, msg.sender), inputCommitment, outputs)
+        (bool ok, bytes memory ret) = terms.verifier.staticcall(
+            abi.encodePacked(
+                terms.selector,
+                proof,
+                _jobKey(jobId, msg.sender),
+                terms.inputCommitment,
+                outputs
+            )
         );
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert Market__InvalidProof(jobId);
     }
 
     /// @dev Settlement of a verified job: pays the provider, accrues the fee, refunds the unused
-    /// escrow, releases the collateral and records the outputs.
-    function _complete(uint256 jobId, StoredJob storage job, uint256[] calldata outputs) private {
-        address requester = job.requester;
-        uint96 maxPrice = job.maxPrice;
-        uint96 price = _claimedPrice(job);
+    /// escrow, releases the collateral and commits to the outputs.
+    function _complete(
+        uint256 jobId,
+        Job storage job,
+        JobTerms calldata terms,
+        uint40 deadline,
+        uint256[] calldata outputs
+    ) private {
+        address requester = terms.requester;
+        uint96 maxPrice = terms.maxPrice;
+        // The claim time is deadline - executionWindow (set together in `claim`).
+        uint96 price = _priceAt(terms, deadline - terms.executionWindow);
         // price <= maxPrice < 2^96 and feeBps <= MAX_FEE_BPS: nothing below overflows, fee <= price.
         uint256 fee = (uint256(price) * _feeBps) / ProtocolBounds.BPS;
         uint256 payout = price - fee;
         uint256 refund = maxPrice - price;
 
         job.status = JobStatus.Completed;
+        job.commitment = _resultCommitment(job.commitment, outputs);
         _totalEscrowed -= maxPrice;
         _accruedFees += uint96(fee);
-        mapping(uint256 => uint256) storage stored = _outputs[jobId];
-        // outputs.length == numPublic - 2 < MAX_PUBLIC_SIGNALS (checked in `_verify`).
-        for (uint256 i; i < outputs.length; ++i) stored[i] = outputs[i];
         emit JobCompleted(jobId, msg.sender, outputs, payout, fee, refund);
 
-        _staking.unlock(msg.sender, job.collateral);
+        _staking.unlock(msg.sender, terms.collateral);
         if (payout != 0) _token.safeTransfer(msg.sender, payout);
         if (refund != 0) _token.safeTransfer(requester, refund);
-    }
-
-    /// @dev Last claim timestamp of a posted job.
-    function _claimDeadline(StoredJob storage job) private view returns (uint40) {
-        // postedAt + claimPeriod == the claimDeadline given at post (< 2^40).
-        return job.postedAt + job.claimPeriod;
-    }
-
-    /// @dev Price a claim fixed (0 for a job never claimed): the auction price at the claim time,
-    /// `deadline - executionWindow` (both set together in `claim`).
-    function _claimedPrice(StoredJob storage job) private view returns (uint96) {
-        JobStatus status = job.status;
-        if (status != JobStatus.Claimed && status != JobStatus.Completed && status != JobStatus.Slashed) {
-            return 0;
-        }
-        return
-            AuctionPrice.atTime(
-                job.minPrice,
-                job.maxPrice,
-                job.postedAt,
-                job.rampDuration,
-                job.deadline - job.executionWindow
-            );
     }
 
     function _jobKey(uint256 jobId, address provider) private view returns (uint256) {

@@ -69,41 +69,58 @@ interface IJobMarket {
         VerificationMode verificationMode;
     }
 
-    /// @notice A job record, as returned by `getJob` (the market stores it in three packed slots
-    /// plus the three 32-byte fields, and derives `price` from the claim time).
+    /// @notice The immutable terms of a posted job. Only their commitment is stored (see `Job`);
+    /// the terms are emitted in `JobPosted` and passed back as calldata to `claim`, `submit`,
+    /// `cancel`, `reclaim`, `slashExpired` and the views that need them, which check them against
+    /// the stored commitment (`termsCommitment`). The verifier fields are copied from the registry
+    /// at post time (registry entries are immutable except `active`), so settlement reads no
+    /// registry storage.
     /// @param requester Who posted (and gets refunds).
-    /// @param maxPrice Escrowed maximum price.
-    /// @param provider Claimer (zero until claimed).
-    /// @param deadline Last timestamp at which the proof may be submitted (0 until claimed).
-    /// @param status Life-cycle state.
-    /// @param verificationMode Verification mode (`Full`).
-    /// @param executionWindow Seconds from claim to deadline.
-    /// @param minPrice Auction start price.
-    /// @param collateral Collateral required from the claimer.
-    /// @param postedAt Post timestamp (auction start).
-    /// @param price Price fixed at claim (0 until claimed).
-    /// @param claimDeadline Last claim timestamp.
-    /// @param rampDuration Auction ramp in seconds.
     /// @param circuitId Circuit.
+    /// @param verifier The circuit's verifier contract.
+    /// @param selector The verifier's `verifyProof` selector.
+    /// @param numPublic The circuit's number of public signals.
     /// @param inputCommitment Commitment to the input, public signal 1.
     /// @param inputHash keccak256 of the input bytes (`keccak256("")` when only a URI was given).
-    struct Job {
+    /// @param minPrice Auction start price.
+    /// @param maxPrice Escrowed maximum price.
+    /// @param rampDuration Auction ramp in seconds.
+    /// @param collateral Collateral required from the claimer.
+    /// @param postedAt Post timestamp (auction start).
+    /// @param claimDeadline Last claim timestamp.
+    /// @param executionWindow Seconds from claim to deadline.
+    /// @param verificationMode Verification mode (`Full`).
+    struct JobTerms {
         address requester;
-        uint96 maxPrice;
-        address provider;
-        uint40 deadline;
-        JobStatus status;
-        VerificationMode verificationMode;
-        uint32 executionWindow;
-        uint96 minPrice;
-        uint96 collateral;
-        uint40 postedAt;
-        uint96 price;
-        uint40 claimDeadline;
-        uint32 rampDuration;
         bytes32 circuitId;
+        address verifier;
+        bytes4 selector;
+        uint16 numPublic;
         uint256 inputCommitment;
         bytes32 inputHash;
+        uint96 minPrice;
+        uint96 maxPrice;
+        uint32 rampDuration;
+        uint96 collateral;
+        uint40 postedAt;
+        uint40 claimDeadline;
+        uint32 executionWindow;
+        VerificationMode verificationMode;
+    }
+
+    /// @notice The on-chain state of a job: two storage slots.
+    /// @param status Life-cycle state.
+    /// @param commitment `termsCommitment(terms)` until the job completes, then
+    /// `resultCommitment(termsCommitment(terms), outputs)`.
+    /// @param provider Claimer (zero until claimed).
+    /// @param deadline Last timestamp at which the proof may be submitted (0 until claimed). The
+    /// claim time is `deadline - executionWindow`; the price a claim fixes is the auction price at
+    /// that time (`priceAt`).
+    struct Job {
+        JobStatus status;
+        bytes31 commitment;
+        address provider;
+        uint40 deadline;
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -204,22 +221,29 @@ interface IJobMarket {
     /// @notice Thrown when `withdrawFees` finds no fees.
     error Market__NoFees();
 
+    /// @notice Thrown when the terms passed with a job id are not the job's posted terms.
+    /// @param jobId The job.
+    error Market__TermsMismatch(uint256 jobId);
+
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                           EVENTS
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @notice Emitted when a job was posted. Workers read the input bytes and URI from `params`.
+    /// @notice Emitted when a job was posted. Workers read the terms (to pass back to `claim` and
+    /// `submit`), the input bytes and the URI from it.
     /// @param jobId The new job id.
     /// @param requester The poster.
     /// @param circuitId The circuit.
-    /// @param inputHash keccak256 of `params.input`.
-    /// @param params The full terms, including `input` and `inputURI`.
+    /// @param terms The job's immutable terms (their commitment is stored).
+    /// @param input The input bytes (`terms.inputHash` is their keccak256).
+    /// @param inputURI Where to fetch the input when not given inline.
     event JobPosted(
         uint256 indexed jobId,
         address indexed requester,
         bytes32 indexed circuitId,
-        bytes32 inputHash,
-        PostJobParams params
+        JobTerms terms,
+        bytes input,
+        string inputURI
     );
 
     /// @notice Emitted when a provider claimed a job.
@@ -308,11 +332,13 @@ interface IJobMarket {
     ) external returns (uint256 jobId);
 
     /// @notice Cancels an unclaimed job (requester only) and refunds its escrow. Never paused.
-    function cancel(uint256 jobId) external;
+    /// @param terms The job's terms, as emitted in `JobPosted`.
+    function cancel(uint256 jobId, JobTerms calldata terms) external;
 
     /// @notice Refunds an unclaimed job whose claim deadline passed to its requester (anyone may
     /// call). Never paused.
-    function reclaim(uint256 jobId) external;
+    /// @param terms The job's terms, as emitted in `JobPosted`.
+    function reclaim(uint256 jobId, JobTerms calldata terms) external;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                          PROVIDER
@@ -321,15 +347,23 @@ interface IJobMarket {
     /// @notice Claims an open job: fixes the price at `currentPrice`, locks the collateral from the
     /// caller's free stake, sets `deadline = now + executionWindow`. The first claim wins; later
     /// ones revert with `Market__JobNotOpen(jobId, Claimed)`. Reverts while paused.
-    function claim(uint256 jobId) external;
+    /// @param terms The job's terms, as emitted in `JobPosted`.
+    function claim(uint256 jobId, JobTerms calldata terms) external;
 
     /// @notice Settles a claimed job with a proof (claimer only, until the deadline): verifies it
     /// against `[jobKey(jobId, msg.sender), inputCommitment, ...outputs]`, pays `price - fee` to the
     /// provider, accrues the fee, refunds `maxPrice - price` to the requester, releases the
-    /// collateral and stores the outputs. Never paused.
+    /// collateral and commits to the outputs (`resultCommitment`; the outputs themselves are in
+    /// `JobCompleted`). Never paused.
+    /// @param terms The job's terms, as emitted in `JobPosted`.
     /// @param proof `[a0, a1, b00, b01, b10, b11, c0, c1]`.
     /// @param outputs Public signals 2.. (each < r).
-    function submit(uint256 jobId, uint256[8] calldata proof, uint256[] calldata outputs) external;
+    function submit(
+        uint256 jobId,
+        JobTerms calldata terms,
+        uint256[8] calldata proof,
+        uint256[] calldata outputs
+    ) external;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                           ANYONE
@@ -338,7 +372,8 @@ interface IJobMarket {
     /// @notice Slashes a claimed job past its deadline: the collateral is split between the
     /// requester, the caller (bounty) and the treasury; the escrowed price is refunded to the
     /// requester; the provider's failure is recorded. Never paused.
-    function slashExpired(uint256 jobId) external;
+    /// @param terms The job's terms, as emitted in `JobPosted`.
+    function slashExpired(uint256 jobId, JobTerms calldata terms) external;
 
     /// @notice Sends accrued fees to the treasury. Never paused.
     function withdrawFees() external returns (uint256 amount);
@@ -367,18 +402,38 @@ interface IJobMarket {
     //                                           VIEWS
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @notice The job record (all zero, status `None`, for an unused id).
+    /// @notice The job's on-chain state (all zero, status `None`, for an unused id).
     function getJob(uint256 jobId) external view returns (Job memory);
 
-    /// @notice Price a claim would fix now: the claimed price once claimed; for an open job
-    /// `minPrice + (maxPrice - minPrice) * min(now - postedAt, rampDuration) / rampDuration`.
-    function currentPrice(uint256 jobId) external view returns (uint256);
+    /// @notice Price a claim would fix now for an open job; the price fixed by the claim once
+    /// claimed (reverts with `Market__TermsMismatch` unless `terms` are the job's).
+    function currentPrice(uint256 jobId, JobTerms calldata terms) external view returns (uint256);
+
+    /// @notice Auction price of `terms` at `time` (≥ `postedAt`): `minPrice + (maxPrice - minPrice)
+    /// * min(time - postedAt, rampDuration) / rampDuration`, or `maxPrice` for a fixed price.
+    function priceAt(JobTerms calldata terms, uint256 time) external pure returns (uint256);
+
+    /// @notice The commitment stored for a job posted with `terms`: the first 31 bytes of
+    /// `keccak256(abi.encode(terms))`.
+    function termsCommitment(JobTerms calldata terms) external pure returns (bytes31);
+
+    /// @notice The commitment stored for a completed job: the first 31 bytes of
+    /// `keccak256(abi.encode(termsCommitment_, outputs))`.
+    function resultCommitment(
+        bytes31 termsCommitment_,
+        uint256[] calldata outputs
+    ) external pure returns (bytes31);
+
+    /// @notice Whether the job completed with exactly `outputs` proven for exactly `terms` (lets a
+    /// contract consume a result: the outputs are in `JobCompleted`).
+    function checkResult(
+        uint256 jobId,
+        JobTerms calldata terms,
+        uint256[] calldata outputs
+    ) external view returns (bool);
 
     /// @notice `uint256(keccak256(abi.encode(block.chainid, address(this), jobId, provider))) % r`.
     function jobKey(uint256 jobId, address provider) external view returns (uint256);
-
-    /// @notice Outputs proven for a completed job (empty otherwise).
-    function getOutputs(uint256 jobId) external view returns (uint256[] memory);
 
     /// @notice The id the next posted job gets (ids start at 1).
     function nextJobId() external view returns (uint256);

@@ -5,17 +5,13 @@ pragma solidity ^0.8.28;
 /// @notice Price of a reverse Dutch auction that rises linearly from `minPrice` at `start` to
 /// `maxPrice` at `start + ramp`, and stays there.
 library AuctionPrice {
-    /// @notice Price at the current block.
+    /// @notice Price at `time`.
     /// @param minPrice Start price.
     /// @param maxPrice End price (`>= minPrice`).
-    /// @param start Auction start timestamp (`<= block.timestamp`).
+    /// @param start Auction start timestamp (`<= time`).
     /// @param ramp Ramp duration in seconds; 0 means a fixed price (`minPrice == maxPrice`).
-    function at(uint96 minPrice, uint96 maxPrice, uint40 start, uint32 ramp) internal view returns (uint96) {
-        return atTime(minPrice, maxPrice, start, ramp, block.timestamp);
-    }
-
-    /// @notice Price at `time` (`>= start`), e.g. the timestamp of a past claim.
-    function atTime(
+    /// @param time When to price (a claim's timestamp).
+    function at(
         uint96 minPrice,
         uint96 maxPrice,
         uint40 start,

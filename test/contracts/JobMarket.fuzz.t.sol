@@ -60,6 +60,14 @@ contract JobMarketFuzzTest is TestBase, Deployer {
             });
     }
 
+    function _post(
+        IJobMarket.PostJobParams memory params
+    ) internal returns (uint256 id, IJobMarket.JobTerms memory terms) {
+        vm.prank(REQUESTER);
+        id = market.postJob(params);
+        terms = _termsFor(params, REQUESTER);
+    }
+
     // ═══════════════════════════════════════ auction pricing ══════════════════════════════════════
 
     /// Price stays in [min, max], starts at min, reaches max at the end of the ramp, never decreases.
@@ -75,11 +83,15 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         uint40 start = uint40(block.timestamp);
         (dt1, dt2) = dt1 <= dt2 ? (dt1, dt2) : (dt2, dt1);
 
-        assertEq(AuctionPrice.at(minPrice, maxPrice, start, ramp), minPrice, "price at start");
+        assertEq(
+            AuctionPrice.at(minPrice, maxPrice, start, ramp, block.timestamp),
+            minPrice,
+            "price at start"
+        );
         vm.warp(start + uint256(dt1));
-        uint96 p1 = AuctionPrice.at(minPrice, maxPrice, start, ramp);
+        uint96 p1 = AuctionPrice.at(minPrice, maxPrice, start, ramp, block.timestamp);
         vm.warp(start + uint256(dt2));
-        uint96 p2 = AuctionPrice.at(minPrice, maxPrice, start, ramp);
+        uint96 p2 = AuctionPrice.at(minPrice, maxPrice, start, ramp, block.timestamp);
         assertLe(minPrice, p1, "min <= p1");
         assertLe(p1, p2, "monotone");
         assertLe(p2, maxPrice, "p2 <= max");
@@ -87,7 +99,11 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         uint256 e1 = dt1 >= ramp ? ramp : dt1;
         assertEq(p1, minPrice + (uint256(maxPrice - minPrice) * e1) / ramp, "linear");
         vm.warp(start + uint256(ramp));
-        assertEq(AuctionPrice.at(minPrice, maxPrice, start, ramp), maxPrice, "price at end of ramp");
+        assertEq(
+            AuctionPrice.at(minPrice, maxPrice, start, ramp, block.timestamp),
+            maxPrice,
+            "price at end of ramp"
+        );
     }
 
     // ═══════════════════════════════════════ amounts ══════════════════════════════════════════════
@@ -107,24 +123,21 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         claimAfter = uint32(bound(claimAfter, 0, 7 days));
         market.setFee(uint16(bound(feeBps, 0, 1_000)));
 
-        vm.prank(REQUESTER);
-        uint256 id = market.postJob(
+        (uint256 id, IJobMarket.JobTerms memory terms) = _post(
             _params(minPrice, maxPrice, ramp, 10 ether, uint40(block.timestamp + 7 days), 1 hours)
         );
         vm.warp(block.timestamp + claimAfter);
-        uint256 expectedPrice = market.currentPrice(id);
+        uint256 expectedPrice = market.currentPrice(id, terms);
         vm.prank(PROVIDER);
-        market.claim(id);
-        // The stored form derives the price from the claim time: it must not move with the clock.
-        vm.warp(block.timestamp + 30 minutes);
-        assertEq(market.getJob(id).price, expectedPrice, "price fixed at claim");
-        assertEq(market.currentPrice(id), expectedPrice, "currentPrice fixed at claim");
+        market.claim(id, terms);
+        vm.warp(block.timestamp + 1);
+        assertEq(market.currentPrice(id, terms), expectedPrice, "price fixed at claim");
 
         uint256 reqBefore = token.balanceOf(REQUESTER);
         uint256 provBefore = token.balanceOf(PROVIDER);
         uint256 feesBefore = market.accruedFees();
         vm.prank(PROVIDER);
-        market.submit(id, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
+        market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
 
         uint256 fee = market.accruedFees() - feesBefore;
         uint256 payout = token.balanceOf(PROVIDER) - provBefore;
@@ -151,18 +164,17 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         requesterBps = uint16(bound(requesterBps, 0, 10_000 - bountyBps));
         market.setSlashSplit(requesterBps, bountyBps);
 
-        vm.prank(REQUESTER);
-        uint256 id = market.postJob(
+        (uint256 id, IJobMarket.JobTerms memory terms) = _post(
             _params(5 ether, 5 ether, 0, collateral, uint40(block.timestamp + 1 days), 1 hours)
         );
         vm.prank(PROVIDER);
-        market.claim(id);
+        market.claim(id, terms);
         IComputeStaking.Provider memory before = staking.getProvider(PROVIDER);
         vm.warp(block.timestamp + 1 hours + 1);
 
         uint256 reqBefore = token.balanceOf(REQUESTER);
         vm.prank(KEEPER);
-        market.slashExpired(id);
+        market.slashExpired(id, terms);
         IComputeStaking.Provider memory afterSlash = staking.getProvider(PROVIDER);
 
         uint256 slashed = before.stake - afterSlash.stake;
@@ -181,12 +193,11 @@ contract JobMarketFuzzTest is TestBase, Deployer {
     function testFuzz_deadline_submitOrSlashNeverBoth(uint32 window, uint32 delay) public {
         window = uint32(bound(window, 1 minutes, 2 days));
         delay = uint32(bound(delay, 0, 4 days));
-        vm.prank(REQUESTER);
-        uint256 id = market.postJob(
+        (uint256 id, IJobMarket.JobTerms memory terms) = _post(
             _params(1 ether, 1 ether, 0, 1 ether, uint40(block.timestamp + 1 days), window)
         );
         vm.prank(PROVIDER);
-        market.claim(id);
+        market.claim(id, terms);
         uint40 deadline = market.getJob(id).deadline;
         assertEq(deadline, block.timestamp + window, "deadline");
         vm.warp(block.timestamp + delay);
@@ -195,15 +206,15 @@ contract JobMarketFuzzTest is TestBase, Deployer {
             vm.expectRevert(
                 abi.encodeWithSelector(IJobMarket.Market__DeadlineNotPassed.selector, id, deadline)
             );
-            market.slashExpired(id);
+            market.slashExpired(id, terms);
             vm.prank(PROVIDER);
-            market.submit(id, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
+            market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
             assertEq(uint256(market.getJob(id).status), uint256(IJobMarket.JobStatus.Completed), "completed");
         } else {
             vm.prank(PROVIDER);
             vm.expectRevert(abi.encodeWithSelector(IJobMarket.Market__DeadlinePassed.selector, id, deadline));
-            market.submit(id, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
-            market.slashExpired(id);
+            market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
+            market.slashExpired(id, terms);
             assertEq(uint256(market.getJob(id).status), uint256(IJobMarket.JobStatus.Slashed), "slashed");
         }
     }
@@ -213,24 +224,25 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         claimPeriod = uint32(bound(claimPeriod, 0, 7 days));
         delay = uint32(bound(delay, 0, 8 days));
         uint40 claimDeadline = uint40(block.timestamp + claimPeriod);
-        vm.prank(REQUESTER);
-        uint256 id = market.postJob(_params(1 ether, 1 ether, 0, 1 ether, claimDeadline, 1 hours));
+        (uint256 id, IJobMarket.JobTerms memory terms) = _post(
+            _params(1 ether, 1 ether, 0, 1 ether, claimDeadline, 1 hours)
+        );
         vm.warp(block.timestamp + delay);
         if (block.timestamp <= claimDeadline) {
             vm.expectRevert(
                 abi.encodeWithSelector(IJobMarket.Market__ClaimDeadlineNotPassed.selector, id, claimDeadline)
             );
-            market.reclaim(id);
+            market.reclaim(id, terms);
             vm.prank(PROVIDER);
-            market.claim(id);
+            market.claim(id, terms);
         } else {
             vm.prank(PROVIDER);
             vm.expectRevert(
                 abi.encodeWithSelector(IJobMarket.Market__ClaimDeadlinePassed.selector, id, claimDeadline)
             );
-            market.claim(id);
+            market.claim(id, terms);
             uint256 before = token.balanceOf(REQUESTER);
-            market.reclaim(id);
+            market.reclaim(id, terms);
             assertEq(token.balanceOf(REQUESTER) - before, 1 ether, "refund");
         }
     }

@@ -7,7 +7,8 @@ import {IComputeStaking} from "../../contracts/interfaces/IComputeStaking.sol";
 import {IJobMarket} from "../../contracts/interfaces/IJobMarket.sol";
 import {TestToken} from "../../contracts/token/TestToken.sol";
 import {TestBase} from "./utils/Vm.sol";
-import {Deployer} from "./utils/Deployer.sol";
+import {Deployer, jobTermsFor} from "./utils/Deployer.sol";
+import {ICircuitRegistry} from "../../contracts/interfaces/ICircuitRegistry.sol";
 
 /// @notice Drives staking and market through random but valid sequences of user actions
 /// (proofs checked by MockVerifier), recording ghost state for the invariants.
@@ -22,6 +23,7 @@ contract ProtocolHandler is TestBase {
     address public constant KEEPER = address(0x3001);
 
     uint256[] public jobIds;
+    mapping(uint256 jobId => IJobMarket.JobTerms) internal _terms;
     mapping(uint256 jobId => uint256) public timesPaid;
     mapping(address provider => uint256) public ghostLockedEver;
     uint256 public ghostSlashAboveLocked;
@@ -52,6 +54,11 @@ contract ProtocolHandler is TestBase {
             );
             vm.stopPrank();
         }
+    }
+
+    /// @notice The terms of a job posted by the handler (as emitted in `JobPosted`).
+    function termsOf(uint256 jobId) external view returns (IJobMarket.JobTerms memory) {
+        return _terms[jobId];
     }
 
     function jobCount() external view returns (uint256) {
@@ -113,89 +120,108 @@ contract ProtocolHandler is TestBase {
         ramp = minPrice == maxPrice ? 0 : uint32(bound(ramp, 1, 1 days));
         collateral = uint96(bound(collateral, 0, 400 ether));
         window = uint32(bound(window, 1 minutes, 2 days));
-        vm.prank(requesters[who % 3]);
-        uint256 id = market.postJob(
-            IJobMarket.PostJobParams({
-                circuitId: circuitId,
-                inputCommitment: uint256(keccak256(abi.encode(jobIds.length))) % 2 ** 250,
-                input: hex"00ff",
-                inputURI: "",
-                minPrice: minPrice,
-                maxPrice: maxPrice,
-                rampDuration: ramp,
-                collateral: collateral,
-                claimDeadline: uint40(block.timestamp + bound(window, 0, 3 days)),
-                executionWindow: window,
-                verificationMode: IJobMarket.VerificationMode.Full
-            })
-        );
+        IJobMarket.PostJobParams memory params = IJobMarket.PostJobParams({
+            circuitId: circuitId,
+            inputCommitment: uint256(keccak256(abi.encode(jobIds.length))) % 2 ** 250,
+            input: hex"00ff",
+            inputURI: "",
+            minPrice: minPrice,
+            maxPrice: maxPrice,
+            rampDuration: ramp,
+            collateral: collateral,
+            claimDeadline: uint40(block.timestamp + bound(window, 0, 3 days)),
+            executionWindow: window,
+            verificationMode: IJobMarket.VerificationMode.Full
+        });
+        address requester = requesters[who % 3];
+        vm.prank(requester);
+        uint256 id = market.postJob(params);
+        _terms[id] = jobTermsFor(ICircuitRegistry(market.registry()), params, requester);
         jobIds.push(id);
         ++calls["postJob"];
     }
 
     function claim(uint256 jobSeed, uint256 who) external {
-        (bool found, uint256 id, IJobMarket.Job memory job) = _pick(jobSeed, IJobMarket.JobStatus.Open);
-        if (!found || block.timestamp > job.claimDeadline) return;
+        (bool found, uint256 id, , IJobMarket.JobTerms memory terms) = _pick(
+            jobSeed,
+            IJobMarket.JobStatus.Open
+        );
+        if (!found || block.timestamp > terms.claimDeadline) return;
         address p = providers[who % 3];
-        if (!staking.isActive(p) || staking.freeStake(p) < job.collateral) return;
+        if (!staking.isActive(p) || staking.freeStake(p) < terms.collateral) return;
         vm.prank(p);
-        market.claim(id);
-        ghostLockedEver[p] += job.collateral;
+        market.claim(id, terms);
+        ghostLockedEver[p] += terms.collateral;
         ++calls["claim"];
     }
 
     /// Claim then settle at once (the common honest path; `warp` and `slashExpired` otherwise make
     /// most claimed jobs expire before a separate `submit` is drawn).
     function claimAndSubmit(uint256 jobSeed, uint256 who) external {
-        (bool found, uint256 id, IJobMarket.Job memory job) = _pick(jobSeed, IJobMarket.JobStatus.Open);
-        if (!found || block.timestamp > job.claimDeadline) return;
+        (bool found, uint256 id, , IJobMarket.JobTerms memory terms) = _pick(
+            jobSeed,
+            IJobMarket.JobStatus.Open
+        );
+        if (!found || block.timestamp > terms.claimDeadline) return;
         address p = providers[who % 3];
-        if (!staking.isActive(p) || staking.freeStake(p) < job.collateral) return;
+        if (!staking.isActive(p) || staking.freeStake(p) < terms.collateral) return;
         vm.startPrank(p);
-        market.claim(id);
-        market.submit(id, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
+        market.claim(id, terms);
+        market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
         vm.stopPrank();
-        ghostLockedEver[p] += job.collateral;
+        ghostLockedEver[p] += terms.collateral;
         ++timesPaid[id];
         ++calls["claimAndSubmit"];
     }
 
     function submit(uint256 jobSeed) external {
-        (bool found, uint256 id, IJobMarket.Job memory job) = _pick(jobSeed, IJobMarket.JobStatus.Claimed);
+        (bool found, uint256 id, IJobMarket.Job memory job, IJobMarket.JobTerms memory terms) = _pick(
+            jobSeed,
+            IJobMarket.JobStatus.Claimed
+        );
         if (!found || block.timestamp > job.deadline) return;
         vm.prank(job.provider);
-        market.submit(id, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
+        market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
         ++timesPaid[id];
         ++calls["submit"];
     }
 
     function cancel(uint256 jobSeed) external {
-        (bool found, uint256 id, IJobMarket.Job memory job) = _pick(jobSeed, IJobMarket.JobStatus.Open);
+        (bool found, uint256 id, , IJobMarket.JobTerms memory terms) = _pick(
+            jobSeed,
+            IJobMarket.JobStatus.Open
+        );
         if (!found) return;
-        vm.prank(job.requester);
-        market.cancel(id);
+        vm.prank(terms.requester);
+        market.cancel(id, terms);
         ++calls["cancel"];
     }
 
     function reclaim(uint256 jobSeed) external {
-        (bool found, uint256 id, IJobMarket.Job memory job) = _pick(jobSeed, IJobMarket.JobStatus.Open);
+        (bool found, uint256 id, , IJobMarket.JobTerms memory terms) = _pick(
+            jobSeed,
+            IJobMarket.JobStatus.Open
+        );
         if (!found) return;
-        if (block.timestamp <= job.claimDeadline) vm.warp(uint256(job.claimDeadline) + 1);
+        if (block.timestamp <= terms.claimDeadline) vm.warp(uint256(terms.claimDeadline) + 1);
         vm.prank(KEEPER);
-        market.reclaim(id);
+        market.reclaim(id, terms);
         ++calls["reclaim"];
     }
 
     function slashExpired(uint256 jobSeed) external {
-        (bool found, uint256 id, IJobMarket.Job memory job) = _pick(jobSeed, IJobMarket.JobStatus.Claimed);
+        (bool found, uint256 id, IJobMarket.Job memory job, IJobMarket.JobTerms memory terms) = _pick(
+            jobSeed,
+            IJobMarket.JobStatus.Claimed
+        );
         if (!found) return;
         if (block.timestamp <= job.deadline) vm.warp(uint256(job.deadline) + 1);
         IComputeStaking.Provider memory before = staking.getProvider(job.provider);
         vm.prank(KEEPER);
-        market.slashExpired(id);
+        market.slashExpired(id, terms);
         IComputeStaking.Provider memory afterSlash = staking.getProvider(job.provider);
         uint256 slashed = uint256(before.stake) + before.unbonding - afterSlash.stake - afterSlash.unbonding;
-        if (slashed > before.locked || slashed != job.collateral) ++ghostSlashAboveLocked;
+        if (slashed > before.locked || slashed != terms.collateral) ++ghostSlashAboveLocked;
         ++calls["slashExpired"];
     }
 
@@ -221,16 +247,20 @@ contract ProtocolHandler is TestBase {
     function _pick(
         uint256 seed,
         IJobMarket.JobStatus status
-    ) private view returns (bool found, uint256 id, IJobMarket.Job memory job) {
+    )
+        private
+        view
+        returns (bool found, uint256 id, IJobMarket.Job memory job, IJobMarket.JobTerms memory terms)
+    {
         uint256 n = jobIds.length;
-        if (n == 0) return (false, 0, job);
+        if (n == 0) return (false, 0, job, terms);
         uint256 start = seed % n;
         for (uint256 k; k < n; ++k) {
             id = jobIds[(start + k) % n];
             job = market.getJob(id);
-            if (job.status == status) return (true, id, job);
+            if (job.status == status) return (true, id, job, _terms[id]);
         }
-        return (false, 0, job);
+        return (false, 0, job, terms);
     }
 }
 
@@ -267,9 +297,10 @@ contract ProtocolInvariantTest is TestBase, Deployer {
         uint256 escrow;
         uint256 n = handler.jobCount();
         for (uint256 k; k < n; ++k) {
-            IJobMarket.Job memory job = market.getJob(handler.jobIds(k));
-            if (job.status == IJobMarket.JobStatus.Open || job.status == IJobMarket.JobStatus.Claimed) {
-                escrow += job.maxPrice;
+            uint256 id = handler.jobIds(k);
+            IJobMarket.JobStatus status = market.getJob(id).status;
+            if (status == IJobMarket.JobStatus.Open || status == IJobMarket.JobStatus.Claimed) {
+                escrow += handler.termsOf(id).maxPrice;
             }
         }
         assertEq(market.totalEscrowed(), escrow, "totalEscrowed == open/claimed max prices");
@@ -323,11 +354,12 @@ contract ProtocolInvariantTest is TestBase, Deployer {
         uint256[3] memory claimedCount;
         uint256 n = handler.jobCount();
         for (uint256 k; k < n; ++k) {
-            IJobMarket.Job memory job = market.getJob(handler.jobIds(k));
+            uint256 id = handler.jobIds(k);
+            IJobMarket.Job memory job = market.getJob(id);
             if (job.status != IJobMarket.JobStatus.Claimed) continue;
             for (uint256 i; i < 3; ++i) {
                 if (job.provider == handler.providerAt(i)) {
-                    claimedCollateral[i] += job.collateral;
+                    claimedCollateral[i] += handler.termsOf(id).collateral;
                     ++claimedCount[i];
                 }
             }

@@ -4,6 +4,8 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+import type { EventLog } from "ethers";
+import type { IJobMarket, JobMarket } from "../../types/ethers-contracts/JobMarket.ts";
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const E18 = 10n ** 18n;
@@ -167,4 +169,32 @@ export function jobParams(now: number, overrides: Partial<PostJobParams> = {}): 
 /** Reads `block.timestamp` of the latest block. */
 export async function now(networkHelpers: NetworkHelpers): Promise<number> {
   return Number(await networkHelpers.time.latest());
+}
+
+/** Job terms as the market takes them back (`IJobMarket.JobTerms`). */
+export type JobTerms = IJobMarket.JobTermsStruct;
+
+/** The terms of job `jobId`, from its `JobPosted` event (what claim/submit/cancel/... take). */
+export async function termsOf(market: JobMarket, jobId: bigint | number): Promise<JobTerms> {
+  const logs = await market.queryFilter(market.filters.JobPosted(jobId));
+  const log = logs[logs.length - 1] as EventLog | undefined;
+  if (log === undefined) throw new Error(`no JobPosted event for job ${jobId}`);
+  const t = log.args.getValue("terms") as IJobMarket.JobTermsStructOutput;
+  return {
+    requester: t.requester,
+    circuitId: t.circuitId,
+    verifier: t.verifier,
+    selector: t.selector,
+    numPublic: t.numPublic,
+    inputCommitment: t.inputCommitment,
+    inputHash: t.inputHash,
+    minPrice: t.minPrice,
+    maxPrice: t.maxPrice,
+    rampDuration: t.rampDuration,
+    collateral: t.collateral,
+    postedAt: t.postedAt,
+    claimDeadline: t.claimDeadline,
+    executionWindow: t.executionWindow,
+    verificationMode: t.verificationMode,
+  };
 }

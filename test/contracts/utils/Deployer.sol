@@ -6,8 +6,37 @@ import {ComputeStaking} from "../../../contracts/ComputeStaking.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {ICircuitRegistry} from "../../../contracts/interfaces/ICircuitRegistry.sol";
 import {IComputeStaking} from "../../../contracts/interfaces/IComputeStaking.sol";
+import {IJobMarket} from "../../../contracts/interfaces/IJobMarket.sol";
 import {MockVerifier} from "../../../contracts/mocks/MockVerifier.sol";
 import {TestToken} from "../../../contracts/token/TestToken.sol";
+
+/// @dev The terms a market wired to `registry` emits for `params` posted by `requester` in the
+/// current block.
+function jobTermsFor(
+    ICircuitRegistry registry,
+    IJobMarket.PostJobParams memory params,
+    address requester
+) view returns (IJobMarket.JobTerms memory) {
+    (address verifier_, bytes4 selector, uint16 numPublic, ) = registry.getVerifier(params.circuitId);
+    return
+        IJobMarket.JobTerms({
+            requester: requester,
+            circuitId: params.circuitId,
+            verifier: verifier_,
+            selector: selector,
+            numPublic: numPublic,
+            inputCommitment: params.inputCommitment,
+            inputHash: keccak256(params.input),
+            minPrice: params.minPrice,
+            maxPrice: params.maxPrice,
+            rampDuration: params.rampDuration,
+            collateral: params.collateral,
+            postedAt: uint40(block.timestamp),
+            claimDeadline: params.claimDeadline,
+            executionWindow: params.executionWindow,
+            verificationMode: params.verificationMode
+        });
+}
 
 /// @notice Deploys the protocol wired as in production, with a MockVerifier (test-only) circuit.
 contract Deployer {
@@ -50,5 +79,13 @@ contract Deployer {
                 artifactsURI: ""
             })
         );
+    }
+
+    /// @dev The terms the market emits for `params` posted by `requester` in the current block.
+    function _termsFor(
+        IJobMarket.PostJobParams memory params,
+        address requester
+    ) internal view returns (IJobMarket.JobTerms memory) {
+        return jobTermsFor(ICircuitRegistry(address(registry)), params, requester);
     }
 }
