@@ -134,6 +134,12 @@ async function scenario(
   ops.submit_realGroth16 = await gas(
     p.market.connect(p.provider).submit(first, terms, [...proof.proof], proof.outputs),
   );
+  // collect: the provider pulls the payment of its completed job (one transfer; batchable).
+  ops.collect = await gas(
+    p.market
+      .connect(p.provider)
+      .collect(p.provider.address, [{ jobId: first, terms, outputs: proof.outputs }]),
+  );
   // cancel the auction job.
   ops.cancel = await gas(
     p.market.connect(p.requester).cancel(first + 1n, await termsOf(p.market, first + 1n)),
@@ -146,7 +152,9 @@ async function scenario(
   await p.market.connect(p.provider).claim(first + 3n, terms3);
   await networkHelpers.time.increase(DAY + 1);
   ops.reclaim = await gas(p.market.connect(p.keeper).reclaim(first + 2n, terms2));
-  ops.slashExpired = await gas(p.market.connect(p.keeper).slashExpired(first + 3n, terms3));
+  ops.slashExpired = await gas(
+    p.market.connect(p.keeper).slashExpired(first + 3n, terms3, p.provider.address),
+  );
   // withdraw after unbonding.
   await p.staking.connect(p.provider).requestUnstake(10n * E18);
   await networkHelpers.time.increase(UNBONDING_PERIOD);

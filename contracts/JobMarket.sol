@@ -45,7 +45,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     uint16 private _slashRequesterBps;
     uint16 private _slashBountyBps;
 
-    /// @dev Two slots per job: status + commitment to the terms, then provider + deadline.
+    /// @dev One slot per job: status, deadline and a 208-bit commitment (see `IJobMarket.Job`).
     mapping(uint256 jobId => Job) private _jobs;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -118,7 +118,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function cancel(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        Job storage job = _checkedJob(jobId, terms, JobStatus.Open);
+        Job storage job = _checkedOpen(jobId, _termsHash(terms));
         address requester = terms.requester;
         if (msg.sender != requester) revert Market__NotRequester(jobId, msg.sender);
 
@@ -132,7 +132,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function reclaim(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        Job storage job = _checkedJob(jobId, terms, JobStatus.Open);
+        Job storage job = _checkedOpen(jobId, _termsHash(terms));
         uint40 claimDeadline = terms.claimDeadline;
         if (block.timestamp <= claimDeadline) revert Market__ClaimDeadlineNotPassed(jobId, claimDeadline);
 
@@ -151,7 +151,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function claim(uint256 jobId, JobTerms calldata terms) external whenNotPaused {
-        Job storage job = _checkedJob(jobId, terms, JobStatus.Open);
+        bytes32 termsHash = _termsHash(terms);
+        _checkedOpen(jobId, termsHash);
         uint40 claimDeadline = terms.claimDeadline;
         if (block.timestamp > claimDeadline) revert Market__ClaimDeadlinePassed(jobId, claimDeadline);
 
@@ -162,9 +163,12 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint96 price = _priceAt(terms, block.timestamp);
         // timestamp + window < 2^40 for the next ~34,000 years.
         uint40 deadline = uint40(block.timestamp) + terms.executionWindow;
-        job.status = JobStatus.Claimed;
-        job.provider = msg.sender;
-        job.deadline = deadline;
+        // One SSTORE: status, deadline and the commitment now binding the claimer too.
+        _jobs[jobId] = Job({
+            status: JobStatus.Claimed,
+            deadline: deadline,
+            commitment: _claimCommitment(termsHash, msg.sender)
+        });
         emit JobClaimed(jobId, msg.sender, price, deadline, _jobKey(jobId, msg.sender));
     }
 
@@ -175,13 +179,21 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint256[8] calldata proof,
         uint256[] calldata outputs
     ) external nonReentrant {
-        Job storage job = _checkedJob(jobId, terms, JobStatus.Claimed);
-        if (msg.sender != job.provider) revert Market__NotProvider(jobId, msg.sender);
-        uint40 deadline = job.deadline;
+        bytes26 claimed = _claimCommitment(_termsHash(terms), msg.sender);
+        uint40 deadline = _checkedClaimed(jobId, claimed);
         if (block.timestamp > deadline) revert Market__DeadlinePassed(jobId, deadline);
 
         _verify(jobId, terms, proof, outputs);
-        _complete(jobId, job, terms, deadline, outputs);
+
+        _jobs[jobId] = Job({
+            status: JobStatus.Completed,
+            deadline: deadline,
+            commitment: _resultCommitment(claimed, outputs)
+        });
+        emit JobCompleted(jobId, msg.sender, outputs);
+
+        // Trusted staking contract (set at construction); moves no tokens.
+        _staking.unlock(msg.sender, terms.collateral);
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -189,13 +201,11 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @inheritdoc IJobMarket
-    function slashExpired(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        Job storage job = _checkedJob(jobId, terms, JobStatus.Claimed);
-        uint40 deadline = job.deadline;
+    function slashExpired(uint256 jobId, JobTerms calldata terms, address provider) external nonReentrant {
+        uint40 deadline = _checkedClaimed(jobId, _claimCommitment(_termsHash(terms), provider));
         if (block.timestamp <= deadline) revert Market__DeadlineNotPassed(jobId, deadline);
 
         address requester = terms.requester;
-        address provider = job.provider;
         uint96 refund = terms.maxPrice;
         uint96 collateral = terms.collateral;
         // collateral < 2^96 and the two shares sum to at most BPS: no overflow, and
@@ -204,7 +214,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint256 bounty = (uint256(collateral) * _slashBountyBps) / ProtocolBounds.BPS;
         uint256 toTreasury = collateral - toRequester - bounty;
 
-        job.status = JobStatus.Slashed;
+        _jobs[jobId].status = JobStatus.Slashed;
         _totalEscrowed -= refund;
         _accruedFees += uint96(toTreasury);
         emit JobSlashed(jobId, provider, msg.sender, toRequester, bounty, toTreasury, refund);
@@ -214,6 +224,34 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint256 toRequesterTotal = refund + toRequester;
         if (toRequesterTotal != 0) _token.safeTransfer(requester, toRequesterTotal);
         if (bounty != 0) _token.safeTransfer(msg.sender, bounty);
+    }
+
+    /// @inheritdoc IJobMarket
+    function collect(
+        address provider,
+        Collection[] calldata jobs
+    ) external nonReentrant returns (uint256 payout) {
+        uint256 escrowReleased;
+        uint256 fees;
+        uint256[] memory refunds = new uint256[](jobs.length);
+        uint256 feeBps_ = _feeBps;
+        for (uint256 i; i < jobs.length; ++i) {
+            (uint256 maxPrice, uint256 fee, uint256 jobPayout) = _markPaid(provider, jobs[i], feeBps_);
+            // jobPayout + fee <= maxPrice; sums of escrowed amounts stay below 2^96 (see below).
+            refunds[i] = maxPrice - jobPayout - fee;
+            escrowReleased += maxPrice;
+            fees += fee;
+            payout += jobPayout;
+        }
+        // Every released escrow was counted in `_totalEscrowed` (< 2^96) and fee <= escrow, so
+        // both casts are exact.
+        _totalEscrowed -= uint96(escrowReleased);
+        _accruedFees += uint96(fees);
+
+        if (payout != 0) _token.safeTransfer(provider, payout);
+        for (uint256 i; i < jobs.length; ++i) {
+            if (refunds[i] != 0) _token.safeTransfer(jobs[i].terms.requester, refunds[i]);
+        }
     }
 
     /// @inheritdoc IJobMarket
@@ -267,10 +305,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
 
     /// @inheritdoc IJobMarket
     function currentPrice(uint256 jobId, JobTerms calldata terms) external view returns (uint256) {
-        Job storage job = _jobs[jobId];
-        if (job.commitment != _termsCommitment(terms)) revert Market__TermsMismatch(jobId);
-        if (job.status == JobStatus.Open) return _priceAt(terms, block.timestamp);
-        return _claimedPrice(job, terms);
+        _checkedOpen(jobId, _termsHash(terms));
+        return _priceAt(terms, block.timestamp);
     }
 
     /// @inheritdoc IJobMarket
@@ -279,28 +315,36 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     }
 
     /// @inheritdoc IJobMarket
-    function termsCommitment(JobTerms calldata terms) external pure returns (bytes31) {
-        return _termsCommitment(terms);
+    function termsCommitment(JobTerms calldata terms) external pure returns (bytes26) {
+        return bytes26(_termsHash(terms));
+    }
+
+    /// @inheritdoc IJobMarket
+    function claimCommitment(JobTerms calldata terms, address provider) external pure returns (bytes26) {
+        return _claimCommitment(_termsHash(terms), provider);
     }
 
     /// @inheritdoc IJobMarket
     function resultCommitment(
-        bytes31 termsCommitment_,
+        JobTerms calldata terms,
+        address provider,
         uint256[] calldata outputs
-    ) external pure returns (bytes31) {
-        return _resultCommitment(termsCommitment_, outputs);
+    ) external pure returns (bytes26) {
+        return _resultCommitment(_claimCommitment(_termsHash(terms), provider), outputs);
     }
 
     /// @inheritdoc IJobMarket
     function checkResult(
         uint256 jobId,
         JobTerms calldata terms,
+        address provider,
         uint256[] calldata outputs
     ) external view returns (bool) {
         Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
         return
-            job.status == JobStatus.Completed &&
-            job.commitment == _resultCommitment(_termsCommitment(terms), outputs);
+            (status == JobStatus.Completed || status == JobStatus.Paid) &&
+            job.commitment == _resultCommitment(_claimCommitment(_termsHash(terms), provider), outputs);
     }
 
     /// @inheritdoc IJobMarket
@@ -390,48 +434,46 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         // Job ids stay far below 2^56 (one per transaction).
         _nextJobId = uint56(jobId + 1);
         _totalEscrowed += params.maxPrice;
-        Job storage job = _jobs[jobId];
-        job.status = JobStatus.Open;
-        job.commitment = bytes31(keccak256(abi.encode(terms)));
-        emit JobPosted(jobId, msg.sender, params.circuitId, terms, params.input, params.inputURI);
+        _jobs[jobId] = Job({
+            status: JobStatus.Open,
+            deadline: 0,
+            commitment: bytes26(keccak256(abi.encode(terms)))
+        });
+        emit JobPosted(jobId, msg.sender, params.circuitId, terms, params.inputURI);
 
         _token.safeTransferFrom(msg.sender, address(this), params.maxPrice);
     }
 
-    /// @dev The job, after checking its status and that `terms` are its posted terms.
-    function _checkedJob(
-        uint256 jobId,
-        JobTerms calldata terms,
-        JobStatus expected
-    ) private view returns (Job storage job) {
+    /// @dev The job, after checking that it is open and that `termsHash` is its terms' hash.
+    function _checkedOpen(uint256 jobId, bytes32 termsHash) private view returns (Job storage job) {
         job = _jobs[jobId];
         JobStatus status = job.status;
-        if (status != expected) {
-            if (expected == JobStatus.Open) revert Market__JobNotOpen(jobId, status);
-            revert Market__JobNotClaimed(jobId, status);
-        }
-        if (job.commitment != _termsCommitment(terms)) revert Market__TermsMismatch(jobId);
+        if (status != JobStatus.Open) revert Market__JobNotOpen(jobId, status);
+        if (job.commitment != bytes26(termsHash)) revert Market__TermsMismatch(jobId);
     }
 
-    function _termsCommitment(JobTerms calldata terms) private pure returns (bytes31) {
-        return bytes31(keccak256(abi.encode(terms)));
+    /// @dev The deadline of a claimed job, after checking that `claimed` is its commitment.
+    function _checkedClaimed(uint256 jobId, bytes26 claimed) private view returns (uint40) {
+        Job memory job = _jobs[jobId];
+        if (job.status != JobStatus.Claimed) revert Market__JobNotClaimed(jobId, job.status);
+        if (job.commitment != claimed) revert Market__TermsMismatch(jobId);
+        return job.deadline;
     }
 
-    function _resultCommitment(
-        bytes31 termsCommitment_,
-        uint256[] calldata outputs
-    ) private pure returns (bytes31) {
-        return bytes31(keccak256(abi.encode(termsCommitment_, outputs)));
+    function _termsHash(JobTerms calldata terms) private pure returns (bytes32) {
+        return keccak256(abi.encode(terms));
+    }
+
+    function _claimCommitment(bytes32 termsHash, address provider) private pure returns (bytes26) {
+        return bytes26(keccak256(abi.encode(termsHash, provider)));
+    }
+
+    function _resultCommitment(bytes26 claimed, uint256[] calldata outputs) private pure returns (bytes26) {
+        return bytes26(keccak256(abi.encode(claimed, outputs)));
     }
 
     function _priceAt(JobTerms calldata terms, uint256 time) private pure returns (uint96) {
         return AuctionPrice.at(terms.minPrice, terms.maxPrice, terms.postedAt, terms.rampDuration, time);
-    }
-
-    /// @dev Price fixed by the claim of a claimed (or settled) job: the auction price at the claim
-    /// time, `deadline - executionWindow`.
-    function _claimedPrice(Job storage job, JobTerms calldata terms) private view returns (uint96) {
-        return _priceAt(terms, job.deadline - terms.executionWindow);
     }
 
     function _validate(PostJobParams calldata params) private view {
@@ -493,33 +535,28 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert Market__InvalidProof(jobId);
     }
 
-    /// @dev Settlement of a verified job: pays the provider, accrues the fee, refunds the unused
-    /// escrow, releases the collateral and commits to the outputs.
-    function _complete(
-        uint256 jobId,
-        Job storage job,
-        JobTerms calldata terms,
-        uint40 deadline,
-        uint256[] calldata outputs
-    ) private {
-        address requester = terms.requester;
-        uint96 maxPrice = terms.maxPrice;
-        // The claim time is deadline - executionWindow (set together in `claim`).
-        uint96 price = _priceAt(terms, deadline - terms.executionWindow);
-        // price <= maxPrice < 2^96 and feeBps <= MAX_FEE_BPS: nothing below overflows, fee <= price.
-        uint256 fee = (uint256(price) * _feeBps) / ProtocolBounds.BPS;
-        uint256 payout = price - fee;
-        uint256 refund = maxPrice - price;
+    /// @dev Checks a completed job of `provider` against its terms and outputs, marks it paid and
+    /// returns its escrow, fee and payout (the refund is the rest of the escrow).
+    function _markPaid(
+        address provider,
+        Collection calldata c,
+        uint256 feeBps_
+    ) private returns (uint256 maxPrice, uint256 fee, uint256 payout) {
+        uint256 jobId = c.jobId;
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Completed) revert Market__JobNotCompleted(jobId, status);
+        bytes26 claimed = _claimCommitment(_termsHash(c.terms), provider);
+        if (job.commitment != _resultCommitment(claimed, c.outputs)) revert Market__TermsMismatch(jobId);
 
-        job.status = JobStatus.Completed;
-        job.commitment = _resultCommitment(job.commitment, outputs);
-        _totalEscrowed -= maxPrice;
-        _accruedFees += uint96(fee);
-        emit JobCompleted(jobId, msg.sender, outputs, payout, fee, refund);
-
-        _staking.unlock(msg.sender, terms.collateral);
-        if (payout != 0) _token.safeTransfer(msg.sender, payout);
-        if (refund != 0) _token.safeTransfer(requester, refund);
+        maxPrice = c.terms.maxPrice;
+        // The claim time is deadline - executionWindow (both set by `claim`).
+        uint96 price = _priceAt(c.terms, job.deadline - c.terms.executionWindow);
+        // price <= maxPrice < 2^96 and feeBps <= MAX_FEE_BPS: nothing overflows, fee <= price.
+        fee = (uint256(price) * feeBps_) / ProtocolBounds.BPS;
+        payout = price - fee;
+        job.status = JobStatus.Paid;
+        emit JobPaid(jobId, provider, payout, fee, maxPrice - price);
     }
 
     function _jobKey(uint256 jobId, address provider) private view returns (uint256) {

@@ -13,17 +13,19 @@ pragma solidity ^0.8.28;
 /// address(market), jobId, provider))) % r`; the proof is `uint256[8] = [a0, a1, b00, b01, b10,
 /// b11, c0, c1]` in snarkjs `exportSolidityCallData` order. Job ids start at 1.
 ///
-/// Token flows: every token amount the market holds is either escrowed for an unsettled job
-/// (`totalEscrowed`, the max price of every open or claimed job) or protocol fees accrued for the
-/// treasury (`accruedFees`, pulled by `withdrawFees`): the market's token balance equals
-/// `totalEscrowed + accruedFees`.
+/// Token flows: every token amount the market holds is either escrowed for an unpaid job
+/// (`totalEscrowed`, the max price of every open, claimed or completed-but-uncollected job) or
+/// protocol fees accrued for the treasury (`accruedFees`, pulled by `withdrawFees`): the market's
+/// token balance equals `totalEscrowed + accruedFees`. A completed job is paid out by `collect`
+/// (pull-style, batched: one transfer per provider for any number of jobs).
 interface IJobMarket {
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                      ENUMS AND STRUCTS
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @notice Life cycle of a job. `None` means the id was never used.
-    /// Open → Claimed → Completed | Slashed; Open → Cancelled | Reclaimed.
+    /// Open → Claimed → Completed → Paid; Claimed → Slashed; Open → Cancelled | Reclaimed.
+    /// `Completed` means proven (the result is final); `Paid` that `collect` paid it out.
     enum JobStatus {
         None,
         Open,
@@ -31,7 +33,8 @@ interface IJobMarket {
         Completed,
         Cancelled,
         Reclaimed,
-        Slashed
+        Slashed,
+        Paid
     }
 
     /// @notice How a job's result is verified. Only `Full` (one Groth16 proof checked on-chain at
@@ -43,8 +46,8 @@ interface IJobMarket {
     /// @notice Terms of a new job, as passed to `postJob`.
     /// @param circuitId Registered, active circuit the proof must verify against.
     /// @param inputCommitment Poseidon commitment to the input bytes (< r), public signal 1.
-    /// @param input The input bytes (may be empty when `inputURI` is given); only its keccak256 is
-    /// stored, the bytes are emitted in `JobPosted`.
+    /// @param input The input bytes (may be empty when `inputURI` is given); only its keccak256
+    /// enters the terms, the bytes stay in the transaction's calldata (not re-emitted).
     /// @param inputURI Where to fetch the input when not passed inline (may be empty when `input`
     /// is given).
     /// @param minPrice Price at post time (auction start).
@@ -69,10 +72,12 @@ interface IJobMarket {
         VerificationMode verificationMode;
     }
 
-    /// @notice The immutable terms of a posted job. Only their commitment is stored (see `Job`);
-    /// the terms are emitted in `JobPosted` and passed back as calldata to `claim`, `submit`,
-    /// `cancel`, `reclaim`, `slashExpired` and the views that need them, which check them against
-    /// the stored commitment (`termsCommitment`). The verifier fields are copied from the registry
+    /// @notice The immutable terms of a posted job. Only a commitment to them is stored (see
+    /// `Job`); the terms are emitted in `JobPosted` and passed back as calldata to `claim`,
+    /// `submit`, `cancel`, `reclaim`, `slashExpired`, `collect` and the views that need them, which
+    /// check them against the stored commitment (`termsCommitment`, `claimCommitment`,
+    /// `resultCommitment`): a forged terms struct would need a second preimage of a 208-bit
+    /// keccak256 prefix. The verifier fields are copied from the registry
     /// at post time (registry entries are immutable except `active`), so settlement reads no
     /// registry storage.
     /// @param requester Who posted (and gets refunds).
@@ -108,19 +113,28 @@ interface IJobMarket {
         VerificationMode verificationMode;
     }
 
-    /// @notice The on-chain state of a job: two storage slots.
+    /// @notice The on-chain state of a job: one storage slot.
     /// @param status Life-cycle state.
-    /// @param commitment `termsCommitment(terms)` until the job completes, then
-    /// `resultCommitment(termsCommitment(terms), outputs)`.
-    /// @param provider Claimer (zero until claimed).
     /// @param deadline Last timestamp at which the proof may be submitted (0 until claimed). The
     /// claim time is `deadline - executionWindow`; the price a claim fixes is the auction price at
     /// that time (`priceAt`).
+    /// @param commitment `termsCommitment(terms)` while open (and once cancelled or reclaimed);
+    /// `claimCommitment(terms, provider)` once claimed (and once slashed);
+    /// `resultCommitment(terms, provider, outputs)` once completed (and once paid).
     struct Job {
         JobStatus status;
-        bytes31 commitment;
-        address provider;
         uint40 deadline;
+        bytes26 commitment;
+    }
+
+    /// @notice One completed job to pay out with `collect`.
+    /// @param jobId The job.
+    /// @param terms Its terms, as emitted in `JobPosted`.
+    /// @param outputs Its proven outputs, as emitted in `JobCompleted`.
+    struct Collection {
+        uint256 jobId;
+        JobTerms terms;
+        uint256[] outputs;
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -145,11 +159,6 @@ interface IJobMarket {
     /// @param jobId The job.
     /// @param caller The caller.
     error Market__NotRequester(uint256 jobId, address caller);
-
-    /// @notice Thrown when someone other than the claimer submits a proof.
-    /// @param jobId The job.
-    /// @param caller The caller.
-    error Market__NotProvider(uint256 jobId, address caller);
 
     /// @notice Thrown when claiming after the claim deadline.
     /// @param jobId The job.
@@ -221,28 +230,35 @@ interface IJobMarket {
     /// @notice Thrown when `withdrawFees` finds no fees.
     error Market__NoFees();
 
-    /// @notice Thrown when the terms passed with a job id are not the job's posted terms.
+    /// @notice Thrown when the terms passed with a job id are not the job's posted terms, or (for a
+    /// claimed or completed job) the provider — the caller of `submit` — is not its claimer, or
+    /// (for `collect`) the outputs are not its proven outputs.
     /// @param jobId The job.
     error Market__TermsMismatch(uint256 jobId);
+
+    /// @notice Thrown when `collect` is given a job that is not in `Completed` status.
+    /// @param jobId The job.
+    /// @param status Its current status.
+    error Market__JobNotCompleted(uint256 jobId, JobStatus status);
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                           EVENTS
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @notice Emitted when a job was posted. Workers read the terms (to pass back to `claim` and
-    /// `submit`), the input bytes and the URI from it.
+    /// `submit`) and the URI from it. Inline input bytes are not re-emitted (that would pay for
+    /// them twice): they are in the calldata of the posting transaction (`postJob` /
+    /// `postJobWithPermit`), checked off-chain against `terms.inputHash`.
     /// @param jobId The new job id.
     /// @param requester The poster.
     /// @param circuitId The circuit.
-    /// @param terms The job's immutable terms (their commitment is stored).
-    /// @param input The input bytes (`terms.inputHash` is their keccak256).
+    /// @param terms The job's immutable terms (a commitment to them is stored).
     /// @param inputURI Where to fetch the input when not given inline.
     event JobPosted(
         uint256 indexed jobId,
         address indexed requester,
         bytes32 indexed circuitId,
         JobTerms terms,
-        bytes input,
         string inputURI
     );
 
@@ -260,17 +276,21 @@ interface IJobMarket {
         uint256 jobKey
     );
 
-    /// @notice Emitted when a job was settled with a valid proof.
+    /// @notice Emitted when a job was proven (its result is final; `collect` pays it out).
     /// @param jobId The job.
-    /// @param provider The paid provider.
+    /// @param provider The claimer that proved it.
     /// @param outputs The proven outputs (public signals 2..).
+    event JobCompleted(uint256 indexed jobId, address indexed provider, uint256[] outputs);
+
+    /// @notice Emitted when `collect` paid out a completed job.
+    /// @param jobId The job.
+    /// @param provider The provider.
     /// @param payout Paid to the provider (`price - fee`).
     /// @param fee Protocol fee accrued for the treasury.
     /// @param refund Returned to the requester (`maxPrice - price`).
-    event JobCompleted(
+    event JobPaid(
         uint256 indexed jobId,
         address indexed provider,
-        uint256[] outputs,
         uint256 payout,
         uint256 fee,
         uint256 refund
@@ -350,11 +370,11 @@ interface IJobMarket {
     /// @param terms The job's terms, as emitted in `JobPosted`.
     function claim(uint256 jobId, JobTerms calldata terms) external;
 
-    /// @notice Settles a claimed job with a proof (claimer only, until the deadline): verifies it
-    /// against `[jobKey(jobId, msg.sender), inputCommitment, ...outputs]`, pays `price - fee` to the
-    /// provider, accrues the fee, refunds `maxPrice - price` to the requester, releases the
-    /// collateral and commits to the outputs (`resultCommitment`; the outputs themselves are in
-    /// `JobCompleted`). Never paused.
+    /// @notice Completes a claimed job with a proof (claimer only, until the deadline): verifies it
+    /// against `[jobKey(jobId, msg.sender), inputCommitment, ...outputs]`, releases the collateral
+    /// and commits to the outputs (`resultCommitment`; the outputs themselves are in
+    /// `JobCompleted`). The payment is pulled later with `collect`. Never paused. A caller that is
+    /// not the claimer gets `Market__TermsMismatch`.
     /// @param terms The job's terms, as emitted in `JobPosted`.
     /// @param proof `[a0, a1, b00, b01, b10, b11, c0, c1]`.
     /// @param outputs Public signals 2.. (each < r).
@@ -373,7 +393,16 @@ interface IJobMarket {
     /// requester, the caller (bounty) and the treasury; the escrowed price is refunded to the
     /// requester; the provider's failure is recorded. Never paused.
     /// @param terms The job's terms, as emitted in `JobPosted`.
-    function slashExpired(uint256 jobId, JobTerms calldata terms) external;
+    /// @param provider The claimer, as emitted in `JobClaimed`.
+    function slashExpired(uint256 jobId, JobTerms calldata terms, address provider) external;
+
+    /// @notice Pays out completed jobs of `provider` (anyone may call): for each job, accrues the
+    /// fee, refunds `maxPrice - price` to its requester and marks it `Paid`; then sends the sum of
+    /// the payouts to `provider` in one transfer. Never paused.
+    /// @param provider The claimer of every job in `jobs`.
+    /// @param jobs The jobs, with their terms and proven outputs.
+    /// @return payout Total sent to `provider`.
+    function collect(address provider, Collection[] calldata jobs) external returns (uint256 payout);
 
     /// @notice Sends accrued fees to the treasury. Never paused.
     function withdrawFees() external returns (uint256 amount);
@@ -405,30 +434,37 @@ interface IJobMarket {
     /// @notice The job's on-chain state (all zero, status `None`, for an unused id).
     function getJob(uint256 jobId) external view returns (Job memory);
 
-    /// @notice Price a claim would fix now for an open job; the price fixed by the claim once
-    /// claimed (reverts with `Market__TermsMismatch` unless `terms` are the job's).
+    /// @notice Price a claim would fix now for an open job (reverts with `Market__JobNotOpen`
+    /// otherwise, and with `Market__TermsMismatch` unless `terms` are the job's). The price fixed
+    /// by a claim is `priceAt(terms, deadline - executionWindow)`.
     function currentPrice(uint256 jobId, JobTerms calldata terms) external view returns (uint256);
 
     /// @notice Auction price of `terms` at `time` (≥ `postedAt`): `minPrice + (maxPrice - minPrice)
     /// * min(time - postedAt, rampDuration) / rampDuration`, or `maxPrice` for a fixed price.
     function priceAt(JobTerms calldata terms, uint256 time) external pure returns (uint256);
 
-    /// @notice The commitment stored for a job posted with `terms`: the first 31 bytes of
+    /// @notice The commitment stored for an open job posted with `terms`: the first 26 bytes of
     /// `keccak256(abi.encode(terms))`.
-    function termsCommitment(JobTerms calldata terms) external pure returns (bytes31);
+    function termsCommitment(JobTerms calldata terms) external pure returns (bytes26);
 
-    /// @notice The commitment stored for a completed job: the first 31 bytes of
-    /// `keccak256(abi.encode(termsCommitment_, outputs))`.
+    /// @notice The commitment stored for a job claimed by `provider`: the first 26 bytes of
+    /// `keccak256(abi.encode(keccak256(abi.encode(terms)), provider))`.
+    function claimCommitment(JobTerms calldata terms, address provider) external pure returns (bytes26);
+
+    /// @notice The commitment stored for a completed job: the first 26 bytes of
+    /// `keccak256(abi.encode(claimCommitment(terms, provider), outputs))`.
     function resultCommitment(
-        bytes31 termsCommitment_,
+        JobTerms calldata terms,
+        address provider,
         uint256[] calldata outputs
-    ) external pure returns (bytes31);
+    ) external pure returns (bytes26);
 
-    /// @notice Whether the job completed with exactly `outputs` proven for exactly `terms` (lets a
-    /// contract consume a result: the outputs are in `JobCompleted`).
+    /// @notice Whether the job was proven (completed or paid) by `provider` with exactly `outputs`
+    /// for exactly `terms` (lets a contract consume a result: the outputs are in `JobCompleted`).
     function checkResult(
         uint256 jobId,
         JobTerms calldata terms,
+        address provider,
         uint256[] calldata outputs
     ) external view returns (bool);
 
@@ -462,6 +498,6 @@ interface IJobMarket {
     /// @notice Fees and slash shares accrued for the treasury, not yet withdrawn.
     function accruedFees() external view returns (uint256);
 
-    /// @notice Sum of the escrowed max price of every open or claimed job.
+    /// @notice Sum of the escrowed max price of every open, claimed or completed (unpaid) job.
     function totalEscrowed() external view returns (uint256);
 }

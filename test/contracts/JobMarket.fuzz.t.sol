@@ -68,6 +68,13 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         terms = _termsFor(params, REQUESTER);
     }
 
+    function _collect(uint256 id, IJobMarket.JobTerms memory terms) internal {
+        IJobMarket.Collection[] memory jobs = new IJobMarket.Collection[](1);
+        jobs[0] = IJobMarket.Collection({jobId: id, terms: terms, outputs: new uint256[](0)});
+        vm.prank(KEEPER);
+        market.collect(PROVIDER, jobs);
+    }
+
     // ═══════════════════════════════════════ auction pricing ══════════════════════════════════════
 
     /// Price stays in [min, max], starts at min, reaches max at the end of the ramp, never decreases.
@@ -131,13 +138,19 @@ contract JobMarketFuzzTest is TestBase, Deployer {
         vm.prank(PROVIDER);
         market.claim(id, terms);
         vm.warp(block.timestamp + 1);
-        assertEq(market.currentPrice(id, terms), expectedPrice, "price fixed at claim");
+        assertEq(
+            market.priceAt(terms, market.getJob(id).deadline - terms.executionWindow),
+            expectedPrice,
+            "price fixed at claim"
+        );
 
         uint256 reqBefore = token.balanceOf(REQUESTER);
         uint256 provBefore = token.balanceOf(PROVIDER);
         uint256 feesBefore = market.accruedFees();
         vm.prank(PROVIDER);
         market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
+        assertEq(token.balanceOf(PROVIDER), provBefore, "nothing paid before collect");
+        _collect(id, terms);
 
         uint256 fee = market.accruedFees() - feesBefore;
         uint256 payout = token.balanceOf(PROVIDER) - provBefore;
@@ -174,7 +187,7 @@ contract JobMarketFuzzTest is TestBase, Deployer {
 
         uint256 reqBefore = token.balanceOf(REQUESTER);
         vm.prank(KEEPER);
-        market.slashExpired(id, terms);
+        market.slashExpired(id, terms, PROVIDER);
         IComputeStaking.Provider memory afterSlash = staking.getProvider(PROVIDER);
 
         uint256 slashed = before.stake - afterSlash.stake;
@@ -206,7 +219,7 @@ contract JobMarketFuzzTest is TestBase, Deployer {
             vm.expectRevert(
                 abi.encodeWithSelector(IJobMarket.Market__DeadlineNotPassed.selector, id, deadline)
             );
-            market.slashExpired(id, terms);
+            market.slashExpired(id, terms, PROVIDER);
             vm.prank(PROVIDER);
             market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
             assertEq(uint256(market.getJob(id).status), uint256(IJobMarket.JobStatus.Completed), "completed");
@@ -214,7 +227,7 @@ contract JobMarketFuzzTest is TestBase, Deployer {
             vm.prank(PROVIDER);
             vm.expectRevert(abi.encodeWithSelector(IJobMarket.Market__DeadlinePassed.selector, id, deadline));
             market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
-            market.slashExpired(id, terms);
+            market.slashExpired(id, terms, PROVIDER);
             assertEq(uint256(market.getJob(id).status), uint256(IJobMarket.JobStatus.Slashed), "slashed");
         }
     }

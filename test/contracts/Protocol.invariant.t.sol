@@ -24,6 +24,8 @@ contract ProtocolHandler is TestBase {
 
     uint256[] public jobIds;
     mapping(uint256 jobId => IJobMarket.JobTerms) internal _terms;
+    mapping(uint256 jobId => address) public providerOf;
+    mapping(uint256 jobId => uint256) public timesProven;
     mapping(uint256 jobId => uint256) public timesPaid;
     mapping(address provider => uint256) public ghostLockedEver;
     uint256 public ghostSlashAboveLocked;
@@ -151,6 +153,7 @@ contract ProtocolHandler is TestBase {
         if (!staking.isActive(p) || staking.freeStake(p) < terms.collateral) return;
         vm.prank(p);
         market.claim(id, terms);
+        providerOf[id] = p;
         ghostLockedEver[p] += terms.collateral;
         ++calls["claim"];
     }
@@ -169,8 +172,9 @@ contract ProtocolHandler is TestBase {
         market.claim(id, terms);
         market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
         vm.stopPrank();
+        providerOf[id] = p;
         ghostLockedEver[p] += terms.collateral;
-        ++timesPaid[id];
+        ++timesProven[id];
         ++calls["claimAndSubmit"];
     }
 
@@ -180,10 +184,37 @@ contract ProtocolHandler is TestBase {
             IJobMarket.JobStatus.Claimed
         );
         if (!found || block.timestamp > job.deadline) return;
-        vm.prank(job.provider);
+        vm.prank(providerOf[id]);
         market.submit(id, terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], new uint256[](0));
-        ++timesPaid[id];
+        ++timesProven[id];
         ++calls["submit"];
+    }
+
+    /// Pays out up to three completed jobs of one provider in one `collect` (anyone may call).
+    function collect(uint256 jobSeed, uint256 who) external {
+        address p = providers[who % 3];
+        uint256[3] memory found;
+        uint256 count;
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n && count < 3; ++k) {
+            uint256 id = jobIds[((jobSeed % n) + k) % n];
+            if (market.getJob(id).status == IJobMarket.JobStatus.Completed && providerOf[id] == p) {
+                found[count++] = id;
+            }
+        }
+        if (count == 0) return;
+        IJobMarket.Collection[] memory batch = new IJobMarket.Collection[](count);
+        for (uint256 i; i < count; ++i) {
+            batch[i] = IJobMarket.Collection({
+                jobId: found[i],
+                terms: _terms[found[i]],
+                outputs: new uint256[](0)
+            });
+        }
+        vm.prank(KEEPER);
+        market.collect(p, batch);
+        for (uint256 i; i < count; ++i) ++timesPaid[batch[i].jobId];
+        ++calls["collect"];
     }
 
     function cancel(uint256 jobSeed) external {
@@ -216,10 +247,11 @@ contract ProtocolHandler is TestBase {
         );
         if (!found) return;
         if (block.timestamp <= job.deadline) vm.warp(uint256(job.deadline) + 1);
-        IComputeStaking.Provider memory before = staking.getProvider(job.provider);
+        address provider = providerOf[id];
+        IComputeStaking.Provider memory before = staking.getProvider(provider);
         vm.prank(KEEPER);
-        market.slashExpired(id, terms);
-        IComputeStaking.Provider memory afterSlash = staking.getProvider(job.provider);
+        market.slashExpired(id, terms, provider);
+        IComputeStaking.Provider memory afterSlash = staking.getProvider(provider);
         uint256 slashed = uint256(before.stake) + before.unbonding - afterSlash.stake - afterSlash.unbonding;
         if (slashed > before.locked || slashed != terms.collateral) ++ghostSlashAboveLocked;
         ++calls["slashExpired"];
@@ -284,7 +316,8 @@ contract ProtocolInvariantTest is TestBase, Deployer {
     }
 
     /// Token balances equal the accounting, exactly: staking holds Σ(stake + unbonding); the market
-    /// holds the max price of every open or claimed job plus accrued fees; nothing is created or lost.
+    /// holds the max price of every open, claimed or completed (unpaid) job plus accrued fees;
+    /// nothing is created or lost.
     function invariant_tokensEqualStakesPlusEscrow() public view {
         uint256 staked;
         for (uint256 i; i < 3; ++i) {
@@ -299,11 +332,15 @@ contract ProtocolInvariantTest is TestBase, Deployer {
         for (uint256 k; k < n; ++k) {
             uint256 id = handler.jobIds(k);
             IJobMarket.JobStatus status = market.getJob(id).status;
-            if (status == IJobMarket.JobStatus.Open || status == IJobMarket.JobStatus.Claimed) {
+            if (
+                status == IJobMarket.JobStatus.Open ||
+                status == IJobMarket.JobStatus.Claimed ||
+                status == IJobMarket.JobStatus.Completed
+            ) {
                 escrow += handler.termsOf(id).maxPrice;
             }
         }
-        assertEq(market.totalEscrowed(), escrow, "totalEscrowed == open/claimed max prices");
+        assertEq(market.totalEscrowed(), escrow, "totalEscrowed == open/claimed/unpaid max prices");
         assertEq(
             token.balanceOf(address(market)),
             escrow + market.accruedFees(),
@@ -321,15 +358,30 @@ contract ProtocolInvariantTest is TestBase, Deployer {
         assertEq(held, handler.ghostMinted(), "conservation of tokens");
     }
 
-    /// A job is paid at most once, and exactly the completed jobs were paid.
+    /// A job is proven at most once and paid at most once; exactly the proven jobs are completed
+    /// or paid, exactly the collected ones paid, and a paid job's result stays checkable.
     function invariant_jobPaidAtMostOnce() public view {
         uint256 n = handler.jobCount();
         for (uint256 k; k < n; ++k) {
             uint256 id = handler.jobIds(k);
+            uint256 proven = handler.timesProven(id);
             uint256 paid = handler.timesPaid(id);
+            assertLe(proven, 1, "proven at most once");
             assertLe(paid, 1, "paid at most once");
-            bool completed = market.getJob(id).status == IJobMarket.JobStatus.Completed;
-            assertEq(paid, completed ? 1 : 0, "paid iff completed");
+            IJobMarket.JobStatus status = market.getJob(id).status;
+            bool isPaid = status == IJobMarket.JobStatus.Paid;
+            assertEq(
+                proven,
+                isPaid || status == IJobMarket.JobStatus.Completed ? 1 : 0,
+                "proven iff completed"
+            );
+            assertEq(paid, isPaid ? 1 : 0, "paid iff collected");
+            if (proven == 1) {
+                assertTrue(
+                    market.checkResult(id, handler.termsOf(id), handler.providerOf(id), new uint256[](0)),
+                    "result checkable"
+                );
+            }
         }
     }
 
@@ -358,7 +410,7 @@ contract ProtocolInvariantTest is TestBase, Deployer {
             IJobMarket.Job memory job = market.getJob(id);
             if (job.status != IJobMarket.JobStatus.Claimed) continue;
             for (uint256 i; i < 3; ++i) {
-                if (job.provider == handler.providerAt(i)) {
+                if (handler.providerOf(id) == handler.providerAt(i)) {
                     claimedCollateral[i] += handler.termsOf(id).collateral;
                     ++claimedCount[i];
                 }

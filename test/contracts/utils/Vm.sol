@@ -26,6 +26,10 @@ abstract contract TestBase {
         if (a != b) revert(string.concat(what, ": ", _str(a), " != ", _str(b)));
     }
 
+    function assertTrue(bool ok, string memory what) internal pure {
+        if (!ok) revert(what);
+    }
+
     function assertLe(uint256 a, uint256 b, string memory what) internal pure {
         if (a > b) revert(string.concat(what, ": ", _str(a), " > ", _str(b)));
     }
