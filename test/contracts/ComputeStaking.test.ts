@@ -13,6 +13,8 @@ import {
   deployProtocol,
   jobParams,
   now,
+  termsOf,
+  claimerOf,
 } from "./fixtures.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -156,10 +158,12 @@ describe("ComputeStaking", function () {
       const p = await loadFixture(fixture);
       const t = await now(networkHelpers);
       await p.market.connect(p.requester).postJob(jobParams(t, { collateral: 400n * E18 }));
-      await p.market.connect(p.provider).claim(1n);
+      await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
       await p.staking.connect(p.provider).requestUnstake(PROVIDER_STAKE);
       await time.increase(DAY);
-      await p.market.connect(p.keeper).slashExpired(1n);
+      await p.market
+        .connect(p.keeper)
+        .slashExpired(1n, await termsOf(p.market, 1n), await claimerOf(p.market, 1n));
       const info = await p.staking.getProvider(p.provider.address);
       expect(info.stake).to.equal(0n);
       expect(info.unbonding).to.equal(PROVIDER_STAKE - 400n * E18);
@@ -397,11 +401,13 @@ describe("ComputeStaking", function () {
     const t = await now(networkHelpers);
     await p.market.connect(p.requester).postJob(jobParams(t));
     await p.market.connect(p.requester).postJob(jobParams(t));
-    await p.market.connect(p.provider).claim(1n);
-    await p.market.connect(p.provider).claim(2n);
-    await p.market.connect(p.provider).submit(1n, PROOF, []);
+    await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
+    await p.market.connect(p.provider).claim(2n, await termsOf(p.market, 2n));
+    await p.market.connect(p.provider).submit(1n, await termsOf(p.market, 1n), PROOF, []);
     await time.increase(DAY);
-    await p.market.connect(p.keeper).slashExpired(2n);
+    await p.market
+      .connect(p.keeper)
+      .slashExpired(2n, await termsOf(p.market, 2n), await claimerOf(p.market, 2n));
     const info = await p.staking.getProvider(p.provider.address);
     expect(info.jobsCompleted).to.equal(1n);
     expect(info.jobsFailed).to.equal(1n);

@@ -16,11 +16,20 @@ import {
   SLASH_BOUNTY_BPS,
   SLASH_REQUESTER_BPS,
   Status,
+  claimerOf,
   deployProtocol,
+  jobOf,
   jobParams,
   now,
+  termsOf,
   type PostJobParams,
 } from "./fixtures.ts";
+import {
+  claimCommitment,
+  inputFromPostCalldata,
+  resultCommitment,
+  termsCommitment,
+} from "../../sdk/terms.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -40,7 +49,7 @@ describe("JobMarket (with MockVerifier)", function () {
 
   async function claimed(overrides: Partial<PostJobParams> = {}) {
     const p = await posted(overrides);
-    await p.market.connect(p.provider).claim(p.jobId);
+    await p.market.connect(p.provider).claim(p.jobId, await termsOf(p.market, p.jobId));
     return p;
   }
 
@@ -65,12 +74,12 @@ describe("JobMarket (with MockVerifier)", function () {
       const before = await token.balanceOf(requester.address);
       await expect(market.connect(requester).postJob(params))
         .to.emit(market, "JobPosted")
-        .withArgs(1n, requester.address, CIRCUIT_ID, ethers.keccak256(params.input), anyValue);
+        .withArgs(1n, requester.address, CIRCUIT_ID, anyValue, "");
       expect(await token.balanceOf(requester.address)).to.equal(before - 10n * E18);
       expect(await token.balanceOf(await market.getAddress())).to.equal(10n * E18);
       expect(await market.totalEscrowed()).to.equal(10n * E18);
       expect(await market.nextJobId()).to.equal(2n);
-      const job = await market.getJob(1n);
+      const job = await jobOf(market, 1n);
       expect(job.requester).to.equal(requester.address);
       expect(job.status).to.equal(Status.Open);
       expect(job.maxPrice).to.equal(10n * E18);
@@ -84,28 +93,39 @@ describe("JobMarket (with MockVerifier)", function () {
       expect(job.inputHash).to.equal(ethers.keccak256(params.input));
       expect(job.provider).to.equal(ethers.ZeroAddress);
       expect(job.postedAt).to.equal(BigInt(await now(networkHelpers)));
+      // One slot: status, deadline (0 until claimed) and the commitment to the terms.
+      const terms = await termsOf(market, 1n);
+      expect(job.deadline).to.equal(0n);
+      expect(job.commitment).to.equal(await market.termsCommitment(terms));
+      expect(job.commitment).to.equal(termsCommitment(terms as Parameters<typeof termsCommitment>[0]));
     });
 
-    it("test_postJob_emitsInputBytesAndURIForWorkers", async function () {
+    it("test_postJob_emitsTermsAndURI_inputBytesStayInCalldata", async function () {
       const { market, requester } = await loadFixture(fixture);
       const params = jobParams(await now(networkHelpers), {
         input: "0x0102030405",
         inputURI: "ipfs://input",
       });
-      const receipt = await (await market.connect(requester).postJob(params)).wait();
+      const sent = await market.connect(requester).postJob(params);
+      const receipt = await sent.wait();
       const log = receipt!.logs
         .map((l) => market.interface.parseLog(l))
         .find((l) => l?.name === "JobPosted")!;
-      expect(log.args.params.input).to.equal("0x0102030405");
-      expect(log.args.params.inputURI).to.equal("ipfs://input");
-      expect(log.args.params.inputCommitment).to.equal(params.inputCommitment);
+      expect(log.args.inputURI).to.equal("ipfs://input");
+      expect(log.args.terms.inputCommitment).to.equal(params.inputCommitment);
+      expect(log.args.terms.inputHash).to.equal(ethers.keccak256("0x0102030405"));
+      // Not re-emitted: workers read the bytes from the posting transaction, checked by the hash.
+      expect(
+        ethers.hexlify(inputFromPostCalldata(sent.data, { inputHash: log.args.terms.inputHash })!),
+      ).to.equal("0x0102030405");
+      expect(inputFromPostCalldata(sent.data, { inputHash: ethers.ZeroHash })).to.equal(undefined);
     });
 
     it("test_postJob_acceptsURIOnlyInput", async function () {
       const { market, requester } = await loadFixture(fixture);
       const params = jobParams(await now(networkHelpers), { input: "0x", inputURI: "https://x/input.bin" });
       await market.connect(requester).postJob(params);
-      expect((await market.getJob(1n)).inputHash).to.equal(ethers.keccak256("0x"));
+      expect((await jobOf(market, 1n)).inputHash).to.equal(ethers.keccak256("0x"));
     });
 
     it("test_postJob_idsAreSequentialAndIndependent", async function () {
@@ -113,8 +133,8 @@ describe("JobMarket (with MockVerifier)", function () {
       const t = await now(networkHelpers);
       await market.connect(requester).postJob(jobParams(t));
       await market.connect(other).postJob(jobParams(t));
-      expect((await market.getJob(1n)).requester).to.equal(requester.address);
-      expect((await market.getJob(2n)).requester).to.equal(other.address);
+      expect((await jobOf(market, 1n)).requester).to.equal(requester.address);
+      expect((await jobOf(market, 2n)).requester).to.equal(other.address);
       expect(await market.nextJobId()).to.equal(3n);
     });
 
@@ -243,7 +263,7 @@ describe("JobMarket (with MockVerifier)", function () {
         p.market.connect(p.provider).postJobWithPermit(params, t + HOUR, sig.v, sig.r, sig.s),
       ).to.emit(p.market, "JobPosted");
       expect(await p.token.balanceOf(p.provider.address)).to.equal(before - params.maxPrice);
-      expect((await p.market.getJob(1n)).requester).to.equal(p.provider.address);
+      expect((await jobOf(p.market, 1n)).requester).to.equal(p.provider.address);
     });
 
     it("test_postJobWithPermit_succeedsWhenPermitWasFrontRun", async function () {
@@ -299,16 +319,22 @@ describe("JobMarket (with MockVerifier)", function () {
       const key = tsJobKey(chainId, await market.getAddress(), jobId, provider.address);
       const t = await now(networkHelpers);
       await time.setNextBlockTimestamp(t + 5);
-      await expect(market.connect(provider).claim(jobId))
+      await expect(market.connect(provider).claim(jobId, await termsOf(market, jobId)))
         .to.emit(market, "JobClaimed")
         .withArgs(jobId, provider.address, params.maxPrice, t + 5 + params.executionWindow, key)
         .and.to.emit(staking, "CollateralLocked")
         .withArgs(provider.address, params.collateral, params.collateral);
-      const job = await market.getJob(jobId);
+      const job = await jobOf(market, jobId);
       expect(job.status).to.equal(Status.Claimed);
       expect(job.provider).to.equal(provider.address);
       expect(job.price).to.equal(params.maxPrice);
       expect(job.deadline).to.equal(BigInt(t + 5 + params.executionWindow));
+      // The claim rewrites the job's one slot: the commitment now binds the claimer too.
+      const terms = await termsOf(market, jobId);
+      expect(job.commitment).to.equal(await market.claimCommitment(terms, provider.address));
+      expect(job.commitment).to.equal(
+        claimCommitment(terms as Parameters<typeof claimCommitment>[0], provider.address),
+      );
       expect(await staking.freeStake(provider.address)).to.equal(PROVIDER_STAKE - params.collateral);
       const info = await staking.getProvider(provider.address);
       expect(info.locked).to.equal(params.collateral);
@@ -322,40 +348,58 @@ describe("JobMarket (with MockVerifier)", function () {
       await p.market
         .connect(p.requester)
         .postJob(jobParams(t, { minPrice: 2n * E18, maxPrice: 12n * E18, rampDuration: 1000 }));
-      expect(await p.market.currentPrice(1n)).to.equal(2n * E18);
+      expect(await p.market.currentPrice(1n, await termsOf(p.market, 1n))).to.equal(2n * E18);
       await time.setNextBlockTimestamp(t + 1 + 250);
-      await p.market.connect(p.provider).claim(1n);
+      await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
       const price = 2n * E18 + (10n * E18 * 250n) / 1000n;
-      expect((await p.market.getJob(1n)).price).to.equal(price);
-      expect(await p.market.currentPrice(1n)).to.equal(price);
+      expect((await jobOf(p.market, 1n)).price).to.equal(price);
+      // Once claimed, currentPrice no longer applies (the fixed price is priceAt(claim time)).
+      await expect(p.market.currentPrice(1n, await termsOf(p.market, 1n)))
+        .to.be.revertedWithCustomError(p.market, "Market__JobNotOpen")
+        .withArgs(1n, Status.Claimed);
     });
 
     it("test_claim_revertsOnLostRace", async function () {
       const { market, provider, provider2, jobId } = await posted();
-      await market.connect(provider).claim(jobId);
-      await expect(market.connect(provider2).claim(jobId))
+      await market.connect(provider).claim(jobId, await termsOf(market, jobId));
+      await expect(market.connect(provider2).claim(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
         .withArgs(jobId, Status.Claimed);
     });
 
     it("test_claim_revertsOnUnknownJob", async function () {
       const { market, provider } = await loadFixture(fixture);
-      await expect(market.connect(provider).claim(7n))
+      await expect(market.connect(provider).claim(7n, await termsOf(market, 7n)))
         .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
         .withArgs(7n, Status.None);
+    });
+
+    it("test_claim_revertsOnForgedTerms (lower collateral, other requester, other verifier)", async function () {
+      const { market, provider, other, jobId } = await posted();
+      const terms = await termsOf(market, jobId);
+      for (const forged of [
+        { ...terms, collateral: 0n },
+        { ...terms, requester: other.address },
+        { ...terms, verifier: other.address },
+        { ...terms, numPublic: 3 },
+      ]) {
+        await expect(market.connect(provider).claim(jobId, forged))
+          .to.be.revertedWithCustomError(market, "Market__TermsMismatch")
+          .withArgs(jobId);
+      }
     });
 
     it("test_claim_revertsAfterClaimDeadline", async function () {
       const { market, provider, params, jobId } = await posted();
       await time.increaseTo(params.claimDeadline + 1);
-      await expect(market.connect(provider).claim(jobId))
+      await expect(market.connect(provider).claim(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(market, "Market__ClaimDeadlinePassed")
         .withArgs(jobId, params.claimDeadline);
     });
 
     it("test_claim_revertsWhenProviderNotRegistered", async function () {
       const { market, staking, other, jobId } = await posted();
-      await expect(market.connect(other).claim(jobId))
+      await expect(market.connect(other).claim(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(staking, "Staking__NotRegistered")
         .withArgs(other.address);
     });
@@ -363,7 +407,7 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_claim_revertsWhenStakeBelowMinimum", async function () {
       const { market, staking, provider, jobId } = await posted();
       await staking.connect(provider).requestUnstake(PROVIDER_STAKE - MIN_STAKE + 1n);
-      await expect(market.connect(provider).claim(jobId))
+      await expect(market.connect(provider).claim(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(staking, "Staking__BelowMinimumStake")
         .withArgs(MIN_STAKE - 1n, MIN_STAKE);
     });
@@ -380,8 +424,8 @@ describe("JobMarket (with MockVerifier)", function () {
       });
       await p.market.connect(p.requester).postJob(jobParams(t));
       await p.market.connect(p.requester).postJob(jobParams(t));
-      await p.market.connect(p.provider).claim(1n);
-      await expect(p.market.connect(p.provider).claim(2n))
+      await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
+      await expect(p.market.connect(p.provider).claim(2n, await termsOf(p.market, 2n)))
         .to.be.revertedWithCustomError(p.staking, "Staking__TooManyOpenJobs")
         .withArgs(p.provider.address, 1, 1);
     });
@@ -389,19 +433,17 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_claim_revertsWhilePaused", async function () {
       const { market, provider, jobId } = await posted();
       await market.pause();
-      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(
-        market,
-        "EnforcedPause",
-      );
+      await expect(
+        market.connect(provider).claim(jobId, await termsOf(market, jobId)),
+      ).to.be.revertedWithCustomError(market, "EnforcedPause");
     });
 
     it("test_claim_revertsWhileStakingPaused", async function () {
       const { market, staking, provider, jobId } = await posted();
       await staking.pause();
-      await expect(market.connect(provider).claim(jobId)).to.be.revertedWithCustomError(
-        staking,
-        "EnforcedPause",
-      );
+      await expect(
+        market.connect(provider).claim(jobId, await termsOf(market, jobId)),
+      ).to.be.revertedWithCustomError(staking, "EnforcedPause");
     });
   });
 
@@ -411,12 +453,12 @@ describe("JobMarket (with MockVerifier)", function () {
       const t = await now(networkHelpers);
       await p.market.connect(p.requester).postJob(jobParams(t, { collateral: 600n * E18 }));
       await p.market.connect(p.requester).postJob(jobParams(t, { collateral: 600n * E18 }));
-      await p.market.connect(p.provider).claim(1n);
-      await expect(p.market.connect(p.provider).claim(2n))
+      await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
+      await expect(p.market.connect(p.provider).claim(2n, await termsOf(p.market, 2n)))
         .to.be.revertedWithCustomError(p.staking, "Staking__InsufficientStake")
         .withArgs(400n * E18, 600n * E18);
       // Another provider with free stake can still take it.
-      await p.market.connect(p.provider2).claim(2n);
+      await p.market.connect(p.provider2).claim(2n, await termsOf(p.market, 2n));
     });
   });
 
@@ -431,26 +473,42 @@ describe("JobMarket (with MockVerifier)", function () {
         .connect(p.requester)
         .postJob(jobParams(t, { minPrice: 4n * E18, maxPrice: 10n * E18, rampDuration: 100 }));
       await time.setNextBlockTimestamp(t + 1 + 50);
-      await p.market.connect(p.provider).claim(1n);
+      await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
       const price = 7n * E18;
       const fee = (price * FEE_BPS) / 10_000n;
       const refund = 3n * E18;
       const marketAddr = await p.market.getAddress();
-      const tx = p.market.connect(p.provider).submit(1n, PROOF, []);
-      await expect(tx)
-        .to.emit(p.market, "JobCompleted")
-        .withArgs(1n, p.provider.address, [], price - fee, fee, refund);
+      const terms = await termsOf(p.market, 1n);
+      // submit: proven and collateral released; no token moves (payment is pulled by collect)
+      const tx = p.market.connect(p.provider).submit(1n, terms, PROOF, []);
+      await expect(tx).to.emit(p.market, "JobCompleted").withArgs(1n, p.provider.address, []);
       await expect(tx).to.changeTokenBalances(
         ethers,
         p.token,
         [p.provider, p.requester, marketAddr],
-        [price - fee, refund, -(price - fee + refund)],
+        [0n, 0n, 0n],
+      );
+      expect((await jobOf(p.market, 1n)).status).to.equal(Status.Completed);
+      expect(await p.market.totalEscrowed()).to.equal(10n * E18);
+      // collect (anyone may call): payout to the provider, refund to the requester, fee accrued
+      const collect = p.market
+        .connect(p.keeper)
+        .collect(p.provider.address, [{ jobId: 1n, terms, outputs: [] }]);
+      await expect(collect)
+        .to.emit(p.market, "JobPaid")
+        .withArgs(1n, p.provider.address, price - fee, fee, refund);
+      await expect(collect).to.changeTokenBalances(
+        ethers,
+        p.token,
+        [p.provider, p.requester, marketAddr, p.keeper],
+        [price - fee, refund, -(price - fee + refund), 0n],
       );
       expect(await p.market.accruedFees()).to.equal(fee);
       expect(await p.market.totalEscrowed()).to.equal(0n);
       expect(await p.token.balanceOf(marketAddr)).to.equal(fee);
-      const job = await p.market.getJob(1n);
-      expect(job.status).to.equal(Status.Completed);
+      const job = await jobOf(p.market, 1n);
+      expect(job.status).to.equal(Status.Paid);
+      expect(await p.market.checkResult(1n, terms, p.provider.address, [])).to.equal(true);
       const info = await p.staking.getProvider(p.provider.address);
       expect(info.locked).to.equal(0n);
       expect(info.openJobs).to.equal(0n);
@@ -462,20 +520,27 @@ describe("JobMarket (with MockVerifier)", function () {
       const { market, verifier, provider, params, jobId } = await claimed({ circuitId: CIRCUIT_OUT_ID });
       const key = await market.jobKey(jobId, provider.address);
       await verifier.expectSignals([key, params.inputCommitment, 7n, 9n]);
-      await expect(market.connect(provider).submit(jobId, PROOF, [7n, 8n]))
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, [7n, 8n]))
         .to.be.revertedWithCustomError(market, "Market__InvalidProof")
         .withArgs(jobId);
-      await expect(market.connect(provider).submit(jobId, PROOF, [7n, 9n]))
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, [7n, 9n]))
         .to.emit(market, "JobCompleted")
-        .withArgs(jobId, provider.address, [7n, 9n], anyValue, anyValue, 0n);
-      expect(await market.getOutputs(jobId)).to.deep.equal([7n, 9n]);
+        .withArgs(jobId, provider.address, [7n, 9n]);
+      // The outputs are committed on-chain: a contract can check a result with the terms.
+      const terms = await termsOf(market, jobId);
+      expect(await market.checkResult(jobId, terms, provider.address, [7n, 9n])).to.equal(true);
+      expect(await market.checkResult(jobId, terms, provider.address, [7n, 8n])).to.equal(false);
+      expect(await market.checkResult(jobId, terms, ethers.ZeroAddress, [7n, 9n])).to.equal(false);
+      expect((await jobOf(market, jobId)).commitment).to.equal(
+        resultCommitment(terms as Parameters<typeof resultCommitment>[0], provider.address, [7n, 9n]),
+      );
     });
 
     it("test_submit_mock_revertsOnInvalidProof (reject, revert, malformed answer)", async function () {
       const { market, verifier, provider, jobId } = await claimed();
       for (const mode of [Mode.RejectAll, Mode.Revert, Mode.ReturnMalformed]) {
         await verifier.setMode(mode);
-        await expect(market.connect(provider).submit(jobId, PROOF, []))
+        await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, []))
           .to.be.revertedWithCustomError(market, "Market__InvalidProof")
           .withArgs(jobId);
       }
@@ -483,52 +548,64 @@ describe("JobMarket (with MockVerifier)", function () {
 
     it("test_submit_revertsWhenNotClaimer (front-running a proof)", async function () {
       const { market, provider2, jobId } = await claimed();
-      await expect(market.connect(provider2).submit(jobId, PROOF, []))
-        .to.be.revertedWithCustomError(market, "Market__NotProvider")
-        .withArgs(jobId, provider2.address);
+      // The stored commitment binds the claimer: anyone else's submit does not match it.
+      await expect(market.connect(provider2).submit(jobId, await termsOf(market, jobId), PROOF, []))
+        .to.be.revertedWithCustomError(market, "Market__TermsMismatch")
+        .withArgs(jobId);
+    });
+
+    it("test_submit_revertsOnForgedTerms", async function () {
+      const { market, provider, other, jobId } = await claimed();
+      const terms = await termsOf(market, jobId);
+      await expect(market.connect(provider).submit(jobId, { ...terms, verifier: other.address }, PROOF, []))
+        .to.be.revertedWithCustomError(market, "Market__TermsMismatch")
+        .withArgs(jobId);
     });
 
     it("test_submit_revertsAfterDeadline", async function () {
       const { market, provider, jobId } = await claimed();
-      const job = await market.getJob(jobId);
+      const job = await jobOf(market, jobId);
       await time.increaseTo(job.deadline + 1n);
-      await expect(market.connect(provider).submit(jobId, PROOF, []))
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, []))
         .to.be.revertedWithCustomError(market, "Market__DeadlinePassed")
         .withArgs(jobId, job.deadline);
     });
 
     it("test_submit_acceptsAtExactDeadline", async function () {
       const { market, provider, jobId } = await claimed();
-      const job = await market.getJob(jobId);
+      const job = await jobOf(market, jobId);
       await time.setNextBlockTimestamp(job.deadline);
-      await expect(market.connect(provider).submit(jobId, PROOF, [])).to.emit(market, "JobCompleted");
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, [])).to.emit(
+        market,
+        "JobCompleted",
+      );
     });
 
     it("test_submit_paysAtMostOnce", async function () {
       const { market, provider, jobId } = await claimed();
-      await market.connect(provider).submit(jobId, PROOF, []);
-      await expect(market.connect(provider).submit(jobId, PROOF, []))
+      await market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, []);
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, []))
         .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
         .withArgs(jobId, Status.Completed);
     });
 
     it("test_submit_revertsOnOpenJob", async function () {
       const { market, provider, jobId } = await posted();
-      await expect(market.connect(provider).submit(jobId, PROOF, []))
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, []))
         .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
         .withArgs(jobId, Status.Open);
     });
 
     it("test_submit_revertsOnWrongOutputCount", async function () {
       const { market, provider, jobId } = await claimed({ circuitId: CIRCUIT_OUT_ID });
-      await expect(market.connect(provider).submit(jobId, PROOF, [1n]))
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, [1n]))
         .to.be.revertedWithCustomError(market, "Market__WrongOutputCount")
         .withArgs(1n, 2n);
     });
 
     it("test_submit_revertsOnOutputNotInField", async function () {
       const { market, provider, jobId } = await claimed({ circuitId: CIRCUIT_OUT_ID });
-      await expect(market.connect(provider).submit(jobId, PROOF, [1n, R]))
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, [1n, R]))
         .to.be.revertedWithCustomError(market, "Market__NotInField")
         .withArgs(R);
     });
@@ -537,7 +614,10 @@ describe("JobMarket (with MockVerifier)", function () {
       const { market, registry, provider, jobId } = await claimed();
       await market.pause();
       await registry.setActive(CIRCUIT_ID, false);
-      await expect(market.connect(provider).submit(jobId, PROOF, [])).to.emit(market, "JobCompleted");
+      await expect(market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, [])).to.emit(
+        market,
+        "JobCompleted",
+      );
     });
   });
 
@@ -546,7 +626,7 @@ describe("JobMarket (with MockVerifier)", function () {
   describe("cancel and reclaim", function () {
     it("test_cancel_refundsRequester", async function () {
       const { market, token, requester, params, jobId } = await posted();
-      const tx = market.connect(requester).cancel(jobId);
+      const tx = market.connect(requester).cancel(jobId, await termsOf(market, jobId));
       await expect(tx).to.emit(market, "JobCancelled").withArgs(jobId, requester.address, params.maxPrice);
       await expect(tx).to.changeTokenBalances(
         ethers,
@@ -554,20 +634,20 @@ describe("JobMarket (with MockVerifier)", function () {
         [requester, await market.getAddress()],
         [params.maxPrice, -params.maxPrice],
       );
-      expect((await market.getJob(jobId)).status).to.equal(Status.Cancelled);
+      expect((await jobOf(market, jobId)).status).to.equal(Status.Cancelled);
       expect(await market.totalEscrowed()).to.equal(0n);
     });
 
     it("test_cancel_revertsWhenNotRequester", async function () {
       const { market, other, jobId } = await posted();
-      await expect(market.connect(other).cancel(jobId))
+      await expect(market.connect(other).cancel(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(market, "Market__NotRequester")
         .withArgs(jobId, other.address);
     });
 
     it("test_cancel_revertsOnceClaimed", async function () {
       const { market, requester, jobId } = await claimed();
-      await expect(market.connect(requester).cancel(jobId))
+      await expect(market.connect(requester).cancel(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
         .withArgs(jobId, Status.Claimed);
     });
@@ -575,14 +655,17 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_cancel_worksWhilePaused", async function () {
       const { market, requester, jobId } = await posted();
       await market.pause();
-      await expect(market.connect(requester).cancel(jobId)).to.emit(market, "JobCancelled");
+      await expect(market.connect(requester).cancel(jobId, await termsOf(market, jobId))).to.emit(
+        market,
+        "JobCancelled",
+      );
     });
 
     it("test_reclaim_refundsRequesterWhenCalledByAnyone", async function () {
       const { market, token, requester, keeper, params, jobId } = await posted();
       await time.increaseTo(params.claimDeadline + 1);
       await market.pause();
-      const tx = market.connect(keeper).reclaim(jobId);
+      const tx = market.connect(keeper).reclaim(jobId, await termsOf(market, jobId));
       await expect(tx).to.emit(market, "JobReclaimed").withArgs(jobId, requester.address, params.maxPrice);
       await expect(tx).to.changeTokenBalances(
         ethers,
@@ -590,13 +673,13 @@ describe("JobMarket (with MockVerifier)", function () {
         [requester, keeper, await market.getAddress()],
         [params.maxPrice, 0n, -params.maxPrice],
       );
-      expect((await market.getJob(jobId)).status).to.equal(Status.Reclaimed);
+      expect((await jobOf(market, jobId)).status).to.equal(Status.Reclaimed);
     });
 
     it("test_reclaim_revertsBeforeClaimDeadline", async function () {
       const { market, keeper, params, jobId } = await posted();
       await time.setNextBlockTimestamp(params.claimDeadline);
-      await expect(market.connect(keeper).reclaim(jobId))
+      await expect(market.connect(keeper).reclaim(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(market, "Market__ClaimDeadlineNotPassed")
         .withArgs(jobId, params.claimDeadline);
     });
@@ -604,7 +687,7 @@ describe("JobMarket (with MockVerifier)", function () {
     it("test_reclaim_revertsOnClaimedJob", async function () {
       const { market, keeper, params, jobId } = await claimed();
       await time.increaseTo(params.claimDeadline + 1);
-      await expect(market.connect(keeper).reclaim(jobId))
+      await expect(market.connect(keeper).reclaim(jobId, await termsOf(market, jobId)))
         .to.be.revertedWithCustomError(market, "Market__JobNotOpen")
         .withArgs(jobId, Status.Claimed);
     });
@@ -615,13 +698,15 @@ describe("JobMarket (with MockVerifier)", function () {
   describe("slashExpired", function () {
     it("test_slashExpired_splitsCollateralAndRefundsPrice", async function () {
       const { market, staking, token, requester, provider, keeper, params, jobId } = await claimed();
-      const job = await market.getJob(jobId);
+      const job = await jobOf(market, jobId);
       await time.increaseTo(job.deadline + 1n);
       const c = params.collateral;
       const toRequester = (c * SLASH_REQUESTER_BPS) / 10_000n;
       const bounty = (c * SLASH_BOUNTY_BPS) / 10_000n;
       const toTreasury = c - toRequester - bounty;
-      const tx = market.connect(keeper).slashExpired(jobId);
+      const tx = market
+        .connect(keeper)
+        .slashExpired(jobId, await termsOf(market, jobId), await claimerOf(market, jobId));
       await expect(tx)
         .to.emit(market, "JobSlashed")
         .withArgs(jobId, provider.address, keeper.address, toRequester, bounty, toTreasury, params.maxPrice);
@@ -638,27 +723,39 @@ describe("JobMarket (with MockVerifier)", function () {
       expect(info.jobsFailed).to.equal(1n);
       expect(info.totalSlashed).to.equal(c);
       expect(info.consecutiveFailures).to.equal(1n);
-      expect((await market.getJob(jobId)).status).to.equal(Status.Slashed);
+      expect((await jobOf(market, jobId)).status).to.equal(Status.Slashed);
     });
 
     it("test_slashExpired_revertsBeforeDeadline", async function () {
       const { market, keeper, jobId } = await claimed();
-      const job = await market.getJob(jobId);
+      const job = await jobOf(market, jobId);
       await time.setNextBlockTimestamp(job.deadline);
-      await expect(market.connect(keeper).slashExpired(jobId))
+      await expect(
+        market
+          .connect(keeper)
+          .slashExpired(jobId, await termsOf(market, jobId), await claimerOf(market, jobId)),
+      )
         .to.be.revertedWithCustomError(market, "Market__DeadlineNotPassed")
         .withArgs(jobId, job.deadline);
     });
 
     it("test_slashExpired_revertsOnUnclaimedOrSettledJob", async function () {
       const { market, keeper, provider, jobId } = await posted();
-      await expect(market.connect(keeper).slashExpired(jobId))
+      await expect(
+        market
+          .connect(keeper)
+          .slashExpired(jobId, await termsOf(market, jobId), await claimerOf(market, jobId)),
+      )
         .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
         .withArgs(jobId, Status.Open);
-      await market.connect(provider).claim(jobId);
-      await market.connect(provider).submit(jobId, PROOF, []);
+      await market.connect(provider).claim(jobId, await termsOf(market, jobId));
+      await market.connect(provider).submit(jobId, await termsOf(market, jobId), PROOF, []);
       await time.increase(DAY);
-      await expect(market.connect(keeper).slashExpired(jobId))
+      await expect(
+        market
+          .connect(keeper)
+          .slashExpired(jobId, await termsOf(market, jobId), await claimerOf(market, jobId)),
+      )
         .to.be.revertedWithCustomError(market, "Market__JobNotClaimed")
         .withArgs(jobId, Status.Completed);
     });
@@ -669,21 +766,28 @@ describe("JobMarket (with MockVerifier)", function () {
       for (let i = 0; i < 4; i++) {
         await p.market.connect(p.requester).postJob(jobParams(t, { claimDeadline: t + 3 * DAY }));
       }
-      for (const id of [1n, 2n, 3n]) await p.market.connect(p.provider).claim(id);
+      for (const id of [1n, 2n, 3n])
+        await p.market.connect(p.provider).claim(id, await termsOf(p.market, id));
       await time.increase(HOUR);
       await p.market.pause(); // slashing is never paused
-      await p.market.connect(p.keeper).slashExpired(1n);
-      await p.market.connect(p.keeper).slashExpired(2n);
-      const tx = p.market.connect(p.keeper).slashExpired(3n);
+      await p.market
+        .connect(p.keeper)
+        .slashExpired(1n, await termsOf(p.market, 1n), await claimerOf(p.market, 1n));
+      await p.market
+        .connect(p.keeper)
+        .slashExpired(2n, await termsOf(p.market, 2n), await claimerOf(p.market, 2n));
+      const tx = p.market
+        .connect(p.keeper)
+        .slashExpired(3n, await termsOf(p.market, 3n), await claimerOf(p.market, 3n));
       const until = BigInt((await now(networkHelpers)) + 1 + DAY);
       await expect(tx).to.emit(p.staking, "Jailed").withArgs(p.provider.address, until);
       await p.market.unpause();
       expect(await p.staking.isActive(p.provider.address)).to.equal(false);
-      await expect(p.market.connect(p.provider).claim(4n))
+      await expect(p.market.connect(p.provider).claim(4n, await termsOf(p.market, 4n)))
         .to.be.revertedWithCustomError(p.staking, "Staking__Jailed")
         .withArgs(p.provider.address, until);
       await time.increaseTo(until);
-      await p.market.connect(p.provider).claim(4n);
+      await p.market.connect(p.provider).claim(4n, await termsOf(p.market, 4n));
     });
 
     it("test_slashExpired_successResetsConsecutiveFailures", async function () {
@@ -691,12 +795,78 @@ describe("JobMarket (with MockVerifier)", function () {
       const t = await now(networkHelpers);
       for (let i = 0; i < 2; i++)
         await p.market.connect(p.requester).postJob(jobParams(t, { claimDeadline: t + DAY }));
-      await p.market.connect(p.provider).claim(1n);
-      await p.market.connect(p.provider).claim(2n);
-      await p.market.connect(p.provider).submit(2n, PROOF, []);
+      await p.market.connect(p.provider).claim(1n, await termsOf(p.market, 1n));
+      await p.market.connect(p.provider).claim(2n, await termsOf(p.market, 2n));
+      await p.market.connect(p.provider).submit(2n, await termsOf(p.market, 2n), PROOF, []);
       await time.increase(HOUR);
-      await p.market.connect(p.keeper).slashExpired(1n);
+      await p.market
+        .connect(p.keeper)
+        .slashExpired(1n, await termsOf(p.market, 1n), await claimerOf(p.market, 1n));
       expect((await p.staking.getProvider(p.provider.address)).consecutiveFailures).to.equal(1n);
+    });
+  });
+
+  // ════════════════════════════════════════════ collect ══════════════════════════════════════════
+
+  describe("collect", function () {
+    async function completed(n: number) {
+      const p = await loadFixture(fixture);
+      const t = await now(networkHelpers);
+      const jobs = [];
+      for (let i = 1n; i <= BigInt(n); i++) {
+        await p.market.connect(p.requester).postJob(jobParams(t));
+        const terms = await termsOf(p.market, i);
+        await p.market.connect(p.provider).claim(i, terms);
+        await p.market.connect(p.provider).submit(i, terms, PROOF, []);
+        jobs.push({ jobId: i, terms, outputs: [] as bigint[] });
+      }
+      return { ...p, jobs };
+    }
+
+    it("test_collect_paysManyJobsInOneTransfer", async function () {
+      const { market, token, provider, jobs } = await completed(3);
+      const price = 10n * E18;
+      const fee = (price * FEE_BPS) / 10_000n;
+      const tx = market.connect(provider).collect(provider.address, jobs);
+      await expect(tx).to.changeTokenBalances(ethers, token, [provider], [3n * (price - fee)]);
+      const receipt = await (await tx).wait();
+      const transfers = receipt!.logs.filter((l) => token.interface.parseLog(l)?.name === "Transfer");
+      expect(transfers.length).to.equal(1); // fixed price: no refunds, one payout transfer
+      expect(await market.accruedFees()).to.equal(3n * fee);
+      expect(await market.totalEscrowed()).to.equal(0n);
+      for (const j of jobs) expect((await market.getJob(j.jobId)).status).to.equal(Status.Paid);
+    });
+
+    it("test_collect_revertsOnceAlreadyPaid", async function () {
+      const { market, keeper, provider, jobs } = await completed(1);
+      await market.connect(keeper).collect(provider.address, jobs);
+      await expect(market.connect(keeper).collect(provider.address, jobs))
+        .to.be.revertedWithCustomError(market, "Market__JobNotCompleted")
+        .withArgs(1n, Status.Paid);
+    });
+
+    it("test_collect_revertsForOtherProviderOrOutputs", async function () {
+      const { market, keeper, provider2, provider, jobs } = await completed(1);
+      await expect(market.connect(keeper).collect(provider2.address, jobs))
+        .to.be.revertedWithCustomError(market, "Market__TermsMismatch")
+        .withArgs(1n);
+      await expect(market.connect(keeper).collect(provider.address, [{ ...jobs[0]!, outputs: [1n] }]))
+        .to.be.revertedWithCustomError(market, "Market__TermsMismatch")
+        .withArgs(1n);
+    });
+
+    it("test_collect_revertsOnClaimedJob", async function () {
+      const { market, keeper, provider, jobId } = await claimed();
+      const terms = await termsOf(market, jobId);
+      await expect(market.connect(keeper).collect(provider.address, [{ jobId, terms, outputs: [] }]))
+        .to.be.revertedWithCustomError(market, "Market__JobNotCompleted")
+        .withArgs(jobId, Status.Claimed);
+    });
+
+    it("test_collect_worksWhilePaused", async function () {
+      const { market, keeper, provider, jobs } = await completed(1);
+      await market.pause();
+      await expect(market.connect(keeper).collect(provider.address, jobs)).to.emit(market, "JobPaid");
     });
   });
 
@@ -705,7 +875,9 @@ describe("JobMarket (with MockVerifier)", function () {
   describe("fees and governance", function () {
     it("test_withdrawFees_sendsAccruedFeesToTreasury", async function () {
       const { market, token, treasury, keeper, provider, jobId } = await claimed();
-      await market.connect(provider).submit(jobId, PROOF, []);
+      const terms = await termsOf(market, jobId);
+      await market.connect(provider).submit(jobId, terms, PROOF, []);
+      await market.connect(provider).collect(provider.address, [{ jobId, terms, outputs: [] }]);
       const fee = await market.accruedFees();
       expect(fee).to.be.greaterThan(0n);
       await market.pause();
@@ -821,9 +993,11 @@ describe("JobMarket (with MockVerifier)", function () {
       ] as const) {
         await time.setNextBlockTimestamp(t + 1 + dt);
         await networkHelpers.mine();
-        expect(await p.market.currentPrice(1n)).to.equal(price);
+        expect(await p.market.currentPrice(1n, await termsOf(p.market, 1n))).to.equal(price);
       }
-      expect(await p.market.currentPrice(99n)).to.equal(0n);
+      await expect(p.market.currentPrice(99n, await termsOf(p.market, 99n)))
+        .to.be.revertedWithCustomError(p.market, "Market__JobNotOpen")
+        .withArgs(99n, Status.None);
     });
 
     it("test_views_exposeWiring", async function () {
@@ -832,7 +1006,7 @@ describe("JobMarket (with MockVerifier)", function () {
       expect(await market.staking()).to.equal(await staking.getAddress());
       expect(await market.registry()).to.equal(await registry.getAddress());
       expect(await market.treasury()).to.equal(treasury.address);
-      expect(await market.getOutputs(1n)).to.deep.equal([]);
+      expect((await market.getJob(1n)).status).to.equal(Status.None);
     });
   });
 });

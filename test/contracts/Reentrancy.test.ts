@@ -1,6 +1,15 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { DAY, PROOF, UNBONDING_PERIOD, deployProtocol, jobParams, now } from "./fixtures.ts";
+import {
+  DAY,
+  PROOF,
+  UNBONDING_PERIOD,
+  deployProtocol,
+  jobParams,
+  now,
+  termsOf,
+  claimerOf,
+} from "./fixtures.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -21,18 +30,24 @@ describe("Reentrancy (ReentrantToken)", function () {
 
   it("test_cancel_cannotBeReenteredFromTokenHook", async function () {
     const { market, evil, requester } = await loadFixture(fixture);
-    await evil.arm(await market.getAddress(), market.interface.encodeFunctionData("cancel", [2n]));
-    await expect(market.connect(requester).cancel(1n)).to.be.revertedWithCustomError(
-      market,
-      "ReentrancyGuard__ReentrantCall",
-    );
+    const terms2 = await termsOf(market, 2n);
+    await evil.arm(await market.getAddress(), market.interface.encodeFunctionData("cancel", [2n, terms2]));
+    await expect(
+      market.connect(requester).cancel(1n, await termsOf(market, 1n)),
+    ).to.be.revertedWithCustomError(market, "ReentrancyGuard__ReentrantCall");
   });
 
-  it("test_submit_cannotBeReenteredFromTokenHook", async function () {
+  it("test_collect_cannotBeReenteredFromTokenHook", async function () {
     const { market, evil, provider } = await loadFixture(fixture);
-    await market.connect(provider).claim(1n);
-    await evil.arm(await market.getAddress(), market.interface.encodeFunctionData("submit", [1n, PROOF, []]));
-    await expect(market.connect(provider).submit(1n, PROOF, [])).to.be.revertedWithCustomError(
+    const terms = await termsOf(market, 1n);
+    await market.connect(provider).claim(1n, terms);
+    await market.connect(provider).submit(1n, terms, PROOF, []);
+    const jobs = [{ jobId: 1n, terms, outputs: [] }];
+    await evil.arm(
+      await market.getAddress(),
+      market.interface.encodeFunctionData("collect", [provider.address, jobs]),
+    );
+    await expect(market.connect(provider).collect(provider.address, jobs)).to.be.revertedWithCustomError(
       market,
       "ReentrancyGuard__ReentrantCall",
     );
@@ -40,13 +55,12 @@ describe("Reentrancy (ReentrantToken)", function () {
 
   it("test_slashExpired_cannotBeReenteredFromTokenHook", async function () {
     const { market, evil, provider, keeper } = await loadFixture(fixture);
-    await market.connect(provider).claim(1n);
+    await market.connect(provider).claim(1n, await termsOf(market, 1n));
     await time.increase(DAY);
     await evil.arm(await market.getAddress(), market.interface.encodeFunctionData("withdrawFees"));
-    await expect(market.connect(keeper).slashExpired(1n)).to.be.revertedWithCustomError(
-      market,
-      "ReentrancyGuard__ReentrantCall",
-    );
+    await expect(
+      market.connect(keeper).slashExpired(1n, await termsOf(market, 1n), await claimerOf(market, 1n)),
+    ).to.be.revertedWithCustomError(market, "ReentrancyGuard__ReentrantCall");
   });
 
   it("test_withdraw_cannotBeReenteredFromTokenHook", async function () {
@@ -62,7 +76,10 @@ describe("Reentrancy (ReentrantToken)", function () {
 
   it("test_unarmedReentrantToken_settlesNormally", async function () {
     const { market, provider } = await loadFixture(fixture);
-    await market.connect(provider).claim(1n);
-    await expect(market.connect(provider).submit(1n, PROOF, [])).to.emit(market, "JobCompleted");
+    await market.connect(provider).claim(1n, await termsOf(market, 1n));
+    await expect(market.connect(provider).submit(1n, await termsOf(market, 1n), PROOF, [])).to.emit(
+      market,
+      "JobCompleted",
+    );
   });
 });

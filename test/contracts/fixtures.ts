@@ -37,6 +37,7 @@ export const Status = {
   Cancelled: 4,
   Reclaimed: 5,
   Slashed: 6,
+  Paid: 7,
 } as const;
 
 export interface PostJobParams {
@@ -174,11 +175,31 @@ export async function now(networkHelpers: NetworkHelpers): Promise<number> {
 /** Job terms as the market takes them back (`IJobMarket.JobTerms`). */
 export type JobTerms = IJobMarket.JobTermsStruct;
 
-/** The terms of job `jobId`, from its `JobPosted` event (what claim/submit/cancel/... take). */
+/** The terms of job `jobId`, from its last `JobPosted` event (what claim/submit/cancel/... take);
+ * all-zero terms for a job that was never posted (the market then reverts on its status). */
 export async function termsOf(market: JobMarket, jobId: bigint | number): Promise<JobTerms> {
   const logs = await market.queryFilter(market.filters.JobPosted(jobId));
-  const log = logs[logs.length - 1] as EventLog | undefined;
-  if (log === undefined) throw new Error(`no JobPosted event for job ${jobId}`);
+  const log = logs[logs.length - 1] as unknown as EventLog | undefined;
+  if (log === undefined) {
+    const zero = "0x" + "00".repeat(20);
+    return {
+      requester: zero,
+      circuitId: "0x" + "00".repeat(32),
+      verifier: zero,
+      selector: "0x00000000",
+      numPublic: 0,
+      inputCommitment: 0n,
+      inputHash: "0x" + "00".repeat(32),
+      minPrice: 0n,
+      maxPrice: 0n,
+      rampDuration: 0,
+      collateral: 0n,
+      postedAt: 0,
+      claimDeadline: 0,
+      executionWindow: 0,
+      verificationMode: 0,
+    };
+  }
   const t = log.args.getValue("terms") as IJobMarket.JobTermsStructOutput;
   return {
     requester: t.requester,
@@ -196,5 +217,30 @@ export async function termsOf(market: JobMarket, jobId: bigint | number): Promis
     claimDeadline: t.claimDeadline,
     executionWindow: t.executionWindow,
     verificationMode: t.verificationMode,
+  };
+}
+
+/** The claimer of job `jobId`, from its last `JobClaimed` event (zero address if never claimed). */
+export async function claimerOf(market: JobMarket, jobId: bigint | number): Promise<string> {
+  const logs = await market.queryFilter(market.filters.JobClaimed(jobId));
+  const log = logs[logs.length - 1] as unknown as EventLog | undefined;
+  return log === undefined ? "0x" + "00".repeat(20) : (log.args.getValue("provider") as string);
+}
+
+/** A job as a flat record: its slot, its terms, its claimer and the price its claim fixed. */
+export async function jobOf(market: JobMarket, jobId: bigint | number) {
+  const slot = await market.getJob(jobId);
+  const terms = await termsOf(market, jobId);
+  const status = Number(slot.status);
+  const claimed = [Status.Claimed, Status.Completed, Status.Slashed, Status.Paid].includes(
+    status as 2 | 3 | 6 | 7,
+  );
+  return {
+    ...terms,
+    status: slot.status,
+    deadline: slot.deadline,
+    commitment: slot.commitment,
+    provider: claimed ? await claimerOf(market, jobId) : "0x" + "00".repeat(20),
+    price: claimed ? await market.priceAt(terms, slot.deadline - BigInt(terms.executionWindow)) : 0n,
   };
 }
