@@ -2,6 +2,10 @@
  * The requester client: post jobs (fixed price or Dutch-auction ramp, with EIP-2612 permit),
  * read them, wait for their results, cancel and reclaim them. Plain ethers v6; every dependency
  * (signer/provider, deployment record) is passed in.
+ *
+ * The market stores one slot per job (status, deadline, a commitment to the terms); the client
+ * rebuilds a full job record from that slot, the terms in `JobPosted` and the claimer in
+ * `JobClaimed` (see sdk/terms.ts), and passes the terms back to cancel/reclaim.
  */
 import {
   Signature,
@@ -9,7 +13,7 @@ import {
   hexlify,
   isAddress,
   isHexString,
-  keccak256,
+  ZeroAddress,
   type Contract,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
@@ -20,6 +24,14 @@ import {
   type Signer,
 } from "ethers";
 import { commitInput } from "./commitment.ts";
+import {
+  claimedPrice,
+  decodeJobSlot,
+  decodeTerms,
+  inputFromPostCalldata,
+  type JobSlot,
+  type JobTerms,
+} from "./terms.ts";
 import { connectContracts, guard, type ProofworkContracts } from "./contracts.ts";
 import { circuitById, type CircuitRecord, type Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
@@ -37,12 +49,19 @@ export const JOB_STATUS = [
   "Cancelled",
   "Reclaimed",
   "Slashed",
+  "Paid",
 ] as const;
 export type JobStatusName = (typeof JOB_STATUS)[number];
 
-/** A job record (`IJobMarket.Job`) with its status by name. */
+/**
+ * A job: its on-chain slot (`IJobMarket.Job`: status by name, deadline, commitment), its terms
+ * (from `JobPosted`, also flattened below) and its claimer (from `JobClaimed`; zero until claimed).
+ */
 export interface Job {
   jobId: bigint;
+  terms: JobTerms;
+  commitment: string;
+  inputURI: string;
   requester: string;
   provider: string;
   status: JobStatusName;
@@ -66,7 +85,7 @@ export type Pricing = { price: bigint } | { minPrice: bigint; maxPrice: bigint; 
 export interface PostJobRequest {
   /** Circuit build name in the deployment (e.g. "mnist_mlp") or its bytes32 id. */
   circuit: string;
-  /** Input bytes (posted inline and emitted in `JobPosted`). */
+  /** Input bytes (posted inline: they stay in the posting transaction's calldata). */
   input: Uint8Array;
   /** Optional URI where the input can also be fetched. */
   inputURI?: string;
@@ -83,6 +102,8 @@ export interface PostJobRequest {
 
 export interface PostedJob {
   jobId: bigint;
+  /** The job's terms (pass them back to `cancel`/`reclaim`, or store them). */
+  terms: JobTerms;
   txHash: string;
   blockNumber: number;
   gasUsed: bigint;
@@ -96,6 +117,10 @@ export interface JobResult {
   jobId: bigint;
   provider: string;
   outputs: bigint[];
+  /** Price fixed by the claim. */
+  price: bigint;
+  /** Whether `collect` paid the job out yet (else payout/fee/refund are at the current fee). */
+  paid: boolean;
   payout: bigint;
   fee: bigint;
   refund: bigint;
@@ -128,23 +153,6 @@ export interface ClientOptions {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-function resultValue(r: Result, name: string): unknown {
-  const v: unknown = r.getValue(name);
-  return v;
-}
-function big(r: Result, name: string): bigint {
-  const v = resultValue(r, name);
-  if (typeof v !== "bigint")
-    throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
-  return v;
-}
-function str(r: Result, name: string): string {
-  const v = resultValue(r, name);
-  if (typeof v !== "string")
-    throw new ProofworkError(ErrorCodes.RPC_FAILED, `unexpected ${name} in job record`);
-  return v;
-}
-
 /** Whether a runner can sign (a Signer rather than a bare Provider). */
 export function isSigner(runner: Signer | Provider): runner is Signer {
   return "signMessage" in runner && typeof runner.signMessage === "function";
@@ -170,26 +178,36 @@ export function parseAddress(v: string, what = "address"): string {
   return getAddress(v);
 }
 
-/** Decodes a `Job` struct result. */
-export function decodeJob(jobId: bigint, r: Result): Job {
-  const status = Number(big(r, "status"));
+/** Builds a `Job` from its slot, its terms and its claimer (zero address until claimed). */
+export function decodeJob(
+  jobId: bigint,
+  slot: JobSlot,
+  terms: JobTerms,
+  provider: string,
+  inputURI = "",
+): Job {
+  const status = JOB_STATUS[slot.status] ?? "None";
+  const claimed = status !== "Open" && status !== "Cancelled" && status !== "Reclaimed" && status !== "None";
   return {
     jobId,
-    requester: str(r, "requester"),
-    provider: str(r, "provider"),
-    status: JOB_STATUS[status] ?? "None",
-    maxPrice: big(r, "maxPrice"),
-    minPrice: big(r, "minPrice"),
-    price: big(r, "price"),
-    collateral: big(r, "collateral"),
-    postedAt: big(r, "postedAt"),
-    claimDeadline: big(r, "claimDeadline"),
-    rampDuration: big(r, "rampDuration"),
-    executionWindow: big(r, "executionWindow"),
-    deadline: big(r, "deadline"),
-    circuitId: str(r, "circuitId"),
-    inputCommitment: big(r, "inputCommitment"),
-    inputHash: str(r, "inputHash"),
+    terms,
+    commitment: slot.commitment,
+    inputURI,
+    requester: terms.requester,
+    provider,
+    status,
+    maxPrice: terms.maxPrice,
+    minPrice: terms.minPrice,
+    price: claimed ? claimedPrice(terms, slot.deadline) : 0n,
+    collateral: terms.collateral,
+    postedAt: BigInt(terms.postedAt),
+    claimDeadline: BigInt(terms.claimDeadline),
+    rampDuration: BigInt(terms.rampDuration),
+    executionWindow: BigInt(terms.executionWindow),
+    deadline: BigInt(slot.deadline),
+    circuitId: terms.circuitId,
+    inputCommitment: terms.inputCommitment,
+    inputHash: terms.inputHash,
   };
 }
 
@@ -239,6 +257,9 @@ export class RequesterClient {
   private readonly confirmations: number;
   private readonly logChunkSize: number;
   private readonly pollIntervalMs: number;
+  /** Terms are immutable and a claimer never changes: both are read from logs once. */
+  private readonly posted = new Map<bigint, { terms: JobTerms; inputURI: string; txHash: string }>();
+  private readonly claimers = new Map<bigint, string>();
 
   /**
    * @param deployment Deployment record of the chain.
@@ -363,8 +384,12 @@ export class RequesterClient {
     if (posted === undefined || posted === null) {
       throw new ProofworkError(ErrorCodes.TX_REVERTED, `no JobPosted event in ${receipt.hash}`);
     }
+    const jobId = posted.args.getValue("jobId") as bigint;
+    const terms = decodeTerms(posted.args.getValue("terms") as Result);
+    this.posted.set(jobId, { terms, inputURI: params.inputURI, txHash: receipt.hash });
     return {
-      jobId: posted.args.getValue("jobId") as bigint,
+      jobId,
+      terms,
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed,
@@ -414,21 +439,71 @@ export class RequesterClient {
     return Signature.from(raw);
   }
 
-  /** The job record (JOB_NOT_FOUND for an unused id). */
+  /** The job's terms, input URI and posting transaction, from its `JobPosted` event. */
+  async getTerms(
+    jobId: bigint,
+    fromBlock?: number,
+  ): Promise<{ terms: JobTerms; inputURI: string; txHash: string }> {
+    const cached = this.posted.get(jobId);
+    if (cached !== undefined) return cached;
+    const log = await this.lastEvent("JobPosted", jobId, fromBlock);
+    if (log === undefined)
+      throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist (no JobPosted event)`);
+    const posted = {
+      terms: decodeTerms(log.args.getValue("terms") as Result),
+      inputURI: log.args.getValue("inputURI") as string,
+      txHash: log.transactionHash,
+    };
+    this.posted.set(jobId, posted);
+    return posted;
+  }
+
+  /** The claimer of a claimed (or settled) job, from its `JobClaimed` event. */
+  private async claimer(jobId: bigint): Promise<string> {
+    const cached = this.claimers.get(jobId);
+    if (cached !== undefined) return cached;
+    const log = await this.lastEvent("JobClaimed", jobId);
+    if (log === undefined)
+      throw new ProofworkError(ErrorCodes.RPC_FAILED, `job ${jobId} is claimed but has no JobClaimed event`);
+    const provider = getAddress(log.args.getValue("provider") as string);
+    this.claimers.set(jobId, provider);
+    return provider;
+  }
+
+  /** The last `event` log of a job (a reorg can re-post an id: the latest one is the job). */
+  private async lastEvent(event: string, jobId: bigint, fromBlock?: number): Promise<EventLog | undefined> {
+    const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
+    const logs = await queryEventsChunked(
+      this.contracts.market,
+      event,
+      [jobId],
+      fromBlock ?? this.deployment.startBlock,
+      latest,
+      this.logChunkSize,
+    );
+    return logs.filter((l): l is EventLog => "args" in l).pop();
+  }
+
+  /** The job: its slot, terms and claimer (JOB_NOT_FOUND for an unused id). */
   async getJob(jobId: bigint): Promise<Job> {
     const r = (await guard(`reading job ${jobId}`, () =>
       this.contracts.market.getFunction("getJob").staticCall(jobId),
     )) as Result;
-    const job = decodeJob(jobId, r);
-    if (job.status === "None")
-      throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist`);
-    return job;
+    const slot = decodeJobSlot(r);
+    if (slot.status === 0) throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist`);
+    const { terms, inputURI } = await this.getTerms(jobId);
+    const status = JOB_STATUS[slot.status];
+    const claimed =
+      status === "Claimed" || status === "Completed" || status === "Slashed" || status === "Paid";
+    const provider = claimed ? await this.claimer(jobId) : ZeroAddress;
+    return decodeJob(jobId, slot, terms, provider, inputURI);
   }
 
-  /** The price a claim would fix now. */
+  /** The price a claim would fix now (an open job). */
   async currentPrice(jobId: bigint): Promise<bigint> {
+    const { terms } = await this.getTerms(jobId);
     return (await guard(`reading the price of job ${jobId}`, () =>
-      this.contracts.market.getFunction("currentPrice").staticCall(jobId),
+      this.contracts.market.getFunction("currentPrice").staticCall(jobId, terms),
     )) as bigint;
   }
 
@@ -444,19 +519,37 @@ export class RequesterClient {
       latest,
       this.logChunkSize,
     );
-    const log = logs.find((l): l is EventLog => "args" in l);
+    const log = logs.filter((l): l is EventLog => "args" in l).pop();
     if (log === undefined) return undefined;
     const receipt = await guard("reading the submit receipt", () =>
       this.provider.getTransactionReceipt(log.transactionHash),
     );
     const outputs = (log.args.getValue("outputs") as Result).toArray() as bigint[];
+    const job = await this.getJob(jobId);
+    const paidLog = job.status === "Paid" ? await this.lastEvent("JobPaid", jobId, fromBlock) : undefined;
+    let payout: bigint, fee: bigint, refund: bigint;
+    if (paidLog !== undefined) {
+      payout = paidLog.args.getValue("payout") as bigint;
+      fee = paidLog.args.getValue("fee") as bigint;
+      refund = paidLog.args.getValue("refund") as bigint;
+    } else {
+      // not collected yet: what `collect` pays at the current fee
+      const feeBps = (await guard("reading the fee", () =>
+        market.getFunction("feeBps").staticCall(),
+      )) as bigint;
+      fee = (job.price * feeBps) / 10_000n;
+      payout = job.price - fee;
+      refund = job.maxPrice - job.price;
+    }
     return {
       jobId,
-      provider: log.args.getValue("provider") as string,
+      provider: getAddress(log.args.getValue("provider") as string),
       outputs,
-      payout: log.args.getValue("payout") as bigint,
-      fee: log.args.getValue("fee") as bigint,
-      refund: log.args.getValue("refund") as bigint,
+      price: job.price,
+      paid: paidLog !== undefined,
+      payout,
+      fee,
+      refund,
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
       gasUsed: receipt?.gasUsed ?? 0n,
@@ -480,7 +573,8 @@ export class RequesterClient {
         options.onStatus?.(job);
       }
       switch (job.status) {
-        case "Completed": {
+        case "Completed":
+        case "Paid": {
           const result = await this.findCompletion(jobId, options.fromBlock);
           if (result !== undefined) return result;
           break; // the log may lag behind the state on some nodes: poll again
@@ -530,42 +624,37 @@ export class RequesterClient {
 
   /** Cancels an unclaimed job (requester only); returns the refund receipt. */
   async cancel(jobId: bigint): Promise<ContractTransactionReceipt> {
-    await this.getJob(jobId);
-    return this.send(`cancelling job ${jobId}`, () => this.contracts.market.getFunction("cancel")(jobId));
+    const { terms } = await this.getJob(jobId);
+    return this.send(`cancelling job ${jobId}`, () =>
+      this.contracts.market.getFunction("cancel")(jobId, terms),
+    );
   }
 
   /** Refunds an unclaimed job past its claim deadline. */
   async reclaim(jobId: bigint): Promise<ContractTransactionReceipt> {
-    await this.getJob(jobId);
-    return this.send(`reclaiming job ${jobId}`, () => this.contracts.market.getFunction("reclaim")(jobId));
+    const { terms } = await this.getJob(jobId);
+    return this.send(`reclaiming job ${jobId}`, () =>
+      this.contracts.market.getFunction("reclaim")(jobId, terms),
+    );
   }
 
-  /** The input bytes of a job, from its `JobPosted` event (checked against the on-chain hash). */
+  /**
+   * The inline input bytes of a job, from the calldata of its posting transaction (the market
+   * does not re-emit them), checked against the hash in its terms.
+   */
   async getJobInput(
     jobId: bigint,
     fromBlock?: number,
-  ): Promise<{ input: Uint8Array; inputURI: string; blockNumber: number }> {
-    const job = await this.getJob(jobId);
-    const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
-    const logs = await queryEventsChunked(
-      this.contracts.market,
-      "JobPosted",
-      [jobId],
-      fromBlock ?? this.deployment.startBlock,
-      latest,
-      this.logChunkSize,
-    );
-    const log = logs.find((l): l is EventLog => "args" in l);
-    if (log === undefined)
-      throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobPosted event for job ${jobId}`);
-    const params = log.args.getValue("params") as Result;
-    const input = Uint8Array.from(Buffer.from((params.getValue("input") as string).slice(2), "hex"));
-    if (keccak256(input) !== job.inputHash) {
+  ): Promise<{ input: Uint8Array; inputURI: string; txHash: string }> {
+    const { terms, inputURI, txHash } = await this.getTerms(jobId, fromBlock);
+    const tx = await guard("reading the posting transaction", () => this.provider.getTransaction(txHash));
+    const input = tx === null ? undefined : inputFromPostCalldata(tx.data, terms);
+    if (input === undefined) {
       throw new ProofworkError(
         ErrorCodes.COMMITMENT_MISMATCH,
-        `input of job ${jobId} does not match its on-chain hash`,
+        `job ${jobId}: no input bytes matching its hash in posting transaction ${txHash}`,
       );
     }
-    return { input, inputURI: params.getValue("inputURI") as string, blockNumber: log.blockNumber };
+    return { input, inputURI, txHash };
   }
 }

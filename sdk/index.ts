@@ -62,7 +62,29 @@ export {
   type Pricing,
   type WaitOptions,
 } from "./client.ts";
-export { ProviderAccount, BACKEND_BITS, type Capability, type ProviderStatus } from "./provider.ts";
+export {
+  claimCommitment,
+  claimedPrice,
+  decodeJobSlot,
+  decodeTerms,
+  inputFromPostCalldata,
+  priceAt,
+  resultCommitment,
+  termsCommitment,
+  termsFromJson,
+  termsHash,
+  termsToJson,
+  JOB_TERMS_TUPLE,
+  type JobSlot,
+  type JobTerms,
+} from "./terms.ts";
+export {
+  ProviderAccount,
+  BACKEND_BITS,
+  type Capability,
+  type Collectable,
+  type ProviderStatus,
+} from "./provider.ts";
 export {
   decodeProof,
   encodeProof,

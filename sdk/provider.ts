@@ -1,12 +1,20 @@
 /**
  * Provider account actions used by the CLI, the demo and tests: token faucet (TestToken only),
- * stake, unstake, withdraw, capability registration and status. The long-running claim/prove/submit
- * loop lives in `worker/`.
+ * stake, unstake, withdraw, capability registration, collecting the payment of completed jobs and
+ * status. The long-running claim/prove/submit loop lives in `worker/`.
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Result, Signer } from "ethers";
 import { connectContracts, guard, type ProofworkContracts } from "./contracts.ts";
 import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
+import type { JobTerms } from "./terms.ts";
+
+/** A completed job to collect: its id, terms (from `JobPosted`) and proven outputs. */
+export interface Collectable {
+  jobId: bigint;
+  terms: JobTerms;
+  outputs: readonly bigint[];
+}
 
 /** Backend bits of `IComputeStaking.Capability.backends`. */
 export const BACKEND_BITS = { cpu: 1, wasm: 2, webgl: 4, webgpu: 8, cuda: 16, metal: 32 } as const;
@@ -105,6 +113,21 @@ export class ProviderAccount {
   /** Withdraws unbonded stake whose period ended. */
   async withdraw(): Promise<ContractTransactionReceipt> {
     return this.send("withdrawing", () => this.contracts.staking.getFunction("withdraw")());
+  }
+
+  /**
+   * Collects the payment of completed jobs of this account in one transaction (the market pays
+   * pull-style: one token transfer for any number of jobs).
+   */
+  async collect(jobs: readonly Collectable[]): Promise<ContractTransactionReceipt> {
+    if (jobs.length === 0) throw new ProofworkError(ErrorCodes.BAD_NUMBER, "no jobs to collect");
+    const me = await this.signer.getAddress();
+    return this.send(`collecting ${jobs.length} job(s)`, () =>
+      this.contracts.market.getFunction("collect")(
+        me,
+        jobs.map((j) => ({ jobId: j.jobId, terms: j.terms, outputs: [...j.outputs] })),
+      ),
+    );
   }
 
   /** Registers (or updates, if already registered) the capability record. */

@@ -26,7 +26,8 @@ export interface VerifyReport {
   onchainVerifierValid: boolean;
   /** The input bytes hash to the job's on-chain input commitment. */
   commitmentMatches: boolean;
-  /** The outputs in the submit calldata equal those in the event. */
+  /** The outputs in the submit calldata equal those in the event and match the market's stored
+   * result commitment (`checkResult`). */
   outputsMatch: boolean;
   publicSignals: bigint[];
   proof: bigint[];
@@ -70,7 +71,7 @@ export async function verifyResult(
   options: { vkey?: VerificationKey; fromBlock?: number } = {},
 ): Promise<VerifyReport> {
   const job = await client.getJob(jobId);
-  if (job.status !== "Completed") {
+  if (job.status !== "Completed" && job.status !== "Paid") {
     throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no result (status ${job.status})`);
   }
   const completion = await client.findCompletion(jobId, options.fromBlock);
@@ -94,7 +95,13 @@ export async function verifyResult(
   }
   const proof = (parsed.args.getValue("proof") as Result).toArray() as bigint[];
   const calldataOutputs = (parsed.args.getValue("outputs") as Result).toArray() as bigint[];
+  // The outputs in the submit calldata, in JobCompleted and in the market's stored result
+  // commitment (`checkResult`) must all agree.
+  const committed = (await guard("checking the result on-chain", () =>
+    market.getFunction("checkResult").staticCall(jobId, job.terms, completion.provider, calldataOutputs),
+  )) as boolean;
   const outputsMatch =
+    committed &&
     calldataOutputs.length === completion.outputs.length &&
     calldataOutputs.every((v, i) => v === completion.outputs[i]);
 

@@ -73,7 +73,8 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
 
   async function proveAndSubmit(jobId: bigint): Promise<void> {
     const market = client.contracts.market.connect(provider);
-    await (await market.getFunction("claim")(jobId)).wait();
+    const { terms } = await client.getTerms(jobId);
+    await (await market.getFunction("claim")(jobId, terms)).wait();
     const jobKey = computeJobKey(31337n, deployment.contracts.market, jobId, await provider.getAddress());
     const c = deployment.circuits["binding_test"]!;
     const { proof } = await snarkjs.groth16.fullProve(
@@ -86,7 +87,7 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
       `${ROOT}/build/circuits/binding_test/binding_test.zkey`,
     );
     expect(c.numPublic).to.equal(2);
-    await (await market.getFunction("submit")(jobId, encodeProof(proof), [])).wait();
+    await (await market.getFunction("submit")(jobId, terms, encodeProof(proof), [])).wait();
   }
 
   it("test_postJob_withPermit_thenResultVerifies", async () => {
@@ -113,6 +114,18 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     expect(result.provider).to.equal(await provider.getAddress());
     expect(result.gasUsed > 0n).to.equal(true);
     expect(statuses).to.include("Completed");
+    expect(result.paid).to.equal(false);
+    expect(result.price).to.equal(parseEther("10"));
+
+    // The provider pulls its payment; the result then reports the paid amounts.
+    const account = new ProviderAccount(deployment, provider);
+    const before = (await account.status()).tokenBalance;
+    await account.collect([{ jobId: posted.jobId, terms: posted.terms, outputs: result.outputs }]);
+    expect((await account.status()).tokenBalance - before).to.equal(result.payout);
+    const paid = await client.findCompletion(posted.jobId);
+    expect(paid?.paid).to.equal(true);
+    expect(paid?.payout).to.equal(result.payout);
+    expect((await client.getJob(posted.jobId)).status).to.equal("Paid");
 
     const report = await verifyResult(client, posted.jobId);
     expect(report.valid).to.equal(true);
