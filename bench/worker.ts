@@ -111,7 +111,8 @@ async function runOnce(threads: number): Promise<Record<string, unknown>> {
     const t1 = performance.now();
     for (const id of posted.keys()) {
       const s = Number(((await p.market.getFunction("getJob")(id)) as { status: bigint }).status);
-      if (s !== JobStatus.Completed) throw new Error(`job ${id} not completed (status ${s})`);
+      if (s !== JobStatus.Completed && s !== JobStatus.Paid)
+        throw new Error(`job ${id} not completed (status ${s})`);
     }
     const latencies = [...posted].map(([id, t]) => (paid.get(id)! - t) / 1000);
     const inference = await histogramSum(metrics.inferenceSeconds);

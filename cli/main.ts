@@ -164,7 +164,7 @@ function resultLines(
   const lines = [
     `job ${result.jobId} completed by ${result.provider}`,
     `  tx             ${result.txHash} (block ${result.blockNumber}, gas ${result.gasUsed})`,
-    `  paid           ${fmt(result.payout, t)} (fee ${fmt(result.fee, t)}, refund ${fmt(result.refund, t)})`,
+    `  ${result.paid ? "paid          " : "to be paid    "} ${fmt(result.payout, t)} (fee ${fmt(result.fee, t)}, refund ${fmt(result.refund, t)})${result.paid ? "" : " — when the provider collects"}`,
     `  outputs        [${result.outputs.join(", ")}]`,
   ];
   const model = circuit ? modelForCircuit(circuit) : undefined;

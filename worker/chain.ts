@@ -3,12 +3,19 @@
  * `contracts/interfaces/*.sol` (so the worker runs without Hardhat artifacts), plus typed readers
  * that turn ethers `Result`s into plain worker records.
  */
-import { Contract, Interface, type ContractRunner, type Provider } from "ethers";
+import { Contract, Interface, ZeroAddress, getAddress, type ContractRunner, type Provider } from "ethers";
+import {
+  JOB_SLOT_TUPLE as JOB,
+  JOB_TERMS_TUPLE as TERMS,
+  POST_PARAMS_TUPLE as POST_PARAMS,
+  claimCommitment,
+  claimedPrice,
+  decodeJobSlot,
+  decodeTerms,
+  type JobTerms,
+} from "../sdk/terms.ts";
 
-const POST_PARAMS =
-  "tuple(bytes32 circuitId, uint256 inputCommitment, bytes input, string inputURI, uint96 minPrice, uint96 maxPrice, uint32 rampDuration, uint96 collateral, uint40 claimDeadline, uint32 executionWindow, uint8 verificationMode)";
-const JOB =
-  "tuple(address requester, uint96 maxPrice, address provider, uint40 deadline, uint8 status, uint8 verificationMode, uint32 executionWindow, uint96 minPrice, uint96 collateral, uint40 postedAt, uint96 price, uint40 claimDeadline, uint32 rampDuration, bytes32 circuitId, uint256 inputCommitment, bytes32 inputHash)";
+const COLLECTION = `tuple(uint256 jobId, ${TERMS} terms, uint256[] outputs)[]`;
 const CIRCUIT =
   "tuple(address verifier, bytes4 selector, uint16 numPublic, bool active, bytes32 modelCommitment, bytes32 zkeyHash, bytes32 wasmHash, string artifactsURI)";
 const CAPABILITY =
@@ -35,21 +42,23 @@ const STAKING_ERRORS = [
 
 export const MARKET_ABI = [
   `function postJob(${POST_PARAMS} params) returns (uint256 jobId)`,
-  "function claim(uint256 jobId)",
-  "function submit(uint256 jobId, uint256[8] proof, uint256[] outputs)",
-  "function slashExpired(uint256 jobId)",
+  `function claim(uint256 jobId, ${TERMS} terms)`,
+  `function submit(uint256 jobId, ${TERMS} terms, uint256[8] proof, uint256[] outputs)`,
+  `function slashExpired(uint256 jobId, ${TERMS} terms, address provider)`,
+  `function collect(address provider, ${COLLECTION} jobs) returns (uint256 payout)`,
   `function getJob(uint256 jobId) view returns (${JOB})`,
-  "function currentPrice(uint256 jobId) view returns (uint256)",
+  `function currentPrice(uint256 jobId, ${TERMS} terms) view returns (uint256)`,
+  `function checkResult(uint256 jobId, ${TERMS} terms, address provider, uint256[] outputs) view returns (bool)`,
   "function jobKey(uint256 jobId, address provider) view returns (uint256)",
-  "function getOutputs(uint256 jobId) view returns (uint256[])",
   "function nextJobId() view returns (uint256)",
   "function token() view returns (address)",
   "function staking() view returns (address)",
   "function registry() view returns (address)",
   "function feeBps() view returns (uint16)",
-  `event JobPosted(uint256 indexed jobId, address indexed requester, bytes32 indexed circuitId, bytes32 inputHash, ${POST_PARAMS} params)`,
+  `event JobPosted(uint256 indexed jobId, address indexed requester, bytes32 indexed circuitId, ${TERMS} terms, string inputURI)`,
   "event JobClaimed(uint256 indexed jobId, address indexed provider, uint96 price, uint40 deadline, uint256 jobKey)",
-  "event JobCompleted(uint256 indexed jobId, address indexed provider, uint256[] outputs, uint256 payout, uint256 fee, uint256 refund)",
+  "event JobCompleted(uint256 indexed jobId, address indexed provider, uint256[] outputs)",
+  "event JobPaid(uint256 indexed jobId, address indexed provider, uint256 payout, uint256 fee, uint256 refund)",
   "event JobCancelled(uint256 indexed jobId, address indexed requester, uint256 refund)",
   "event JobReclaimed(uint256 indexed jobId, address indexed requester, uint256 refund)",
   "event JobSlashed(uint256 indexed jobId, address indexed provider, address indexed caller, uint256 toRequester, uint256 bounty, uint256 toTreasury, uint256 refund)",
@@ -57,7 +66,6 @@ export const MARKET_ABI = [
   "error Market__JobNotOpen(uint256 jobId, uint8 status)",
   "error Market__JobNotClaimed(uint256 jobId, uint8 status)",
   "error Market__NotRequester(uint256 jobId, address caller)",
-  "error Market__NotProvider(uint256 jobId, address caller)",
   "error Market__ClaimDeadlinePassed(uint256 jobId, uint40 claimDeadline)",
   "error Market__ClaimDeadlineNotPassed(uint256 jobId, uint40 claimDeadline)",
   "error Market__DeadlinePassed(uint256 jobId, uint40 deadline)",
@@ -67,6 +75,8 @@ export const MARKET_ABI = [
   "error Market__WrongOutputCount(uint256 given, uint256 expected)",
   "error Market__InvalidProof(uint256 jobId)",
   "error Market__NoInput()",
+  "error Market__TermsMismatch(uint256 jobId)",
+  "error Market__JobNotCompleted(uint256 jobId, uint8 status)",
   ...STAKING_ERRORS,
 ] as const;
 
@@ -117,11 +127,18 @@ export const JobStatus = {
   Cancelled: 4,
   Reclaimed: 5,
   Slashed: 6,
+  Paid: 7,
 } as const;
 export type JobStatusValue = (typeof JobStatus)[keyof typeof JobStatus];
 
+/**
+ * A job as the worker sees it: the on-chain slot (status, deadline, commitment) with its terms
+ * (from `JobPosted`) flattened in, and its claimer (zero until claimed).
+ */
 export interface OnchainJob {
   jobId: bigint;
+  terms: JobTerms;
+  commitment: string;
   requester: string;
   maxPrice: bigint;
   provider: string;
@@ -164,9 +181,17 @@ export class ChainReader {
   readonly registry: Contract;
   readonly token: Contract;
 
+  /**
+   * @param fromBlock First block to search for a job's `JobPosted`/`JobClaimed` logs when they
+   * are not known yet (the deployment's start block).
+   * @param self The worker's address: a job claimed by it is recognised from the stored
+   * commitment alone (no log read).
+   */
   constructor(
     readonly provider: Provider,
     readonly addresses: Addresses,
+    readonly fromBlock = 0,
+    readonly self?: string,
   ) {
     const runner: ContractRunner = provider;
     this.market = new Contract(addresses.market, MARKET_ABI, runner);
@@ -175,30 +200,85 @@ export class ChainReader {
     this.token = new Contract(addresses.token, TOKEN_ABI, runner);
   }
 
+  /** Terms per job (immutable): remembered from `JobPosted` or the store, else read from logs. */
+  private readonly terms = new Map<bigint, JobTerms>();
+  /** Claimer per job (immutable once claimed). */
+  private readonly claimers = new Map<bigint, string>();
+
+  /** Records the terms of a job (from its `JobPosted` event or the worker's store). */
+  rememberTerms(jobId: bigint, terms: JobTerms): void {
+    this.terms.set(jobId, terms);
+  }
+
+  /** Forgets what is known of a job (a reorg re-posted its id). */
+  forget(jobId: bigint): void {
+    this.terms.delete(jobId);
+    this.claimers.delete(jobId);
+  }
+
+  /** The terms of a job, from memory or its last `JobPosted` log. */
+  async getTerms(jobId: bigint): Promise<JobTerms> {
+    const known = this.terms.get(jobId);
+    if (known !== undefined) return known;
+    const ev = this.market.getEvent("JobPosted");
+    const logs = await this.market.queryFilter(ev(jobId), this.fromBlock);
+    const last = logs[logs.length - 1];
+    if (last === undefined || !("args" in last)) throw new Error(`job ${jobId}: no JobPosted event`);
+    const terms = decodeTerms(last.args.getValue("terms") as Record<string, unknown>);
+    this.terms.set(jobId, terms);
+    return terms;
+  }
+
+  /** The claimer of a claimed job: us when the stored commitment binds us, else from `JobClaimed`. */
+  private async claimer(jobId: bigint, terms: JobTerms, commitment: string): Promise<string> {
+    const self = this.self;
+    if (self !== undefined && claimCommitment(terms, self) === commitment) return getAddress(self);
+    const known = this.claimers.get(jobId);
+    if (known !== undefined) return known;
+    const ev = this.market.getEvent("JobClaimed");
+    const logs = await this.market.queryFilter(ev(jobId), this.fromBlock);
+    const last = logs[logs.length - 1];
+    if (last === undefined || !("args" in last)) return ZeroAddress;
+    const provider = getAddress(String(last.args.getValue("provider")));
+    this.claimers.set(jobId, provider);
+    return provider;
+  }
+
+  /** The job: slot + terms + claimer. */
   async getJob(jobId: bigint): Promise<OnchainJob> {
-    const j = (await this.market.getFunction("getJob")(jobId)) as Record<string, unknown>;
+    const slot = decodeJobSlot((await this.market.getFunction("getJob")(jobId)) as Record<string, unknown>);
+    const terms = await this.getTerms(jobId);
+    const claimed =
+      slot.status === JobStatus.Claimed ||
+      slot.status === JobStatus.Completed ||
+      slot.status === JobStatus.Slashed ||
+      slot.status === JobStatus.Paid;
+    const provider = claimed ? await this.claimer(jobId, terms, slot.commitment) : ZeroAddress;
     return {
       jobId,
-      requester: String(j.requester),
-      maxPrice: BigInt(j.maxPrice as bigint),
-      provider: String(j.provider),
-      deadline: Number(j.deadline),
-      status: Number(j.status),
-      executionWindow: Number(j.executionWindow),
-      minPrice: BigInt(j.minPrice as bigint),
-      collateral: BigInt(j.collateral as bigint),
-      postedAt: Number(j.postedAt),
-      price: BigInt(j.price as bigint),
-      claimDeadline: Number(j.claimDeadline),
-      rampDuration: Number(j.rampDuration),
-      circuitId: String(j.circuitId),
-      inputCommitment: BigInt(j.inputCommitment as bigint),
-      inputHash: String(j.inputHash),
+      terms,
+      commitment: slot.commitment,
+      requester: terms.requester,
+      maxPrice: terms.maxPrice,
+      provider,
+      deadline: slot.deadline,
+      status: slot.status,
+      executionWindow: terms.executionWindow,
+      minPrice: terms.minPrice,
+      collateral: terms.collateral,
+      postedAt: terms.postedAt,
+      price: claimed ? claimedPrice(terms, slot.deadline) : 0n,
+      claimDeadline: terms.claimDeadline,
+      rampDuration: terms.rampDuration,
+      circuitId: terms.circuitId,
+      inputCommitment: terms.inputCommitment,
+      inputHash: terms.inputHash,
     };
   }
 
   async currentPrice(jobId: bigint): Promise<bigint> {
-    return BigInt((await this.market.getFunction("currentPrice")(jobId)) as bigint);
+    const terms = await this.getTerms(jobId);
+    return BigInt((await this.market.getFunction("currentPrice")(jobId, terms)) as bigint);
   }
 
   async getCircuit(circuitId: string): Promise<OnchainCircuit> {

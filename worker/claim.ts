@@ -26,12 +26,13 @@ export async function claimJob(
   const { store, tx, log, metrics, reader } = ctx;
   let sent: { hash: string; nonce: number };
   try {
+    const terms = await reader.getTerms(jobId);
     sent = await tx.send(
       {
         kind: "claim",
         jobId,
         to: reader.addresses.market,
-        data: marketInterface.encodeFunctionData("claim", [jobId]),
+        data: marketInterface.encodeFunctionData("claim", [jobId, terms]),
       },
       () => {
         store.transition(jobId, "claiming");

@@ -86,7 +86,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     storePath ?? join(options.dataDir, `worker-${chainId}-${address.toLowerCase()}.sqlite`),
     { now: () => clock.now() },
   );
-  const reader = new ChainReader(deps.provider, deps.addresses);
+  const reader = new ChainReader(deps.provider, deps.addresses, deps.startBlock, address);
   const tx = new TxSender(
     { provider: deps.provider, signer: deps.signer, store, clock, log, metrics, hooks },
     settings.fees,

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { errorMessage, isProofworkError, ProofworkError } from "../sdk/errors.ts";
 import { fetchUri, type CircuitArtifacts } from "./artifacts.ts";
 import { computeJobKey } from "../sdk/field.ts";
+import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/terms.ts";
 import { JobStatus, marketInterface, registryInterface } from "./chain.ts";
 import { claimJob, resumeClaim } from "./claim.ts";
 import type { WorkerContext } from "./context.ts";
@@ -144,8 +145,11 @@ export class Pipeline {
   private async loop(): Promise<void> {
     const { log, settings } = this.ctx;
     this.phase = "running";
-    // resume every job that is ours from its last durable state
-    for (const row of this.ctx.store.listJobs(OWNED_STATES)) this.ensureTask(row);
+    // resume every job that is ours from its last durable state (with its stored terms)
+    for (const row of this.ctx.store.listJobs(OWNED_STATES)) {
+      if (row.terms !== null) this.ctx.reader.rememberTerms(row.jobId, row.terms);
+      this.ensureTask(row);
+    }
     while (!this.abort.signal.aborted) {
       try {
         await this.tick();
@@ -195,25 +199,24 @@ export class Pipeline {
     const jobId = ev.args.jobId as bigint | undefined;
     switch (ev.name) {
       case "JobPosted": {
-        const p = ev.args.params as unknown as {
-          circuitId: string;
-          input: string;
-          inputURI: string;
-          minPrice: bigint;
-          collateral: bigint;
-          claimDeadline: bigint;
-        };
+        const terms = decodeTerms(ev.args.terms as unknown as Record<string, unknown>);
+        const inputURI = String(ev.args.inputURI);
+        // The inline input bytes are not in the event: they are read from the posting
+        // transaction's calldata when the job is evaluated.
         const posted = {
-          circuitId: String(p.circuitId),
-          inputHex: p.input === "0x" ? null : hexlify(p.input),
-          inputURI: p.inputURI === "" ? null : p.inputURI,
-          price: BigInt(p.minPrice),
-          collateral: BigInt(p.collateral),
-          claimDeadline: Number(p.claimDeadline),
+          circuitId: terms.circuitId,
+          terms,
+          postTx: ev.txHash,
+          inputHex: null,
+          inputURI: inputURI === "" ? null : inputURI,
+          price: terms.minPrice,
+          collateral: terms.collateral,
+          claimDeadline: terms.claimDeadline,
           postedBlock: ev.blockNumber,
         };
         const inserted = store.insertJob(jobId!, posted);
         if (inserted) {
+          this.ctx.reader.rememberTerms(jobId!, terms);
           metrics.jobsSeen.inc();
           log.debug({ jobId: jobId!.toString(), block: ev.blockNumber }, "job posted");
         } else {
@@ -224,12 +227,14 @@ export class Pipeline {
             row &&
             (row.state === "discovered" || row.state === "refused" || row.state === "taken") &&
             !this.tasks.has(row.jobId.toString()) &&
-            (row.inputHex !== posted.inputHex ||
-              row.circuitId !== posted.circuitId ||
-              row.claimDeadline !== posted.claimDeadline ||
+            (row.postTx !== posted.postTx ||
+              row.terms === null ||
+              termsToJson(row.terms) !== termsToJson(terms) ||
               row.inputURI !== posted.inputURI)
           ) {
             store.updateJob(jobId!, { ...posted, reason: null, retryable: false, error: null });
+            this.ctx.reader.forget(jobId!);
+            this.ctx.reader.rememberTerms(jobId!, terms);
             if (row.state !== "discovered")
               store.transition(jobId!, "discovered", {}, "re-posted under the same id after a reorg");
             log.warn({ jobId: jobId!.toString(), block: ev.blockNumber }, "job replaced by a reorg");
@@ -337,6 +342,10 @@ export class Pipeline {
     }
     const circuit = await artifacts.check(job.circuitId);
     let bytes = row.inputHex ? getBytes(row.inputHex) : null;
+    if (bytes === null && row.postTx) {
+      bytes = await this.inputFromPostTx(row.postTx, job.terms);
+      if (bytes) store.updateJob(row.jobId, { inputHex: hexlify(bytes) });
+    }
     if (bytes === null && row.inputURI) {
       bytes = await this.fetchInput(row);
       if (bytes) store.updateJob(row.jobId, { inputHex: hexlify(bytes) });
@@ -383,6 +392,17 @@ export class Pipeline {
       return null;
     } catch (e) {
       return `preflight failed: ${errorMessage(e).split("\n")[0]}`;
+    }
+  }
+
+  /** The inline input bytes from the posting transaction's calldata (null if none match). */
+  private async inputFromPostTx(hash: string, terms: JobTerms): Promise<Uint8Array | null> {
+    try {
+      const tx = await this.ctx.provider.getTransaction(hash);
+      return (tx && inputFromPostCalldata(tx.data, terms)) ?? null;
+    } catch (e) {
+      this.ctx.log.warn({ tx: hash, err: errorMessage(e) }, "cannot read the posting transaction");
+      return null;
     }
   }
 
@@ -526,6 +546,6 @@ export class Pipeline {
       row = await executeAndProve(this.ctx, row, circuit.circuit, job.inputCommitment, this.slots, signal);
     }
     if (row.state === "proved" || row.state === "submitting") row = await submitJob(this.ctx, row, signal);
-    if (row.state === "completed") await settleJob(this.ctx, row);
+    if (row.state === "completed") await settleJob(this.ctx, row, signal);
   }
 }

@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue } from "node:sqlite";
 import { ProofworkError, errorMessage } from "../sdk/errors.ts";
+import { termsFromJson, termsToJson, type JobTerms } from "../sdk/terms.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import { assertTransition, isJobState, type JobState } from "./state.ts";
 
@@ -21,9 +22,13 @@ export interface JobRow {
   reason: string | null;
   /** For `refused`: whether the job may become acceptable later (price ramp, capacity, stake). */
   retryable: boolean;
-  /** Job input bytes (hex) as seen in JobPosted, or fetched from its URI. */
+  /** Job input bytes (hex) from the posting transaction's calldata, or fetched from its URI. */
   inputHex: string | null;
   inputURI: string | null;
+  /** The job's terms as emitted in JobPosted (passed back to claim/submit/collect). */
+  terms: JobTerms | null;
+  /** Hash of the transaction that posted the job (its calldata holds the inline input). */
+  postTx: string | null;
   /** Unix seconds: last moment to claim. */
   claimDeadline: number | null;
   /** Unix seconds: proof must be submitted by then (known once claimed). */
@@ -44,7 +49,8 @@ export interface JobRow {
 
 export type JobPatch = Partial<Omit<JobRow, "jobId" | "state" | "createdAt" | "updatedAt">>;
 
-export type TxKind = "claim" | "submit" | "stake" | "unstake" | "withdraw" | "register" | "approve" | "other";
+export type TxKind =
+  "claim" | "submit" | "collect" | "stake" | "unstake" | "withdraw" | "register" | "approve" | "other";
 export type TxStatus = "pending" | "mined" | "reverted" | "dropped";
 
 export interface TxRow {
@@ -72,6 +78,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   retryable INTEGER NOT NULL DEFAULT 0,
   input_hex TEXT,
   input_uri TEXT,
+  terms TEXT,
+  post_tx TEXT,
   claim_deadline INTEGER,
   deadline INTEGER,
   price TEXT,
@@ -113,7 +121,8 @@ CREATE TABLE IF NOT EXISTS transitions (
 );
 `;
 
-const SCHEMA_VERSION = "1";
+// 2: job terms + posting transaction (the market stores only a commitment to the terms).
+const SCHEMA_VERSION = "2";
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -144,6 +153,8 @@ function toJob(r: Row): JobRow {
     retryable: Number(r.retryable) === 1,
     inputHex: str(r.input_hex),
     inputURI: str(r.input_uri),
+    terms: r.terms === null || r.terms === undefined ? null : termsFromJson(String(r.terms)),
+    postTx: str(r.post_tx),
     claimDeadline: num(r.claim_deadline),
     deadline: num(r.deadline),
     price: big(r.price),
@@ -189,6 +200,8 @@ function patchColumns(p: JobPatch): [string, SQLInputValue][] {
   if ("retryable" in p) out.push(["retryable", p.retryable ? 1 : 0]);
   if ("inputHex" in p) out.push(["input_hex", p.inputHex ?? null]);
   if ("inputURI" in p) out.push(["input_uri", p.inputURI ?? null]);
+  if ("terms" in p) out.push(["terms", p.terms ? termsToJson(p.terms) : null]);
+  if ("postTx" in p) out.push(["post_tx", p.postTx ?? null]);
   if ("claimDeadline" in p) out.push(["claim_deadline", p.claimDeadline ?? null]);
   if ("deadline" in p) out.push(["deadline", p.deadline ?? null]);
   if ("price" in p) out.push(["price", bigOrNull(p.price)]);

@@ -19,7 +19,7 @@ export type SubmitOutcome = { done: true; mined: MinedTx | null } | { done: fals
 const FATAL = new Set([
   "Market__DeadlinePassed",
   "Market__InvalidProof",
-  "Market__NotProvider",
+  "Market__TermsMismatch",
   "Market__WrongOutputCount",
   "Market__NotInField",
 ]);
@@ -27,7 +27,10 @@ const FATAL = new Set([
 /** True when the chain already shows the job completed by us (a previous submit landed). */
 async function completedByUs(ctx: WorkerContext, jobId: bigint): Promise<boolean> {
   const j = await ctx.reader.getJob(jobId);
-  return j.status === JobStatus.Completed && getAddress(j.provider) === getAddress(ctx.address);
+  return (
+    (j.status === JobStatus.Completed || j.status === JobStatus.Paid) &&
+    getAddress(j.provider) === getAddress(ctx.address)
+  );
 }
 
 /** Submits a `proved` job (or resumes a `submitting` one) until completed, failed or stopped. */
@@ -58,6 +61,7 @@ export async function submitJob(ctx: WorkerContext, row: JobRow, signal?: AbortS
       }
       const data = marketInterface.encodeFunctionData("submit", [
         jobId,
+        await reader.getTerms(jobId),
         current.proof ?? [],
         current.outputs ?? [],
       ]);

@@ -100,6 +100,9 @@ export function txCount(c: MarketTxCount, fn: string, jobId: bigint): number {
   return c.byFn.get(fn)?.get(jobId.toString()) ?? 0;
 }
 
+/** Proven on-chain: completed, or completed and paid out by `collect`. */
+export const PROVEN: number[] = [JobStatus.Completed, JobStatus.Paid];
+
 export async function chainStatus(p: Protocol, jobId: bigint): Promise<number> {
   return Number(((await p.market.getFunction("getJob")(jobId)) as { status: bigint }).status);
 }
@@ -107,8 +110,11 @@ export async function chainStatus(p: Protocol, jobId: bigint): Promise<number> {
 /** The store state a job's chain status allows, for a worker that took the job. */
 export function consistent(storeState: string | undefined, status: number): boolean {
   switch (status) {
-    case JobStatus.Completed:
+    case JobStatus.Paid:
       return storeState === "settled" || storeState === "completed";
+    case JobStatus.Completed:
+      // proven; the worker's collect (settle) has not landed yet
+      return storeState === "completed";
     case JobStatus.Slashed:
       return storeState === "failed";
     case JobStatus.Claimed:

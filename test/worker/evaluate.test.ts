@@ -3,6 +3,7 @@ import { keccak256 } from "ethers";
 import { commitInput } from "../../sdk/commitment.ts";
 import type { CircuitCheck } from "../../worker/artifacts.ts";
 import { JobStatus, type OnchainJob } from "../../worker/chain.ts";
+import type { JobTerms } from "../../sdk/terms.ts";
 import { checkInput, evaluateJob, type EvaluationContext } from "../../worker/evaluate.ts";
 
 const circuit: CircuitCheck = {
@@ -24,8 +25,28 @@ async function ctx(
   job: Partial<OnchainJob> = {},
 ): Promise<EvaluationContext> {
   const input = new Uint8Array([1, 2, 3]);
+  const inputCommitment = await commitInput(input);
+  const terms: JobTerms = {
+    requester: "0x0000000000000000000000000000000000000001",
+    circuitId: "0x01",
+    verifier: "0x0000000000000000000000000000000000000002",
+    selector: "0x12345678",
+    numPublic: 3,
+    inputCommitment,
+    inputHash: keccak256(input),
+    minPrice: 50n,
+    maxPrice: 100n,
+    rampDuration: 100,
+    collateral: 10n,
+    postedAt: 1000,
+    claimDeadline: 5000,
+    executionWindow: 600,
+    verificationMode: 0,
+  };
   const j: OnchainJob = {
     jobId: 1n,
+    terms,
+    commitment: "0x",
     requester: "0x1",
     maxPrice: 100n,
     provider: "0x0000000000000000000000000000000000000000",
@@ -39,7 +60,7 @@ async function ctx(
     claimDeadline: 5000,
     rampDuration: 100,
     circuitId: "0x01",
-    inputCommitment: await commitInput(input),
+    inputCommitment,
     inputHash: keccak256(input),
     ...job,
   };
