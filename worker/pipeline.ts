@@ -395,15 +395,17 @@ export class Pipeline {
     }
   }
 
-  /** The inline input bytes from the posting transaction's calldata (null if none match). */
+  /**
+   * The inline input bytes from the posting transaction's calldata (null if it carries none that
+   * match the terms). An RPC failure, or a transaction the node does not return (yet), throws: the
+   * tick fails and the job is evaluated again next tick rather than refused.
+   */
   private async inputFromPostTx(hash: string, terms: JobTerms): Promise<Uint8Array | null> {
-    try {
-      const tx = await this.ctx.provider.getTransaction(hash);
-      return (tx && inputFromPostCalldata(tx.data, terms)) ?? null;
-    } catch (e) {
-      this.ctx.log.warn({ tx: hash, err: errorMessage(e) }, "cannot read the posting transaction");
-      return null;
+    const tx = await this.ctx.provider.getTransaction(hash);
+    if (tx === null) {
+      throw new ProofworkError(WorkerErrorCodes.MONITOR_FAILED, `posting transaction ${hash} not found`);
     }
+    return inputFromPostCalldata(tx.data, terms) ?? null;
   }
 
   private async fetchInput(row: JobRow): Promise<Uint8Array | null> {

@@ -15,7 +15,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, type Contract } from "ethers";
-import { JobStatus } from "../../worker/chain.ts";
+import { ChainReader, JobStatus } from "../../worker/chain.ts";
 import { deployProtocol, devKey, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
 import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";
 import { startHardhatNode, type Child, type LocalNode } from "../worker/localnode.ts";
@@ -119,7 +119,7 @@ describe("reliability: SIGKILL at every stage (worker process, hardhat node)", f
     final.signal("SIGTERM");
     expect(await final.exited, final.output()).to.equal(0);
 
-    // the chain: one claim and one submit per job from the provider, nothing else
+    // the chain: one claim, one submit and one collect per job from the provider, nothing else
     const txs = await countMarketTxs(node.provider, p.addresses.market, address, fromBlock);
     const token = p.token as Contract;
     let paid = 0n;
@@ -127,7 +127,9 @@ describe("reliability: SIGKILL at every stage (worker process, hardhat node)", f
       expect(await chainStatus(p, id)).to.be.oneOf(PROVEN);
       expect(txCount(txs, "claim", id), `claim txs of ${id}`).to.equal(1);
       expect(txCount(txs, "submit", id), `submit txs of ${id}`).to.equal(1);
-      const events = await p.market.queryFilter(p.market.filters.JobCompleted!(id));
+      expect(txCount(txs, "collect", id), `collect txs of ${id}`).to.equal(1);
+      expect(await p.market.queryFilter(p.market.filters.JobCompleted!(id))).to.have.length(1);
+      const events = await p.market.queryFilter(p.market.filters.JobPaid!(id));
       expect(events).to.have.length(1);
       const payout = BigInt((events[0] as unknown as { args: { payout: bigint } }).args.payout);
       paid += payout;
@@ -138,7 +140,7 @@ describe("reliability: SIGKILL at every stage (worker process, hardhat node)", f
         expect(s.getJob(id)?.earned).to.equal(payout);
       });
     }
-    expect(txs.total).to.equal(4);
+    expect(txs.total).to.equal(6);
     withStore(storePath(dataDir, key), (s) => expect(s.pendingTxs()).to.have.length(0));
     // paid exactly once per job
     const balanceAfter = BigInt((await token.getFunction("balanceOf")(address)) as bigint);
@@ -180,7 +182,10 @@ describe("reliability: SIGKILL at every stage (worker process, hardhat node)", f
     const reqBefore = BigInt(
       (await (p.token as Contract).getFunction("balanceOf")(p.requesterAddress)) as bigint,
     );
-    await (await (p.market.connect(p.requester) as Contract).getFunction("slashExpired")(jobId)).wait();
+    const terms = await new ChainReader(node.provider, p.addresses).getTerms(jobId);
+    await (
+      await (p.market.connect(p.requester) as Contract).getFunction("slashExpired")(jobId, terms, address)
+    ).wait();
     expect(await chainStatus(p, jobId)).to.equal(JobStatus.Slashed);
     const stakeAfter = (await staking.getFunction("getProvider")(address)) as { stake: bigint };
     expect(BigInt(stakeBefore.stake) - BigInt(stakeAfter.stake)).to.equal(p.collateral);

@@ -9,7 +9,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { JobStatus } from "../../worker/chain.ts";
 import { FAULT_KINDS, startFlakyRpcProxy, type FlakyProxy } from "../helpers/flaky-rpc-proxy.ts";
 import { deployProtocol, devKey, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
 import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";

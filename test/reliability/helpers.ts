@@ -87,9 +87,13 @@ export async function countMarketTxs(
       total++;
       const parsed = marketInterface.parseTransaction({ data: tx.data });
       const fn = parsed?.name ?? tx.data.slice(0, 10);
-      const jobId = parsed && parsed.args.length > 0 ? String(parsed.args[0]) : "?";
+      // collect(provider, jobs) counts once for each job it pays
+      const jobIds =
+        parsed?.name === "collect"
+          ? (parsed.args[1] as { jobId: bigint }[]).map((j) => String(j.jobId))
+          : [parsed && parsed.args.length > 0 ? String(parsed.args[0]) : "?"];
       const m = byFn.get(fn) ?? new Map<string, number>();
-      m.set(jobId, (m.get(jobId) ?? 0) + 1);
+      for (const jobId of jobIds) m.set(jobId, (m.get(jobId) ?? 0) + 1);
       byFn.set(fn, m);
     }
   }
