@@ -156,10 +156,6 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint40 claimDeadline = terms.claimDeadline;
         if (block.timestamp > claimDeadline) revert Market__ClaimDeadlinePassed(jobId, claimDeadline);
 
-        // The staking contract is trusted (set at construction) and moves no tokens in `lock`; it
-        // reverts unless the provider is active and its free stake covers the collateral.
-        _staking.lock(msg.sender, terms.collateral);
-
         uint96 price = _priceAt(terms, block.timestamp);
         // timestamp + window < 2^40 for the next ~34,000 years.
         uint40 deadline = uint40(block.timestamp) + terms.executionWindow;
@@ -170,6 +166,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
             commitment: _claimCommitment(termsHash, msg.sender)
         });
         emit JobClaimed(jobId, msg.sender, price, deadline, _jobKey(jobId, msg.sender));
+
+        // The staking contract is trusted (set at construction) and moves no tokens in `lock`; it
+        // reverts unless the provider is active and its free stake covers the collateral.
+        _staking.lock(msg.sender, terms.collateral);
     }
 
     /// @inheritdoc IJobMarket

@@ -481,7 +481,11 @@ export class RequesterClient {
       latest,
       this.logChunkSize,
     );
-    return logs.filter((l): l is EventLog => "args" in l).pop();
+    // the block number may be cached by the provider: also look past it, up to the node's head
+    const tail = await guard(`querying ${event} logs`, () =>
+      this.contracts.market.queryFilter(this.contracts.market.filters[event]!(jobId), latest + 1, "latest"),
+    );
+    return [...logs, ...tail].filter((l): l is EventLog => "args" in l).pop();
   }
 
   /** The job: its slot, terms and claimer (JOB_NOT_FOUND for an unused id). */

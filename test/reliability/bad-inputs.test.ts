@@ -27,7 +27,8 @@ import { readDeployment } from "../../sdk/deployments.ts";
 import { errorInterface, loadAbi } from "../../sdk/contracts.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
 import { sha256File } from "../../worker/artifacts.ts";
-import { JobStatus, marketInterface } from "../../worker/chain.ts";
+import type { JobTerms } from "../../sdk/terms.ts";
+import { ChainReader, JobStatus, marketInterface } from "../../worker/chain.ts";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "../../worker/index.ts";
 import { silentLogger } from "../../worker/log.ts";
 import { createMetrics } from "../../worker/metrics.ts";
@@ -303,7 +304,8 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
   it("test_badInput_contract_garbageProofFromNonClaimer_revertsEscrowAndStakeIntact", async function () {
     const { jobId } = await postJob(p, { commitment: 98n }); // open, unclaimed
     const before = await funds();
-    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), []]);
+    const terms = await new ChainReader(node.provider, p.addresses).getTerms(jobId);
+    const data = marketInterface.encodeFunctionData("submit", [jobId, terms, Array(8).fill(1n), []]);
     const err = await sendMarket(devKey(6), data);
     expect(err, "reverts").to.not.equal(null);
     const decoded = marketInterface.parseError(
@@ -311,14 +313,16 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
         (err as { info?: { error?: { data?: string } } }).info?.error?.data ??
         "0x",
     );
-    expect(decoded?.name).to.be.oneOf(["Market__JobNotClaimed", "Market__NotProvider"]);
+    expect(decoded?.name).to.be.oneOf(["Market__JobNotClaimed", "Market__TermsMismatch"]);
     expect(await chainStatus(p, jobId)).to.equal(JobStatus.Open);
     expect(await funds()).to.deep.equal(before);
   });
 
   it("test_badInput_contract_claimUnknownJob_revertsStakeIntact", async function () {
     const before = await funds();
-    const data = marketInterface.encodeFunctionData("claim", [10_000n]);
+    // an unknown job has no JobPosted: any terms (here a real job's) meet a `None` status first
+    const terms = await new ChainReader(node.provider, p.addresses).getTerms(1n);
+    const data = marketInterface.encodeFunctionData("claim", [10_000n, terms]);
     const err = await sendMarket(p.providerKeys[0]!, data);
     expect(err, "reverts").to.not.equal(null);
     expect(await funds()).to.deep.equal(before);
@@ -375,6 +379,11 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     return name;
   }
 
+  /** A job's terms, from its `JobPosted` event (what claim/submit/slashExpired take back). */
+  function termsOf(jobId: bigint): Promise<JobTerms> {
+    return new ChainReader(node.provider, p.addresses).getTerms(jobId);
+  }
+
   /** A job provider 2 claims by hand (bad commitment: the worker refuses it, so it stays open). */
   async function claimedByProvider2(commitment: bigint): Promise<bigint> {
     const { jobId } = await postJob(p, { commitment });
@@ -387,7 +396,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     );
     const tx = await w.sendTransaction({
       to: p.addresses.market,
-      data: marketInterface.encodeFunctionData("claim", [jobId]),
+      data: marketInterface.encodeFunctionData("claim", [jobId, await termsOf(jobId)]),
       nonce,
     });
     await tx.wait();
@@ -399,7 +408,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     const jobId = await claimedByProvider2(96n);
     const before = await funds();
     expect(before.locked2).to.equal(p.collateral);
-    const data = marketInterface.encodeFunctionData("claim", [jobId]);
+    const data = marketInterface.encodeFunctionData("claim", [jobId, await termsOf(jobId)]);
     expect(await revertOnChain(p.providerKeys[1]!, p.addresses.market, data)).to.equal("Market__JobNotOpen");
     expect(await funds()).to.deep.equal({ ...before, provider2: before.provider2 });
     expect((await funds()).locked2).to.equal(p.collateral);
@@ -409,7 +418,12 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     const jobId = await claimedByProvider2(95n);
     const before = await funds();
     // binding_test has no outputs: public signals are [jobKey, commitment]; the proof is garbage
-    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), []]);
+    const data = marketInterface.encodeFunctionData("submit", [
+      jobId,
+      await termsOf(jobId),
+      Array(8).fill(1n),
+      [],
+    ]);
     expect(await revertOnChain(p.providerKeys[1]!, p.addresses.market, data)).to.equal(
       "Market__InvalidProof",
     );
@@ -422,14 +436,26 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     await node.provider.send("evm_increaseTime", [3600]);
     await node.provider.send("evm_mine", []);
     const before = await funds();
-    const data = marketInterface.encodeFunctionData("submit", [jobId, Array(8).fill(1n), []]);
+    const data = marketInterface.encodeFunctionData("submit", [
+      jobId,
+      await termsOf(jobId),
+      Array(8).fill(1n),
+      [],
+    ]);
     expect(await revertOnChain(p.providerKeys[1]!, p.addresses.market, data, false)).to.equal(
       "Market__DeadlinePassed",
     );
     expect(await chainStatus(p, jobId)).to.equal(JobStatus.Claimed);
     expect(await funds()).to.deep.equal(before);
     // the rule for a missed deadline: slashExpired refunds the price and splits the collateral
-    await (await (p.market.connect(p.requester) as Contract).getFunction("slashExpired")(jobId)).wait();
+    const provider2 = new Wallet(p.providerKeys[1]!).address;
+    await (
+      await (p.market.connect(p.requester) as Contract).getFunction("slashExpired")(
+        jobId,
+        await termsOf(jobId),
+        provider2,
+      )
+    ).wait();
     const after = await funds();
     expect(await chainStatus(p, jobId)).to.equal(JobStatus.Slashed);
     expect(before.stake2 - after.stake2).to.equal(p.collateral);

@@ -82,13 +82,14 @@ describe("reliability: flaky RPC (worker process behind a faulty JSON-RPC proxy)
     for (const k of FAULT_KINDS) expect(proxy.stats.faults[k], `${k} faults`).to.be.greaterThan(0);
     const faults = Object.values(proxy.stats.faults).reduce((a, b) => a + b, 0);
     expect(faults / proxy.stats.requests).to.be.within(0.1, 0.3);
-    // none lost, none twice: one claim and one submit per job on chain, nothing else
+    // none lost, none twice: one claim, one submit and one collect per job on chain, nothing else
     const txs = await countMarketTxs(node.provider, p.addresses.market, address, fromBlock);
     for (const id of jobs) {
       expect(txCount(txs, "claim", id), `claims of ${id}`).to.equal(1);
       expect(txCount(txs, "submit", id), `submits of ${id}`).to.equal(1);
+      expect(txCount(txs, "collect", id), `collects of ${id}`).to.equal(1);
     }
-    expect(txs.total).to.equal(2 * jobs.length);
+    expect(txs.total).to.equal(3 * jobs.length);
     withStore(storePath(dataDir, key), (s) => {
       for (const id of jobs)
         expect(s.txsFor(id, "submit").filter((t) => t.status === "mined")).to.have.length(1);
