@@ -143,7 +143,8 @@ async function main(): Promise<void> {
       for (const id of jobs) {
         if (done.has(id.toString())) continue;
         const st = await status(id);
-        if (st === JobStatus.Completed || st === JobStatus.Slashed) done.add(id.toString());
+        if (st === JobStatus.Completed || st === JobStatus.Paid || st === JobStatus.Slashed)
+          done.add(id.toString());
       }
       return done.size;
     };
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
     const lost: string[] = [];
     for (const id of jobs) {
       const st = await status(id);
-      if (st === JobStatus.Completed) completed++;
+      if (st === JobStatus.Completed || st === JobStatus.Paid) completed++;
       else if (st === JobStatus.Slashed) slashed++;
       else lost.push(`${id}:${st}`);
     }
