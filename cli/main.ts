@@ -613,6 +613,38 @@ export function buildProgram(): Command {
     );
 
   provider
+    .command("collect")
+    .description(
+      "collect the payment of your completed jobs in one transaction (the worker does this itself)",
+    )
+    .argument("<jobIds...>", "completed job ids")
+    .action(
+      action(async (ids: string[], _opts: object, cmd: Command) => {
+        const jobIds = ids.map((v) => parseJobId(v));
+        const ctx = await chainContext(cmd, true);
+        const client = requesterClient(ctx);
+        const jobs = [];
+        for (const jobId of jobIds) {
+          const job = await client.getJob(jobId);
+          const completion = await client.findCompletion(jobId);
+          if (job.status !== "Completed" || completion === undefined) {
+            throw new ProofworkError(
+              ErrorCodes.JOB_NOT_FOUND,
+              `job ${jobId} is not completed (status ${job.status})`,
+            );
+          }
+          jobs.push({ jobId, terms: job.terms, outputs: completion.outputs });
+        }
+        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).collect(
+          jobs,
+        );
+        output(cmd).result({ ok: true, jobIds, txHash: receipt.hash }, [
+          `collected ${jobIds.length} job(s) (tx ${receipt.hash})`,
+        ]);
+      }),
+    );
+
+  provider
     .command("faucet")
     .description("mint test tokens to your account (TestToken deployments only)")
     .argument("<amount>", "tokens")

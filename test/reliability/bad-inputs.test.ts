@@ -374,7 +374,11 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
       // an automining node mines the tx and reports its revert here; anything else is a real error
       if (!/revert/i.test(String(e))) throw e;
     });
-    const receipt = await node.provider.waitForTransaction(Transaction.from(signed).hash!);
+    // an automined tx already has its receipt: read it directly (waitForTransaction alone waits for
+    // a new-block poll that an idle automining node may never trigger)
+    const hash = Transaction.from(signed).hash!;
+    const receipt =
+      (await node.provider.getTransactionReceipt(hash)) ?? (await node.provider.waitForTransaction(hash));
     expect(receipt?.status, "mined and reverted").to.equal(0);
     return name;
   }
