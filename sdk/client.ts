@@ -32,7 +32,7 @@ import {
   type JobSlot,
   type JobTerms,
 } from "./terms.ts";
-import { connectContracts, guard, type ProofworkContracts } from "./contracts.ts";
+import { connectContracts, guard, sendAndConfirm, type ProofworkContracts } from "./contracts.ts";
 import { circuitById, type CircuitRecord, type Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 
@@ -290,18 +290,11 @@ export class RequesterClient {
     return this.runner;
   }
 
-  private async send(
+  private send(
     action: string,
     tx: () => Promise<ContractTransactionResponse>,
   ): Promise<ContractTransactionReceipt> {
-    return guard(action, async () => {
-      const sent = await tx();
-      const receipt = await sent.wait(Math.max(1, this.confirmations));
-      if (receipt === null || receipt.status !== 1) {
-        throw new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: transaction ${sent.hash} failed`);
-      }
-      return receipt;
-    });
+    return sendAndConfirm(action, this.confirmations, tx);
   }
 
   /** The deployment's record of a circuit given by name or bytes32 id. */

@@ -23,6 +23,8 @@ import {
   type JsonRpcResult,
   type Provider,
   type Signer,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
 } from "ethers";
 import type { Config } from "./config.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
@@ -388,4 +390,23 @@ export async function guard<T>(action: string, fn: () => Promise<T>): Promise<T>
   } catch (e) {
     throw toProofworkError(e, action);
   }
+}
+
+/**
+ * Sends a transaction and waits for `confirmations` (at least 1) blocks; a failure becomes a coded
+ * error naming `action` (custom errors decoded), a mined revert is TX_REVERTED.
+ */
+export async function sendAndConfirm(
+  action: string,
+  confirmations: number,
+  tx: () => Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionReceipt> {
+  return guard(action, async () => {
+    const sent = await tx();
+    const receipt = await sent.wait(Math.max(1, confirmations));
+    if (receipt === null || receipt.status !== 1) {
+      throw new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: transaction ${sent.hash} failed`);
+    }
+    return receipt;
+  });
 }

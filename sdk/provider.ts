@@ -4,7 +4,7 @@
  * status. The long-running claim/prove/submit loop lives in `worker/`.
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Result, Signer } from "ethers";
-import { connectContracts, guard, type ProofworkContracts } from "./contracts.ts";
+import { connectContracts, guard, sendAndConfirm, type ProofworkContracts } from "./contracts.ts";
 import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import type { JobTerms } from "./terms.ts";
@@ -58,18 +58,11 @@ export class ProviderAccount {
     this.contracts = connectContracts(deployment, signer);
   }
 
-  private async send(
+  private send(
     action: string,
     tx: () => Promise<ContractTransactionResponse>,
   ): Promise<ContractTransactionReceipt> {
-    return guard(action, async () => {
-      const sent = await tx();
-      const receipt = await sent.wait(Math.max(1, this.confirmations));
-      if (receipt === null || receipt.status !== 1) {
-        throw new ProofworkError(ErrorCodes.TX_REVERTED, `${action}: transaction ${sent.hash} failed`);
-      }
-      return receipt;
-    });
+    return sendAndConfirm(action, this.confirmations, tx);
   }
 
   /** Mints test tokens to this account (TestToken's faucet; reverts on real tokens). */
