@@ -136,20 +136,38 @@ const postInterface = new Interface([
 
 /**
  * The inline input bytes of a job from the calldata of its posting transaction (the market does
- * not re-emit them), checked against `terms.inputHash`. Undefined when the transaction is not a
- * direct `postJob`/`postJobWithPermit` call (e.g. posted through another contract) or carries no
- * input, or when the bytes do not hash to `inputHash`: the caller then falls back to the URI.
+ * not re-emit them), checked against `terms.inputHash`. A direct `postJob`/`postJobWithPermit` call
+ * is decoded; otherwise (posted through another contract: a multicall, a smart-contract wallet, a
+ * relayer) the calldata is scanned for an ABI-encoded `bytes` value — a length word followed by
+ * that many bytes — whose keccak256 is `inputHash`: however the call was wrapped, the input bytes
+ * sit in the outer calldata in that form. Undefined when no candidate matches (an empty input, an
+ * input-by-URI job, or a wrapper that transformed the bytes): the caller then falls back to the URI.
  */
 export function inputFromPostCalldata(data: string, t: Pick<JobTerms, "inputHash">): Uint8Array | undefined {
-  let parsed;
   try {
-    parsed = postInterface.parseTransaction({ data });
+    const parsed = postInterface.parseTransaction({ data });
+    if (parsed !== null) {
+      const params = parsed.args.getValue("params") as Result;
+      const input = getBytes(String(params.getValue("input")));
+      if (input.length > 0 && keccak256(input) === t.inputHash) return input;
+    }
   } catch {
-    return undefined;
+    // not a direct post: scan below
   }
-  if (parsed === null) return undefined;
-  const params = parsed.args.getValue("params") as Result;
-  const input = getBytes(String(params.getValue("input")));
-  if (input.length === 0 || keccak256(input) !== t.inputHash) return undefined;
-  return input;
+  return scanCalldataForBytes(getBytes(data), t.inputHash);
+}
+
+/** Finds `length ‖ bytes` (ABI `bytes` encoding, at any byte offset) with keccak256(bytes) == hash. */
+function scanCalldataForBytes(data: Uint8Array, hash: string): Uint8Array | undefined {
+  for (let o = 0; o + 32 < data.length; o++) {
+    // a length word: 28 leading zero bytes, then a length that fits in the rest of the calldata
+    let small = true;
+    for (let i = 0; i < 28 && small; i++) small = data[o + i] === 0;
+    if (!small) continue;
+    const len = ((data[o + 28]! << 24) | (data[o + 29]! << 16) | (data[o + 30]! << 8) | data[o + 31]!) >>> 0;
+    if (len === 0 || o + 32 + len > data.length) continue;
+    const candidate = data.subarray(o + 32, o + 32 + len);
+    if (keccak256(candidate) === hash) return Uint8Array.from(candidate);
+  }
+  return undefined;
 }
