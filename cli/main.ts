@@ -561,45 +561,46 @@ export function buildProgram(): Command {
   // ── provider ────────────────────────────────────────────────────────────────────────────
   const provider = program.command("provider").description("provider account: stake, register, status");
 
-  provider
-    .command("stake")
-    .description("stake tokens (approves the staking contract if needed)")
-    .argument("<amount>", "tokens, e.g. 100")
-    .action(
-      action(async (amount: string, _opts: object, cmd: Command) => {
-        parseAmount(amount, 18, "amount"); // format check before connecting
-        const ctx = await chainContext(cmd, true);
-        const t = await tokenInfo(ctx);
-        const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).stake(
-          value,
-        );
-        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
-          `staked ${fmt(value, t)} (tx ${receipt.hash})`,
-        ]);
-      }),
-    );
+  /** `provider <name> <amount>`: parse a token amount, run one ProviderAccount action, report it. */
+  function amountCommand(
+    name: string,
+    description: string,
+    run: (acct: ProviderAccount, value: bigint) => Promise<{ hash: string }>,
+    done: string,
+  ): void {
+    provider
+      .command(name)
+      .description(description)
+      .argument("<amount>", "tokens, e.g. 100")
+      .action(
+        action(async (amount: string, _opts: object, cmd: Command) => {
+          parseAmount(amount, 18, "amount"); // format check before connecting
+          const ctx = await chainContext(cmd, true);
+          const t = await tokenInfo(ctx);
+          const value = parseAmount(amount, t.decimals, "amount");
+          const receipt = await run(
+            new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations),
+            value,
+          );
+          output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
+            `${done} ${fmt(value, t)} (tx ${receipt.hash})`,
+          ]);
+        }),
+      );
+  }
 
-  provider
-    .command("unstake")
-    .description("start unbonding stake (withdrawable after the unbonding period)")
-    .argument("<amount>", "tokens")
-    .action(
-      action(async (amount: string, _opts: object, cmd: Command) => {
-        parseAmount(amount, 18, "amount"); // format check before connecting
-        const ctx = await chainContext(cmd, true);
-        const t = await tokenInfo(ctx);
-        const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(
-          ctx.deployment,
-          ctx.signer!,
-          ctx.confirmations,
-        ).requestUnstake(value);
-        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
-          `unbonding ${fmt(value, t)} (tx ${receipt.hash})`,
-        ]);
-      }),
-    );
+  amountCommand(
+    "stake",
+    "stake tokens (approves the staking contract if needed)",
+    (a, v) => a.stake(v),
+    "staked",
+  );
+  amountCommand(
+    "unstake",
+    "start unbonding stake (withdrawable after the unbonding period)",
+    (a, v) => a.requestUnstake(v),
+    "unbonding",
+  );
 
   provider
     .command("withdraw")
@@ -644,24 +645,12 @@ export function buildProgram(): Command {
       }),
     );
 
-  provider
-    .command("faucet")
-    .description("mint test tokens to your account (TestToken deployments only)")
-    .argument("<amount>", "tokens")
-    .action(
-      action(async (amount: string, _opts: object, cmd: Command) => {
-        parseAmount(amount, 18, "amount"); // format check before connecting
-        const ctx = await chainContext(cmd, true);
-        const t = await tokenInfo(ctx);
-        const value = parseAmount(amount, t.decimals, "amount");
-        const receipt = await new ProviderAccount(ctx.deployment, ctx.signer!, ctx.confirmations).faucet(
-          value,
-        );
-        output(cmd).result({ ok: true, amount: value, txHash: receipt.hash }, [
-          `minted ${fmt(value, t)} (tx ${receipt.hash})`,
-        ]);
-      }),
-    );
+  amountCommand(
+    "faucet",
+    "mint test tokens to your account (TestToken deployments only)",
+    (a, v) => a.faucet(v),
+    "minted",
+  );
 
   provider
     .command("register")
