@@ -14,13 +14,14 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
+import { sha256File as sha256FileHex0x } from "../sdk/hash.ts";
 
 /** Repository root (this file lives in `<root>/circuits/`). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -92,11 +93,9 @@ function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** Streaming sha256 of a file. */
+/** Streaming sha256 of a file, plain hex (the manifest and cache form). */
 export async function sha256File(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest("hex");
+  return (await sha256FileHex0x(file)).slice(2);
 }
 
 function pascal(name: string): string {

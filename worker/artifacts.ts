@@ -9,8 +9,7 @@
  * layout, `build/circuits/<name>/`). Hints from the deployment record (explicit wasm/zkey URIs)
  * take precedence; the hashes are checked against the chain either way.
  */
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -18,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import { ProofworkError, errorMessage } from "../sdk/errors.ts";
+import { sha256File } from "../sdk/hash.ts";
 import type { ChainReader, OnchainCircuit } from "./chain.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -49,11 +49,7 @@ export type CircuitCheck =
       detail: string;
     };
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash("sha256");
-  await pipeline(createReadStream(path), h);
-  return `0x${h.digest("hex")}`;
-}
+export { sha256File };
 
 /** Copies or downloads `uri` to `dest` (through a temp file, so `dest` is never half-written). */
 export async function fetchUri(uri: string, dest: string, fetchImpl: typeof fetch = fetch): Promise<void> {

@@ -22,7 +22,7 @@ import {
   jobParams,
   now,
   termsOf,
-  type PostJobParams,
+  jobSteps,
 } from "./fixtures.ts";
 import {
   claimCommitment,
@@ -40,18 +40,7 @@ describe("JobMarket (with MockVerifier)", function () {
     return deployProtocol(ethers);
   }
 
-  async function posted(overrides: Partial<PostJobParams> = {}) {
-    const p = await loadFixture(fixture);
-    const params = jobParams(await now(networkHelpers), overrides);
-    await p.market.connect(p.requester).postJob(params);
-    return { ...p, params, jobId: 1n };
-  }
-
-  async function claimed(overrides: Partial<PostJobParams> = {}) {
-    const p = await posted(overrides);
-    await p.market.connect(p.provider).claim(p.jobId, await termsOf(p.market, p.jobId));
-    return p;
-  }
+  const { posted, claimed } = jobSteps(networkHelpers, fixture);
 
   function tsJobKey(chainId: bigint, market: string, jobId: bigint, provider: string): bigint {
     const enc = ethers.AbiCoder.defaultAbiCoder().encode(

@@ -244,3 +244,22 @@ export async function jobOf(market: JobMarket, jobId: bigint | number) {
     price: claimed ? await market.priceAt(terms, slot.deadline - BigInt(terms.executionWindow)) : 0n,
   };
 }
+
+/**
+ * `posted()` / `claimed()`: the fixture with job 1 posted by the requester (and claimed by
+ * `provider`), for tests that start from an open or a claimed job.
+ */
+export function jobSteps(networkHelpers: NetworkHelpers, fixture: () => Promise<Protocol>) {
+  async function posted(overrides: Partial<PostJobParams> = {}) {
+    const p = await networkHelpers.loadFixture(fixture);
+    const params = jobParams(await now(networkHelpers), overrides);
+    await p.market.connect(p.requester).postJob(params);
+    return { ...p, params, jobId: 1n };
+  }
+  async function claimed(overrides: Partial<PostJobParams> = {}) {
+    const p = await posted(overrides);
+    await p.market.connect(p.provider).claim(p.jobId, await termsOf(p.market, p.jobId));
+    return p;
+  }
+  return { posted, claimed };
+}

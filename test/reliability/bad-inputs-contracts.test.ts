@@ -9,9 +9,9 @@ import {
   deployProtocol,
   jobOf,
   jobParams,
+  jobSteps,
   now,
   termsOf,
-  type PostJobParams,
   type Protocol,
 } from "../contracts/fixtures.ts";
 
@@ -29,17 +29,7 @@ describe("reliability: contract bad inputs leave state and funds intact (with Mo
     return deployProtocol(ethers);
   }
 
-  async function posted(overrides: Partial<PostJobParams> = {}) {
-    const p = await loadFixture(fixture);
-    await p.market.connect(p.requester).postJob(jobParams(await now(networkHelpers), overrides));
-    return { ...p, jobId: 1n };
-  }
-
-  async function claimed(overrides: Partial<PostJobParams> = {}) {
-    const p = await posted(overrides);
-    await p.market.connect(p.provider).claim(p.jobId, await termsOf(p.market, p.jobId));
-    return p;
-  }
+  const { posted, claimed } = jobSteps(networkHelpers, fixture);
 
   /** Everything a bad input could disturb. */
   async function snapshot(p: Protocol, jobId = 1n) {

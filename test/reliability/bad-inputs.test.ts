@@ -140,11 +140,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     p = await deployProtocol(node.provider, { providers: 2 });
     admin = p.registry.runner as NonceManager; // the deployer's nonce manager
     providerAddr = new Wallet(p.providerKeys[0]!).address;
-    deploymentFile = await writeFixtureDeployment(
-      p,
-      join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"),
-      new Wallet(devKey(0)).address,
-    );
+    deploymentFile = await writeFixtureDeployment(p);
     // a circuit that is deactivated after a job was posted on it, and one whose artifacts are nowhere
     await registerCircuit(inactiveCircuit, pathToFileURL(CIRCUIT_DIR).href + "/");
     inactiveJob = (await postJob(p, { circuitId: inactiveCircuit })).jobId;

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, type Contract } from "ethers";
 import { ChainReader, JobStatus } from "../../worker/chain.ts";
-import { deployProtocol, devKey, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
 import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";
 import { startHardhatNode, type Child, type LocalNode } from "../worker/localnode.ts";
 import {
@@ -50,11 +50,7 @@ describe("reliability: SIGKILL at every stage (worker process, hardhat node)", f
   before(async function () {
     node = await startHardhatNode();
     p = await deployProtocol(node.provider);
-    deploymentFile = await writeFixtureDeployment(
-      p,
-      join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"),
-      new Wallet(devKey(0)).address,
-    );
+    deploymentFile = await writeFixtureDeployment(p);
   });
 
   afterEach(async function () {

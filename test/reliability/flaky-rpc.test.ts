@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { FAULT_KINDS, startFlakyRpcProxy, type FlakyProxy } from "../helpers/flaky-rpc-proxy.ts";
-import { deployProtocol, devKey, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
 import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";
 import { startHardhatNode, type Child, type LocalNode } from "../worker/localnode.ts";
 import {
@@ -35,11 +35,7 @@ describe("reliability: flaky RPC (worker process behind a faulty JSON-RPC proxy)
   before(async function () {
     node = await startHardhatNode();
     p = await deployProtocol(node.provider, { providers: 2 });
-    deploymentFile = await writeFixtureDeployment(
-      p,
-      join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"),
-      new Wallet(devKey(0)).address,
-    );
+    deploymentFile = await writeFixtureDeployment(p);
   });
 
   afterEach(async function () {

@@ -1,11 +1,22 @@
 /** Writes a deployment record (sdk/deployments.ts schema) for a fixture protocol. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Wallet } from "ethers";
 import { pathToFileURL } from "node:url";
 import { writeDeployment } from "../../sdk/deployments.ts";
 import { sha256File } from "../../worker/artifacts.ts";
-import { BINDING_BYTES, CIRCUIT_DIR, CIRCUIT_ID, type Protocol } from "./fixture.ts";
+import { BINDING_BYTES, CIRCUIT_DIR, CIRCUIT_ID, devKey, type Protocol } from "./fixture.ts";
 
-export async function writeFixtureDeployment(p: Protocol, path: string, deployer: string): Promise<string> {
+/**
+ * Writes the record to `path` (default: a fresh temp folder's `31337.local.json`); the deployer is
+ * the fixture's admin, dev account 0.
+ */
+export async function writeFixtureDeployment(
+  p: Protocol,
+  path = join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"),
+  deployer = new Wallet(devKey(0)).address,
+): Promise<string> {
   const verifier = (await p.registry.getFunction("getCircuit")(CIRCUIT_ID)) as { verifier: string };
   const file = (n: string) => join(CIRCUIT_DIR, n);
   return writeDeployment(path, {

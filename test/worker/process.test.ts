@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, parseEther, type Contract } from "ethers";
 import { JobStatus } from "../../worker/chain.ts";
-import { deployProtocol, devKey, postJob, waitFor, type Protocol } from "./fixture.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "./fixture.ts";
 import { writeFixtureDeployment } from "./fixture-deployment.ts";
 import { freePort, startHardhatNode, startWorkerProcess, type Child, type LocalNode } from "./localnode.ts";
 
@@ -22,11 +22,7 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
   before(async function () {
     node = await startHardhatNode();
     p = await deployProtocol(node.provider);
-    deploymentFile = await writeFixtureDeployment(
-      p,
-      join(mkdtempSync(join(tmpdir(), "pw-dep-")), "31337.local.json"),
-      new Wallet(devKey(0)).address,
-    );
+    deploymentFile = await writeFixtureDeployment(p);
   });
 
   after(async function () {
