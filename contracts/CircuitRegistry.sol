@@ -52,7 +52,11 @@ contract CircuitRegistry is ICircuitRegistry, AccessControl {
                 ProtocolBounds.MAX_PUBLIC_SIGNALS
             );
         }
-        if (circuit.selector == bytes4(0)) revert Registry__ZeroSelector();
+        // The selector is a function of numPublic: a mismatch would let a prover pad outputs the
+        // verifier ignores, or make every job on the circuit unprovable.
+        bytes4 expected = _snarkjsSelector(circuit.numPublic);
+        if (circuit.selector != expected) revert Registry__SelectorMismatch(circuit.selector, expected);
+        _probeVerifier(circuit.verifier, expected, circuit.numPublic);
 
         Circuit storage stored = _circuits[circuitId];
         stored.verifier = circuit.verifier;
@@ -107,6 +111,14 @@ contract CircuitRegistry is ICircuitRegistry, AccessControl {
 
     /// @inheritdoc ICircuitRegistry
     function snarkjsSelector(uint16 numPublic) external pure returns (bytes4) {
+        return _snarkjsSelector(numPublic);
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                          INTERNAL
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    function _snarkjsSelector(uint16 numPublic) private pure returns (bytes4) {
         return
             bytes4(
                 keccak256(
@@ -119,9 +131,17 @@ contract CircuitRegistry is ICircuitRegistry, AccessControl {
             );
     }
 
-    // ═══════════════════════════════════════════════════════════════════════════════════════════
-    //                                          INTERNAL
-    // ═══════════════════════════════════════════════════════════════════════════════════════════
+    /// @dev Calls the verifier as the market will (`selector`, an all-zero proof and `numPublic`
+    /// zero signals) and requires a boolean answer: a verifier compiled for another number of
+    /// public signals has no function with this selector and reverts.
+    function _probeVerifier(address verifier, bytes4 selector, uint16 numPublic) private view {
+        (bool ok, bytes memory ret) = verifier.staticcall(
+            abi.encodePacked(selector, new uint256[](8 + uint256(numPublic)))
+        );
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) > 1) {
+            revert Registry__VerifierRejectsSelector(verifier, selector);
+        }
+    }
 
     function _existing(bytes32 circuitId) private view returns (Circuit storage stored) {
         stored = _circuits[circuitId];

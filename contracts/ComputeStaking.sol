@@ -12,8 +12,10 @@ import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
 
 /// @title ComputeStaking
 /// @notice Provider registry, stake escrow and reputation of proofwork. See {IComputeStaking}.
-/// @dev Fee-on-transfer and rebasing tokens are not supported: the accounting assumes a transfer
-/// of `x` moves exactly `x`.
+/// @dev The market that may lock, unlock and slash collateral is fixed at construction (the
+/// `JobMarket` deploys this contract from its own constructor) and no role can change it or call
+/// those functions: governance has no path to a provider's stake. Tokens that do not move exactly
+/// the amount asked (fee-on-transfer, rebasing) are refused at deposit (`Staking__TransferMismatch`).
 contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -21,8 +23,6 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     //                                          STORAGE
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @notice Role of the job market: lock, unlock and slash collateral.
-    bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
     /// @notice Role allowed to pause and unpause.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
@@ -32,6 +32,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     uint256 public constant MAX_METADATA_URI_LENGTH = 256;
 
     IERC20 private immutable _token;
+    address private immutable _market;
 
     // One slot: the parameters `lock` and `slash` read. Declared first so that they share the slot
     // of Pausable's `_paused` (the last base variable in the inheritance order): `lock` reads the
@@ -46,7 +47,8 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @dev Storage form of a provider (`getProvider` returns the `Provider` view of it): the first
     /// slot holds everything `unlock` writes (so settling a job touches one slot), the second what
-    /// only `lock`, unbonding and slashing read.
+    /// only `lock`, unbonding and slashing read — including a copy of the capability's
+    /// `maxConcurrentJobs` (0 = not registered), so `lock` reads two provider slots, not three.
     struct StoredProvider {
         uint96 stake;
         uint96 locked;
@@ -57,6 +59,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
         uint40 unbondingEnd;
         uint40 jailedUntil;
         uint32 jobsFailed;
+        uint16 maxConcurrentJobs;
         uint96 totalSlashed;
     }
 
@@ -64,10 +67,22 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     mapping(address provider => Capability) private _capabilities;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
+    //                                         MODIFIERS
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
+
+    /// @dev Only the market fixed at construction: no role grants this.
+    modifier onlyMarket() {
+        if (msg.sender != _market) revert Staking__NotMarket(msg.sender);
+        _;
+    }
+
+    // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                        CONSTRUCTOR
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @param token_ Stake and payment token.
+    /// @param market_ The only address that may lock, unlock and slash collateral (immutable): the
+    /// `JobMarket` passes itself when it deploys this contract.
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE`.
     /// @param minStake_ Minimum bonded stake of an active provider.
     /// @param unbondingPeriod_ Unbonding period (> `MIN_UNBONDING_PERIOD`).
@@ -75,14 +90,18 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     /// @param jailPeriod_ Jail duration.
     constructor(
         IERC20 token_,
+        address market_,
         address admin,
         uint256 minStake_,
         uint40 unbondingPeriod_,
         uint8 jailThreshold_,
         uint40 jailPeriod_
     ) {
-        if (address(token_) == address(0) || admin == address(0)) revert Staking__ZeroAddress();
+        if (address(token_) == address(0) || market_ == address(0) || admin == address(0)) {
+            revert Staking__ZeroAddress();
+        }
         _token = token_;
+        _market = market_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
         _setMinStake(minStake_);
@@ -105,7 +124,12 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
         totalStaked += amount;
         emit Staked(msg.sender, amount, newStake);
 
+        // The balance delta check refuses tokens that deliver less (or more) than `amount`
+        // (fee-on-transfer, rebasing): the accounting above would otherwise exceed the balance.
+        uint256 balanceBefore = _token.balanceOf(address(this));
         _token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert Staking__TransferMismatch(amount, received);
     }
 
     /// @inheritdoc IComputeStaking
@@ -148,14 +172,14 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @inheritdoc IComputeStaking
     function register(Capability calldata capability) external {
-        if (_capabilities[msg.sender].maxConcurrentJobs != 0) revert Staking__AlreadyRegistered(msg.sender);
+        if (_providers[msg.sender].maxConcurrentJobs != 0) revert Staking__AlreadyRegistered(msg.sender);
         _setCapability(capability);
         emit ProviderRegistered(msg.sender, capability);
     }
 
     /// @inheritdoc IComputeStaking
     function updateCapability(Capability calldata capability) external {
-        if (_capabilities[msg.sender].maxConcurrentJobs == 0) revert Staking__NotRegistered(msg.sender);
+        if (_providers[msg.sender].maxConcurrentJobs == 0) revert Staking__NotRegistered(msg.sender);
         _setCapability(capability);
         emit CapabilityUpdated(msg.sender, capability);
     }
@@ -165,11 +189,11 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @inheritdoc IComputeStaking
-    function lock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) whenNotPaused {
-        uint16 maxJobs = _capabilities[provider].maxConcurrentJobs;
+    function lock(address provider, uint256 amount) external onlyMarket whenNotPaused {
+        StoredProvider storage p = _providers[provider];
+        uint16 maxJobs = p.maxConcurrentJobs;
         if (maxJobs == 0) revert Staking__NotRegistered(provider);
 
-        StoredProvider storage p = _providers[provider];
         uint96 bonded = p.stake;
         uint96 locked = p.locked;
         uint16 openJobs = p.openJobs;
@@ -190,7 +214,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     }
 
     /// @inheritdoc IComputeStaking
-    function unlock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) {
+    function unlock(address provider, uint256 amount) external onlyMarket {
         StoredProvider storage p = _providers[provider];
         uint96 locked = p.locked;
         if (amount > locked) revert Staking__ExceedsLocked(locked, amount);
@@ -211,7 +235,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
         address provider,
         uint256 amount,
         address recipient
-    ) external onlyRole(MARKET_ROLE) nonReentrant {
+    ) external onlyMarket nonReentrant {
         StoredProvider storage p = _providers[provider];
         uint96 locked = p.locked;
         if (amount > locked) revert Staking__ExceedsLocked(locked, amount);
@@ -285,6 +309,11 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     }
 
     /// @inheritdoc IComputeStaking
+    function market() external view returns (address) {
+        return _market;
+    }
+
+    /// @inheritdoc IComputeStaking
     function getProvider(address provider) external view returns (Provider memory) {
         StoredProvider storage p = _providers[provider];
         return
@@ -309,7 +338,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     /// @inheritdoc IComputeStaking
     function isRegistered(address provider) external view returns (bool) {
-        return _capabilities[provider].maxConcurrentJobs != 0;
+        return _providers[provider].maxConcurrentJobs != 0;
     }
 
     /// @inheritdoc IComputeStaking
@@ -321,7 +350,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     /// @inheritdoc IComputeStaking
     function isActive(address provider) external view returns (bool) {
         StoredProvider storage p = _providers[provider];
-        uint16 maxJobs = _capabilities[provider].maxConcurrentJobs;
+        uint16 maxJobs = p.maxConcurrentJobs;
         return
             maxJobs != 0 && p.stake >= _minStake && p.jailedUntil <= block.timestamp && p.openJobs < maxJobs;
     }
@@ -356,11 +385,16 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
         if (bytes(capability.metadataURI).length > MAX_METADATA_URI_LENGTH)
             revert Staking__InvalidCapability(3);
         _capabilities[msg.sender] = capability;
+        _providers[msg.sender].maxConcurrentJobs = capability.maxConcurrentJobs;
     }
 
     function _setMinStake(uint256 minStake_) private {
-        if (minStake_ > ProtocolBounds.MAX_MIN_STAKE) {
-            revert Staking__ParameterOutOfBounds(minStake_, 0, ProtocolBounds.MAX_MIN_STAKE);
+        if (minStake_ < ProtocolBounds.MIN_MIN_STAKE || minStake_ > ProtocolBounds.MAX_MIN_STAKE) {
+            revert Staking__ParameterOutOfBounds(
+                minStake_,
+                ProtocolBounds.MIN_MIN_STAKE,
+                ProtocolBounds.MAX_MIN_STAKE
+            );
         }
         // Bounded by MAX_MIN_STAKE < 2^96.
         _minStake = uint96(minStake_);

@@ -8,6 +8,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {TransientReentrancyGuard} from "./utils/TransientReentrancyGuard.sol";
 
+import {ComputeStaking} from "./ComputeStaking.sol";
 import {ICircuitRegistry} from "./interfaces/ICircuitRegistry.sol";
 import {IComputeStaking} from "./interfaces/IComputeStaking.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
@@ -16,9 +17,11 @@ import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
 
 /// @title JobMarket
 /// @notice Job escrow and settlement against on-chain verified Groth16 proofs. See {IJobMarket}.
-/// @dev Fee-on-transfer and rebasing tokens are not supported: the accounting assumes a transfer
-/// of `x` moves exactly `x`. No function loops over jobs or providers; `submit` loops over the
-/// outputs, bounded by `ProtocolBounds.MAX_PUBLIC_SIGNALS`.
+/// @dev Deploys its own `ComputeStaking` (whose market is then this contract, immutably): no role
+/// can ever lock, unlock or slash stake. Tokens that do not move exactly the amount asked
+/// (fee-on-transfer, rebasing) are refused at deposit (`Market__TransferMismatch`). No function
+/// loops over jobs or providers; `submit` loops over the outputs, bounded by
+/// `ProtocolBounds.MAX_PUBLIC_SIGNALS`.
 contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -34,16 +37,17 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     ICircuitRegistry private immutable _registry;
 
     // One slot, touched by every post and settlement; it shares the slot of Pausable's `_paused`
-    // (declared just before it in the inheritance order), so `postJob` reads both with one SLOAD.
+    // (declared just before it in the inheritance order), so `postJob` reads the pause flag, the
+    // next id, the escrow total and the economic parameters it copies into the terms with one SLOAD.
     uint56 private _nextJobId;
     uint96 private _totalEscrowed;
-    uint96 private _accruedFees;
-
-    // One slot: the governed parameters.
-    address private _treasury;
     uint16 private _feeBps;
     uint16 private _slashRequesterBps;
     uint16 private _slashBountyBps;
+
+    // One slot: the treasury and what it is owed (written by collect and slashExpired only).
+    address private _treasury;
+    uint96 private _accruedFees;
 
     /// @dev One slot per job: status, deadline and a 208-bit commitment (see `IJobMarket.Job`).
     mapping(uint256 jobId => Job) private _jobs;
@@ -52,35 +56,46 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     //                                        CONSTRUCTOR
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @param staking_ Staking contract; its token is the payment token. The market must be given
-    /// its `MARKET_ROLE`.
+    /// @param token_ Payment and staking token.
     /// @param registry_ Circuit registry.
-    /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE`.
+    /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE` of the market and of the staking
+    /// contract deployed here.
     /// @param treasury_ Fee recipient.
-    /// @param feeBps_ Protocol fee (≤ MAX_FEE_BPS).
-    /// @param slashRequesterBps_ Requester's share of slashed collateral.
-    /// @param slashBountyBps_ Caller's share of slashed collateral (≤ MAX_SLASH_BOUNTY_BPS).
+    /// @param economics Initial protocol fee and slash split (bounded, see `setFee`/`setSlashSplit`).
+    /// @param stakingConfig Initial parameters of the staking contract deployed here, whose market
+    /// is this contract for ever.
     constructor(
-        IComputeStaking staking_,
+        IERC20 token_,
         ICircuitRegistry registry_,
         address admin,
         address treasury_,
-        uint16 feeBps_,
-        uint16 slashRequesterBps_,
-        uint16 slashBountyBps_
+        Economics memory economics,
+        StakingConfig memory stakingConfig
     ) {
-        if (address(staking_) == address(0) || address(registry_) == address(0) || admin == address(0)) {
+        if (address(token_) == address(0) || address(registry_) == address(0) || admin == address(0)) {
             revert Market__ZeroAddress();
         }
-        _staking = staking_;
+        _token = token_;
         _registry = registry_;
-        _token = IERC20(staking_.token());
+        _staking = IComputeStaking(
+            address(
+                new ComputeStaking(
+                    token_,
+                    address(this),
+                    admin,
+                    stakingConfig.minStake,
+                    stakingConfig.unbondingPeriod,
+                    stakingConfig.jailThreshold,
+                    stakingConfig.jailPeriod
+                )
+            )
+        );
         _nextJobId = 1;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
         _setTreasury(treasury_);
-        _setFee(feeBps_);
-        _setSlashSplit(slashRequesterBps_, slashBountyBps_);
+        _setFee(economics.feeBps);
+        _setSlashSplit(economics.slashRequesterBps, economics.slashBountyBps);
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -134,7 +149,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     function reclaim(uint256 jobId, JobTerms calldata terms) external nonReentrant {
         Job storage job = _checkedOpen(jobId, _termsHash(terms));
         uint40 claimDeadline = terms.claimDeadline;
-        if (block.timestamp <= claimDeadline) revert Market__ClaimDeadlineNotPassed(jobId, claimDeadline);
+        // A job whose circuit was deactivated can never be claimed: it is reclaimable at once.
+        if (block.timestamp <= claimDeadline && _registry.isActive(terms.circuitId)) {
+            revert Market__ClaimDeadlineNotPassed(jobId, claimDeadline);
+        }
 
         address requester = terms.requester;
         uint96 refund = terms.maxPrice;
@@ -155,6 +173,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         _checkedOpen(jobId, termsHash);
         uint40 claimDeadline = terms.claimDeadline;
         if (block.timestamp > claimDeadline) revert Market__ClaimDeadlinePassed(jobId, claimDeadline);
+        // A deactivated circuit (e.g. found unsound) stops being served: no new claims.
+        if (!_registry.isActive(terms.circuitId)) revert Market__CircuitNotActive(terms.circuitId);
 
         uint96 price = _priceAt(terms, block.timestamp);
         // timestamp + window < 2^40 for the next ~34,000 years.
@@ -208,10 +228,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         address requester = terms.requester;
         uint96 refund = terms.maxPrice;
         uint96 collateral = terms.collateral;
-        // collateral < 2^96 and the two shares sum to at most BPS: no overflow, and
-        // toRequester + bounty <= collateral.
-        uint256 toRequester = (uint256(collateral) * _slashRequesterBps) / ProtocolBounds.BPS;
-        uint256 bounty = (uint256(collateral) * _slashBountyBps) / ProtocolBounds.BPS;
+        // The split in force when the job was posted (carried in its terms). collateral < 2^96 and
+        // the two shares sum to at most BPS: no overflow, and toRequester + bounty <= collateral.
+        uint256 toRequester = (uint256(collateral) * terms.slashRequesterBps) / ProtocolBounds.BPS;
+        uint256 bounty = (uint256(collateral) * terms.slashBountyBps) / ProtocolBounds.BPS;
         uint256 toTreasury = collateral - toRequester - bounty;
 
         _jobs[jobId].status = JobStatus.Slashed;
@@ -234,9 +254,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         uint256 escrowReleased;
         uint256 fees;
         uint256[] memory refunds = new uint256[](jobs.length);
-        uint256 feeBps_ = _feeBps;
         for (uint256 i; i < jobs.length; ++i) {
-            (uint256 maxPrice, uint256 fee, uint256 jobPayout) = _markPaid(provider, jobs[i], feeBps_);
+            (uint256 maxPrice, uint256 fee, uint256 jobPayout) = _markPaid(provider, jobs[i]);
             // jobPayout + fee <= maxPrice; sums of escrowed amounts stay below 2^96 (see below).
             refunds[i] = maxPrice - jobPayout - fee;
             escrowReleased += maxPrice;
@@ -428,6 +447,9 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
             postedAt: uint40(block.timestamp),
             claimDeadline: params.claimDeadline,
             executionWindow: params.executionWindow,
+            feeBps: _feeBps,
+            slashRequesterBps: _slashRequesterBps,
+            slashBountyBps: _slashBountyBps,
             verificationMode: params.verificationMode
         });
         jobId = _nextJobId;
@@ -441,7 +463,13 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         });
         emit JobPosted(jobId, msg.sender, params.circuitId, terms, params.inputURI);
 
-        _token.safeTransferFrom(msg.sender, address(this), params.maxPrice);
+        // The balance delta check refuses tokens that deliver less (or more) than asked
+        // (fee-on-transfer, rebasing): the escrow accounting above would otherwise be unbacked.
+        uint256 amount = params.maxPrice;
+        uint256 balanceBefore = _token.balanceOf(address(this));
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert Market__TransferMismatch(amount, received);
     }
 
     /// @dev The job, after checking that it is open and that `termsHash` is its terms' hash.
@@ -539,8 +567,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     /// returns its escrow, fee and payout (the refund is the rest of the escrow).
     function _markPaid(
         address provider,
-        Collection calldata c,
-        uint256 feeBps_
+        Collection calldata c
     ) private returns (uint256 maxPrice, uint256 fee, uint256 payout) {
         uint256 jobId = c.jobId;
         Job storage job = _jobs[jobId];
@@ -552,8 +579,9 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         maxPrice = c.terms.maxPrice;
         // The claim time is deadline - executionWindow (both set by `claim`).
         uint96 price = _priceAt(c.terms, job.deadline - c.terms.executionWindow);
-        // price <= maxPrice < 2^96 and feeBps <= MAX_FEE_BPS: nothing overflows, fee <= price.
-        fee = (uint256(price) * feeBps_) / ProtocolBounds.BPS;
+        // The fee in force when the job was posted (carried in its terms). price <= maxPrice < 2^96
+        // and feeBps <= MAX_FEE_BPS (checked at post through the setter): nothing overflows, fee <= price.
+        fee = (uint256(price) * c.terms.feeBps) / ProtocolBounds.BPS;
         payout = price - fee;
         job.status = JobStatus.Paid;
         emit JobPaid(jobId, provider, payout, fee, maxPrice - price);
@@ -581,8 +609,10 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         if (bountyBps > ProtocolBounds.MAX_SLASH_BOUNTY_BPS) {
             revert Market__ParameterOutOfBounds(bountyBps, ProtocolBounds.MAX_SLASH_BOUNTY_BPS);
         }
-        if (uint256(requesterBps) + bountyBps > ProtocolBounds.BPS) {
-            revert Market__ParameterOutOfBounds(uint256(requesterBps) + bountyBps, ProtocolBounds.BPS);
+        // The treasury keeps at least MIN_SLASH_TREASURY_BPS: self-slashing always costs something.
+        uint256 maxShares = ProtocolBounds.BPS - ProtocolBounds.MIN_SLASH_TREASURY_BPS;
+        if (uint256(requesterBps) + bountyBps > maxShares) {
+            revert Market__ParameterOutOfBounds(uint256(requesterBps) + bountyBps, maxShares);
         }
         _slashRequesterBps = requesterBps;
         _slashBountyBps = bountyBps;

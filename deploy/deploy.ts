@@ -8,17 +8,17 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Result } from "ethers";
+import { type BaseContract, type Result } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import hardhatConfig from "../hardhat.config.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "../sdk/errors.ts";
 import { LOCAL_CHAIN_IDS, type Deployment, deploymentPath, writeDeployment } from "../sdk/deployments.ts";
-import { NETWORKS, type NetworkName } from "../sdk/config.ts";
+import { MIN_GOVERNANCE_DELAY_SECONDS, NETWORKS, type GovernanceKind, type NetworkName } from "../sdk/config.ts";
 import { prepareCircuit } from "./circuits.ts";
 import { exportAbis } from "./export-abi.ts";
-import { proofworkModule } from "./modules/proofwork.ts";
+import { type GovernanceOptions, proofworkModule } from "./modules/proofwork.ts";
 
 /** Repository root. */
 export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -37,7 +37,7 @@ export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<
     await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
   } catch (e) {
     throw new ProofworkError(
-      ErrorCodes.CONFIG_INVALID,
+      ErrorCodes.COMPILE_FAILED,
       `contract compilation failed: ${errorMessage(e)}`,
       {},
       { cause: e },
@@ -108,6 +108,16 @@ export interface DeployOptions {
   outFile?: string;
   /** Don't write any file (in-process chains). */
   writeRecord?: boolean;
+  /** Who governs the contracts (default `auto`: the deployer on local dev chains, else a timelock). */
+  governance?: {
+    kind: GovernanceKind;
+    /** Timelock delay in seconds (default 12 days). */
+    timelockDelay?: number;
+    proposers?: string[];
+    executors?: string[];
+    guardian?: string;
+    circuitAdmin?: string;
+  };
   log?: (line: string) => void;
 }
 
@@ -149,9 +159,17 @@ export async function deployProofwork(
   }
 
   log(`deploying to ${opts.networkName} (chain ${chainId}) from ${deployer.address}`);
+  const governance = governanceFor(opts.governance, chainId, deployer.address);
+  if (governance.kind === "timelock") {
+    log(
+      `  governance: ProofworkTimelock (delay ${governance.minDelay}s, proposers ${governance.proposers.join(", ")}), ` +
+        `guardian ${governance.guardian}, circuit admin ${governance.circuitAdmin}`,
+    );
+  }
   const module = proofworkModule({
     externalToken: opts.tokenAddress !== undefined,
     circuits: prepared.map((p) => p.registration),
+    governance,
   });
   const parameters: Record<string, string | number | bigint | boolean> = { ...opts.parameters };
   if (opts.tokenAddress !== undefined) parameters.token = opts.tokenAddress;
@@ -164,7 +182,7 @@ export async function deployProofwork(
     });
   } catch (e) {
     throw new ProofworkError(
-      ErrorCodes.TX_REVERTED,
+      ErrorCodes.DEPLOY_FAILED,
       `deployment failed: ${errorMessage(e).split("\n")[0]}`,
       {},
       { cause: e },
@@ -195,7 +213,26 @@ export async function deployProofwork(
     deployedAt: new Date().toISOString(),
     contracts: { token, staking, registry, market },
     circuits,
+    governance:
+      governance.kind === "timelock"
+        ? {
+            kind: "timelock",
+            timelock: "timelock" in deployed ? await (deployed.timelock as BaseContract).getAddress() : undefined,
+            timelockDelay: governance.minDelay,
+            proposers: governance.proposers,
+            executors: governance.executors,
+            guardian: governance.guardian,
+            circuitAdmin: governance.circuitAdmin,
+          }
+        : {
+            kind: "deployer",
+            proposers: [],
+            executors: [],
+            guardian: deployer.address,
+            circuitAdmin: deployer.address,
+          },
   };
+  if (deployment.governance?.timelock !== undefined) log(`  timelock ${deployment.governance.timelock}`);
   if (opts.writeRecord === false) return { deployment };
   const path = writeDeployment(
     opts.outFile ?? deploymentPath(opts.deploymentsDir ?? join(ROOT, "deployments"), chainId),
@@ -203,4 +240,36 @@ export async function deployProofwork(
   );
   log(`deployment record written to ${path}`);
   return { deployment, path };
+}
+
+/**
+ * Resolves the governance of a deployment: `auto` is the deployer on local dev chains and a
+ * timelock elsewhere; unset timelock roles default to the deployer (proposer, guardian, circuit
+ * admin) and executors to the proposers.
+ */
+export function governanceFor(
+  spec: DeployOptions["governance"],
+  chainId: number,
+  deployer: string,
+): GovernanceOptions {
+  const kind = spec?.kind ?? "auto";
+  const resolved = kind === "auto" ? (LOCAL_CHAIN_IDS.includes(chainId) ? "deployer" : "timelock") : kind;
+  if (resolved === "deployer") return { kind: "deployer" };
+  const minDelay = spec?.timelockDelay ?? 12 * 86_400;
+  if (minDelay <= MIN_GOVERNANCE_DELAY_SECONDS) {
+    throw new ProofworkError(
+      ErrorCodes.CONFIG_INVALID,
+      `timelock delay ${minDelay}s must exceed the longest job lifetime plus the slash window (${MIN_GOVERNANCE_DELAY_SECONDS}s)`,
+    );
+  }
+  const proposers = spec?.proposers?.length ? spec.proposers : [deployer];
+  return {
+    kind: "timelock",
+    minDelay,
+    proposers,
+    executors: spec?.executors?.length ? spec.executors : proposers,
+    guardian: spec?.guardian ?? deployer,
+    circuitAdmin: spec?.circuitAdmin ?? deployer,
+    deployer,
+  };
 }

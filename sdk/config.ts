@@ -80,6 +80,22 @@ const addressField = () =>
       .optional(),
   );
 
+const addressListField = () =>
+  z.preprocess(
+    (v) =>
+      typeof v === "string"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== "")
+        : v,
+    z.array(
+      z.string().refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s), {
+        error: "expected comma-separated 0x-prefixed 20-byte hex addresses",
+      }),
+    ),
+  );
+
 /** A path inside this repository (defaults must not depend on the working directory). */
 function fromRepo(rel: string): string {
   return fileURLToPath(new URL(`../${rel}`, import.meta.url));
@@ -99,6 +115,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Network names the CLI and deploy scripts know (`hardhat` = embedded in-process chain). */
 export const NETWORKS = ["hardhat", "localhost", "sepolia"] as const;
 export type NetworkName = (typeof NETWORKS)[number];
+
+/** Who holds the admin roles of a deployment: the deployer account, or a timelock. */
+export const GOVERNANCE_KINDS = ["auto", "deployer", "timelock"] as const;
+export type GovernanceKind = (typeof GOVERNANCE_KINDS)[number];
+
+/** Lower bound (exclusive) of the timelock delay: ProtocolBounds.MIN_GOVERNANCE_DELAY (11 days). */
+export const MIN_GOVERNANCE_DELAY_SECONDS = 11 * 86_400;
 
 /** One entry per config field: environment variable, doc line, default (as shown in docs). */
 interface FieldSpec {
@@ -121,6 +144,14 @@ export const ConfigSchema = z.object({
   deploymentFile: optionalString(),
   deploymentsDir: z.string().min(1).default(fromRepo("deployments")),
   tokenAddress: addressField(),
+  governance: z
+    .enum(GOVERNANCE_KINDS, { error: `expected one of ${GOVERNANCE_KINDS.join(", ")}` })
+    .default("auto"),
+  timelockDelay: intField(MIN_GOVERNANCE_DELAY_SECONDS + 1, 365 * 86_400).default(12 * 86_400),
+  timelockProposers: addressListField().default([]),
+  timelockExecutors: addressListField().default([]),
+  guardian: addressField(),
+  circuitAdmin: addressField(),
   confirmations: z.preprocess(
     (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
     intField(0, 64).optional(),
@@ -195,6 +226,36 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   tokenAddress: {
     env: "PROOFWORK_TOKEN_ADDRESS",
     doc: "Existing ERC20 payment token to deploy against (testnets); unset = deploy the TestToken",
+    example: "",
+  },
+  governance: {
+    env: "PROOFWORK_GOVERNANCE",
+    doc: "Deploy: who holds the admin roles: deployer (the deploying account), timelock (a ProofworkTimelock), auto (deployer on local dev chains, else timelock)",
+    example: "auto",
+  },
+  timelockDelay: {
+    env: "PROOFWORK_TIMELOCK_DELAY",
+    doc: "Deploy: timelock delay in seconds; must exceed the longest job lifetime plus the slash window (11 days)",
+    example: "1036800",
+  },
+  timelockProposers: {
+    env: "PROOFWORK_TIMELOCK_PROPOSERS",
+    doc: "Deploy: comma-separated addresses that may schedule timelock operations (default: the deployer)",
+    example: "",
+  },
+  timelockExecutors: {
+    env: "PROOFWORK_TIMELOCK_EXECUTORS",
+    doc: "Deploy: comma-separated addresses that may execute ready timelock operations (default: the proposers)",
+    example: "",
+  },
+  guardian: {
+    env: "PROOFWORK_GUARDIAN",
+    doc: "Deploy: holder of PAUSER_ROLE (market, staking) under timelock governance (default: the deployer)",
+    example: "",
+  },
+  circuitAdmin: {
+    env: "PROOFWORK_CIRCUIT_ADMIN",
+    doc: "Deploy: holder of CIRCUIT_ADMIN_ROLE (registry) under timelock governance (default: the deployer)",
     example: "",
   },
   confirmations: {

@@ -41,6 +41,23 @@ export const CircuitRecordSchema = z.object({
 });
 export type CircuitRecord = z.output<typeof CircuitRecordSchema>;
 
+/** Who holds which role of the deployed contracts (see README, "Governance"). */
+export const GovernanceRecordSchema = z.object({
+  /** `deployer`: the deploying account holds every role (local dev chains); `timelock`: below. */
+  kind: z.enum(["deployer", "timelock"]),
+  /** The ProofworkTimelock holding DEFAULT_ADMIN_ROLE of registry, market and staking. */
+  timelock: address.optional(),
+  /** Its delay in seconds (> longest job lifetime + slash window). */
+  timelockDelay: z.number().int().positive().optional(),
+  proposers: z.array(address).default([]),
+  executors: z.array(address).default([]),
+  /** Holder of PAUSER_ROLE on market and staking. */
+  guardian: address,
+  /** Holder of CIRCUIT_ADMIN_ROLE on the registry. */
+  circuitAdmin: address,
+});
+export type GovernanceRecord = z.output<typeof GovernanceRecordSchema>;
+
 export const DeploymentSchema = z.object({
   chainId: z.number().int().positive(),
   network: z.string(),
@@ -56,6 +73,8 @@ export const DeploymentSchema = z.object({
   }),
   /** Circuits registered at deployment, by build name. */
   circuits: z.record(z.string(), CircuitRecordSchema),
+  /** Role holders (absent in records written before governance was recorded: the deployer). */
+  governance: GovernanceRecordSchema.optional(),
 });
 export type Deployment = z.output<typeof DeploymentSchema>;
 export type DeploymentInput = z.input<typeof DeploymentSchema>;

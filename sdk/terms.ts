@@ -9,7 +9,7 @@ import { AbiCoder, Interface, getAddress, getBytes, keccak256, type Result } fro
 
 /** ABI tuple of `IJobMarket.JobTerms` (static: `abi.encode(terms)` is its fields, one word each). */
 export const JOB_TERMS_TUPLE =
-  "tuple(address requester, bytes32 circuitId, address verifier, bytes4 selector, uint16 numPublic, uint256 inputCommitment, bytes32 inputHash, uint96 minPrice, uint96 maxPrice, uint32 rampDuration, uint96 collateral, uint40 postedAt, uint40 claimDeadline, uint32 executionWindow, uint8 verificationMode)";
+  "tuple(address requester, bytes32 circuitId, address verifier, bytes4 selector, uint16 numPublic, uint256 inputCommitment, bytes32 inputHash, uint96 minPrice, uint96 maxPrice, uint32 rampDuration, uint96 collateral, uint40 postedAt, uint40 claimDeadline, uint32 executionWindow, uint16 feeBps, uint16 slashRequesterBps, uint16 slashBountyBps, uint8 verificationMode)";
 
 /** ABI tuple of `IJobMarket.Job` (one storage slot). */
 export const JOB_SLOT_TUPLE = "tuple(uint8 status, uint40 deadline, bytes26 commitment)";
@@ -34,8 +34,39 @@ export interface JobTerms {
   postedAt: number;
   claimDeadline: number;
   executionWindow: number;
+  /** protocol fee (basis points) applied when the job is paid: the market's fee when it was posted */
+  feeBps: number;
+  /** requester's share of the collateral if slashed (basis points, fixed at post) */
+  slashRequesterBps: number;
+  /** slasher's share of the collateral if slashed (basis points, fixed at post) */
+  slashBountyBps: number;
   verificationMode: number;
 }
+
+const ZERO_ADDRESS = "0x" + "00".repeat(20);
+const ZERO_WORD = "0x" + "00".repeat(32);
+
+/** All-zero terms (what a never-posted job "has"; the market reverts on its status). */
+export const ZERO_TERMS: JobTerms = Object.freeze({
+  requester: ZERO_ADDRESS,
+  circuitId: ZERO_WORD,
+  verifier: ZERO_ADDRESS,
+  selector: "0x00000000",
+  numPublic: 0,
+  inputCommitment: 0n,
+  inputHash: ZERO_WORD,
+  minPrice: 0n,
+  maxPrice: 0n,
+  rampDuration: 0,
+  collateral: 0n,
+  postedAt: 0,
+  claimDeadline: 0,
+  executionWindow: 0,
+  feeBps: 0,
+  slashRequesterBps: 0,
+  slashBountyBps: 0,
+  verificationMode: 0,
+});
 
 /** The job's storage slot (`getJob`). */
 export interface JobSlot {
@@ -67,6 +98,9 @@ export function decodeTerms(r: Fields): JobTerms {
     postedAt: Number(field(r, "postedAt")),
     claimDeadline: Number(field(r, "claimDeadline")),
     executionWindow: Number(field(r, "executionWindow")),
+    feeBps: Number(field(r, "feeBps")),
+    slashRequesterBps: Number(field(r, "slashRequesterBps")),
+    slashBountyBps: Number(field(r, "slashBountyBps")),
     verificationMode: Number(field(r, "verificationMode")),
   };
 }

@@ -8,8 +8,9 @@ pragma solidity ^0.8.28;
 /// model and the proving artifacts.
 ///
 /// Entries are immutable once registered, except `active` and `artifactsURI`: a new verifier or
-/// key is a new `circuitId`. Deactivation only stops new jobs from being posted; jobs already
-/// posted settle against the (immutable) verifier whatever `active` says.
+/// key is a new `circuitId`. Deactivation stops new posts and new claims (the market checks `active`
+/// at both) and makes open jobs on the circuit reclaimable at once; jobs already claimed settle
+/// against the (immutable) verifier whatever `active` says.
 interface ICircuitRegistry {
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                          STRUCTS
@@ -19,7 +20,7 @@ interface ICircuitRegistry {
     /// market reads (`getVerifier`).
     /// @param verifier Groth16 verifier contract (e.g. a snarkjs-generated `<Name>Verifier`).
     /// @param selector Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N])`
-    /// with `N = numPublic` (see `snarkjsSelector`).
+    /// with `N = numPublic` (see `snarkjsSelector`); registration checks it and probes the verifier.
     /// @param numPublic Number of public signals, `[jobKey, inputCommitment, ...outputs]`.
     /// @param active Whether new jobs may be posted against the circuit.
     /// @param modelCommitment Commitment to the model (weights and architecture) the circuit proves.
@@ -59,8 +60,17 @@ interface ICircuitRegistry {
     /// @param max Inclusive upper bound.
     error Registry__InvalidNumPublic(uint16 numPublic, uint16 min, uint16 max);
 
-    /// @notice Thrown when the selector is zero.
-    error Registry__ZeroSelector();
+    /// @notice Thrown when the selector is not `snarkjsSelector(numPublic)`.
+    /// @param given The selector given.
+    /// @param expected The selector of a verifier with `numPublic` public signals.
+    error Registry__SelectorMismatch(bytes4 given, bytes4 expected);
+
+    /// @notice Thrown when the verifier does not answer a probe call with that selector (an
+    /// all-zero proof and `numPublic` zero signals) with a boolean: it was compiled for another
+    /// number of public signals, or is not a Groth16 verifier.
+    /// @param verifier The verifier.
+    /// @param selector The selector probed.
+    error Registry__VerifierRejectsSelector(address verifier, bytes4 selector);
 
     /// @notice Thrown when `circuitId` is zero.
     error Registry__ZeroCircuitId();

@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 /// @title IComputeStaking
 /// @notice Provider registry and stake escrow of proofwork. Providers stake the protocol token,
 /// register a capability record, and back every job they claim with collateral locked from their
-/// stake. The job market (holder of `MARKET_ROLE`) locks, unlocks and slashes that collateral.
+/// stake. The job market — fixed at construction, `market()`, and the only caller allowed — locks,
+/// unlocks and slashes that collateral; no governance role can reach a provider's stake.
 ///
 /// Accounting of one provider (all amounts in token base units):
 /// - `stake`: bonded stake. Only bonded stake backs new claims: `freeStake = stake - locked`
@@ -128,6 +129,17 @@ interface IComputeStaking {
     /// @param max Inclusive upper bound.
     error Staking__ParameterOutOfBounds(uint256 value, uint256 min, uint256 max);
 
+    /// @notice Thrown when anyone but the market fixed at construction calls `lock`, `unlock` or
+    /// `slash`.
+    /// @param caller The caller.
+    error Staking__NotMarket(address caller);
+
+    /// @notice Thrown when a deposit moved a different amount than asked (a fee-on-transfer or
+    /// rebasing token): such tokens are unsupported and refused at the door.
+    /// @param expected Amount the transfer was asked to move.
+    /// @param received Amount the contract's balance actually grew by.
+    error Staking__TransferMismatch(uint256 expected, uint256 received);
+
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                           EVENTS
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -196,25 +208,26 @@ interface IComputeStaking {
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @notice Locks `amount` of `provider`'s free stake as collateral of a claimed job.
-    /// @dev `MARKET_ROLE` only. Checks registration, minimum stake, jail, concurrency and the
+    /// @dev Market only (`Staking__NotMarket`). Checks registration, minimum stake, jail, concurrency and the
     /// overcommit guard; `amount` may be 0 (the other checks still apply).
     function lock(address provider, uint256 amount) external;
 
     /// @notice Releases `amount` of collateral of a job settled with a valid proof and records a
     /// completed job (resets consecutive failures).
-    /// @dev `MARKET_ROLE` only.
+    /// @dev Market only (`Staking__NotMarket`).
     function unlock(address provider, uint256 amount) external;
 
     /// @notice Slashes `amount` of locked collateral of an expired job, transfers it to
     /// `recipient` (the market, which splits it), and records a failure (may jail).
-    /// @dev `MARKET_ROLE` only.
+    /// @dev Market only (`Staking__NotMarket`).
     function slash(address provider, uint256 amount, address recipient) external;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                         GOVERNANCE
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @notice Sets the minimum bonded stake of an active provider (≤ `MAX_MIN_STAKE`).
+    /// @notice Sets the minimum bonded stake of an active provider (`MIN_MIN_STAKE` ≤ value ≤
+    /// `MAX_MIN_STAKE`; see `ProtocolBounds` for why the lower bound is above zero).
     function setMinStake(uint256 minStake) external;
 
     /// @notice Sets the unbonding period (> `MIN_UNBONDING_PERIOD`, ≤ `MAX_UNBONDING_PERIOD`).
@@ -236,6 +249,9 @@ interface IComputeStaking {
 
     /// @notice The staking and payment token.
     function token() external view returns (address);
+
+    /// @notice The job market: the only address that may lock, unlock and slash (immutable).
+    function market() external view returns (address);
 
     /// @notice Accounting and reputation of `provider`.
     function getProvider(address provider) external view returns (Provider memory);

@@ -43,6 +43,30 @@ interface IJobMarket {
         Full
     }
 
+    /// @notice The protocol fee and slash split. The values in force when a job is posted are copied
+    /// into its terms and apply to it whatever governance sets later.
+    /// @param feeBps Protocol fee in basis points of the paid price (≤ MAX_FEE_BPS).
+    /// @param slashRequesterBps Share of slashed collateral paid to the requester.
+    /// @param slashBountyBps Share of slashed collateral paid to the caller of `slashExpired`
+    /// (≤ MAX_SLASH_BOUNTY_BPS); the treasury gets the rest, at least MIN_SLASH_TREASURY_BPS.
+    struct Economics {
+        uint16 feeBps;
+        uint16 slashRequesterBps;
+        uint16 slashBountyBps;
+    }
+
+    /// @notice Initial parameters of the `ComputeStaking` the market deploys in its constructor.
+    /// @param minStake Minimum bonded stake of an active provider.
+    /// @param unbondingPeriod Unbonding period (> MAX_JOB_LIFETIME + SLASH_WINDOW).
+    /// @param jailThreshold Consecutive failures that jail a provider.
+    /// @param jailPeriod Jail duration.
+    struct StakingConfig {
+        uint96 minStake;
+        uint40 unbondingPeriod;
+        uint8 jailThreshold;
+        uint40 jailPeriod;
+    }
+
     /// @notice Terms of a new job, as passed to `postJob`.
     /// @param circuitId Registered, active circuit the proof must verify against.
     /// @param inputCommitment Poseidon commitment to the input bytes (< r), public signal 1.
@@ -76,10 +100,12 @@ interface IJobMarket {
     /// `Job`); the terms are emitted in `JobPosted` and passed back as calldata to `claim`,
     /// `submit`, `cancel`, `reclaim`, `slashExpired`, `collect` and the views that need them, which
     /// check them against the stored commitment (`termsCommitment`, `claimCommitment`,
-    /// `resultCommitment`): a forged terms struct would need a second preimage of a 208-bit
-    /// keccak256 prefix. The verifier fields are copied from the registry
-    /// at post time (registry entries are immutable except `active`), so settlement reads no
-    /// registry storage.
+    /// `resultCommitment`): forging the terms of someone else's job needs a second preimage of a
+    /// 208-bit keccak256 prefix (~2^208 work); a poster who could find a colliding pair of terms
+    /// (~2^104 work, see docs/SECURITY.md) could refund more than it escrowed. The verifier fields
+    /// are copied from the registry at post time (registry entries are immutable except `active`
+    /// and `artifactsURI`), and so are the economic parameters: the deal of a job is fixed when it
+    /// is posted.
     /// @param requester Who posted (and gets refunds).
     /// @param circuitId Circuit.
     /// @param verifier The circuit's verifier contract.
@@ -94,6 +120,9 @@ interface IJobMarket {
     /// @param postedAt Post timestamp (auction start).
     /// @param claimDeadline Last claim timestamp.
     /// @param executionWindow Seconds from claim to deadline.
+    /// @param feeBps Protocol fee applied when the job is paid (the market's fee at post time).
+    /// @param slashRequesterBps Requester's share of the collateral if the job is slashed (at post time).
+    /// @param slashBountyBps Slasher's share of the collateral if the job is slashed (at post time).
     /// @param verificationMode Verification mode (`Full`).
     struct JobTerms {
         address requester;
@@ -110,6 +139,9 @@ interface IJobMarket {
         uint40 postedAt;
         uint40 claimDeadline;
         uint32 executionWindow;
+        uint16 feeBps;
+        uint16 slashRequesterBps;
+        uint16 slashBountyBps;
         VerificationMode verificationMode;
     }
 
@@ -165,7 +197,7 @@ interface IJobMarket {
     /// @param claimDeadline Its claim deadline.
     error Market__ClaimDeadlinePassed(uint256 jobId, uint40 claimDeadline);
 
-    /// @notice Thrown when reclaiming before the claim deadline passed.
+    /// @notice Thrown when reclaiming before the claim deadline passed (while the circuit is active).
     /// @param jobId The job.
     /// @param claimDeadline Its claim deadline.
     error Market__ClaimDeadlineNotPassed(uint256 jobId, uint40 claimDeadline);
@@ -180,9 +212,15 @@ interface IJobMarket {
     /// @param deadline Its deadline.
     error Market__DeadlineNotPassed(uint256 jobId, uint40 deadline);
 
-    /// @notice Thrown when posting against an unknown or deactivated circuit.
+    /// @notice Thrown when posting or claiming against an unknown or deactivated circuit.
     /// @param circuitId The circuit.
     error Market__CircuitNotActive(bytes32 circuitId);
+
+    /// @notice Thrown when a deposit moved a different amount than asked (a fee-on-transfer or
+    /// rebasing token): such tokens are unsupported and refused at the door.
+    /// @param expected Amount the transfer was asked to move.
+    /// @param received Amount the market's balance actually grew by.
+    error Market__TransferMismatch(uint256 expected, uint256 received);
 
     /// @notice Thrown when a value that must be a BN254 field element is `>= r`.
     /// @param value The value.
@@ -355,8 +393,9 @@ interface IJobMarket {
     /// @param terms The job's terms, as emitted in `JobPosted`.
     function cancel(uint256 jobId, JobTerms calldata terms) external;
 
-    /// @notice Refunds an unclaimed job whose claim deadline passed to its requester (anyone may
-    /// call). Never paused.
+    /// @notice Refunds an unclaimed job to its requester (anyone may call) once its claim deadline
+    /// passed, or at once when its circuit was deactivated (it can no longer be claimed). Never
+    /// paused.
     /// @param terms The job's terms, as emitted in `JobPosted`.
     function reclaim(uint256 jobId, JobTerms calldata terms) external;
 
@@ -366,7 +405,8 @@ interface IJobMarket {
 
     /// @notice Claims an open job: fixes the price at `currentPrice`, locks the collateral from the
     /// caller's free stake, sets `deadline = now + executionWindow`. The first claim wins; later
-    /// ones revert with `Market__JobNotOpen(jobId, Claimed)`. Reverts while paused.
+    /// ones revert with `Market__JobNotOpen(jobId, Claimed)`. Reverts while paused and when the
+    /// job's circuit was deactivated (`Market__CircuitNotActive`).
     /// @param terms The job's terms, as emitted in `JobPosted`.
     function claim(uint256 jobId, JobTerms calldata terms) external;
 
@@ -411,14 +451,16 @@ interface IJobMarket {
     //                                         GOVERNANCE
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @notice Sets the protocol fee in basis points of the paid price (≤ MAX_FEE_BPS).
+    /// @notice Sets the protocol fee in basis points of the paid price (≤ MAX_FEE_BPS), for jobs
+    /// posted from now on (a posted job keeps the fee in its terms).
     function setFee(uint16 feeBps) external;
 
     /// @notice Sets the fee recipient.
     function setTreasury(address treasury) external;
 
     /// @notice Sets the split of slashed collateral: `requesterBps` to the requester, `bountyBps`
-    /// (≤ MAX_SLASH_BOUNTY_BPS) to the caller, the rest to the treasury; sum ≤ 10,000.
+    /// (≤ MAX_SLASH_BOUNTY_BPS) to the caller, the rest (≥ MIN_SLASH_TREASURY_BPS) to the treasury;
+    /// for jobs posted from now on (a posted job keeps the split in its terms).
     function setSlashSplit(uint16 requesterBps, uint16 bountyBps) external;
 
     /// @notice Stops `postJob` and `claim`. Never stops submit, slash, cancel, reclaim or withdraw.
@@ -483,7 +525,7 @@ interface IJobMarket {
     /// @notice The circuit registry.
     function registry() external view returns (address);
 
-    /// @notice Protocol fee in basis points.
+    /// @notice Protocol fee in basis points that new jobs get in their terms.
     function feeBps() external view returns (uint16);
 
     /// @notice Fee recipient.

@@ -32,6 +32,12 @@ library ProtocolBounds {
     uint40 internal constant MIN_UNBONDING_PERIOD = MAX_JOB_LIFETIME + SLASH_WINDOW;
     /// @notice Upper bound (inclusive) of the unbonding period.
     uint40 internal constant MAX_UNBONDING_PERIOD = 90 days;
+    /// @notice Lower bound of the minimum stake (one token of 18 decimals). A provider identity must
+    /// cost something: with no minimum, an address with zero stake could claim zero-collateral jobs
+    /// (holding them until their deadline) and jailing it would deter nothing, since a fresh
+    /// address is free. One whole token is the smallest amount that is never dust for an 18-decimal
+    /// token; deployments price the real minimum far above it.
+    uint96 internal constant MIN_MIN_STAKE = 1e18;
     /// @notice Upper bound of the minimum stake (1e9 tokens of 18 decimals).
     uint96 internal constant MAX_MIN_STAKE = 1e27;
     /// @notice Bounds of the number of consecutive failures that jails a provider.
@@ -45,10 +51,22 @@ library ProtocolBounds {
     uint16 internal constant MAX_FEE_BPS = 1_000;
     /// @notice Upper bound of the slash bounty paid to the caller of `slashExpired` (20%).
     uint16 internal constant MAX_SLASH_BOUNTY_BPS = 2_000;
+    /// @notice Lower bound of the treasury's share of slashed collateral (10%): the requester and
+    /// bounty shares together are at most `BPS - MIN_SLASH_TREASURY_BPS`. A provider that posts a
+    /// job to itself, lets it expire and slashes it itself gets the requester share and the bounty
+    /// back; the treasury share is what such self-slashing (to reset or game reputation, or to
+    /// move stake out without waiting for the unbonding period) always costs.
+    uint16 internal constant MIN_SLASH_TREASURY_BPS = 1_000;
 
     // ─── Circuits ──────────────────────────────────────────────────────────────────────────────
     /// @notice Public signals of every job circuit: `[jobKey, inputCommitment, ...outputs]`.
     uint16 internal constant MIN_PUBLIC_SIGNALS = 2;
     /// @notice Upper bound on a circuit's public signals (bounds the verifier calldata).
     uint16 internal constant MAX_PUBLIC_SIGNALS = 64;
+
+    // ─── Governance ────────────────────────────────────────────────────────────────────────────
+    /// @notice Lower bound (exclusive) of the delay of the governance timelock: longer than any job
+    /// can live plus its slash window, so every job posted before a change is announced settles
+    /// (or is slashed) before the change can execute, and providers can unbond in between.
+    uint40 internal constant MIN_GOVERNANCE_DELAY = MAX_JOB_LIFETIME + SLASH_WINDOW;
 }

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { emptyCircuit } from "./fixtures.ts";
+import { Mode, emptyCircuit } from "./fixtures.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -68,13 +68,47 @@ describe("CircuitRegistry", function () {
         .to.be.revertedWithCustomError(registry, "Registry__InvalidNumPublic")
         .withArgs(n, 2, 64);
     }
-    await expect(
-      registry.registerCircuit(ID, { ...circuit, selector: "0x00000000" }),
-    ).to.be.revertedWithCustomError(registry, "Registry__ZeroSelector");
     await registry.registerCircuit(ID, circuit);
     await expect(registry.registerCircuit(ID, circuit))
       .to.be.revertedWithCustomError(registry, "Registry__CircuitExists")
       .withArgs(ID);
+  });
+
+  it("test_registerCircuit_revertsWhenSelectorDoesNotMatchNumPublic", async function () {
+    const { registry, circuit } = await networkHelpers.loadFixture(fixture);
+    // A selector for 3 signals on a 2-signal entry (a prover could pad outputs the verifier
+    // ignores), or none at all: the selector is a function of numPublic.
+    for (const selector of [await registry.snarkjsSelector(3), "0x00000000"]) {
+      await expect(registry.registerCircuit(ID, { ...circuit, selector }))
+        .to.be.revertedWithCustomError(registry, "Registry__SelectorMismatch")
+        .withArgs(selector, circuit.selector);
+    }
+  });
+
+  it("test_registerCircuit_probesTheRealVerifierForItsNumberOfSignals", async function () {
+    const { registry } = await networkHelpers.loadFixture(fixture);
+    // snarkjs' verifier of binding_test takes 2 public signals: registered as 3 (with the matching
+    // selector for 3) it has no such function, so every job on the entry would be unprovable.
+    const real = await ethers.deployContract("BindingTestVerifier");
+    const addr = await real.getAddress();
+    const as3 = emptyCircuit(addr, await registry.snarkjsSelector(3), 3);
+    await expect(registry.registerCircuit(ID, as3))
+      .to.be.revertedWithCustomError(registry, "Registry__VerifierRejectsSelector")
+      .withArgs(addr, as3.selector);
+    await expect(registry.registerCircuit(ID, emptyCircuit(addr, await registry.snarkjsSelector(2), 2))).to.emit(
+      registry,
+      "CircuitRegistered",
+    );
+  });
+
+  it("test_registerCircuit_rejectsVerifierThatDoesNotAnswerABoolean", async function () {
+    const { registry, verifier, circuit } = await networkHelpers.loadFixture(fixture);
+    for (const mode of [Mode.Revert, Mode.ReturnMalformed]) {
+      await verifier.setMode(mode);
+      await expect(registry.registerCircuit(ID, circuit))
+        .to.be.revertedWithCustomError(registry, "Registry__VerifierRejectsSelector")
+        .withArgs(circuit.verifier, circuit.selector);
+    }
   });
 
   it("test_setActive_and_setArtifactsURI", async function () {

@@ -24,10 +24,26 @@ const MIN_UNBONDING = 11 * DAY; // MAX_CLAIM_PERIOD 7d + MAX_EXECUTION_WINDOW 2d
 
 describe("ComputeStaking", function () {
   async function fixture() {
+    return deployProtocol(ethers);
+  }
+
+  /** A standalone staking contract whose market is the `keeper` signer, for the direct
+   * lock/unlock/slash unit tests (in production the market is the JobMarket that deployed it). */
+  async function directFixture() {
     const p = await deployProtocol(ethers);
-    // The admin acts as a market in the direct lock/unlock/slash tests.
-    await p.staking.grantRole(await p.staking.MARKET_ROLE(), p.admin.address);
-    return p;
+    const direct = await ethers.deployContract("ComputeStaking", [
+      await p.token.getAddress(),
+      p.keeper.address,
+      p.admin.address,
+      MIN_STAKE,
+      UNBONDING_PERIOD,
+      JAIL_THRESHOLD,
+      JAIL_PERIOD,
+    ]);
+    await p.token.connect(p.provider).approve(await direct.getAddress(), ethers.MaxUint256);
+    await direct.connect(p.provider).stake(PROVIDER_STAKE);
+    await direct.connect(p.provider).register(capability());
+    return { ...p, staking: direct.connect(p.keeper), direct };
   }
 
   // ═════════════════════════════════════════ stake ══════════════════════════════════════════════
@@ -136,7 +152,7 @@ describe("ComputeStaking", function () {
     });
 
     it("test_withdraw_keepsUnbondingStakeThatBacksLockedCollateral", async function () {
-      const { staking, provider } = await loadFixture(fixture);
+      const { staking, provider } = await loadFixture(directFixture);
       await staking.lock(provider.address, 400n * E18);
       await staking.connect(provider).requestUnstake(PROVIDER_STAKE); // all of it, locked part included
       expect(await staking.freeStake(provider.address)).to.equal(0n);
@@ -231,7 +247,7 @@ describe("ComputeStaking", function () {
 
   describe("market functions", function () {
     it("test_lock_unlock_recordsReputation", async function () {
-      const { staking, provider } = await loadFixture(fixture);
+      const { staking, provider } = await loadFixture(directFixture);
       await expect(staking.lock(provider.address, 100n * E18))
         .to.emit(staking, "CollateralLocked")
         .withArgs(provider.address, 100n * E18, 100n * E18);
@@ -245,7 +261,7 @@ describe("ComputeStaking", function () {
     });
 
     it("test_lock_revertsWhenFreeStakeTooLow", async function () {
-      const { staking, provider } = await loadFixture(fixture);
+      const { staking, provider } = await loadFixture(directFixture);
       await staking.lock(provider.address, 900n * E18);
       await expect(staking.lock(provider.address, 100n * E18 + 1n))
         .to.be.revertedWithCustomError(staking, "Staking__InsufficientStake")
@@ -253,27 +269,27 @@ describe("ComputeStaking", function () {
     });
 
     it("test_unlockAndSlash_revertBeyondLocked", async function () {
-      const { staking, provider, admin } = await loadFixture(fixture);
+      const { staking, provider, keeper } = await loadFixture(directFixture);
       await staking.lock(provider.address, 10n);
       await expect(staking.unlock(provider.address, 11n))
         .to.be.revertedWithCustomError(staking, "Staking__ExceedsLocked")
         .withArgs(10n, 11n);
-      await expect(staking.slash(provider.address, 11n, admin.address))
+      await expect(staking.slash(provider.address, 11n, keeper.address))
         .to.be.revertedWithCustomError(staking, "Staking__ExceedsLocked")
         .withArgs(10n, 11n);
     });
 
     it("test_slash_transfersToRecipientAndCountsFailure", async function () {
-      const { staking, token, provider, admin } = await loadFixture(fixture);
+      const { staking, token, provider, keeper } = await loadFixture(directFixture);
       await staking.lock(provider.address, 10n * E18);
-      const tx = staking.slash(provider.address, 10n * E18, admin.address);
+      const tx = staking.slash(provider.address, 10n * E18, keeper.address);
       await expect(tx)
         .to.emit(staking, "Slashed")
-        .withArgs(provider.address, 10n * E18, admin.address);
+        .withArgs(provider.address, 10n * E18, keeper.address);
       await expect(tx).to.changeTokenBalances(
         ethers,
         token,
-        [admin, await staking.getAddress()],
+        [keeper, await staking.getAddress()],
         [10n * E18, -10n * E18],
       );
       const info = await staking.getProvider(provider.address);
@@ -283,16 +299,13 @@ describe("ComputeStaking", function () {
     });
 
     it("test_marketFunctions_revertForNonMarket", async function () {
-      const { staking, provider, other } = await loadFixture(fixture);
-      const role = await staking.MARKET_ROLE();
+      const { staking, provider, other } = await loadFixture(directFixture);
       for (const call of [
         () => staking.connect(other).lock(provider.address, 1),
         () => staking.connect(other).unlock(provider.address, 1),
         () => staking.connect(other).slash(provider.address, 1, other.address),
       ]) {
-        await expect(call())
-          .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
-          .withArgs(other.address, role);
+        await expect(call()).to.be.revertedWithCustomError(staking, "Staking__NotMarket").withArgs(other.address);
       }
     });
 
@@ -310,11 +323,17 @@ describe("ComputeStaking", function () {
   describe("governance", function () {
     it("test_setMinStake_boundedAndEmits", async function () {
       const { staking } = await loadFixture(fixture);
-      await expect(staking.setMinStake(5n)).to.emit(staking, "MinStakeSet").withArgs(5n);
-      expect(await staking.minStake()).to.equal(5n);
+      await expect(staking.setMinStake(E18)).to.emit(staking, "MinStakeSet").withArgs(E18);
+      expect(await staking.minStake()).to.equal(E18);
       await expect(staking.setMinStake(10n ** 27n + 1n))
         .to.be.revertedWithCustomError(staking, "Staking__ParameterOutOfBounds")
-        .withArgs(10n ** 27n + 1n, 0n, 10n ** 27n);
+        .withArgs(10n ** 27n + 1n, E18, 10n ** 27n);
+      // A lower bound above zero: a provider identity must cost something (ProtocolBounds).
+      for (const tooLow of [0n, E18 - 1n]) {
+        await expect(staking.setMinStake(tooLow))
+          .to.be.revertedWithCustomError(staking, "Staking__ParameterOutOfBounds")
+          .withArgs(tooLow, E18, 10n ** 27n);
+      }
     });
 
     it("test_setUnbondingPeriod_mustExceedJobLifetimePlusSlashWindow", async function () {
@@ -375,6 +394,7 @@ describe("ComputeStaking", function () {
         ethers.deployContract("ComputeStaking", [
           t,
           admin.address,
+          admin.address,
           MIN_STAKE,
           MIN_UNBONDING,
           JAIL_THRESHOLD,
@@ -387,12 +407,38 @@ describe("ComputeStaking", function () {
         ethers.deployContract("ComputeStaking", [
           ethers.ZeroAddress,
           admin.address,
+          admin.address,
           MIN_STAKE,
           UNBONDING_PERIOD,
           JAIL_THRESHOLD,
           JAIL_PERIOD,
         ]),
       ).to.be.revertedWithCustomError(factory, "Staking__ZeroAddress");
+      // a zero market, and a minimum stake of zero
+      await expect(
+        ethers.deployContract("ComputeStaking", [
+          t,
+          ethers.ZeroAddress,
+          admin.address,
+          MIN_STAKE,
+          UNBONDING_PERIOD,
+          JAIL_THRESHOLD,
+          JAIL_PERIOD,
+        ]),
+      ).to.be.revertedWithCustomError(factory, "Staking__ZeroAddress");
+      await expect(
+        ethers.deployContract("ComputeStaking", [
+          t,
+          admin.address,
+          admin.address,
+          0n,
+          UNBONDING_PERIOD,
+          JAIL_THRESHOLD,
+          JAIL_PERIOD,
+        ]),
+      )
+        .to.be.revertedWithCustomError(factory, "Staking__ParameterOutOfBounds")
+        .withArgs(0n, E18, 10n ** 27n);
     });
   });
 

@@ -174,7 +174,7 @@ contract JobMarketFuzzTest is TestBase, Deployer {
     ) public {
         collateral = uint96(bound(collateral, 0, PROVIDER_STAKE));
         bountyBps = uint16(bound(bountyBps, 0, 2_000));
-        requesterBps = uint16(bound(requesterBps, 0, 10_000 - bountyBps));
+        requesterBps = uint16(bound(requesterBps, 0, 9_000 - bountyBps)); // treasury keeps >= 10%
         market.setSlashSplit(requesterBps, bountyBps);
 
         (uint256 id, IJobMarket.JobTerms memory terms) = _post(

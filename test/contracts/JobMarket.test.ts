@@ -6,6 +6,8 @@ import {
   CIRCUIT_OUT_ID,
   DAY,
   E18,
+  ECONOMICS,
+  STAKING_CONFIG,
   FEE_BPS,
   HOUR,
   MIN_STAKE,
@@ -907,17 +909,21 @@ describe("JobMarket (with MockVerifier)", function () {
 
     it("test_setSlashSplit_boundedAndEmits", async function () {
       const { market } = await loadFixture(fixture);
-      await expect(market.setSlashSplit(8_000, 2_000))
+      await expect(market.setSlashSplit(7_000, 2_000))
         .to.emit(market, "SlashSplitSet")
-        .withArgs(8_000, 2_000);
-      expect(await market.slashRequesterBps()).to.equal(8_000n);
+        .withArgs(7_000, 2_000);
+      expect(await market.slashRequesterBps()).to.equal(7_000n);
       expect(await market.slashBountyBps()).to.equal(2_000n);
       await expect(market.setSlashSplit(0, 2_001))
         .to.be.revertedWithCustomError(market, "Market__ParameterOutOfBounds")
         .withArgs(2_001, 2_000);
-      await expect(market.setSlashSplit(8_001, 2_000))
+      // The treasury keeps at least 10% (MIN_SLASH_TREASURY_BPS): self-slashing always costs.
+      await expect(market.setSlashSplit(7_001, 2_000))
         .to.be.revertedWithCustomError(market, "Market__ParameterOutOfBounds")
-        .withArgs(10_001, 10_000);
+        .withArgs(9_001, 9_000);
+      await expect(market.setSlashSplit(9_000, 0))
+        .to.emit(market, "SlashSplitSet")
+        .withArgs(9_000, 0);
     });
 
     it("test_governance_revertsForNonAdmin", async function () {
@@ -941,16 +947,31 @@ describe("JobMarket (with MockVerifier)", function () {
     });
 
     it("test_constructor_rejectsBadParameters", async function () {
-      const { staking, registry, admin, treasury } = await loadFixture(fixture);
-      const s = await staking.getAddress();
+      const { token, registry, admin, treasury } = await loadFixture(fixture);
+      const t = await token.getAddress();
       const r = await registry.getAddress();
       const factory = await ethers.getContractFactory("JobMarket");
-      await expect(
-        ethers.deployContract("JobMarket", [ethers.ZeroAddress, r, admin.address, treasury.address, 0, 0, 0]),
-      ).to.be.revertedWithCustomError(factory, "Market__ZeroAddress");
-      await expect(ethers.deployContract("JobMarket", [s, r, admin.address, treasury.address, 1_001, 0, 0]))
+      const deploy = (tokenAddr: string, economics: typeof ECONOMICS) =>
+        ethers.deployContract("JobMarket", [tokenAddr, r, admin.address, treasury.address, economics, STAKING_CONFIG]);
+      await expect(deploy(ethers.ZeroAddress, ECONOMICS)).to.be.revertedWithCustomError(
+        factory,
+        "Market__ZeroAddress",
+      );
+      await expect(deploy(t, { ...ECONOMICS, feeBps: 1_001n }))
         .to.be.revertedWithCustomError(factory, "Market__ParameterOutOfBounds")
         .withArgs(1_001, 1_000);
+      await expect(deploy(t, { ...ECONOMICS, slashRequesterBps: 9_000n, slashBountyBps: 1n }))
+        .to.be.revertedWithCustomError(factory, "Market__ParameterOutOfBounds")
+        .withArgs(9_001, 9_000);
+    });
+
+    it("test_constructor_deploysItsOwnStakingBoundToIt", async function () {
+      const { market, staking, token, admin } = await loadFixture(fixture);
+      expect(await market.staking()).to.equal(await staking.getAddress());
+      expect(await staking.market()).to.equal(await market.getAddress());
+      expect(await staking.token()).to.equal(await token.getAddress());
+      expect(await staking.hasRole(await staking.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
+      expect(await staking.minStake()).to.equal(STAKING_CONFIG.minStake);
     });
   });
 

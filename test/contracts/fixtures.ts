@@ -4,7 +4,8 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import type { EventLog } from "ethers";
+import type { EventLog, Result } from "ethers";
+import { ZERO_TERMS, decodeTerms } from "../../sdk/terms.ts";
 import type { IJobMarket, JobMarket } from "../../types/ethers-contracts/JobMarket.ts";
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -21,6 +22,19 @@ export const FEE_BPS = 250n;
 export const SLASH_REQUESTER_BPS = 5_000n;
 export const SLASH_BOUNTY_BPS = 1_000n;
 export const PROVIDER_STAKE = 1_000n * E18;
+/** `IJobMarket.Economics` of the fixture. */
+export const ECONOMICS = {
+  feeBps: FEE_BPS,
+  slashRequesterBps: SLASH_REQUESTER_BPS,
+  slashBountyBps: SLASH_BOUNTY_BPS,
+};
+/** `IJobMarket.StakingConfig` of the fixture. */
+export const STAKING_CONFIG = {
+  minStake: MIN_STAKE,
+  unbondingPeriod: UNBONDING_PERIOD,
+  jailThreshold: JAIL_THRESHOLD,
+  jailPeriod: JAIL_PERIOD,
+};
 
 export const CIRCUIT_ID = "0x" + "11".repeat(32);
 export const CIRCUIT_OUT_ID = "0x" + "22".repeat(32); // 2 outputs (numPublic 4)
@@ -92,24 +106,16 @@ export async function deployProtocol(
   // Both expose faucet/approve/balanceOf with the same ABI.
   const token = await ethers.getContractAt("TestToken", await deployed.getAddress());
   const registry = await ethers.deployContract("CircuitRegistry", [admin.address]);
-  const staking = await ethers.deployContract("ComputeStaking", [
-    await token.getAddress(),
-    admin.address,
-    MIN_STAKE,
-    UNBONDING_PERIOD,
-    JAIL_THRESHOLD,
-    JAIL_PERIOD,
-  ]);
+  // The market deploys its own staking contract (whose market it is, immutably).
   const market = await ethers.deployContract("JobMarket", [
-    await staking.getAddress(),
+    await token.getAddress(),
     await registry.getAddress(),
     admin.address,
     treasury.address,
-    FEE_BPS,
-    SLASH_REQUESTER_BPS,
-    SLASH_BOUNTY_BPS,
+    ECONOMICS,
+    STAKING_CONFIG,
   ]);
-  await staking.grantRole(await staking.MARKET_ROLE(), await market.getAddress());
+  const staking = await ethers.getContractAt("ComputeStaking", await market.staking());
 
   const verifier = await ethers.deployContract("MockVerifier");
   await registry.registerCircuit(
@@ -180,44 +186,8 @@ export type JobTerms = IJobMarket.JobTermsStruct;
 export async function termsOf(market: JobMarket, jobId: bigint | number): Promise<JobTerms> {
   const logs = await market.queryFilter(market.filters.JobPosted(jobId));
   const log = logs[logs.length - 1] as unknown as EventLog | undefined;
-  if (log === undefined) {
-    const zero = "0x" + "00".repeat(20);
-    return {
-      requester: zero,
-      circuitId: "0x" + "00".repeat(32),
-      verifier: zero,
-      selector: "0x00000000",
-      numPublic: 0,
-      inputCommitment: 0n,
-      inputHash: "0x" + "00".repeat(32),
-      minPrice: 0n,
-      maxPrice: 0n,
-      rampDuration: 0,
-      collateral: 0n,
-      postedAt: 0,
-      claimDeadline: 0,
-      executionWindow: 0,
-      verificationMode: 0,
-    };
-  }
-  const t = log.args.getValue("terms") as IJobMarket.JobTermsStructOutput;
-  return {
-    requester: t.requester,
-    circuitId: t.circuitId,
-    verifier: t.verifier,
-    selector: t.selector,
-    numPublic: t.numPublic,
-    inputCommitment: t.inputCommitment,
-    inputHash: t.inputHash,
-    minPrice: t.minPrice,
-    maxPrice: t.maxPrice,
-    rampDuration: t.rampDuration,
-    collateral: t.collateral,
-    postedAt: t.postedAt,
-    claimDeadline: t.claimDeadline,
-    executionWindow: t.executionWindow,
-    verificationMode: t.verificationMode,
-  };
+  if (log === undefined) return ZERO_TERMS;
+  return decodeTerms(log.args.getValue("terms") as Result);
 }
 
 /** The claimer of job `jobId`, from its last `JobClaimed` event (zero address if never claimed). */

@@ -41,6 +41,9 @@ async function ctx(
     postedAt: 1000,
     claimDeadline: 5000,
     executionWindow: 600,
+    feeBps: 100,
+    slashRequesterBps: 5_000,
+    slashBountyBps: 1_000,
     verificationMode: 0,
   };
   const j: OnchainJob = {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  type Contract,
+  Contract,
   ContractFactory,
   HDNodeWallet,
   Mnemonic,
@@ -91,34 +91,23 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
   const startBlock = await provider.getBlockNumber();
   const token = await deploy("token/TestToken.sol/TestToken.json", admin, "Test Token", "TST");
   const unbonding = 12 * 24 * 3600;
-  const staking = await deploy(
-    "ComputeStaking.sol/ComputeStaking.json",
-    admin,
-    await token.getAddress(),
-    adminAddr,
-    parseEther("1"),
-    unbonding,
-    3,
-    24 * 3600,
-  );
   const registry = await deploy("CircuitRegistry.sol/CircuitRegistry.json", admin, adminAddr);
   const market = await deploy(
     "JobMarket.sol/JobMarket.json",
     admin,
-    await staking.getAddress(),
+    await token.getAddress(),
     await registry.getAddress(),
     adminAddr,
     adminAddr,
-    100,
-    5000,
-    1000,
+    { feeBps: 100, slashRequesterBps: 5000, slashBountyBps: 1000 },
+    { minStake: parseEther("1"), unbondingPeriod: unbonding, jailThreshold: 3, jailPeriod: 24 * 3600 },
   );
-  await (
-    await staking.getFunction("grantRole")(
-      await staking.getFunction("MARKET_ROLE")(),
-      await market.getAddress(),
-    )
-  ).wait();
+  // The market deployed its own staking contract (bound to it).
+  const staking = new Contract(
+    (await market.getFunction("staking")()) as string,
+    artifact("ComputeStaking.sol/ComputeStaking.json").abi as never[],
+    admin,
+  );
   const circuit = opts.circuit ?? { name: "binding_test", numPublic: 2 };
   const circuitDir = join(ROOT, "build", "circuits", circuit.name);
   const contractName = `${circuit.name

@@ -5,19 +5,20 @@ import {CircuitRegistry} from "../../../contracts/CircuitRegistry.sol";
 import {ComputeStaking} from "../../../contracts/ComputeStaking.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {ICircuitRegistry} from "../../../contracts/interfaces/ICircuitRegistry.sol";
-import {IComputeStaking} from "../../../contracts/interfaces/IComputeStaking.sol";
 import {IJobMarket} from "../../../contracts/interfaces/IJobMarket.sol";
 import {MockVerifier} from "../../../contracts/mocks/MockVerifier.sol";
 import {TestToken} from "../../../contracts/token/TestToken.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-/// @dev The terms a market wired to `registry` emits for `params` posted by `requester` in the
-/// current block.
+/// @dev The terms `market` emits for `params` posted by `requester` in the current block.
 function jobTermsFor(
-    ICircuitRegistry registry,
+    IJobMarket market,
     IJobMarket.PostJobParams memory params,
     address requester
 ) view returns (IJobMarket.JobTerms memory) {
-    (address verifier_, bytes4 selector, uint16 numPublic, ) = registry.getVerifier(params.circuitId);
+    (address verifier_, bytes4 selector, uint16 numPublic, ) = ICircuitRegistry(market.registry()).getVerifier(
+        params.circuitId
+    );
     return
         IJobMarket.JobTerms({
             requester: requester,
@@ -34,6 +35,9 @@ function jobTermsFor(
             postedAt: uint40(block.timestamp),
             claimDeadline: params.claimDeadline,
             executionWindow: params.executionWindow,
+            feeBps: market.feeBps(),
+            slashRequesterBps: market.slashRequesterBps(),
+            slashBountyBps: market.slashBountyBps(),
             verificationMode: params.verificationMode
         });
 }
@@ -42,7 +46,7 @@ function jobTermsFor(
 contract Deployer {
     bytes32 internal constant CIRCUIT_ID = keccak256("mock-circuit");
     address internal constant TREASURY = address(0x7EA5);
-    uint256 internal constant MIN_STAKE = 100 ether;
+    uint96 internal constant MIN_STAKE = 100 ether;
     uint40 internal constant UNBONDING = 12 days;
 
     TestToken internal token;
@@ -53,18 +57,21 @@ contract Deployer {
 
     function _deploy(uint16 feeBps, uint16 requesterBps, uint16 bountyBps) internal {
         token = new TestToken("Proofwork Test", "PWT");
+        _deployWith(IERC20(address(token)), feeBps, requesterBps, bountyBps);
+    }
+
+    /// @dev Deploys registry + market (+ its staking) on `paymentToken` and registers the mock circuit.
+    function _deployWith(IERC20 paymentToken, uint16 feeBps, uint16 requesterBps, uint16 bountyBps) internal {
         registry = new CircuitRegistry(address(this));
-        staking = new ComputeStaking(token, address(this), MIN_STAKE, UNBONDING, 3, 1 days);
         market = new JobMarket(
-            IComputeStaking(address(staking)),
+            paymentToken,
             ICircuitRegistry(address(registry)),
             address(this),
             TREASURY,
-            feeBps,
-            requesterBps,
-            bountyBps
+            IJobMarket.Economics({feeBps: feeBps, slashRequesterBps: requesterBps, slashBountyBps: bountyBps}),
+            IJobMarket.StakingConfig({minStake: MIN_STAKE, unbondingPeriod: UNBONDING, jailThreshold: 3, jailPeriod: 1 days})
         );
-        staking.grantRole(staking.MARKET_ROLE(), address(market));
+        staking = ComputeStaking(market.staking());
         verifier = new MockVerifier();
         registry.registerCircuit(
             CIRCUIT_ID,
@@ -86,6 +93,6 @@ contract Deployer {
         IJobMarket.PostJobParams memory params,
         address requester
     ) internal view returns (IJobMarket.JobTerms memory) {
-        return jobTermsFor(ICircuitRegistry(address(registry)), params, requester);
+        return jobTermsFor(market, params, requester);
     }
 }

@@ -34,7 +34,7 @@ abstract contract TestBase {
         if (a > b) revert(string.concat(what, ": ", _str(a), " > ", _str(b)));
     }
 
-    function _str(uint256 v) private pure returns (string memory s) {
+    function _str(uint256 v) internal pure returns (string memory s) {
         if (v == 0) return "0";
         bytes memory b = new bytes(78);
         uint256 i = 78;
