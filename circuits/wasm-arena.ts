@@ -28,6 +28,7 @@ export interface CurveExports {
   frm_inverse(a: number, r: number): void;
   g1m_zero(r: number): void;
   g1m_addMixed(a: number, b: number, r: number): void;
+  g1m_subAffine(a: number, b: number, r: number): void;
   g1m_double(a: number, r: number): void;
   g1m_toAffine(a: number, r: number): void;
   g1m_batchToAffine(pIn: number, n: number, pOut: number): void;
