@@ -133,7 +133,7 @@ async function serve(): Promise<void> {
       const table = tables.get(req.group);
       if (!table) throw new Error(`no ${req.group} table in this worker`);
       const out = multiply(arena, req.group, table, req.scalars, req.forms);
-      const transfer = [out.lem, out.u, out.c].filter((b) => b !== undefined).map((b) => b.buffer);
+      const transfer = [out.lem, out.u, out.c].filter((b) => b !== undefined).map((b) => b.buffer as ArrayBuffer);
       port.postMessage({ kind: "mul", id: req.id, ...out } satisfies WorkerReply, transfer);
     } catch (e) {
       const id = req.kind === "mul" ? req.id : undefined;

@@ -148,7 +148,7 @@ export class FixedBasePool {
       const w = this.idle.pop()!;
       const { req, pending } = this.queue.shift()!;
       this.pending.set(req.id, pending);
-      w.postMessage(req, [req.scalars.buffer]);
+      w.postMessage(req, [req.scalars.buffer as ArrayBuffer]);
     }
   }
 
