@@ -409,10 +409,18 @@ export class DevCeremony {
    * Writes the Groth16 proving key of an r1cs for a .ptau this session wrote: the `zkey new`
    * result for that .ptau followed by one contribution with a fresh random δ.
    */
-  async zkey(ptau: DevPtau, r1csFile: string, zkeyFile: string, name = DEV_CONTRIBUTION_NAME): Promise<Uint8Array> {
+  async zkey(
+    ptau: DevPtau,
+    r1csFile: string,
+    zkeyFile: string,
+    name = DEV_CONTRIBUTION_NAME,
+  ): Promise<Uint8Array> {
     const secrets = this.secrets.get(ptau.id);
     if (!secrets) {
-      throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `${ptau.file} was not written by this dev ceremony`);
+      throw new ProofworkError(
+        ErrorCodes.CIRCUIT_BUILD_FAILED,
+        `${ptau.file} was not written by this dev ceremony`,
+      );
     }
     const { curve, fields, pool, arena } = this;
     const { Fr, G1, G2 } = curve;
@@ -503,7 +511,8 @@ export class DevCeremony {
         }
       }
     }
-    if (off !== cs.length) throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `${r1csFile}: bad constraints section`);
+    if (off !== cs.length)
+      throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `${r1csFile}: bad constraints section`);
     ex.frm_one(pCoef);
     for (let s = 0; s <= nPublic; s++) {
       ex.frm_add(pA + s * N8, pL + (nConstraints + s) * N8, pA + s * N8);

@@ -97,7 +97,10 @@ export function multiply(
       const byte = s + (bit >> 3);
       const v = padded[byte]! | (padded[byte + 1]! << 8) | (padded[byte + 2]! << 16);
       // Bits of the next scalar read past byte 31 belong to windows above bit 254: masked off.
-      const d = bit + windowBits > 256 ? (v >>> (bit & 7)) & ((1 << (256 - bit)) - 1) & perWindow : (v >>> (bit & 7)) & perWindow;
+      const d =
+        bit + windowBits > 256
+          ? (v >>> (bit & 7)) & ((1 << (256 - bit)) - 1) & perWindow
+          : (v >>> (bit & 7)) & perWindow;
       if (d !== 0) addMixed(acc, table.ptr + w * stride + (d - 1) * affine, acc);
     }
   }
@@ -133,7 +136,9 @@ async function serve(): Promise<void> {
       const table = tables.get(req.group);
       if (!table) throw new Error(`no ${req.group} table in this worker`);
       const out = multiply(arena, req.group, table, req.scalars, req.forms);
-      const transfer = [out.lem, out.u, out.c].filter((b) => b !== undefined).map((b) => b.buffer as ArrayBuffer);
+      const transfer = [out.lem, out.u, out.c]
+        .filter((b) => b !== undefined)
+        .map((b) => b.buffer as ArrayBuffer);
       port.postMessage({ kind: "mul", id: req.id, ...out } satisfies WorkerReply, transfer);
     } catch (e) {
       const id = req.kind === "mul" ? req.id : undefined;

@@ -73,7 +73,10 @@ export class FixedBasePool {
     const threads = Math.max(1, opts.threads ?? availableParallelism());
     const code = curve.tm.code;
     if (!code) {
-      throw new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, "fixed-base pool needs a single-thread curve");
+      throw new ProofworkError(
+        ErrorCodes.CIRCUIT_BUILD_FAILED,
+        "fixed-base pool needs a single-thread curve",
+      );
     }
     const module = await WebAssembly.compile(code.slice());
     const url = new URL("./fixed-base-worker.ts", import.meta.url);
@@ -159,7 +162,8 @@ export class FixedBasePool {
         const p = this.pending.get(m.id!);
         this.pending.delete(m.id!);
         if (m.kind === "mul") p?.resolve(m);
-        else p?.reject(new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `fixed-base worker: ${m.message}`));
+        else
+          p?.reject(new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `fixed-base worker: ${m.message}`));
         this.idle.push(w);
         this.dispatch();
       }
@@ -168,9 +172,14 @@ export class FixedBasePool {
   }
 
   private fail(e: Error): void {
-    this.failure = new ProofworkError(ErrorCodes.CIRCUIT_BUILD_FAILED, `fixed-base worker failed: ${e.message}`, {}, {
-      cause: e,
-    });
+    this.failure = new ProofworkError(
+      ErrorCodes.CIRCUIT_BUILD_FAILED,
+      `fixed-base worker failed: ${e.message}`,
+      {},
+      {
+        cause: e,
+      },
+    );
     for (const p of this.pending.values()) p.reject(this.failure);
     this.pending.clear();
     for (const q of this.queue.splice(0)) q.pending.reject(this.failure);

@@ -81,6 +81,8 @@ export interface BuildOptions {
   cacheDir?: string;
   /** Where built circuits are installed. Default `<root>/build/circuits`. */
   outDir?: string;
+  /** Where the Solidity verifiers go. Default `<root>/contracts/generated` (tests use a temp dir). */
+  contractsDir?: string;
   /** Progress/log sink (one line per step). */
   log?: (line: string) => void;
   /**
@@ -223,22 +225,23 @@ export async function ptauPower(file: string): Promise<number> {
   return fd.readUInt32LE(28 + n8);
 }
 
-function cacheRoot(opts: BuildOptions): string {
+/** The cache root: `cacheDir`, else `~/.cache/proofwork`. */
+export function cacheRoot(opts: Pick<BuildOptions, "cacheDir">): string {
   // PROOFWORK_CACHE is resolved by sdk/config.ts (the only reader of the environment) and passed in.
   return opts.cacheDir ?? path.join(homedir(), ".cache", "proofwork");
 }
 
 // ─────────────────────────────────────────────── Powers of Tau
 
-interface Ptau {
+export interface Ptau {
   file: string;
   hash: string;
   power: number;
   source: "dev-ceremony" | "file";
 }
 
-/** Public ceremony file given by the operator: check its size, hash it (memoized by size + mtime). */
-async function externalPtau(
+/** Public ceremony file given by the operator: check its power, hash it (memoized by size + mtime). */
+export async function externalPtau(
   file: string,
   need: number,
   cache: string,
@@ -308,7 +311,10 @@ export class DevSession {
         ceremony.ptau(power, tmp),
       );
       const hash = await sha256File(tmp);
-      const file = path.join(dir, `dev-insecure-${DEV_CEREMONY_VERSION}-pot${power}-${hash.slice(0, 16)}.ptau`);
+      const file = path.join(
+        dir,
+        `dev-insecure-${DEV_CEREMONY_VERSION}-pot${power}-${hash.slice(0, 16)}.ptau`,
+      );
       await rename(tmp, file);
       const made = { dev: { ...dev, file }, ptau: { file, hash, power, source: "dev-ceremony" as const } };
       this.made.set(power, made);
@@ -339,11 +345,6 @@ export function phase2KeysDir(compiledDir: string, ptauHash: string): string {
 /** The compile-cache folder of a circuit (where its r1cs, wasm and keys folders live). */
 export function compiledDir(cache: string, name: string, sourceHash: string): string {
   return path.join(cache, "circuits", `${name}-${sourceHash.slice(0, 16)}`);
-}
-
-/** Public ceremony file given by the operator (exported for `circuits/phase2.ts`). */
-export async function publicPtau(file: string, need: number, cacheDir: string | undefined, log: (l: string) => void) {
-  return externalPtau(file, need, cacheRoot({ cacheDir }), log);
 }
 
 // ─────────────────────────────────────────────── Groth16 keys
@@ -440,7 +441,9 @@ async function publicKeys(
     );
     await rm(z0);
   });
-  log(`  groth16 keys: one local contribution — for production import a multi-party phase 2 (circuits/phase2.ts)`);
+  log(
+    `  groth16 keys: one local contribution — for production import a multi-party phase 2 (circuits/phase2.ts)`,
+  );
   return dir;
 }
 
@@ -459,7 +462,9 @@ async function devKeys(
   );
   if (keysComplete(dir, name)) {
     const rec = await readKeysRecord(dir);
-    log(`  groth16 keys: cached (dev ceremony 2^${power}, ptau ${rec.ptau.sha256.slice(0, 12)}, INSECURE) — no setup`);
+    log(
+      `  groth16 keys: cached (dev ceremony 2^${power}, ptau ${rec.ptau.sha256.slice(0, 12)}, INSECURE) — no setup`,
+    );
     return dir;
   }
   const { dev, ptau } = await session.ptau(power);
@@ -557,7 +562,14 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     const need = Math.max(requiredPower(constraints, nPublic), opts.minPower ?? 0);
     const keysDir = opts.ptau
       ? await publicKeys(spec.name, r1cs, compiled, await externalPtau(opts.ptau, need, cache, log), log)
-      : await devKeys(spec.name, r1cs, compiled, need, opts.devSession ?? new DevSession(cache, log, need), log);
+      : await devKeys(
+          spec.name,
+          r1cs,
+          compiled,
+          need,
+          opts.devSession ?? new DevSession(cache, log, need),
+          log,
+        );
     const record = await readKeysRecord(keysDir);
     const zkey = path.join(keysDir, `${spec.name}.zkey`);
     const vkeyFile = path.join(keysDir, "verification_key.json");
@@ -572,8 +584,9 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
       sourceHash,
       record,
     );
-    await mkdir(GENERATED_CONTRACTS, { recursive: true });
-    await writeIfChanged(path.join(GENERATED_CONTRACTS, `${contractName}.sol`), sol);
+    const contractsDir = opts.contractsDir ?? GENERATED_CONTRACTS;
+    await mkdir(contractsDir, { recursive: true });
+    await writeIfChanged(path.join(contractsDir, `${contractName}.sol`), sol);
     Object.assign(built, {
       zkey: path.join(outDir, `${spec.name}.zkey`),
       vkey: path.join(outDir, "verification_key.json"),
@@ -597,8 +610,17 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
       existsSync(previous.zkey) &&
       (await sha256File(previous.zkey)) === previous.zkeySha256
     ) {
-      const { zkey, vkey, verifierContract, ptauPower, ptauSource, ptauSha256, keysSource, zkeySha256, vkeySha256 } =
-        previous;
+      const {
+        zkey,
+        vkey,
+        verifierContract,
+        ptauPower,
+        ptauSource,
+        ptauSha256,
+        keysSource,
+        zkeySha256,
+        vkeySha256,
+      } = previous;
       Object.assign(built, {
         zkey,
         vkey,
@@ -642,7 +664,8 @@ export async function buildCircuits(specs: CircuitSpec[], opts: BuildOptions = {
   }
   const out: BuiltCircuit[] = [];
   // One dev ceremony for the whole build (started only if some keys are missing).
-  const devSession = opts.devSession ?? new DevSession(cacheRoot(opts), opts.log ?? ((l) => console.log(l)), minPower);
+  const devSession =
+    opts.devSession ?? new DevSession(cacheRoot(opts), opts.log ?? ((l) => console.log(l)), minPower);
   try {
     for (const s of specs) {
       out.push(await buildCircuit(s, { ...opts, minPower, compiledAlready: true, devSession }));
