@@ -46,7 +46,8 @@ export function buildTable(arena: WasmArena, group: GroupName, base: Uint8Array,
   const zero = group === "G1" ? ex.g1m_zero : ex.g2m_zero;
   const windows = Math.ceil(SCALAR_BITS / windowBits);
   const perWindow = 2 ** windowBits - 1;
-  const ptr = arena.alloc(windows * perWindow * affine);
+  // Cache-line aligned: every 64-byte G1 entry (128-byte G2 entry) is one (two) line(s).
+  const ptr = arena.alloc(windows * perWindow * affine, 0, 64);
   const mark = arena.mark();
   const pBase = arena.alloc(affine);
   const pAcc = arena.alloc(jacobian);
@@ -89,19 +90,17 @@ export function multiply(
   // Digits are read from a copy padded with two zero bytes (16-bit windows span three bytes).
   const padded = new Uint8Array(scalars.length + 2);
   padded.set(scalars);
-  for (let i = 0; i < n; i++) {
-    const acc = pJac + i * jacobian;
-    zero(acc);
-    const s = i * 32;
-    for (let w = 0, bit = 0; w < windows; w++, bit += windowBits) {
-      const byte = s + (bit >> 3);
+  for (let i = 0; i < n; i++) zero(pJac + i * jacobian);
+  // Window-major: one window's slice of the table (2^c entries) is hot in the cache at a time;
+  // point-major order would touch the whole table (megabytes) for every scalar.
+  for (let w = 0, bit = 0; w < windows; w++, bit += windowBits) {
+    const shift = bit & 7;
+    const mask = bit + windowBits > 256 ? ((1 << (256 - bit)) - 1) & perWindow : perWindow;
+    const tw = table.ptr + w * stride - affine;
+    for (let i = 0, byte = bit >> 3; i < n; i++, byte += 32) {
       const v = padded[byte]! | (padded[byte + 1]! << 8) | (padded[byte + 2]! << 16);
-      // Bits of the next scalar read past byte 31 belong to windows above bit 254: masked off.
-      const d =
-        bit + windowBits > 256
-          ? (v >>> (bit & 7)) & ((1 << (256 - bit)) - 1) & perWindow
-          : (v >>> (bit & 7)) & perWindow;
-      if (d !== 0) addMixed(acc, table.ptr + w * stride + (d - 1) * affine, acc);
+      const d = (v >>> shift) & mask;
+      if (d !== 0) addMixed(pJac + i * jacobian, tw + d * affine, pJac + i * jacobian);
     }
   }
   const batchToAffine = group === "G1" ? ex.g1m_batchToAffine : ex.g2m_batchToAffine;

@@ -89,11 +89,11 @@ export class WasmArena {
   }
 
   /**
-   * Allocates `bytes` (8-aligned), growing the memory so that the module's own scratch space
-   * (its batch functions allocate above the free pointer) fits too.
+   * Allocates `bytes` (aligned to `align`, a power of two), growing the memory so that `scratch`
+   * more bytes fit above it (the module's batch functions allocate above the free pointer).
    */
-  alloc(bytes: number, scratch = 0): number {
-    const p = (this.mark() + 7) & ~7;
+  alloc(bytes: number, scratch = 0, align = 8): number {
+    const p = (this.mark() + align - 1) & ~(align - 1);
     const end = p + bytes;
     const need = end + scratch + PAGE;
     if (need > this.memory.buffer.byteLength) {
