@@ -560,16 +560,16 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   if (spec.setup) {
     // 2. Powers of Tau sized to the largest circuit of this build, and 3. the Groth16 keys.
     const need = Math.max(requiredPower(constraints, nPublic), opts.minPower ?? 0);
-    const keysDir = opts.ptau
-      ? await publicKeys(spec.name, r1cs, compiled, await externalPtau(opts.ptau, need, cache, log), log)
-      : await devKeys(
-          spec.name,
-          r1cs,
-          compiled,
-          need,
-          opts.devSession ?? new DevSession(cache, log, need),
-          log,
-        );
+    // A direct call (not through buildCircuits) gets its own dev session, closed right after.
+    const ownSession = opts.ptau || opts.devSession ? undefined : new DevSession(cache, log, need);
+    let keysDir: string;
+    try {
+      keysDir = opts.ptau
+        ? await publicKeys(spec.name, r1cs, compiled, await externalPtau(opts.ptau, need, cache, log), log)
+        : await devKeys(spec.name, r1cs, compiled, need, (opts.devSession ?? ownSession)!, log);
+    } finally {
+      await ownSession?.close();
+    }
     const record = await readKeysRecord(keysDir);
     const zkey = path.join(keysDir, `${spec.name}.zkey`);
     const vkeyFile = path.join(keysDir, "verification_key.json");
