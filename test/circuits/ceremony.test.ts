@@ -134,6 +134,14 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
     expect(await readContributions(zkey)).to.deep.equal([{ name: DEV_CONTRIBUTION_NAME, beacon: false }]);
   });
 
+  it("test_zkey_fromALargerPtau_passesSnarkjsZkeyVerify", async function () {
+    // The circuit's domain (2^10) below the ptau's power: other Lagrange sections, no padding quirk.
+    const ptau11 = await ceremony.ptau(11, path.join(dir, "dev11.ptau"));
+    const z = path.join(dir, "binding_test.p11.zkey");
+    await ceremony.zkey(ptau11, circuit.r1cs, z);
+    expect(await snarkjs.zKey.verifyFromR1cs(circuit.r1cs, ptau11.file, z, quiet)).to.equal(true);
+  });
+
   it("test_zkey_proofVerifiesWithSnarkjsAndTamperedSignalDoesNot", async function () {
     const bytes = Uint8Array.from({ length: BINDING_TEST_BYTES }, (_, i) => (i * 13 + 7) % 256);
     const input = bindingWitnessInput(77n, await commitInput(bytes), [...bytes]);
