@@ -61,6 +61,20 @@ export interface DevPtau {
 /** Step timings (seconds) of the last file written, for the benchmark. */
 export type Timings = Record<string, number>;
 
+/** `lap(step)` adds the time since the previous lap to `timings[step]`. */
+function stopwatch(): { timings: Timings; lap: (step: string) => void } {
+  const timings: Timings = {};
+  let t0 = performance.now();
+  return {
+    timings,
+    lap(step) {
+      const now = performance.now();
+      timings[step] = (timings[step] ?? 0) + (now - t0) / 1000;
+      t0 = now;
+    },
+  };
+}
+
 const G1U = SIZES.G1.affine;
 const G2U = SIZES.G2.affine;
 
@@ -278,13 +292,7 @@ export class DevCeremony {
     if (power < 1 || power + 1 > Fr.s) {
       throw new ProofworkError(ErrorCodes.PTAU_INVALID, `dev ceremony power must be in 1..${Fr.s - 1}`);
     }
-    const t: Timings = {};
-    let t0 = performance.now();
-    const lap = (k: string) => {
-      const now = performance.now();
-      t[k] = (t[k] ?? 0) + (now - t0) / 1000;
-      t0 = now;
-    };
+    const { timings: t, lap } = stopwatch();
     const n = 2 ** power;
 
     // Secrets. τ must not be a root of unity of any domain used (then L_i(τ) would be undefined
@@ -425,13 +433,7 @@ export class DevCeremony {
     const { curve, fields, pool, arena } = this;
     const { Fr, G1, G2 } = curve;
     const ex = arena.exports;
-    const t: Timings = {};
-    let t0 = performance.now();
-    const lap = (k: string) => {
-      const now = performance.now();
-      t[k] = (t[k] ?? 0) + (now - t0) / 1000;
-      t0 = now;
-    };
+    const { timings: t, lap } = stopwatch();
 
     const r1cs = await readR1cs(r1csFile);
     const { nVars, nPublic, nConstraints } = r1cs;
