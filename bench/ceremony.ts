@@ -21,6 +21,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import * as prettier from "prettier";
 import * as snarkjs from "snarkjs";
 import { DevCeremony, circuitPower, readR1cs, type DevPtau } from "../circuits/ceremony.ts";
 import { specsFor } from "../circuits/manifest.ts";
@@ -239,14 +240,13 @@ async function main(): Promise<void> {
     }
   }
 
-  await writeFile(
-    values.out,
-    JSON.stringify(
-      { date: new Date().toISOString(), cores: os.cpus().length, loadavg: os.loadavg(), rows },
-      null,
-      2,
-    ) + "\n",
-  );
+  const json = JSON.stringify({
+    date: new Date().toISOString(),
+    cores: os.cpus().length,
+    loadavg: os.loadavg(),
+    rows,
+  });
+  await writeFile(values.out, await prettier.format(json, { parser: "json" }));
   console.log(`wrote ${path.relative(ROOT, values.out)}`);
   await rm(dir, { recursive: true, force: true });
 }

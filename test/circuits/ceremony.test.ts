@@ -213,7 +213,13 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
     });
 
     it("test_build_usesImportedMultiPartyPhase2ForItsPtau", async function () {
-      // ptau10 stands in for a public ceremony's file here.
+      // ptau10 stands in for a public ceremony's file here. Without an imported phase 2, the build
+      // makes its keys with snarkjs (zkey new + one local contribution).
+      const [local] = await buildCircuits(spec(), { ...opts(), ptau: ptau10.file });
+      expect(local!.keysSource).to.equal("local-contribution");
+      expect(await snarkjs.zKey.verifyFromR1cs(local!.r1cs, ptau10.file, local!.zkey!, quiet)).to.equal(true);
+      lines.length = 0;
+
       const p2 = path.join(dir, "phase2");
       const silent = { cacheDir: cache, log: () => undefined };
       const z0 = await phase2Init("binding_test", ptau10.file, p2, silent);
@@ -229,6 +235,9 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
 
       const [built] = await buildCircuits(spec(), { ...opts(), ptau: ptau10.file });
       expect(built!.keysSource).to.equal("phase2");
+      expect(
+        lines.some((l) => /multi-party phase 2 \(Alice, Bob, beacon \(beacon\)\) — imported/.test(l)),
+      ).to.equal(true);
       expect(built!.ptauSource).to.equal("file");
       expect((await readFile(built!.zkey!)).equals(await readFile(zf))).to.equal(true);
       const header = await readFile(path.join(dir, "contracts", "BindingTestVerifier.sol"), "utf8");
