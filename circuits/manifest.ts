@@ -5,7 +5,7 @@
  *     witness checks only) — one 2^12 dev ceremony;
  *   - `demo`: what the demo and a production deployment need (the full model with keys) — 2^13;
  *   - `all`: every circuit, keys for all but the full batch-4 one;
- *   - `bench`: the batch-4 variants with keys for `npm run bench:zk` (2^15: slow the first time).
+ *   - `bench`: the batch-4 variants with keys for `npm run bench:zk` (a 2^15 dev ceremony, ~20 s).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -54,7 +54,7 @@ export const MANIFEST: ManifestEntry[] = [
   { spec: mlpCircuitSpec("small", 1, true), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
   { spec: mlpCircuitSpec("full", 1, true), setupIn: ["demo", "all"], in: ["test", "demo", "all"] },
   // Batch-4 variants for the proving benchmark (`bench`): the full one needs a 2^15 ceremony
-  // (~18 min here), so `all` only compiles it.
+  // (~20 s with the fast dev ceremony, ~18 min with snarkjs'), so `all` only compiles it.
   { spec: mlpCircuitSpec("small", 4, true), setupIn: ["all", "bench"], in: ["all", "bench"] },
   { spec: mlpCircuitSpec("full", 4, true), setupIn: ["bench"], in: ["all", "bench"] },
 ];

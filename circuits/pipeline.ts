@@ -1,12 +1,21 @@
 /**
- * Circuit build pipeline: circom2 compile → Powers of Tau → Groth16 setup → one contribution →
+ * Circuit build pipeline: circom2 compile → Powers of Tau → Groth16 setup → contribution(s) →
  * verification key + Solidity verifier.
+ *
+ * Keys come from one of three sources:
+ *   - default: the local dev ceremony (`circuits/ceremony.ts`, INSECURE): a fresh Powers of Tau and
+ *     the keys computed from its in-memory secrets in seconds;
+ *   - `PTAU=<public ceremony file>`: snarkjs `zkey new` on that file, then one local contribution —
+ *     or, when one was imported for this circuit and ptau, the finalized zkey of a multi-party
+ *     phase 2 (`circuits/phase2.ts`).
  *
  * Everything expensive is cached outside git under `$PROOFWORK_CACHE` (default
  * `~/.cache/proofwork`), addressed by content hash:
  *   - compile output by sha256(main source + gadget library + circomlib + circom version);
- *   - the dev Powers-of-Tau ceremony by (power, snarkjs version);
- *   - keys by (compile hash, ptau hash, snarkjs version).
+ *   - dev keys by (compile hash, ceremony power, ceremony version, snarkjs version), with the dev
+ *     .ptau they were derived from kept under `ptau/` by its own hash;
+ *   - keys from a public ptau by (compile hash, ptau hash, snarkjs version); an imported phase 2
+ *     zkey by (compile hash, ptau hash).
  * A second build with nothing changed does no compile, no ceremony and no setup, and says so.
  *
  * Outputs are installed into `build/circuits/<name>/` and the verifier into
@@ -22,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 import { sha256File as sha256FileHex0x } from "../sdk/hash.ts";
+import { DevCeremony, type DevPtau } from "./ceremony.ts";
 
 /** Repository root (this file lives in `<root>/circuits/`). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -53,6 +63,10 @@ export interface BuiltCircuit {
   nPublic: number;
   ptauPower?: number;
   ptauSource?: "dev-ceremony" | "file";
+  /** sha256 of the .ptau the keys were made from (dev ones are kept in the cache under `ptau/`). */
+  ptauSha256?: string;
+  /** Who made the phase 2 (δ) of the keys. */
+  keysSource?: KeysSource;
   sourceHash: string;
   /** sha256 of the installed wasm and zkey (what the on-chain registry records). */
   wasmSha256: string;
@@ -67,6 +81,8 @@ export interface BuildOptions {
   cacheDir?: string;
   /** Where built circuits are installed. Default `<root>/build/circuits`. */
   outDir?: string;
+  /** Where the Solidity verifiers go. Default `<root>/contracts/generated` (tests use a temp dir). */
+  contractsDir?: string;
   /** Progress/log sink (one line per step). */
   log?: (line: string) => void;
   /**
@@ -76,7 +92,15 @@ export interface BuildOptions {
   minPower?: number;
   /** Internal: the compile step already ran and was logged (second pass of `buildCircuits`). */
   compiledAlready?: boolean;
+  /** Internal: the dev ceremony of this build (one per `buildCircuits`, shared by its circuits). */
+  devSession?: DevSession;
 }
+
+/**
+ * Where a circuit's Groth16 phase 2 came from: the insecure dev ceremony, a single local
+ * contribution on a public ptau, or a multi-party phase 2 imported with `circuits/phase2.ts`.
+ */
+export type KeysSource = "dev-ceremony" | "local-contribution" | "phase2";
 
 function packageVersion(pkg: string): string {
   // Read package.json from disk: some packages (snarkjs) do not export it.
@@ -201,22 +225,23 @@ export async function ptauPower(file: string): Promise<number> {
   return fd.readUInt32LE(28 + n8);
 }
 
-function cacheRoot(opts: BuildOptions): string {
+/** The cache root: `cacheDir`, else `~/.cache/proofwork`. */
+export function cacheRoot(opts: Pick<BuildOptions, "cacheDir">): string {
   // PROOFWORK_CACHE is resolved by sdk/config.ts (the only reader of the environment) and passed in.
   return opts.cacheDir ?? path.join(homedir(), ".cache", "proofwork");
 }
 
 // ─────────────────────────────────────────────── Powers of Tau
 
-interface Ptau {
+export interface Ptau {
   file: string;
   hash: string;
   power: number;
   source: "dev-ceremony" | "file";
 }
 
-/** Public ceremony file given by the operator: check its size, hash it (memoized by size + mtime). */
-async function externalPtau(
+/** Public ceremony file given by the operator: check its power, hash it (memoized by size + mtime). */
+export async function externalPtau(
   file: string,
   need: number,
   cache: string,
@@ -248,43 +273,211 @@ async function externalPtau(
   return { file, hash, power, source: "file" };
 }
 
+/** Version of the dev ceremony's output layout; part of every dev cache key. */
+const DEV_CEREMONY_VERSION = "fixed-base-v2";
+
 /**
- * A local development Powers-of-Tau ceremony of the given power, cached. INSECURE for production:
- * one party (this machine) knows the toxic waste. Production must pass a public ceremony's file.
+ * The local development ceremony of one build: INSECURE for production (this machine draws and
+ * holds the toxic waste; see `circuits/ceremony.ts`). Started on first use; each power gets one
+ * fresh .ptau per build, whose secrets stay in this process's memory so that every circuit of the
+ * build gets its keys from them. The .ptau is cached under `ptau/` by its hash, so that keys made
+ * from it can still be checked with `snarkjs zkey verify` later.
  */
-async function devPtau(power: number, cache: string, log: (l: string) => void): Promise<Ptau> {
-  const dir = path.join(cache, "ptau");
-  const file = path.join(dir, `dev-insecure-pot${power}-snarkjs${SNARKJS_VERSION}.ptau`);
-  const hashFile = `${file}.sha256`;
-  if (existsSync(file) && existsSync(hashFile)) {
-    log(`  ptau: cached dev ceremony 2^${power} (INSECURE, development only) — no ceremony`);
-    return { file, hash: (await readFile(hashFile, "utf8")).trim(), power, source: "dev-ceremony" };
+export class DevSession {
+  private ceremony: DevCeremony | undefined;
+  private readonly made = new Map<number, { dev: DevPtau; ptau: Ptau }>();
+
+  constructor(
+    private readonly cache: string,
+    private readonly log: (l: string) => void,
+    /** Power the fixed-base tables are sized for (the largest the build needs). */
+    private readonly sizeHint = 12,
+  ) {}
+
+  /** A dev .ptau of the given power made in this session (made now if needed). */
+  async ptau(power: number): Promise<{ dev: DevPtau; ptau: Ptau }> {
+    const have = this.made.get(power);
+    if (have) return have;
+    this.ceremony ??= await timed(this.log, "dev ceremony: start fixed-base tables", () =>
+      DevCeremony.open(Math.max(power, this.sizeHint)),
+    );
+    const ceremony = this.ceremony;
+    this.log(`  ptau: local dev Powers of Tau 2^${power} from fresh secrets (INSECURE, development only)`);
+    const dir = path.join(this.cache, "ptau");
+    await mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(4).toString("hex")}.ptau`);
+    try {
+      const dev = await timed(this.log, `dev ptau 2^${power} (fixed-base, prepared for phase 2)`, () =>
+        ceremony.ptau(power, tmp),
+      );
+      const hash = await sha256File(tmp);
+      const file = path.join(
+        dir,
+        `dev-insecure-${DEV_CEREMONY_VERSION}-pot${power}-${hash.slice(0, 16)}.ptau`,
+      );
+      await rename(tmp, file);
+      const made = { dev: { ...dev, file }, ptau: { file, hash, power, source: "dev-ceremony" as const } };
+      this.made.set(power, made);
+      return made;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
-  log(`  ptau: running a local dev Powers-of-Tau ceremony 2^${power} (INSECURE, development only)`);
-  await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+
+  /** Writes the keys of `r1cs` derived from this session's dev ptau (δ drawn fresh). */
+  async zkey(dev: DevPtau, r1cs: string, zkey: string): Promise<void> {
+    await this.ceremony!.zkey(dev, r1cs, zkey);
+  }
+
+  /** Stops the fixed-base threads and forgets the secrets. */
+  async close(): Promise<void> {
+    await this.ceremony?.close();
+    this.ceremony = undefined;
+    this.made.clear();
+  }
+}
+
+/** The keys folder of an imported multi-party phase 2 (`circuits/phase2.ts import`). */
+export function phase2KeysDir(compiledDir: string, ptauHash: string): string {
+  return path.join(compiledDir, `phase2-${sha256(`phase2:${ptauHash}`).slice(0, 16)}`);
+}
+
+/** The compile-cache folder of a circuit (where its r1cs, wasm and keys folders live). */
+export function compiledDir(cache: string, name: string, sourceHash: string): string {
+  return path.join(cache, "circuits", `${name}-${sourceHash.slice(0, 16)}`);
+}
+
+// ─────────────────────────────────────────────── Groth16 keys
+
+/** Contribution name of the single local phase 2 contribution made on a public ptau. */
+const LOCAL_CONTRIBUTION_NAME = "proofwork local contribution (single party)";
+
+/** `keys.json` of a keys folder: where the keys came from. */
+export interface KeysRecord {
+  source: KeysSource;
+  ptau: { sha256: string; power: number; source: "dev-ceremony" | "file"; file: string };
+  /** Phase 2 contribution names, in order (imported phase 2 only). */
+  contributions?: string[];
+}
+
+function keysComplete(dir: string, name: string): boolean {
+  return ["keys.json", `${name}.zkey`, "verification_key.json", "verifier.sol"].every((f) =>
+    existsSync(path.join(dir, f)),
+  );
+}
+
+async function readKeysRecord(dir: string): Promise<KeysRecord> {
+  return JSON.parse(await readFile(path.join(dir, "keys.json"), "utf8")) as KeysRecord;
+}
+
+/**
+ * Fills a keys folder atomically: `make` writes the zkey, then the verification key and the
+ * Solidity verifier are exported from it and `keys.json` records its origin.
+ */
+export async function installKeys(
+  dir: string,
+  name: string,
+  record: KeysRecord,
+  log: (l: string) => void,
+  make: (zkeyFile: string) => Promise<void>,
+): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
-    // `curves` is exported by snarkjs but missing from @types/snarkjs.
-    const { curves } = snarkjs as unknown as { curves: { getCurveFromName(n: string): Promise<unknown> } };
-    const curve = await curves.getCurveFromName("bn128");
-    const p0 = path.join(tmp, "pot_0.ptau");
-    const p1 = path.join(tmp, "pot_1.ptau");
-    const pf = path.join(tmp, "pot_final.ptau");
-    await timed(log, `powersoftau new 2^${power}`, () =>
-      snarkjs.powersOfTau.newAccumulator(curve, power, p0),
+    const zf = path.join(tmp, `${name}.zkey`);
+    await make(zf);
+    const vkey = await snarkjs.zKey.exportVerificationKey(zf);
+    await writeFile(path.join(tmp, "verification_key.json"), JSON.stringify(vkey, null, 2));
+    const templates = {
+      groth16: await readFile(
+        path.join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"),
+        "utf8",
+      ),
+    };
+    const sol = await timed(log, "export solidity verifier", () =>
+      snarkjs.zKey.exportSolidityVerifier(zf, templates),
     );
-    await timed(log, "powersoftau contribute", () =>
-      snarkjs.powersOfTau.contribute(p0, p1, "proofwork dev (insecure)", randomBytes(32).toString("hex")),
-    );
-    await timed(log, "powersoftau prepare phase2", () => snarkjs.powersOfTau.preparePhase2(p1, pf));
-    const hash = await sha256File(pf);
-    await rename(pf, file);
-    await writeFile(hashFile, hash);
-    return { file, hash, power, source: "dev-ceremony" };
+    await writeFile(path.join(tmp, "verifier.sol"), sol);
+    await writeFile(path.join(tmp, "keys.json"), JSON.stringify(record, null, 2) + "\n");
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Keys on a public ptau: an imported multi-party phase 2 when there is one for this circuit and
+ * ptau, else snarkjs `zkey new` and one local contribution (cached by compile hash + ptau hash).
+ */
+async function publicKeys(
+  name: string,
+  r1cs: string,
+  compiled: string,
+  ptau: Ptau,
+  log: (l: string) => void,
+): Promise<string> {
+  const imported = phase2KeysDir(compiled, ptau.hash);
+  if (keysComplete(imported, name)) {
+    const rec = await readKeysRecord(imported);
+    log(`  groth16 keys: multi-party phase 2 (${rec.contributions?.join(", ") ?? "?"}) — imported, no setup`);
+    return imported;
+  }
+  const dir = path.join(compiled, `keys-local-v2-${sha256(`${ptau.hash}:${SNARKJS_VERSION}`).slice(0, 16)}`);
+  if (keysComplete(dir, name)) {
+    log(`  groth16 setup: cached — no setup`);
+    return dir;
+  }
+  const record: KeysRecord = {
+    source: "local-contribution",
+    ptau: { sha256: ptau.hash, power: ptau.power, source: ptau.source, file: ptau.file },
+  };
+  await installKeys(dir, name, record, log, async (zf) => {
+    const z0 = `${zf}.init`;
+    await timed(log, "groth16 setup (snarkjs zkey new)", () => snarkjs.zKey.newZKey(r1cs, ptau.file, z0));
+    await timed(log, "zkey contribute (one local contribution)", () =>
+      snarkjs.zKey.contribute(z0, zf, LOCAL_CONTRIBUTION_NAME, randomBytes(32).toString("hex")),
+    );
+    await rm(z0);
+  });
+  log(
+    `  groth16 keys: one local contribution — for production import a multi-party phase 2 (circuits/phase2.ts)`,
+  );
+  return dir;
+}
+
+/** Keys from the build's dev ceremony (cached by compile hash + ceremony power and version). */
+async function devKeys(
+  name: string,
+  r1cs: string,
+  compiled: string,
+  power: number,
+  session: DevSession,
+  log: (l: string) => void,
+): Promise<string> {
+  const dir = path.join(
+    compiled,
+    `keys-dev-${sha256(`${DEV_CEREMONY_VERSION}:${power}:${SNARKJS_VERSION}`).slice(0, 16)}`,
+  );
+  if (keysComplete(dir, name)) {
+    const rec = await readKeysRecord(dir);
+    log(
+      `  groth16 keys: cached (dev ceremony 2^${power}, ptau ${rec.ptau.sha256.slice(0, 12)}, INSECURE) — no setup`,
+    );
+    return dir;
+  }
+  const { dev, ptau } = await session.ptau(power);
+  const record: KeysRecord = {
+    source: "dev-ceremony",
+    ptau: { sha256: ptau.hash, power: ptau.power, source: ptau.source, file: ptau.file },
+  };
+  await installKeys(dir, name, record, log, (zf) =>
+    timed(log, "groth16 keys from the dev ceremony's secrets (zkey new + contribution)", () =>
+      session.zkey(dev, r1cs, zf),
+    ),
+  );
+  return dir;
 }
 
 // ─────────────────────────────────────────────── build
@@ -309,7 +502,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
       "-O2",
     ].join("\n\0"),
   );
-  const compiled = path.join(cache, "circuits", `${spec.name}-${sourceHash.slice(0, 16)}`);
+  const compiled = compiledDir(cache, spec.name, sourceHash);
   const r1cs = path.join(compiled, `${spec.name}.r1cs`);
   const wasm = path.join(compiled, `${spec.name}.wasm`);
   if (existsSync(r1cs) && existsSync(wasm)) {
@@ -365,45 +558,22 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   };
 
   if (spec.setup) {
-    // 2. Powers of Tau sized to the largest circuit of this build.
+    // 2. Powers of Tau sized to the largest circuit of this build, and 3. the Groth16 keys.
     const need = Math.max(requiredPower(constraints, nPublic), opts.minPower ?? 0);
-    const ptau = opts.ptau
-      ? await externalPtau(opts.ptau, need, cache, log)
-      : await devPtau(need, cache, log);
-
-    // 3. Groth16 setup + one contribution + exports (cached by compile hash + ptau hash).
-    const keys = path.join(compiled, `keys-${sha256(`${ptau.hash}:${SNARKJS_VERSION}`).slice(0, 16)}`);
-    const zkey = path.join(keys, `${spec.name}.zkey`);
-    const vkeyFile = path.join(keys, "verification_key.json");
-    const verifierFile = path.join(keys, "verifier.sol");
-    if (existsSync(zkey) && existsSync(vkeyFile) && existsSync(verifierFile)) {
-      log(`  groth16 setup: cached — no setup`);
-    } else {
-      const tmp = `${keys}.tmp-${process.pid}`;
-      await rm(tmp, { recursive: true, force: true });
-      await mkdir(tmp, { recursive: true });
-      const z0 = path.join(tmp, "z0.zkey");
-      const zf = path.join(tmp, `${spec.name}.zkey`);
-      await timed(log, "groth16 setup", () => snarkjs.zKey.newZKey(r1cs, ptau.file, z0));
-      await timed(log, "zkey contribute", () =>
-        snarkjs.zKey.contribute(z0, zf, "proofwork dev contribution", randomBytes(32).toString("hex")),
-      );
-      await rm(z0);
-      const vkey = await snarkjs.zKey.exportVerificationKey(zf);
-      await writeFile(path.join(tmp, "verification_key.json"), JSON.stringify(vkey, null, 2));
-      const templates = {
-        groth16: await readFile(
-          path.join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"),
-          "utf8",
-        ),
-      };
-      const sol = await timed(log, "export solidity verifier", () =>
-        snarkjs.zKey.exportSolidityVerifier(zf, templates),
-      );
-      await writeFile(path.join(tmp, "verifier.sol"), sol);
-      await rm(keys, { recursive: true, force: true });
-      await rename(tmp, keys);
+    // A direct call (not through buildCircuits) gets its own dev session, closed right after.
+    const ownSession = opts.ptau || opts.devSession ? undefined : new DevSession(cache, log, need);
+    let keysDir: string;
+    try {
+      keysDir = opts.ptau
+        ? await publicKeys(spec.name, r1cs, compiled, await externalPtau(opts.ptau, need, cache, log), log)
+        : await devKeys(spec.name, r1cs, compiled, need, (opts.devSession ?? ownSession)!, log);
+    } finally {
+      await ownSession?.close();
     }
+    const record = await readKeysRecord(keysDir);
+    const zkey = path.join(keysDir, `${spec.name}.zkey`);
+    const vkeyFile = path.join(keysDir, "verification_key.json");
+    const verifierFile = path.join(keysDir, "verifier.sol");
     await copyIfChanged(zkey, path.join(outDir, `${spec.name}.zkey`));
     await copyIfChanged(vkeyFile, path.join(outDir, "verification_key.json"));
     const contractName = `${pascal(spec.name)}Verifier`;
@@ -412,16 +582,19 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
       contractName,
       spec.name,
       sourceHash,
-      ptau,
+      record,
     );
-    await mkdir(GENERATED_CONTRACTS, { recursive: true });
-    await writeIfChanged(path.join(GENERATED_CONTRACTS, `${contractName}.sol`), sol);
+    const contractsDir = opts.contractsDir ?? GENERATED_CONTRACTS;
+    await mkdir(contractsDir, { recursive: true });
+    await writeIfChanged(path.join(contractsDir, `${contractName}.sol`), sol);
     Object.assign(built, {
       zkey: path.join(outDir, `${spec.name}.zkey`),
       vkey: path.join(outDir, "verification_key.json"),
       verifierContract: contractName,
-      ptauPower: ptau.power,
-      ptauSource: ptau.source,
+      ptauPower: record.ptau.power,
+      ptauSource: record.ptau.source,
+      ptauSha256: record.ptau.sha256,
+      keysSource: record.source,
       zkeySha256: await sha256File(zkey),
       vkeySha256: await sha256File(vkeyFile),
     });
@@ -437,8 +610,28 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
       existsSync(previous.zkey) &&
       (await sha256File(previous.zkey)) === previous.zkeySha256
     ) {
-      const { zkey, vkey, verifierContract, ptauPower, ptauSource, zkeySha256, vkeySha256 } = previous;
-      Object.assign(built, { zkey, vkey, verifierContract, ptauPower, ptauSource, zkeySha256, vkeySha256 });
+      const {
+        zkey,
+        vkey,
+        verifierContract,
+        ptauPower,
+        ptauSource,
+        ptauSha256,
+        keysSource,
+        zkeySha256,
+        vkeySha256,
+      } = previous;
+      Object.assign(built, {
+        zkey,
+        vkey,
+        verifierContract,
+        ptauPower,
+        ptauSource,
+        ptauSha256,
+        keysSource,
+        zkeySha256,
+        vkeySha256,
+      });
     }
   }
 
@@ -470,7 +663,16 @@ export async function buildCircuits(specs: CircuitSpec[], opts: BuildOptions = {
     if (s.setup) minPower = Math.max(minPower, requiredPower(b.constraints, b.nPublic));
   }
   const out: BuiltCircuit[] = [];
-  for (const s of specs) out.push(await buildCircuit(s, { ...opts, minPower, compiledAlready: true }));
+  // One dev ceremony for the whole build (started only if some keys are missing).
+  const devSession =
+    opts.devSession ?? new DevSession(cacheRoot(opts), opts.log ?? ((l) => console.log(l)), minPower);
+  try {
+    for (const s of specs) {
+      out.push(await buildCircuit(s, { ...opts, minPower, compiledAlready: true, devSession }));
+    }
+  } finally {
+    if (!opts.devSession) await devSession.close();
+  }
   return out;
 }
 
@@ -503,14 +705,21 @@ function renameVerifier(
   contractName: string,
   name: string,
   sourceHash: string,
-  ptau: Ptau,
+  keys: KeysRecord,
 ): string {
+  const { ptau } = keys;
+  const phase2 = {
+    "dev-ceremony": "LOCAL DEV CEREMONY (insecure, development only)",
+    "local-contribution": "one local contribution (not a multi-party phase 2)",
+    phase2: `multi-party phase 2: ${keys.contributions?.join(", ") ?? "?"}`,
+  }[keys.source];
   const header = [
     "// ────────────────────────────────────────────────────────────────────────────",
     `// GENERATED by the proofwork circuit build (circuits/pipeline.ts) for circuit "${name}".`,
     "// DO NOT EDIT: regenerate with `npm run circuits:build`.",
     `// circuit source sha256: ${sourceHash}`,
-    `// powers of tau: ${ptau.source === "dev-ceremony" ? "LOCAL DEV CEREMONY (insecure, development only)" : "public ceremony file"} 2^${ptau.power}, sha256 ${ptau.hash}`,
+    `// powers of tau: ${ptau.source === "dev-ceremony" ? "LOCAL DEV CEREMONY (insecure, development only)" : "public ceremony file"} 2^${ptau.power}, sha256 ${ptau.sha256}`,
+    `// groth16 phase 2: ${phase2}`,
     "// ────────────────────────────────────────────────────────────────────────────",
     "",
   ].join("\n");
