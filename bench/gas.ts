@@ -193,7 +193,7 @@ for (const c of [binding, mnist]) {
   const overhead = base.verifierGas / floor - 1;
 
   console.log(
-    `\nproofwork gas — ${c.name} (${c.numPublic} public inputs, ${c.input.length}-byte input; solc 0.8.30, optimizer 10,000 runs, cancun; real Groth16)`,
+    `\nproofwork gas — ${c.name} (${c.numPublic} public inputs, ${c.input.length}-byte input; solc 0.8.30 via-IR, optimizer 10,000 runs, cancun; real Groth16)`,
   );
   console.log(
     `EIP-1108 verification floor: 181,000 + 6,150 × ${c.numPublic} = ${floor.toLocaleString("en-US")}\n`,
@@ -234,7 +234,7 @@ await releaseCurves();
 
 const snapshot = {
   generatedBy: "npm run bench:gas (bench/gas.ts)",
-  compiler: "solc 0.8.30, optimizer runs 10000, evm cancun",
+  compiler: "solc 0.8.30, via-IR, optimizer runs 10000, evm cancun",
   postClaimSubmitTarget: 420_000,
   circuits,
 };

@@ -231,11 +231,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     }
 
     /// @inheritdoc IComputeStaking
-    function slash(
-        address provider,
-        uint256 amount,
-        address recipient
-    ) external onlyMarket nonReentrant {
+    function slash(address provider, uint256 amount, address recipient) external onlyMarket nonReentrant {
         StoredProvider storage p = _providers[provider];
         uint96 locked = p.locked;
         if (amount > locked) revert Staking__ExceedsLocked(locked, amount);

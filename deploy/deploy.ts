@@ -15,7 +15,12 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import hardhatConfig from "../hardhat.config.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "../sdk/errors.ts";
 import { LOCAL_CHAIN_IDS, type Deployment, deploymentPath, writeDeployment } from "../sdk/deployments.ts";
-import { MIN_GOVERNANCE_DELAY_SECONDS, NETWORKS, type GovernanceKind, type NetworkName } from "../sdk/config.ts";
+import {
+  MIN_GOVERNANCE_DELAY_SECONDS,
+  NETWORKS,
+  type GovernanceKind,
+  type NetworkName,
+} from "../sdk/config.ts";
 import { prepareCircuit } from "./circuits.ts";
 import { exportAbis } from "./export-abi.ts";
 import { type GovernanceOptions, proofworkModule } from "./modules/proofwork.ts";
@@ -217,7 +222,8 @@ export async function deployProofwork(
       governance.kind === "timelock"
         ? {
             kind: "timelock",
-            timelock: "timelock" in deployed ? await (deployed.timelock as BaseContract).getAddress() : undefined,
+            timelock:
+              "timelock" in deployed ? await (deployed.timelock as BaseContract).getAddress() : undefined,
             timelockDelay: governance.minDelay,
             proposers: governance.proposers,
             executors: governance.executors,

@@ -158,7 +158,10 @@ export function proofworkModule(opts: ProofworkModuleOptions) {
     // The deployer keeps only what the choices above give it: never the admin role.
     const isDeployer = (a: string) => a.toLowerCase() === g.deployer.toLowerCase();
     if (!isDeployer(g.circuitAdmin)) {
-      m.call(registry, "renounceRole", [ROLES.CIRCUIT_ADMIN_ROLE, admin], { id: "RenounceCircuitAdmin", after });
+      m.call(registry, "renounceRole", [ROLES.CIRCUIT_ADMIN_ROLE, admin], {
+        id: "RenounceCircuitAdmin",
+        after,
+      });
     }
     if (!isDeployer(g.guardian)) {
       m.call(market, "renounceRole", [ROLES.PAUSER_ROLE, admin], { id: "RenouncePauser_Market", after });

@@ -95,10 +95,9 @@ describe("CircuitRegistry", function () {
     await expect(registry.registerCircuit(ID, as3))
       .to.be.revertedWithCustomError(registry, "Registry__VerifierRejectsSelector")
       .withArgs(addr, as3.selector);
-    await expect(registry.registerCircuit(ID, emptyCircuit(addr, await registry.snarkjsSelector(2), 2))).to.emit(
-      registry,
-      "CircuitRegistered",
-    );
+    await expect(
+      registry.registerCircuit(ID, emptyCircuit(addr, await registry.snarkjsSelector(2), 2)),
+    ).to.emit(registry, "CircuitRegistered");
   });
 
   it("test_registerCircuit_rejectsVerifierThatDoesNotAnswerABoolean", async function () {

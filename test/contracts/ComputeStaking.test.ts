@@ -305,7 +305,9 @@ describe("ComputeStaking", function () {
         () => staking.connect(other).unlock(provider.address, 1),
         () => staking.connect(other).slash(provider.address, 1, other.address),
       ]) {
-        await expect(call()).to.be.revertedWithCustomError(staking, "Staking__NotMarket").withArgs(other.address);
+        await expect(call())
+          .to.be.revertedWithCustomError(staking, "Staking__NotMarket")
+          .withArgs(other.address);
       }
     });
 

@@ -56,7 +56,9 @@ describe("Governance cannot touch funds or deals", function () {
         () => staking.unlock(provider.address, 0),
         () => staking.slash(provider.address, 0, admin.address),
       ]) {
-        await expect(call()).to.be.revertedWithCustomError(staking, "Staking__NotMarket").withArgs(admin.address);
+        await expect(call())
+          .to.be.revertedWithCustomError(staking, "Staking__NotMarket")
+          .withArgs(admin.address);
       }
     });
 
@@ -157,12 +159,9 @@ describe("Governance cannot touch funds or deals", function () {
         .withArgs(1n, t + 6 * HOUR);
       await p.registry.setActive(CIRCUIT_ID, false);
       const maxPrice = (await termsOf(p.market, 1n)).maxPrice;
-      await expect(p.market.connect(p.keeper).reclaim(1n, await termsOf(p.market, 1n))).to.changeTokenBalances(
-        ethers,
-        p.token,
-        [p.requester],
-        [maxPrice],
-      );
+      await expect(
+        p.market.connect(p.keeper).reclaim(1n, await termsOf(p.market, 1n)),
+      ).to.changeTokenBalances(ethers, p.token, [p.requester], [maxPrice]);
       await expect(p.market.connect(p.requester).cancel(2n, await termsOf(p.market, 2n)))
         .to.emit(p.market, "JobCancelled")
         .withArgs(2n, p.requester.address, maxPrice);
@@ -245,7 +244,14 @@ describe("Governance cannot touch funds or deals", function () {
       // Lowering the delay through the timelock itself is refused too.
       const data = timelock.interface.encodeFunctionData("updateDelay", [DAY]);
       const salt = ethers.ZeroHash;
-      await timelock.schedule(await timelock.getAddress(), 0, data, ethers.ZeroHash, salt, MIN_GOVERNANCE_DELAY + 1);
+      await timelock.schedule(
+        await timelock.getAddress(),
+        0,
+        data,
+        ethers.ZeroHash,
+        salt,
+        MIN_GOVERNANCE_DELAY + 1,
+      );
       await time.increase(MIN_GOVERNANCE_DELAY + 1);
       await expect(timelock.execute(await timelock.getAddress(), 0, data, ethers.ZeroHash, salt))
         .to.be.revertedWithCustomError(timelock, "Timelock__DelayTooShort")

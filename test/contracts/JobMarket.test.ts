@@ -921,9 +921,7 @@ describe("JobMarket (with MockVerifier)", function () {
       await expect(market.setSlashSplit(7_001, 2_000))
         .to.be.revertedWithCustomError(market, "Market__ParameterOutOfBounds")
         .withArgs(9_001, 9_000);
-      await expect(market.setSlashSplit(9_000, 0))
-        .to.emit(market, "SlashSplitSet")
-        .withArgs(9_000, 0);
+      await expect(market.setSlashSplit(9_000, 0)).to.emit(market, "SlashSplitSet").withArgs(9_000, 0);
     });
 
     it("test_governance_revertsForNonAdmin", async function () {
@@ -952,7 +950,14 @@ describe("JobMarket (with MockVerifier)", function () {
       const r = await registry.getAddress();
       const factory = await ethers.getContractFactory("JobMarket");
       const deploy = (tokenAddr: string, economics: typeof ECONOMICS) =>
-        ethers.deployContract("JobMarket", [tokenAddr, r, admin.address, treasury.address, economics, STAKING_CONFIG]);
+        ethers.deployContract("JobMarket", [
+          tokenAddr,
+          r,
+          admin.address,
+          treasury.address,
+          economics,
+          STAKING_CONFIG,
+        ]);
       await expect(deploy(ethers.ZeroAddress, ECONOMICS)).to.be.revertedWithCustomError(
         factory,
         "Market__ZeroAddress",

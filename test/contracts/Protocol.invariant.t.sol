@@ -73,12 +73,7 @@ contract ProtocolHandler is TestBase {
     mapping(string name => uint256) public calls;
     string[] internal _callNames;
 
-    constructor(
-        SkewedToken token_,
-        JobMarket market_,
-        bytes32 stableCircuit_,
-        bytes32 toggledCircuit_
-    ) {
+    constructor(SkewedToken token_, JobMarket market_, bytes32 stableCircuit_, bytes32 toggledCircuit_) {
         token = token_;
         market = market_;
         staking = ComputeStaking(market_.staking());
@@ -423,7 +418,8 @@ contract ProtocolHandler is TestBase {
 
     function _post(address requester, uint256 seed) private returns (uint256 id) {
         _unpauseMarketIfNeeded();
-        bytes32 circuit = (seed & 1 == 1 && registry.isActive(toggledCircuit)) ? toggledCircuit : stableCircuit;
+        bytes32 circuit =
+            (seed & 1 == 1 && registry.isActive(toggledCircuit)) ? toggledCircuit : stableCircuit;
         IJobMarket.PostJobParams memory params = _params(
             circuit,
             seed,
@@ -524,7 +520,8 @@ contract ProtocolHandler is TestBase {
     function _submit(uint256 id) private {
         GhostJob storage j = _jobs[id];
         uint256[] memory outputs = new uint256[](j.terms.numPublic - 2);
-        for (uint256 i; i < outputs.length; ++i) outputs[i] = uint256(keccak256(abi.encode(id, i))) % 2 ** 250;
+        for (uint256 i; i < outputs.length; ++i)
+            outputs[i] = uint256(keccak256(abi.encode(id, i))) % 2 ** 250;
         vm.prank(j.provider);
         market.submit(id, j.terms, [uint256(1), 2, 3, 4, 5, 6, 7, 8], outputs);
         j.outputs = outputs;
@@ -795,7 +792,11 @@ contract ProtocolInvariantTest is TestBase, Deployer {
         }
         address keeper = handler.KEEPER();
         assertEq(skewed.balanceOf(keeper), handler.expectedBalance(keeper), "keeper balance by the rules");
-        assertEq(skewed.balanceOf(TREASURY), handler.expectedBalance(TREASURY), "treasury balance by the rules");
+        assertEq(
+            skewed.balanceOf(TREASURY),
+            handler.expectedBalance(TREASURY),
+            "treasury balance by the rules"
+        );
         assertEq(skewed.balanceOf(address(handler)), 0, "governance holds nothing");
         assertEq(skewed.balanceOf(address(this)), 0, "deployer holds nothing");
     }
@@ -814,7 +815,11 @@ contract ProtocolInvariantTest is TestBase, Deployer {
             assertLe(handler.timesPaid(id), 1, "paid at most once");
             bool proven = j.status == IJobMarket.JobStatus.Completed || j.status == IJobMarket.JobStatus.Paid;
             assertEq(handler.timesProven(id), proven ? 1 : 0, "proven iff completed or paid");
-            assertEq(handler.timesPaid(id), j.status == IJobMarket.JobStatus.Paid ? 1 : 0, "paid iff collected");
+            assertEq(
+                handler.timesPaid(id),
+                j.status == IJobMarket.JobStatus.Paid ? 1 : 0,
+                "paid iff collected"
+            );
             bytes26 expected;
             if (
                 j.status == IJobMarket.JobStatus.Open ||
@@ -924,7 +929,16 @@ contract ProtocolCampaignTest is TestBase, Deployer {
 
         uint256[8] memory byStatus;
         for (uint256 k; k < h.jobCount(); ++k) ++byStatus[uint256(market.getJob(h.jobIds(k)).status)];
-        string[8] memory statusNames = ["None", "Open", "Claimed", "Completed", "Cancelled", "Reclaimed", "Slashed", "Paid"];
+        string[8] memory statusNames = [
+            "None",
+            "Open",
+            "Claimed",
+            "Completed",
+            "Cancelled",
+            "Reclaimed",
+            "Slashed",
+            "Paid"
+        ];
         console.log(string.concat("jobs: ", _str(h.jobCount()), " posted; by final status:"));
         for (uint256 st = 1; st < 8; ++st) {
             console.log(string.concat("  ", statusNames[st], ": ", _str(byStatus[st])));

@@ -5,8 +5,8 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { EventLog, Result } from "ethers";
-import { ZERO_TERMS, decodeTerms } from "../../sdk/terms.ts";
-import type { IJobMarket, JobMarket } from "../../types/ethers-contracts/JobMarket.ts";
+import { ZERO_TERMS, decodeTerms, type JobTerms as SdkJobTerms } from "../../sdk/terms.ts";
+import type { JobMarket } from "../../types/ethers-contracts/JobMarket.ts";
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const E18 = 10n ** 18n;
@@ -178,8 +178,8 @@ export async function now(networkHelpers: NetworkHelpers): Promise<number> {
   return Number(await networkHelpers.time.latest());
 }
 
-/** Job terms as the market takes them back (`IJobMarket.JobTerms`). */
-export type JobTerms = IJobMarket.JobTermsStruct;
+/** Job terms as the market takes them back (`IJobMarket.JobTerms`), decoded by the SDK. */
+export type JobTerms = SdkJobTerms;
 
 /** The terms of job `jobId`, from its last `JobPosted` event (what claim/submit/cancel/... take);
  * all-zero terms for a job that was never posted (the market then reverts on its status). */

@@ -46,8 +46,12 @@ describe("deploy: governance", function () {
       expect(await c.getFunction("hasRole")(ROLES.PAUSER_ROLE, guardian!.address)).to.equal(true);
       expect(await c.getFunction("hasRole")(ROLES.PAUSER_ROLE, deployer!.address)).to.equal(false);
     }
-    expect(await registry.getFunction("hasRole")(ROLES.CIRCUIT_ADMIN_ROLE, circuitAdmin!.address)).to.equal(true);
-    expect(await registry.getFunction("hasRole")(ROLES.CIRCUIT_ADMIN_ROLE, deployer!.address)).to.equal(false);
+    expect(await registry.getFunction("hasRole")(ROLES.CIRCUIT_ADMIN_ROLE, circuitAdmin!.address)).to.equal(
+      true,
+    );
+    expect(await registry.getFunction("hasRole")(ROLES.CIRCUIT_ADMIN_ROLE, deployer!.address)).to.equal(
+      false,
+    );
 
     // A parameter change: only through the timelock, and only after its delay.
     const tl = await conn.ethers.getContractAt("ProofworkTimelock", timelock, multisig);
@@ -59,10 +63,9 @@ describe("deploy: governance", function () {
     const data = market.interface.encodeFunctionData("setFee", [50]);
     const salt = conn.ethers.ZeroHash;
     await tl.schedule(deployment.contracts.market, 0, data, conn.ethers.ZeroHash, salt, 12 * DAY);
-    await expect(tl.execute(deployment.contracts.market, 0, data, conn.ethers.ZeroHash, salt)).to.be.revertedWithCustomError(
-      tl,
-      "TimelockUnexpectedOperationState",
-    );
+    await expect(
+      tl.execute(deployment.contracts.market, 0, data, conn.ethers.ZeroHash, salt),
+    ).to.be.revertedWithCustomError(tl, "TimelockUnexpectedOperationState");
     await conn.networkHelpers.time.increase(12 * DAY);
     await tl.execute(deployment.contracts.market, 0, data, conn.ethers.ZeroHash, salt);
     expect(await market.getFunction("feeBps")()).to.equal(50n);

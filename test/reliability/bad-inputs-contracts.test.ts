@@ -71,7 +71,11 @@ describe("reliability: contract bad inputs are refused and the job still settles
   }
 
   /** Completes a claimed fixed-price job by the rules (submit + collect) from `start`. */
-  async function submitCollectAndCheck(p: Protocol & { jobId: bigint }, start: Ledger, outputs: bigint[] = []) {
+  async function submitCollectAndCheck(
+    p: Protocol & { jobId: bigint },
+    start: Ledger,
+    outputs: bigint[] = [],
+  ) {
     const terms = await termsOf(p.market, p.jobId);
     await p.market.connect(p.provider).submit(p.jobId, terms, PROOF, outputs);
     await p.market.connect(p.keeper).collect(p.provider.address, [{ jobId: p.jobId, terms, outputs }]);
@@ -134,9 +138,7 @@ describe("reliability: contract bad inputs are refused and the job still settles
   it("test_badInput_contract_wrongOutputCount_thenTheRightCountSettlesExactly", async function () {
     const p = await claimed({ circuitId: CIRCUIT_OUT_ID });
     const start = await ledger(p);
-    await expect(
-      p.market.connect(p.provider).submit(p.jobId, await termsOf(p.market, p.jobId), PROOF, [1n]),
-    )
+    await expect(p.market.connect(p.provider).submit(p.jobId, await termsOf(p.market, p.jobId), PROOF, [1n]))
       .to.be.revertedWithCustomError(p.market, "Market__WrongOutputCount")
       .withArgs(1, 2);
     await submitCollectAndCheck(p, start, [1n, 2n]);
@@ -173,7 +175,9 @@ describe("reliability: contract bad inputs are refused and the job still settles
     // Unbonding everything it has is allowed — and leaves the locked collateral slashable.
     await p.staking.connect(p.provider).requestUnstake(r.stake);
     await time.increase(p.params.executionWindow + 1);
-    await p.market.connect(p.keeper).slashExpired(p.jobId, await termsOf(p.market, p.jobId), p.provider.address);
+    await p.market
+      .connect(p.keeper)
+      .slashExpired(p.jobId, await termsOf(p.market, p.jobId), p.provider.address);
     const c = p.params.collateral;
     const toRequester = (c * ECONOMICS.slashRequesterBps) / 10_000n;
     const bounty = (c * ECONOMICS.slashBountyBps) / 10_000n;

@@ -16,9 +16,8 @@ function jobTermsFor(
     IJobMarket.PostJobParams memory params,
     address requester
 ) view returns (IJobMarket.JobTerms memory) {
-    (address verifier_, bytes4 selector, uint16 numPublic, ) = ICircuitRegistry(market.registry()).getVerifier(
-        params.circuitId
-    );
+    (address verifier_, bytes4 selector, uint16 numPublic, ) = ICircuitRegistry(market.registry())
+        .getVerifier(params.circuitId);
     return
         IJobMarket.JobTerms({
             requester: requester,
@@ -68,8 +67,17 @@ contract Deployer {
             ICircuitRegistry(address(registry)),
             address(this),
             TREASURY,
-            IJobMarket.Economics({feeBps: feeBps, slashRequesterBps: requesterBps, slashBountyBps: bountyBps}),
-            IJobMarket.StakingConfig({minStake: MIN_STAKE, unbondingPeriod: UNBONDING, jailThreshold: 3, jailPeriod: 1 days})
+            IJobMarket.Economics({
+                feeBps: feeBps,
+                slashRequesterBps: requesterBps,
+                slashBountyBps: bountyBps
+            }),
+            IJobMarket.StakingConfig({
+                minStake: MIN_STAKE,
+                unbondingPeriod: UNBONDING,
+                jailThreshold: 3,
+                jailPeriod: 1 days
+            })
         );
         staking = ComputeStaking(market.staking());
         verifier = new MockVerifier();
