@@ -9,7 +9,7 @@ export default tseslint.config(
       "artifacts/",
       "cache/",
       "build/",
-      "types/",
+      "sdk/types/",
       ".toolchain/",
       "coverage/",
       "ignition/deployments/",

@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, getAddress } from "ethers";
-import { JobStatus, marketInterface } from "../worker/chain.ts";
+import { JobStatus, marketInterface } from "../sdk/node.ts";
 import { FAULT_KINDS, startFlakyRpcProxy, type FlakyProxy } from "../test/helpers/flaky-rpc-proxy.ts";
 import { deployProtocol, devKey, postJob, waitFor } from "../test/worker/fixture.ts";
 import { writeFixtureDeployment } from "../test/worker/fixture-deployment.ts";

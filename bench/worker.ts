@@ -18,7 +18,7 @@ import { loadMlpModel } from "../circuits/mlp-gen.ts";
 import { loadMnist } from "../model/data.ts";
 import { encodeDigits } from "../sdk/mnist.ts";
 import { mlpRunner } from "../worker/executor/runner.ts";
-import { JobStatus } from "../worker/chain.ts";
+import { JobStatus } from "../sdk/node.ts";
 import { startWorker } from "../worker/index.ts";
 import { silentLogger } from "../worker/log.ts";
 import { createProverPool } from "../worker/prover/pool.ts";

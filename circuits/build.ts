@@ -6,7 +6,7 @@
  * Powers-of-Tau file instead of the local, insecure development ceremony.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../sdk/config.ts";
+import { loadConfig } from "../sdk/node/config.ts";
 import { errorMessage, isProofworkError } from "../sdk/errors.ts";
 import { circuitNames, specsFor, type Profile } from "./manifest.ts";
 import { buildCircuits, releaseCurves } from "./pipeline.ts";

@@ -15,8 +15,8 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
+import { loadModel } from "../sdk/node/files.ts";
 import {
-  loadModel,
   modelBounds,
   numClasses,
   parseModel,

@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as snarkjs from "snarkjs";
-import { loadConfig } from "../sdk/config.ts";
+import { loadConfig } from "../sdk/node/config.ts";
 import { ErrorCodes, ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
 import { readBinFile, section } from "./binfile.ts";
 import { circuitNames, specsFor } from "./manifest.ts";

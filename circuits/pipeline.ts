@@ -30,7 +30,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
-import { sha256File as sha256FileHex0x } from "../sdk/hash.ts";
+import { readBuiltCircuit, type BuiltCircuit, type KeysSource } from "../sdk/node/build-manifest.ts";
+
+export type { BuiltCircuit, KeysSource };
+import { sha256File as sha256FileHex0x } from "../sdk/node/files.ts";
 import { DevCeremony, type DevPtau } from "./ceremony.ts";
 
 /** Repository root (this file lives in `<root>/circuits/`). */
@@ -48,30 +51,6 @@ export interface CircuitSpec {
   setup: boolean;
   /** Free-form description shown in the build log. */
   description?: string;
-}
-
-/** Manifest written next to a built circuit (`build/circuits/<name>/manifest.json`). */
-export interface BuiltCircuit {
-  name: string;
-  dir: string;
-  wasm: string;
-  r1cs: string;
-  zkey?: string;
-  vkey?: string;
-  verifierContract?: string;
-  constraints: number;
-  nPublic: number;
-  ptauPower?: number;
-  ptauSource?: "dev-ceremony" | "file";
-  /** sha256 of the .ptau the keys were made from (dev ones are kept in the cache under `ptau/`). */
-  ptauSha256?: string;
-  /** Who made the phase 2 (δ) of the keys. */
-  keysSource?: KeysSource;
-  sourceHash: string;
-  /** sha256 of the installed wasm and zkey (what the on-chain registry records). */
-  wasmSha256: string;
-  zkeySha256?: string;
-  vkeySha256?: string;
 }
 
 export interface BuildOptions {
@@ -95,12 +74,6 @@ export interface BuildOptions {
   /** Internal: the dev ceremony of this build (one per `buildCircuits`, shared by its circuits). */
   devSession?: DevSession;
 }
-
-/**
- * Where a circuit's Groth16 phase 2 came from: the insecure dev ceremony, a single local
- * contribution on a public ptau, or a multi-party phase 2 imported with `circuits/phase2.ts`.
- */
-export type KeysSource = "dev-ceremony" | "local-contribution" | "phase2";
 
 function packageVersion(pkg: string): string {
   // Read package.json from disk: some packages (snarkjs) do not export it.
@@ -227,7 +200,7 @@ export async function ptauPower(file: string): Promise<number> {
 
 /** The cache root: `cacheDir`, else `~/.cache/proofwork`. */
 export function cacheRoot(opts: Pick<BuildOptions, "cacheDir">): string {
-  // PROOFWORK_CACHE is resolved by sdk/config.ts (the only reader of the environment) and passed in.
+  // PROOFWORK_CACHE is resolved by sdk/node/config.ts (the only reader of the environment) and passed in.
   return opts.cacheDir ?? path.join(homedir(), ".cache", "proofwork");
 }
 
@@ -676,28 +649,12 @@ export async function buildCircuits(specs: CircuitSpec[], opts: BuildOptions = {
   return out;
 }
 
-/** Reads an installed circuit's manifest, or throws CIRCUIT_NOT_BUILT. */
+/** Reads an installed circuit's manifest (the SDK's one reader), or throws CIRCUIT_NOT_BUILT. */
 export async function loadBuiltCircuit(
   name: string,
   outDir = path.join("build", "circuits"),
 ): Promise<BuiltCircuit> {
-  const file = path.resolve(ROOT, outDir, name, "manifest.json");
-  if (!existsSync(file)) {
-    throw new ProofworkError(
-      ErrorCodes.CIRCUIT_NOT_BUILT,
-      `circuit "${name}" is not built (run: npm run circuits:build)`,
-    );
-  }
-  const m = JSON.parse(await readFile(file, "utf8")) as BuiltCircuit;
-  const abs = (p?: string) => (p === undefined ? undefined : path.resolve(ROOT, p));
-  return {
-    ...m,
-    dir: abs(m.dir)!,
-    wasm: abs(m.wasm)!,
-    r1cs: abs(m.r1cs)!,
-    zkey: abs(m.zkey),
-    vkey: abs(m.vkey),
-  };
+  return readBuiltCircuit(name, path.resolve(ROOT, outDir));
 }
 
 function renameVerifier(

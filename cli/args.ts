@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { getBytes, isHexString, parseUnits } from "ethers";
-import { NETWORKS, type NetworkName } from "../sdk/config.ts";
+import { NETWORKS, type NetworkName } from "../sdk/node/config.ts";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 export { parseAddress, parseJobId } from "../sdk/client.ts";
 

@@ -5,8 +5,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CircuitRecord } from "../sdk/deployments.ts";
-import { loadModel, type ModelArtifact } from "../sdk/model.ts";
+import { loadModel, type CircuitRecord, type ModelArtifact } from "../sdk/node.ts";
 
 export const MODEL_DIR = fileURLToPath(new URL("../model/", import.meta.url));
 

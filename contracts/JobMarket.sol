@@ -397,6 +397,28 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     }
 
     /// @inheritdoc IJobMarket
+    function economics() external view returns (Economics memory) {
+        return
+            Economics({feeBps: _feeBps, slashRequesterBps: _slashRequesterBps, slashBountyBps: _slashBountyBps});
+    }
+
+    /// @inheritdoc IJobMarket
+    function bounds() external pure returns (Bounds memory) {
+        return
+            Bounds({
+                maxClaimPeriod: ProtocolBounds.MAX_CLAIM_PERIOD,
+                minExecutionWindow: ProtocolBounds.MIN_EXECUTION_WINDOW,
+                maxExecutionWindow: ProtocolBounds.MAX_EXECUTION_WINDOW,
+                slashWindow: ProtocolBounds.SLASH_WINDOW,
+                maxFeeBps: ProtocolBounds.MAX_FEE_BPS,
+                maxSlashBountyBps: ProtocolBounds.MAX_SLASH_BOUNTY_BPS,
+                minSlashTreasuryBps: ProtocolBounds.MIN_SLASH_TREASURY_BPS,
+                maxPublicSignals: ProtocolBounds.MAX_PUBLIC_SIGNALS,
+                fieldModulus: ProtocolBounds.R
+            });
+    }
+
+    /// @inheritdoc IJobMarket
     function treasury() external view returns (address) {
         return _treasury;
     }

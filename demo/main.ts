@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BrowserProvider, Wallet, formatUnits, parseEther, type Eip1193Provider } from "ethers";
 import { RequesterClient, type JobResult } from "../sdk/client.ts";
-import { loadConfig } from "../sdk/config.ts";
+import { loadConfig } from "../sdk/node/config.ts";
 import { ErrorCodes, ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
 import { decodePredictions, encodeDigits, renderDigit } from "../sdk/mnist.ts";
 import { releaseSnarkjs } from "../sdk/proof.ts";

@@ -6,21 +6,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type CircuitRecord, circuitIdOf, snarkjsSelector } from "../sdk/deployments.ts";
+import { readBuiltCircuit } from "../sdk/node/build-manifest.ts";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 import type { CircuitRegistration } from "./modules/proofwork.ts";
-
-/** The subset of the pipeline's `BuiltCircuit` manifest the deployment needs. */
-interface BuiltManifest {
-  name: string;
-  nPublic: number;
-  sourceHash: string;
-  wasmSha256: string;
-  zkeySha256?: string;
-  vkeySha256?: string;
-  verifierContract?: string;
-  /** Input bytes per job, when the pipeline records it. */
-  inputBytes?: number;
-}
 
 /** Number of private inputs recorded in an r1cs header (= input bytes for proofwork job circuits). */
 export function r1csPrivateInputs(file: string): number {
@@ -57,14 +45,7 @@ const hex32 = (h: string) => (h.startsWith("0x") ? h : `0x${h}`);
  */
 export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?: string): PreparedCircuit {
   const dir = resolve(buildDir, name);
-  const manifestFile = join(dir, "manifest.json");
-  if (!existsSync(manifestFile)) {
-    throw new ProofworkError(
-      ErrorCodes.CIRCUIT_NOT_BUILT,
-      `circuit "${name}" is not built (run: proofwork circuits build)`,
-    );
-  }
-  const m = JSON.parse(readFileSync(manifestFile, "utf8")) as BuiltManifest;
+  const m = readBuiltCircuit(name, buildDir);
   if (m.zkeySha256 === undefined || m.vkeySha256 === undefined || m.verifierContract === undefined) {
     throw new ProofworkError(
       ErrorCodes.CIRCUIT_NOT_BUILT,

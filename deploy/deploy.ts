@@ -5,7 +5,7 @@
  * This is the only place besides tests and the demo that loads Hardhat; the SDK reads the record
  * with plain ethers.
  */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BaseContract, type Result } from "ethers";
@@ -14,15 +14,16 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import hardhatConfig from "../hardhat.config.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "../sdk/errors.ts";
-import { LOCAL_CHAIN_IDS, type Deployment, deploymentPath, writeDeployment } from "../sdk/deployments.ts";
+import { LOCAL_CHAIN_IDS, type Deployment } from "../sdk/deployments.ts";
+import { deploymentPath, writeDeployment } from "../sdk/node/files.ts";
 import {
   MIN_GOVERNANCE_DELAY_SECONDS,
   NETWORKS,
   type GovernanceKind,
   type NetworkName,
-} from "../sdk/config.ts";
+} from "../sdk/node/config.ts";
 import { prepareCircuit } from "./circuits.ts";
-import { exportAbis } from "./export-abi.ts";
+import { ABI_MODULE, renderAbiModule } from "./export-abi.ts";
 import { type GovernanceOptions, proofworkModule } from "./modules/proofwork.ts";
 
 /** Repository root. */
@@ -36,8 +37,11 @@ export function getHre(): Promise<HardhatRuntimeEnvironment> {
   return hrePromise;
 }
 
-/** Compiles the contracts (including generated verifiers) and refreshes `sdk/abi/`. */
-export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<void> {
+/**
+ * Compiles the contracts (including generated verifiers). Returns a warning when the SDK's
+ * generated ABI module no longer matches them (`npm run abi` regenerates it; this never writes it).
+ */
+export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<string | undefined> {
   try {
     await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
   } catch (e) {
@@ -48,7 +52,11 @@ export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<
       { cause: e },
     );
   }
-  exportAbis(join(ROOT, "artifacts"));
+  const fresh = await renderAbiModule(join(ROOT, "artifacts"));
+  const shipped = existsSync(ABI_MODULE) ? readFileSync(ABI_MODULE, "utf8") : "";
+  return fresh === shipped
+    ? undefined
+    : "the SDK's ABIs (sdk/abi/index.ts) differ from the compiled contracts: run `npm run abi`";
 }
 
 export interface ConnectOptions {

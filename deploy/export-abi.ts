@@ -1,14 +1,58 @@
 /**
- * Exports the ABIs the SDK needs from the Hardhat artifacts into `sdk/abi/<Name>.json`
- * (generated files; the SDK reads them at run time without Hardhat). Run after `npx hardhat compile`:
- * `npm run abi`.
+ * Generates `sdk/abi/index.ts` — the one typed ABI source of the SDK — from the Hardhat artifacts:
+ * every ABI as an `as const` array (viem infers types from it; ethers takes it as is), with the
+ * custom errors a contract's calls can bubble up merged in (a market call can revert with a staking
+ * error or the token's ERC-6093 errors), plus the union of every protocol error.
+ *
+ *   npm run abi        (compiles, then writes sdk/abi/index.ts)
+ *
+ * Nothing else writes that file: `renderAbiModule` is also what the drift test compares against.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { ABI_DIR, CONTRACT_NAMES } from "../sdk/contracts.ts";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { format, resolveConfig } from "prettier";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 
-/** Finds `<Name>.json` under the artifacts' `contracts/` tree. */
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+/** The generated module. */
+export const ABI_MODULE = join(ROOT, "sdk", "abi", "index.ts");
+
+interface AbiItem {
+  type: string;
+  name?: string;
+  inputs?: unknown[];
+}
+
+/** Exported constant → contract artifact, plus the contracts whose errors its calls may surface. */
+const EXPORTS: { constant: string; contract: string; bubbles: string[]; doc: string }[] = [
+  {
+    constant: "jobMarketAbi",
+    contract: "JobMarket",
+    bubbles: ["ComputeStaking", "TestToken"],
+    doc: "JobMarket, with the errors its calls bubble up from ComputeStaking (claim → lock) and the token (ERC-6093)",
+  },
+  {
+    constant: "computeStakingAbi",
+    contract: "ComputeStaking",
+    bubbles: ["TestToken"],
+    doc: "ComputeStaking, with the token's ERC-6093 errors",
+  },
+  { constant: "circuitRegistryAbi", contract: "CircuitRegistry", bubbles: [], doc: "CircuitRegistry" },
+  {
+    constant: "testTokenAbi",
+    contract: "TestToken",
+    bubbles: [],
+    doc: "TestToken: ERC20 + EIP-2612 permit + ERC-6093 errors (the development payment token; any ERC20 works)",
+  },
+  {
+    constant: "proofworkTimelockAbi",
+    contract: "ProofworkTimelock",
+    bubbles: [],
+    doc: "ProofworkTimelock (OpenZeppelin TimelockController holding the admin roles on public networks)",
+  },
+];
+
 function findArtifact(dir: string, name: string): string | undefined {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
@@ -22,37 +66,106 @@ function findArtifact(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-/** Writes one ABI file per contract; returns the names exported (missing ones are listed). */
-export function exportAbis(
-  artifactsDir = "artifacts",
-  outDir = ABI_DIR,
-): { exported: string[]; missing: string[] } {
+function readAbi(artifactsDir: string, name: string): AbiItem[] {
   const root = join(artifactsDir, "contracts");
-  if (!existsSync(root)) {
+  const path = existsSync(root) ? findArtifact(root, name) : undefined;
+  if (path === undefined) {
     throw new ProofworkError(
-      ErrorCodes.CONFIG_INVALID,
-      `no artifacts in ${artifactsDir}: run \`npx hardhat compile\` first`,
+      ErrorCodes.COMPILE_FAILED,
+      `no artifact for ${name} in ${artifactsDir}: run \`npx hardhat build\` first`,
     );
   }
-  mkdirSync(outDir, { recursive: true });
-  const exported: string[] = [];
-  const missing: string[] = [];
-  for (const name of CONTRACT_NAMES) {
-    const path = findArtifact(root, name);
-    if (path === undefined) {
-      missing.push(name);
-      continue;
+  return (JSON.parse(readFileSync(path, "utf8")) as { abi: AbiItem[] }).abi;
+}
+
+const signature = (e: AbiItem) => `${e.name}(${JSON.stringify(e.inputs ?? [])})`;
+
+/** `abi` plus the errors of `extra` it does not declare yet (by name and inputs). */
+function withErrors(abi: AbiItem[], extra: AbiItem[][]): AbiItem[] {
+  const seen = new Set(abi.filter((e) => e.type === "error").map(signature));
+  const out = [...abi];
+  for (const list of extra) {
+    for (const e of list) {
+      if (e.type === "error" && !seen.has(signature(e))) {
+        seen.add(signature(e));
+        out.push(e);
+      }
     }
-    const { abi } = JSON.parse(readFileSync(path, "utf8")) as { abi: unknown };
-    writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(abi, null, 2)}\n`);
-    exported.push(name);
   }
-  return { exported, missing };
+  return out;
+}
+
+/** The text of `sdk/abi/index.ts` for the artifacts in `artifactsDir` (formatted by prettier). */
+export async function renderAbiModule(artifactsDir = join(ROOT, "artifacts")): Promise<string> {
+  const abis = new Map<string, AbiItem[]>();
+  const abiOf = (name: string) => {
+    let abi = abis.get(name);
+    if (abi === undefined) {
+      abi = readAbi(artifactsDir, name);
+      abis.set(name, abi);
+    }
+    return abi;
+  };
+  const parts = [
+    "// ─────────────────────────────────────────────────────────────────────────────────────────────",
+    "// GENERATED by deploy/export-abi.ts from the Hardhat artifacts (`npm run abi`). DO NOT EDIT.",
+    "// A test fails when this file drifts from the compiled contracts.",
+    "// ─────────────────────────────────────────────────────────────────────────────────────────────",
+    "/**",
+    " * The ABIs of the proofwork contracts, `as const` so that viem (and TypeScript) infer argument",
+    " * and return types; ethers takes them as they are (`new Contract(address, jobMarketAbi, runner)`).",
+    " */",
+    "",
+  ];
+  for (const e of EXPORTS) {
+    const abi = withErrors(
+      abiOf(e.contract),
+      e.bubbles.map((b) => abiOf(b)),
+    );
+    parts.push(`/** ${e.doc}. */`, `export const ${e.constant} = ${JSON.stringify(abi)} as const;`, "");
+  }
+  const allErrors = withErrors(
+    [],
+    EXPORTS.map((e) => abiOf(e.contract)),
+  ).filter((x) => x.type === "error");
+  parts.push(
+    "/** Every custom error of every proofwork contract and of the token: decode any revert with it. */",
+    `export const protocolErrorsAbi = ${JSON.stringify(allErrors)} as const;`,
+    "",
+    "/**",
+    " * ABI of the snarkjs Groth16 verifier of a circuit with `numPublic` public signals (its",
+    " * `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[numPublic])`, the call the market makes).",
+    " */",
+    "export function groth16VerifierAbi(numPublic: number) {",
+    "  return [",
+    "    {",
+    '      type: "function",',
+    '      name: "verifyProof",',
+    '      stateMutability: "view",',
+    "      inputs: [",
+    '        { name: "_pA", type: "uint256[2]", internalType: "uint256[2]" },',
+    '        { name: "_pB", type: "uint256[2][2]", internalType: "uint256[2][2]" },',
+    '        { name: "_pC", type: "uint256[2]", internalType: "uint256[2]" },',
+    "        { name: \"_pubSignals\", type: `uint256[${numPublic}]`, internalType: `uint256[${numPublic}]` },",
+    "      ],",
+    '      outputs: [{ name: "", type: "bool", internalType: "bool" }],',
+    "    },",
+    "  ] as const;",
+    "}",
+    "",
+  );
+  const options = (await resolveConfig(ABI_MODULE)) ?? {};
+  return format(parts.join("\n"), { ...options, filepath: ABI_MODULE });
+}
+
+/** Writes `sdk/abi/index.ts` (the only writer). */
+export async function writeAbiModule(artifactsDir?: string): Promise<string> {
+  const text = await renderAbiModule(artifactsDir);
+  writeFileSync(ABI_MODULE, text);
+  return ABI_MODULE;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { exported, missing } = exportAbis();
-  console.log(
-    `exported ABIs: ${exported.join(", ") || "none"}${missing.length ? `; missing: ${missing.join(", ")}` : ""}`,
-  );
+  const path = await writeAbiModule();
+  console.log(`wrote ${path}`);
 }

@@ -13,71 +13,22 @@ import {
   hexlify,
   isAddress,
   isHexString,
-  ZeroAddress,
-  type Contract,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
-  type EventLog,
-  type Log,
   type Provider,
   type Result,
   type Signer,
 } from "ethers";
 import { commitInput } from "./commitment.ts";
-import {
-  claimedPrice,
-  decodeJobSlot,
-  decodeTerms,
-  inputFromPostCalldata,
-  type JobSlot,
-  type JobTerms,
-} from "./terms.ts";
+import { decodeTerms, inputFromPostCalldata, type JobTerms } from "./terms.ts";
 import { connectContracts, guard, sendAndConfirm, type ProofworkContracts } from "./contracts.ts";
 import { circuitById, type CircuitRecord, type Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
+import { JobReader, JobStatus, type Job, type PostedRecord } from "./jobs.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Types
 // ---------------------------------------------------------------------------------------------
-
-/** `IJobMarket.JobStatus`, by name. */
-export const JOB_STATUS = [
-  "None",
-  "Open",
-  "Claimed",
-  "Completed",
-  "Cancelled",
-  "Reclaimed",
-  "Slashed",
-  "Paid",
-] as const;
-export type JobStatusName = (typeof JOB_STATUS)[number];
-
-/**
- * A job: its on-chain slot (`IJobMarket.Job`: status by name, deadline, commitment), its terms
- * (from `JobPosted`, also flattened below) and its claimer (from `JobClaimed`; zero until claimed).
- */
-export interface Job {
-  jobId: bigint;
-  terms: JobTerms;
-  commitment: string;
-  inputURI: string;
-  requester: string;
-  provider: string;
-  status: JobStatusName;
-  maxPrice: bigint;
-  minPrice: bigint;
-  price: bigint;
-  collateral: bigint;
-  postedAt: bigint;
-  claimDeadline: bigint;
-  rampDuration: bigint;
-  executionWindow: bigint;
-  deadline: bigint;
-  circuitId: string;
-  inputCommitment: bigint;
-  inputHash: string;
-}
 
 /** Pricing of a job: one fixed price, or a linear ramp from `min` to `max` over `rampDuration` s. */
 export type Pricing = { price: bigint } | { minPrice: bigint; maxPrice: bigint; rampDuration: number };
@@ -178,57 +129,6 @@ export function parseAddress(v: string, what = "address"): string {
   return getAddress(v);
 }
 
-/** Builds a `Job` from its slot, its terms and its claimer (zero address until claimed). */
-export function decodeJob(
-  jobId: bigint,
-  slot: JobSlot,
-  terms: JobTerms,
-  provider: string,
-  inputURI = "",
-): Job {
-  const status = JOB_STATUS[slot.status] ?? "None";
-  const claimed = status !== "Open" && status !== "Cancelled" && status !== "Reclaimed" && status !== "None";
-  return {
-    jobId,
-    terms,
-    commitment: slot.commitment,
-    inputURI,
-    requester: terms.requester,
-    provider,
-    status,
-    maxPrice: terms.maxPrice,
-    minPrice: terms.minPrice,
-    price: claimed ? claimedPrice(terms, slot.deadline) : 0n,
-    collateral: terms.collateral,
-    postedAt: BigInt(terms.postedAt),
-    claimDeadline: BigInt(terms.claimDeadline),
-    rampDuration: BigInt(terms.rampDuration),
-    executionWindow: BigInt(terms.executionWindow),
-    deadline: BigInt(slot.deadline),
-    circuitId: terms.circuitId,
-    inputCommitment: terms.inputCommitment,
-    inputHash: terms.inputHash,
-  };
-}
-
-/** Queries events in block ranges of at most `chunk` blocks (providers cap eth_getLogs ranges). */
-export async function queryEventsChunked(
-  contract: Contract,
-  event: string,
-  args: unknown[],
-  fromBlock: number,
-  toBlock: number,
-  chunk: number,
-): Promise<(EventLog | Log)[]> {
-  const filter = contract.filters[event]!(...args);
-  const out: (EventLog | Log)[] = [];
-  for (let start = fromBlock; start <= toBlock; start += chunk) {
-    const end = Math.min(toBlock, start + chunk - 1);
-    out.push(...(await guard(`querying ${event} logs`, () => contract.queryFilter(filter, start, end))));
-  }
-  return out;
-}
-
 /** Resolves after the next block (or `ms`, whichever is first), or when aborted. */
 function nextBlockOrTimeout(provider: Provider, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -254,12 +154,10 @@ function nextBlockOrTimeout(provider: Provider, ms: number, signal?: AbortSignal
 export class RequesterClient {
   readonly contracts: ProofworkContracts;
   readonly provider: Provider;
+  /** Reads jobs (terms and claimers cached: they never change). */
+  readonly jobs: JobReader;
   private readonly confirmations: number;
-  private readonly logChunkSize: number;
   private readonly pollIntervalMs: number;
-  /** Terms are immutable and a claimer never changes: both are read from logs once. */
-  private readonly posted = new Map<bigint, { terms: JobTerms; inputURI: string; txHash: string }>();
-  private readonly claimers = new Map<bigint, string>();
 
   /**
    * @param deployment Deployment record of the chain.
@@ -275,8 +173,11 @@ export class RequesterClient {
       throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the signer is not connected to a provider");
     this.provider = provider;
     this.contracts = connectContracts(deployment, runner);
+    this.jobs = new JobReader(this.contracts.market, {
+      fromBlock: deployment.startBlock,
+      logChunkSize: options.logChunkSize ?? 1000,
+    });
     this.confirmations = options.confirmations ?? 1;
-    this.logChunkSize = options.logChunkSize ?? 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
   }
 
@@ -353,23 +254,21 @@ export class RequesterClient {
     };
     const { market, token } = this.contracts;
     const marketAddress = await market.getAddress();
-    const allowance = (await guard("reading the token allowance", () =>
-      token.getFunction("allowance").staticCall(owner, marketAddress),
-    )) as bigint;
+    const allowance = await guard("reading the token allowance", () => token.allowance(owner, marketAddress));
     let receipt: ContractTransactionReceipt;
     let usedPermit = false;
     if (allowance >= maxPrice || maxPrice === 0n) {
-      receipt = await this.send("posting the job", () => market.getFunction("postJob")(params));
+      receipt = await this.send("posting the job", () => market.postJob(params));
     } else if (req.permit ?? true) {
       const deadline = now + 3600n;
       const sig = await this.signPermit(owner, marketAddress, maxPrice, deadline);
       usedPermit = true;
       receipt = await this.send("posting the job with a permit", () =>
-        market.getFunction("postJobWithPermit")(params, deadline, sig.v, sig.r, sig.s),
+        market.postJobWithPermit(params, deadline, sig.v, sig.r, sig.s),
       );
     } else {
-      await this.send("approving the token", () => token.getFunction("approve")(marketAddress, maxPrice));
-      receipt = await this.send("posting the job", () => market.getFunction("postJob")(params));
+      await this.send("approving the token", () => token.approve(marketAddress, maxPrice));
+      receipt = await this.send("posting the job", () => market.postJob(params));
     }
     const posted = receipt.logs
       .map((l) => market.interface.parseLog(l))
@@ -379,7 +278,12 @@ export class RequesterClient {
     }
     const jobId = posted.args.getValue("jobId") as bigint;
     const terms = decodeTerms(posted.args.getValue("terms") as Result);
-    this.posted.set(jobId, { terms, inputURI: params.inputURI, txHash: receipt.hash });
+    this.jobs.remember(jobId, {
+      terms,
+      inputURI: params.inputURI,
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+    });
     return {
       jobId,
       terms,
@@ -400,19 +304,10 @@ export class RequesterClient {
     deadline: bigint,
   ): Promise<Signature> {
     const { token } = this.contracts;
-    const [domainResult, nonce] = await guard("reading the token permit domain", () =>
-      Promise.all([
-        token.getFunction("eip712Domain").staticCall(),
-        token.getFunction("nonces").staticCall(owner),
-      ]),
+    const [d, nonce] = await guard("reading the token permit domain", () =>
+      Promise.all([token.eip712Domain(), token.nonces(owner)]),
     );
-    const d = domainResult as Result;
-    const domain = {
-      name: d.getValue("name") as string,
-      version: d.getValue("version") as string,
-      chainId: d.getValue("chainId") as bigint,
-      verifyingContract: d.getValue("verifyingContract") as string,
-    };
+    const domain = { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
     const types = {
       Permit: [
         { name: "owner", type: "address" },
@@ -426,121 +321,51 @@ export class RequesterClient {
       owner,
       spender,
       value,
-      nonce: nonce as bigint,
+      nonce,
       deadline,
     });
     return Signature.from(raw);
   }
 
   /** The job's terms, input URI and posting transaction, from its `JobPosted` event. */
-  async getTerms(
-    jobId: bigint,
-    fromBlock?: number,
-  ): Promise<{ terms: JobTerms; inputURI: string; txHash: string }> {
-    const cached = this.posted.get(jobId);
-    if (cached !== undefined) return cached;
-    const log = await this.lastEvent("JobPosted", jobId, fromBlock);
-    if (log === undefined)
-      throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist (no JobPosted event)`);
-    const posted = {
-      terms: decodeTerms(log.args.getValue("terms") as Result),
-      inputURI: log.args.getValue("inputURI") as string,
-      txHash: log.transactionHash,
-    };
-    this.posted.set(jobId, posted);
-    return posted;
-  }
-
-  /** The claimer of a claimed (or settled) job, from its `JobClaimed` event. */
-  private async claimer(jobId: bigint): Promise<string> {
-    const cached = this.claimers.get(jobId);
-    if (cached !== undefined) return cached;
-    const log = await this.lastEvent("JobClaimed", jobId);
-    if (log === undefined)
-      throw new ProofworkError(ErrorCodes.RPC_FAILED, `job ${jobId} is claimed but has no JobClaimed event`);
-    const provider = getAddress(log.args.getValue("provider") as string);
-    this.claimers.set(jobId, provider);
-    return provider;
-  }
-
-  /** The last `event` log of a job (a reorg can re-post an id: the latest one is the job). */
-  private async lastEvent(event: string, jobId: bigint, fromBlock?: number): Promise<EventLog | undefined> {
-    const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
-    const logs = await queryEventsChunked(
-      this.contracts.market,
-      event,
-      [jobId],
-      fromBlock ?? this.deployment.startBlock,
-      latest,
-      this.logChunkSize,
-    );
-    // the block number may be cached by the provider: also look past it, up to the node's head
-    const tail = await guard(`querying ${event} logs`, () =>
-      this.contracts.market.queryFilter(this.contracts.market.filters[event]!(jobId), latest + 1, "latest"),
-    );
-    return [...logs, ...tail].filter((l): l is EventLog => "args" in l).pop();
+  async getTerms(jobId: bigint): Promise<PostedRecord> {
+    return this.jobs.postedRecord(jobId);
   }
 
   /** The job: its slot, terms and claimer (JOB_NOT_FOUND for an unused id). */
   async getJob(jobId: bigint): Promise<Job> {
-    const r = (await guard(`reading job ${jobId}`, () =>
-      this.contracts.market.getFunction("getJob").staticCall(jobId),
-    )) as Result;
-    const slot = decodeJobSlot(r);
-    if (slot.status === 0) throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} does not exist`);
-    const { terms, inputURI } = await this.getTerms(jobId);
-    const status = JOB_STATUS[slot.status];
-    const claimed =
-      status === "Claimed" || status === "Completed" || status === "Slashed" || status === "Paid";
-    const provider = claimed ? await this.claimer(jobId) : ZeroAddress;
-    return decodeJob(jobId, slot, terms, provider, inputURI);
+    return this.jobs.getJob(jobId);
   }
 
   /** The price a claim would fix now (an open job). */
   async currentPrice(jobId: bigint): Promise<bigint> {
-    const { terms } = await this.getTerms(jobId);
-    return (await guard(`reading the price of job ${jobId}`, () =>
-      this.contracts.market.getFunction("currentPrice").staticCall(jobId, terms),
-    )) as bigint;
+    return this.jobs.currentPrice(jobId);
   }
 
   /** The `JobCompleted` event of a job (with its transaction), if it completed. */
   async findCompletion(jobId: bigint, fromBlock?: number): Promise<JobResult | undefined> {
-    const { market } = this.contracts;
-    const latest = await guard("reading the block number", () => this.provider.getBlockNumber());
-    const logs = await queryEventsChunked(
-      market,
-      "JobCompleted",
-      [jobId],
-      fromBlock ?? this.deployment.startBlock,
-      latest,
-      this.logChunkSize,
-    );
-    const log = logs.filter((l): l is EventLog => "args" in l).pop();
+    const log = await this.jobs.lastEvent("JobCompleted", jobId, fromBlock);
     if (log === undefined) return undefined;
     const receipt = await guard("reading the submit receipt", () =>
       this.provider.getTransactionReceipt(log.transactionHash),
     );
     const outputs = (log.args.getValue("outputs") as Result).toArray() as bigint[];
     const job = await this.getJob(jobId);
-    const paidLog = job.status === "Paid" ? await this.lastEvent("JobPaid", jobId, fromBlock) : undefined;
+    const paidLog = job.status === JobStatus.Paid ? await this.jobs.lastEvent("JobPaid", jobId, fromBlock) : undefined;
     let payout: bigint, fee: bigint, refund: bigint;
     if (paidLog !== undefined) {
       payout = paidLog.args.getValue("payout") as bigint;
       fee = paidLog.args.getValue("fee") as bigint;
       refund = paidLog.args.getValue("refund") as bigint;
     } else {
-      // not collected yet: what `collect` pays at the current fee
-      const feeBps = (await guard("reading the fee", () =>
-        market.getFunction("feeBps").staticCall(),
-      )) as bigint;
-      fee = (job.price * feeBps) / 10_000n;
+      // not collected yet: what `collect` will pay, at the fee fixed in the job's terms
+      fee = (job.price * BigInt(job.terms.feeBps)) / 10_000n;
       payout = job.price - fee;
-      refund = job.maxPrice - job.price;
+      refund = job.terms.maxPrice - job.price;
     }
     return {
       jobId,
-      provider: getAddress(log.args.getValue("provider") as string),
+      provider: getAddress(String(log.args.getValue("provider"))),
       outputs,
       price: job.price,
       paid: paidLog !== undefined,
@@ -560,7 +385,7 @@ export class RequesterClient {
    */
   async waitForResult(jobId: bigint, options: WaitOptions = {}): Promise<JobResult> {
     const started = Date.now();
-    let lastStatus: JobStatusName | undefined;
+    let lastStatus: number | undefined;
     for (;;) {
       if (options.signal?.aborted)
         throw new ProofworkError(ErrorCodes.TIMEOUT, `stopped waiting for job ${jobId}`);
@@ -569,7 +394,7 @@ export class RequesterClient {
         lastStatus = job.status;
         options.onStatus?.(job);
       }
-      switch (job.status) {
+      switch (job.statusName) {
         case "Completed":
         case "Paid": {
           const result = await this.findCompletion(jobId, options.fromBlock);
@@ -593,7 +418,7 @@ export class RequesterClient {
             { jobId },
           );
         case "Open":
-          if ((await this.chainTime()) > job.claimDeadline) {
+          if ((await this.chainTime()) > BigInt(job.terms.claimDeadline)) {
             throw new ProofworkError(
               ErrorCodes.JOB_EXPIRED,
               `job ${jobId} expired unclaimed (claim deadline passed); run \`proofwork job reclaim ${jobId}\` for a refund`,
@@ -608,11 +433,8 @@ export class RequesterClient {
       if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
         throw new ProofworkError(
           ErrorCodes.TIMEOUT,
-          `job ${jobId} still ${job.status} after ${options.timeoutMs} ms`,
-          {
-            jobId,
-            status: job.status,
-          },
+          `job ${jobId} still ${job.statusName} after ${options.timeoutMs} ms`,
+          { jobId, status: job.statusName },
         );
       }
       await nextBlockOrTimeout(this.provider, this.pollIntervalMs, options.signal);
@@ -622,28 +444,21 @@ export class RequesterClient {
   /** Cancels an unclaimed job (requester only); returns the refund receipt. */
   async cancel(jobId: bigint): Promise<ContractTransactionReceipt> {
     const { terms } = await this.getJob(jobId);
-    return this.send(`cancelling job ${jobId}`, () =>
-      this.contracts.market.getFunction("cancel")(jobId, terms),
-    );
+    return this.send(`cancelling job ${jobId}`, () => this.contracts.market.cancel(jobId, terms));
   }
 
   /** Refunds an unclaimed job past its claim deadline. */
   async reclaim(jobId: bigint): Promise<ContractTransactionReceipt> {
     const { terms } = await this.getJob(jobId);
-    return this.send(`reclaiming job ${jobId}`, () =>
-      this.contracts.market.getFunction("reclaim")(jobId, terms),
-    );
+    return this.send(`reclaiming job ${jobId}`, () => this.contracts.market.reclaim(jobId, terms));
   }
 
   /**
    * The inline input bytes of a job, from the calldata of its posting transaction (the market
    * does not re-emit them), checked against the hash in its terms.
    */
-  async getJobInput(
-    jobId: bigint,
-    fromBlock?: number,
-  ): Promise<{ input: Uint8Array; inputURI: string; txHash: string }> {
-    const { terms, inputURI, txHash } = await this.getTerms(jobId, fromBlock);
+  async getJobInput(jobId: bigint): Promise<{ input: Uint8Array; inputURI: string; txHash: string }> {
+    const { terms, inputURI, txHash } = await this.getTerms(jobId);
     const tx = await guard("reading the posting transaction", () => this.provider.getTransaction(txHash));
     const input = tx === null ? undefined : inputFromPostCalldata(tx.data, terms);
     if (input === undefined) {

@@ -1,13 +1,13 @@
 /**
  * Deployment records: one JSON file per chain (`deployments/<chainId>.json`, or
  * `deployments/<chainId>.local.json` for local development chains, which are git-ignored),
- * written by `proofwork deploy` and read by the SDK, the worker and the CLI.
+ * written by `proofwork deploy` and read by the SDK, the worker, the CLI and the web app.
+ * This module is the format (schema, lookups, ids); reading and writing files is
+ * `sdk/node/files.ts`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { AbiCoder, getAddress, id, isAddress, keccak256 } from "ethers";
 import { z } from "zod";
-import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
+import { ErrorCodes, ProofworkError } from "./errors.ts";
 
 /** Chain ids of local development chains (Hardhat, Anvil/Ganache): their records are git-ignored. */
 export const LOCAL_CHAIN_IDS: readonly number[] = [31337, 1337];
@@ -84,10 +84,10 @@ export function confirmationsFor(configured: number | undefined, chainId: number
   return configured ?? (LOCAL_CHAIN_IDS.includes(Number(chainId)) ? 0 : 1);
 }
 
-/** The default path of the record for `chainId` inside `dir`. */
-export function deploymentPath(dir: string, chainId: number | bigint): string {
+/** The file name of the record for `chainId` (`<id>.local.json` on local dev chains). */
+export function deploymentFileName(chainId: number | bigint): string {
   const id = Number(chainId);
-  return join(dir, LOCAL_CHAIN_IDS.includes(id) ? `${id}.local.json` : `${id}.json`);
+  return LOCAL_CHAIN_IDS.includes(id) ? `${id}.local.json` : `${id}.json`;
 }
 
 /** Validates a parsed record (DEPLOYMENT_NOT_FOUND naming the file and field when malformed). */
@@ -102,62 +102,6 @@ export function parseDeployment(json: unknown, source = "deployment record"): De
     );
   }
   return parsed.data;
-}
-
-/** Reads a record file. DEPLOYMENT_NOT_FOUND (with the fix) when missing or malformed. */
-export function readDeployment(path: string): Deployment {
-  const abs = resolve(path);
-  if (!existsSync(abs)) {
-    throw new ProofworkError(
-      ErrorCodes.DEPLOYMENT_NOT_FOUND,
-      `no deployment record at ${path}: run \`proofwork deploy\` for this chain or pass --deployment <file>`,
-      { path },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(abs, "utf8"));
-  } catch (e) {
-    throw new ProofworkError(
-      ErrorCodes.DEPLOYMENT_NOT_FOUND,
-      `deployment record ${path} is not valid JSON: ${errorMessage(e)}`,
-      {
-        path,
-      },
-    );
-  }
-  return parseDeployment(json, `deployment record ${path}`);
-}
-
-/**
- * Finds the record for a chain: an explicit file if given (checked against the chain id),
- * else `<dir>/<chainId>[.local].json`.
- */
-export function findDeployment(opts: {
-  file?: string | undefined;
-  dir: string;
-  chainId: bigint | number;
-}): Deployment {
-  const path = opts.file ?? deploymentPath(opts.dir, opts.chainId);
-  const d = readDeployment(path);
-  if (BigInt(d.chainId) !== BigInt(opts.chainId)) {
-    throw new ProofworkError(
-      ErrorCodes.WRONG_CHAIN,
-      `deployment record ${path} is for chain ${d.chainId}, but the RPC endpoint is on chain ${opts.chainId}`,
-    );
-  }
-  return d;
-}
-
-/** Writes a record atomically (validated first). Returns the path written. */
-export function writeDeployment(path: string, record: DeploymentInput): string {
-  const d = parseDeployment(record);
-  const abs = resolve(path);
-  mkdirSync(dirname(abs), { recursive: true });
-  const tmp = `${abs}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(d, null, 2)}\n`);
-  renameSync(tmp, abs);
-  return abs;
 }
 
 /** The record of circuit `name` (CIRCUIT_UNKNOWN listing the known ones). */

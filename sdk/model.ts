@@ -3,7 +3,6 @@
  * weights hash, and the static value bounds every consumer (reference, executor, circuit generator)
  * relies on. The integer arithmetic itself lives in `sdk/quant.ts`.
  */
-import { readFileSync } from "node:fs";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 
@@ -208,16 +207,6 @@ export function parseModel(json: unknown): ModelArtifact {
   return m;
 }
 
-/** Reads and validates a model artifact file. */
-export function loadModel(path: string): ModelArtifact {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ProofworkError(ErrorCodes.MODEL_INVALID, `cannot read model ${path}`, {}, { cause: e });
-  }
-  return parseModel(JSON.parse(text));
-}
 
 /** Number of output logits per sample. */
 export function numClasses(m: Pick<ModelArtifact, "layers">): number {

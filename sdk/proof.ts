@@ -8,8 +8,11 @@ import type { Groth16Proof } from "snarkjs";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { FIELD_MODULUS } from "./field.ts";
 
-/** The on-chain proof: 8 field-coordinate words. */
-export type OnChainProof = readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+/**
+ * The proof as the market's `submit` takes it: `[a0, a1, b00, b01, b10, b11, c0, c1]`, in the order
+ * of snarkjs `exportSolidityCallData` (each G2 coordinate pair swapped for the EVM precompile).
+ */
+export type OnChainProof = [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
 
 /** snarkjs proof → on-chain `uint256[8]`. */
 export function encodeProof(p: Groth16Proof): OnChainProof {

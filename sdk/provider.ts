@@ -68,7 +68,7 @@ export class ProviderAccount {
   /** Mints test tokens to this account (TestToken's faucet; reverts on real tokens). */
   async faucet(amount: bigint): Promise<ContractTransactionReceipt> {
     const me = await this.signer.getAddress();
-    return this.send("minting test tokens", () => this.contracts.token.getFunction("faucet")(me, amount));
+    return this.send("minting test tokens", () => this.contracts.token.faucet(me, amount));
   }
 
   /** Approves (if needed) and stakes `amount`. */
@@ -77,12 +77,9 @@ export class ProviderAccount {
     const me = await this.signer.getAddress();
     const { token, staking } = this.contracts;
     const stakingAddress = await staking.getAddress();
-    const [balance, allowance] = (await guard("reading the token balance", () =>
-      Promise.all([
-        token.getFunction("balanceOf").staticCall(me),
-        token.getFunction("allowance").staticCall(me, stakingAddress),
-      ]),
-    )) as [bigint, bigint];
+    const [balance, allowance] = await guard("reading the token balance", () =>
+      Promise.all([token.balanceOf(me), token.allowance(me, stakingAddress)]),
+    );
     if (balance < amount) {
       throw new ProofworkError(
         ErrorCodes.TX_REVERTED,
@@ -90,22 +87,20 @@ export class ProviderAccount {
       );
     }
     if (allowance < amount) {
-      await this.send("approving the stake", () => token.getFunction("approve")(stakingAddress, amount));
+      await this.send("approving the stake", () => token.approve(stakingAddress, amount));
     }
-    return this.send("staking", () => staking.getFunction("stake")(amount));
+    return this.send("staking", () => staking.stake(amount));
   }
 
   /** Moves `amount` of bonded stake into unbonding. */
   async requestUnstake(amount: bigint): Promise<ContractTransactionReceipt> {
     if (amount <= 0n) throw new ProofworkError(ErrorCodes.BAD_NUMBER, "unstake amount must be positive");
-    return this.send("requesting unstake", () =>
-      this.contracts.staking.getFunction("requestUnstake")(amount),
-    );
+    return this.send("requesting unstake", () => this.contracts.staking.requestUnstake(amount));
   }
 
   /** Withdraws unbonded stake whose period ended. */
   async withdraw(): Promise<ContractTransactionReceipt> {
-    return this.send("withdrawing", () => this.contracts.staking.getFunction("withdraw")());
+    return this.send("withdrawing", () => this.contracts.staking.withdraw());
   }
 
   /**
@@ -116,7 +111,7 @@ export class ProviderAccount {
     if (jobs.length === 0) throw new ProofworkError(ErrorCodes.BAD_NUMBER, "no jobs to collect");
     const me = await this.signer.getAddress();
     return this.send(`collecting ${jobs.length} job(s)`, () =>
-      this.contracts.market.getFunction("collect")(
+      this.contracts.market.collect(
         me,
         jobs.map((j) => ({ jobId: j.jobId, terms: j.terms, outputs: [...j.outputs] })),
       ),
@@ -134,58 +129,54 @@ export class ProviderAccount {
       maxConcurrentJobs: cap.maxConcurrentJobs,
       metadataURI: cap.metadataURI,
     };
-    const registered = (await guard("reading registration", () =>
-      staking.getFunction("isRegistered").staticCall(me),
-    )) as boolean;
+    const registered = await guard("reading registration", () => staking.isRegistered(me));
     return registered
-      ? this.send("updating the capability record", () => staking.getFunction("updateCapability")(record))
-      : this.send("registering", () => staking.getFunction("register")(record));
+      ? this.send("updating the capability record", () => staking.updateCapability(record))
+      : this.send("registering", () => staking.register(record));
   }
 
   /** Stake accounting, reputation and capability of `address` (default: this account). */
   async status(address?: string): Promise<ProviderStatus> {
     const who = address ?? (await this.signer.getAddress());
     const { staking, token } = this.contracts;
-    const [p, registered, active, freeStake, minStake, tokenBalance] = (await guard(
+    const [p, registered, active, freeStake, minStake, tokenBalance] = await guard(
       "reading provider status",
       () =>
         Promise.all([
-          staking.getFunction("getProvider").staticCall(who),
-          staking.getFunction("isRegistered").staticCall(who),
-          staking.getFunction("isActive").staticCall(who),
-          staking.getFunction("freeStake").staticCall(who),
-          staking.getFunction("minStake").staticCall(),
-          token.getFunction("balanceOf").staticCall(who),
+          staking.getProvider(who),
+          staking.isRegistered(who),
+          staking.isActive(who),
+          staking.freeStake(who),
+          staking.minStake(),
+          token.balanceOf(who),
         ]),
-    )) as [Result, boolean, boolean, bigint, bigint, bigint];
+    );
     const status: ProviderStatus = {
       address: who,
       registered,
       active,
-      stake: p.getValue("stake") as bigint,
-      locked: p.getValue("locked") as bigint,
+      stake: p.stake,
+      locked: p.locked,
       freeStake,
-      unbonding: p.getValue("unbonding") as bigint,
-      unbondingEnd: p.getValue("unbondingEnd") as bigint,
-      jailedUntil: p.getValue("jailedUntil") as bigint,
-      openJobs: Number(p.getValue("openJobs") as bigint),
-      jobsCompleted: Number(p.getValue("jobsCompleted") as bigint),
-      jobsFailed: Number(p.getValue("jobsFailed") as bigint),
-      totalSlashed: p.getValue("totalSlashed") as bigint,
+      unbonding: p.unbonding,
+      unbondingEnd: p.unbondingEnd,
+      jailedUntil: p.jailedUntil,
+      openJobs: Number(p.openJobs),
+      jobsCompleted: Number(p.jobsCompleted),
+      jobsFailed: Number(p.jobsFailed),
+      totalSlashed: p.totalSlashed,
       minStake,
       tokenBalance,
     };
     if (registered) {
-      const c = (await guard("reading capability", () =>
-        staking.getFunction("getCapability").staticCall(who),
-      )) as Result;
-      const bits = Number(c.getValue("backends") as bigint);
+      const c = await guard("reading capability", () => staking.getCapability(who));
+      const bits = Number(c.backends);
       status.capability = {
-        gpuModel: c.getValue("gpuModel") as string,
-        memoryMB: Number(c.getValue("memoryMB") as bigint),
+        gpuModel: c.gpuModel,
+        memoryMB: Number(c.memoryMB),
         backends: (Object.keys(BACKEND_BITS) as BackendName[]).filter((b) => (bits & BACKEND_BITS[b]) !== 0),
-        maxConcurrentJobs: Number(c.getValue("maxConcurrentJobs") as bigint),
-        metadataURI: c.getValue("metadataURI") as string,
+        maxConcurrentJobs: Number(c.maxConcurrentJobs),
+        metadataURI: c.metadataURI,
       };
     }
     return status;

@@ -75,7 +75,8 @@ export interface JobSlot {
   commitment: string;
 }
 
-type Fields = Result | Record<string, unknown>;
+/** A decoded struct: an ethers `Result`, a TypeChain struct output or a plain object. */
+type Fields = Result | object;
 const field = (r: Fields, name: string): unknown =>
   typeof (r as Result).getValue === "function"
     ? (r as Result).getValue(name)

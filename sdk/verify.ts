@@ -1,20 +1,29 @@
 /**
- * Independent re-check of a completed job: the proof is taken from the calldata of the `submit`
- * transaction that emitted `JobCompleted`, verified locally with snarkjs against the verification
- * key shipped with the build (checked against the hash in the deployment record), with public
- * signals rebuilt from scratch: `[jobKey, commit(input bytes from JobPosted), ...outputs]`.
+ * Independent re-check of a completed job, from the chain alone: the proof is taken from the
+ * calldata of the `submit` transaction that emitted `JobCompleted`; the public signals are rebuilt
+ * from scratch — `[jobKey, commit(input bytes from the posting calldata), ...outputs]`; the
+ * verification key is fetched from the circuit's artifacts URI and trusted through the registered
+ * verifier (sdk/keys.ts); snarkjs verifies locally and the registered verifier is asked too.
+ * Browser-safe: the web app runs exactly this, step by step.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { toBeHex, type Result } from "ethers";
+import { readCircuit, type ArtifactFetcher } from "./artifacts.ts";
 import type { RequesterClient } from "./client.ts";
 import { commitInput } from "./commitment.ts";
 import { guard } from "./contracts.ts";
-import { circuitById } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { computeJobKey } from "./field.ts";
+import { isProven } from "./jobs.ts";
+import { resolveVerificationKey, type KeyTrust } from "./keys.ts";
 import { verifyGroth16, type VerificationKey } from "./proof.ts";
+
+/** One check of a verification, as shown to a user. */
+export interface VerifyStep {
+  id: "proof" | "outputs" | "commitment" | "signals" | "key" | "groth16" | "onchain";
+  ok: boolean;
+  /** What was checked, in words (e.g. "input commitment recomputed from 784 input bytes"). */
+  detail: string;
+}
 
 export interface VerifyReport {
   jobId: bigint;
@@ -29,56 +38,45 @@ export interface VerifyReport {
   /** The outputs in the submit calldata equal those in the event and match the market's stored
    * result commitment (`checkResult`). */
   outputsMatch: boolean;
+  /** Where the verification key came from and why it is trusted. */
+  key: KeyTrust | { uri: "given"; sha256: ""; embeddedInVerifier: false };
   publicSignals: bigint[];
   proof: bigint[];
   txHash: string;
+  steps: VerifyStep[];
 }
 
-/** Reads a verification key from a path or file:// URI and checks its sha256 (0x hex) if given. */
-export function loadVerificationKey(uri: string, expectedSha256?: string): VerificationKey {
-  if (/^[a-z]+:\/\//i.test(uri) && !uri.startsWith("file://")) {
-    throw new ProofworkError(
-      ErrorCodes.ARTIFACT_FETCH_FAILED,
-      `only local verification keys are supported here: ${uri}`,
-    );
-  }
-  const path = uri.startsWith("file://") ? fileURLToPath(uri) : uri;
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch {
-    throw new ProofworkError(
-      ErrorCodes.CIRCUIT_NOT_BUILT,
-      `verification key not found at ${path} (run: proofwork circuits build)`,
-    );
-  }
-  if (expectedSha256 !== undefined) {
-    const got = `0x${createHash("sha256").update(raw).digest("hex")}`;
-    if (got.toLowerCase() !== expectedSha256.toLowerCase()) {
-      throw new ProofworkError(
-        ErrorCodes.ARTIFACT_MISMATCH,
-        `verification key ${path} does not match the deployment (sha256 ${got}, expected ${expectedSha256})`,
-      );
-    }
-  }
-  return JSON.parse(raw.toString("utf8")) as VerificationKey;
+export interface VerifyOptions {
+  /** Use this key instead of fetching the published one (no trust path is then established). */
+  vkey?: VerificationKey;
+  /** Reads artifact URIs (default http(s); Node's `fetchArtifact` adds file://). */
+  fetch?: ArtifactFetcher;
+  /** Also check the key against the registered zkey (downloads the proving key). */
+  deep?: boolean;
+  /** Called after each check (progress in a UI). */
+  onStep?: (step: VerifyStep) => void;
 }
 
-/** Re-verifies a completed job locally. Throws JOB_NOT_FOUND if it has not completed. */
+/** Re-verifies a completed job. JOB_NOT_FOUND if it has no result. */
 export async function verifyResult(
   client: RequesterClient,
   jobId: bigint,
-  options: { vkey?: VerificationKey; fromBlock?: number } = {},
+  options: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  const steps: VerifyStep[] = [];
+  const step = (s: VerifyStep) => {
+    steps.push(s);
+    options.onStep?.(s);
+  };
   const job = await client.getJob(jobId);
-  if (job.status !== "Completed" && job.status !== "Paid") {
-    throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no result (status ${job.status})`);
+  if (!isProven(job.status)) {
+    throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no result (status ${job.statusName})`);
   }
-  const completion = await client.findCompletion(jobId, options.fromBlock);
+  const completion = await client.findCompletion(jobId);
   if (completion === undefined)
     throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `no JobCompleted event for job ${jobId}`);
 
-  const { market } = client.contracts;
+  const { market, registry } = client.contracts;
   const marketAddress = await market.getAddress();
   const tx = await guard("reading the submit transaction", () =>
     client.provider.getTransaction(completion.txHash),
@@ -95,37 +93,65 @@ export async function verifyResult(
   }
   const proof = (parsed.args.getValue("proof") as Result).toArray() as bigint[];
   const calldataOutputs = (parsed.args.getValue("outputs") as Result).toArray() as bigint[];
+  step({ id: "proof", ok: true, detail: `proof read from the calldata of submit transaction ${completion.txHash}` });
+
   // The outputs in the submit calldata, in JobCompleted and in the market's stored result
   // commitment (`checkResult`) must all agree.
-  const committed = (await guard("checking the result on-chain", () =>
-    market.getFunction("checkResult").staticCall(jobId, job.terms, completion.provider, calldataOutputs),
-  )) as boolean;
+  const committed = await guard("checking the result on-chain", () =>
+    market.checkResult(jobId, job.terms, completion.provider, calldataOutputs),
+  );
   const outputsMatch =
     committed &&
     calldataOutputs.length === completion.outputs.length &&
     calldataOutputs.every((v, i) => v === completion.outputs[i]);
+  step({
+    id: "outputs",
+    ok: outputsMatch,
+    detail: `${calldataOutputs.length} output(s) equal in the calldata, in JobCompleted and in the market's result commitment`,
+  });
 
-  const { input } = await client.getJobInput(jobId, options.fromBlock);
+  const { input } = await client.getJobInput(jobId);
   const commitment = await commitInput(input);
-  const commitmentMatches = commitment === job.inputCommitment;
+  const commitmentMatches = commitment === job.terms.inputCommitment;
+  step({
+    id: "commitment",
+    ok: commitmentMatches,
+    detail: `input commitment recomputed from the ${input.length} input bytes of the posting transaction`,
+  });
 
   const { chainId } = await guard("reading the chain id", () => client.provider.getNetwork());
   const jobKey = computeJobKey(chainId, marketAddress, jobId, completion.provider);
   const publicSignals = [jobKey, commitment, ...calldataOutputs];
+  step({
+    id: "signals",
+    ok: true,
+    detail: `public signals rebuilt: jobKey(chain ${chainId}, market, job ${jobId}, provider ${completion.provider}), commitment, outputs`,
+  });
 
   let vkey = options.vkey;
+  let key: VerifyReport["key"] = { uri: "given", sha256: "", embeddedInVerifier: false };
   if (vkey === undefined) {
-    const circuit = circuitById(client.deployment, job.circuitId);
-    if (circuit === undefined) {
-      throw new ProofworkError(
-        ErrorCodes.CIRCUIT_UNKNOWN,
-        `circuit ${job.circuitId} of job ${jobId} is not in the deployment record`,
-      );
-    }
-    vkey = loadVerificationKey(circuit.vkUri, circuit.vkHash);
+    const circuit = await readCircuit(registry, job.terms.circuitId);
+    const resolved = await resolveVerificationKey(client.provider, circuit, {
+      fetch: options.fetch,
+      deep: options.deep,
+    });
+    vkey = resolved.vkey;
+    key = resolved.trust;
+    step({
+      id: "key",
+      ok: true,
+      detail: `verification key ${key.sha256.slice(0, 10)}… fetched from ${key.uri}: embedded in the registered verifier ${circuit.verifier}${key.matchesRegisteredZkey === true ? "; exported from the registered zkey" : ""}`,
+    });
   }
   const proofValid = await verifyGroth16(vkey, publicSignals, proof);
-  const onchainVerifierValid = await callRegisteredVerifier(client, job.circuitId, proof, publicSignals);
+  step({ id: "groth16", ok: proofValid, detail: "Groth16 proof checked locally (snarkjs)" });
+  const onchainVerifierValid = await callRegisteredVerifier(client, job.terms.circuitId, proof, publicSignals);
+  step({
+    id: "onchain",
+    ok: onchainVerifierValid,
+    detail: "the circuit's registered verifier accepts the same proof and signals (eth_call)",
+  });
   return {
     jobId,
     valid: proofValid && onchainVerifierValid && commitmentMatches && outputsMatch,
@@ -133,9 +159,11 @@ export async function verifyResult(
     onchainVerifierValid,
     commitmentMatches,
     outputsMatch,
+    key,
     publicSignals,
     proof,
     txHash: completion.txHash,
+    steps,
   };
 }
 
@@ -149,14 +177,10 @@ export async function callRegisteredVerifier(
   proof: readonly bigint[],
   publicSignals: readonly bigint[],
 ): Promise<boolean> {
-  const r = (await guard("reading the circuit's verifier", () =>
-    client.contracts.registry.getFunction("getVerifier").staticCall(circuitId),
-  )) as Result;
-  const verifier = r.getValue("verifier") as string;
-  const selector = r.getValue("selector") as string;
+  const r = await guard("reading the circuit's verifier", () => client.contracts.registry.getVerifier(circuitId));
   const words = [...proof, ...publicSignals].map((w) => toBeHex(w, 32).slice(2)).join("");
   try {
-    const ret = await client.provider.call({ to: verifier, data: `${selector}${words}` });
+    const ret = await client.provider.call({ to: r.verifier, data: `${r.selector}${words}` });
     return ret.length === 66 && BigInt(ret) === 1n;
   } catch {
     return false;

@@ -17,8 +17,9 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import { ProofworkError, errorMessage } from "../sdk/errors.ts";
-import { sha256File } from "../sdk/hash.ts";
-import type { ChainReader, OnchainCircuit } from "./chain.ts";
+import { sha256File } from "../sdk/node/files.ts";
+import type { CircuitInfo } from "../sdk/node.ts";
+import type { ChainReader } from "./chain.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
@@ -42,7 +43,7 @@ export interface CircuitHint {
 }
 
 export type CircuitCheck =
-  | { ok: true; circuit: CircuitArtifacts; onchain: OnchainCircuit }
+  | { ok: true; circuit: CircuitArtifacts; onchain: CircuitInfo }
   | {
       ok: false;
       reason: "unknown_circuit" | "circuit_inactive" | "artifacts_mismatch" | "artifacts_unavailable";
@@ -130,7 +131,7 @@ export class ArtifactManager {
 
   private async load(circuitId: string): Promise<CircuitCheck> {
     const { reader, log, dataDir } = this.deps;
-    let onchain: OnchainCircuit;
+    let onchain: CircuitInfo;
     try {
       onchain = await reader.getCircuit(circuitId);
     } catch (e) {

@@ -3,6 +3,7 @@
  * hooks) and the operator's settings. Built once by `startWorker`; tests build their own.
  */
 import type { Signer } from "ethers";
+import { loadConfig, type Config } from "../sdk/node.ts";
 import type { ArtifactManager } from "./artifacts.ts";
 import type { ChainReader } from "./chain.ts";
 import type { ChainClock, Clock } from "./clock.ts";
@@ -11,7 +12,8 @@ import type { Logger } from "./log.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { JobRunner } from "./runner.ts";
 import type { Store } from "./store.ts";
-import type { FeePolicy, RpcProvider, TxSender } from "./tx.ts";
+import type { FeePolicy } from "./fees.ts";
+import type { RpcProvider, TxSender } from "./tx.ts";
 
 export interface WorkerSettings {
   /** Main loop period. */
@@ -42,24 +44,61 @@ export interface WorkerSettings {
   shutdownGraceMs: number;
   /** Largest input fetched from an input URI, bytes. */
   maxInputBytes: number;
+  /** Collect completed jobs' payments once this many are waiting … */
+  collectBatchSize: number;
+  /** … or once the oldest has waited this long (0: every job at once). */
+  collectMaxAgeMs: number;
   /** Data directory (store, artifacts). */
   dataDir: string;
   fees: FeePolicy;
 }
 
+/** The settings a configuration gives (sdk/node/config.ts holds every default). */
+export function settingsFromConfig(
+  config: Config,
+): Omit<WorkerSettings, "startBlock" | "fees" | "confirmations" | InternalSetting> & {
+  confirmations: number | undefined;
+  maxFeePerGas: bigint;
+} {
+  return {
+    dataDir: config.dataDir,
+    pollIntervalMs: config.pollIntervalMs,
+    logChunkSize: config.logChunkSize,
+    confirmations: config.confirmations,
+    maxConcurrentJobs: config.maxConcurrentJobs,
+    proverConcurrency: config.proverThreads,
+    minPrice: config.minPrice,
+    claimMarginSeconds: config.claimMarginSeconds,
+    lookbackBlocks: config.workerLookbackBlocks,
+    shutdownGraceMs: config.workerShutdownGraceMs,
+    collectBatchSize: config.workerCollectBatch,
+    collectMaxAgeMs: config.workerCollectMaxAgeMs,
+    maxFeePerGas: BigInt(config.workerMaxFeeGwei) * 10n ** 9n,
+  };
+}
+
+/** Tuning that is not configuration (measured or protocol-derived allowances). */
+type InternalSetting = "defaultWorkSeconds" | "submitReserveSeconds" | "claimLatencySeconds" | "maxInputBytes";
+
+const FROM_DEFAULT_CONFIG = settingsFromConfig(loadConfig({}, { env: {}, envFile: false }));
+
+/** Defaults of every setting: the configuration's defaults, plus the internal allowances. */
 export const DEFAULT_SETTINGS: Omit<WorkerSettings, "dataDir" | "fees" | "startBlock"> = {
-  pollIntervalMs: 1000,
-  logChunkSize: 1000,
+  pollIntervalMs: FROM_DEFAULT_CONFIG.pollIntervalMs,
+  logChunkSize: FROM_DEFAULT_CONFIG.logChunkSize,
+  // undefined in the configuration: 0 on local dev chains, 1 elsewhere (startWorker decides)
   confirmations: 0,
-  lookbackBlocks: 64,
-  maxConcurrentJobs: 2,
-  proverConcurrency: 1,
-  minPrice: 0n,
-  claimMarginSeconds: 30,
+  lookbackBlocks: FROM_DEFAULT_CONFIG.lookbackBlocks,
+  maxConcurrentJobs: FROM_DEFAULT_CONFIG.maxConcurrentJobs,
+  proverConcurrency: FROM_DEFAULT_CONFIG.proverConcurrency,
+  minPrice: FROM_DEFAULT_CONFIG.minPrice,
+  claimMarginSeconds: FROM_DEFAULT_CONFIG.claimMarginSeconds,
+  shutdownGraceMs: FROM_DEFAULT_CONFIG.shutdownGraceMs,
+  collectBatchSize: FROM_DEFAULT_CONFIG.collectBatchSize,
+  collectMaxAgeMs: FROM_DEFAULT_CONFIG.collectMaxAgeMs,
   defaultWorkSeconds: 20,
   submitReserveSeconds: 15,
   claimLatencySeconds: 5,
-  shutdownGraceMs: 30_000,
   maxInputBytes: 1 << 20,
 };
 

@@ -7,7 +7,7 @@ import { keccak256 } from "ethers";
 import { commitInput } from "../sdk/commitment.ts";
 import { errorMessage } from "../sdk/errors.ts";
 import type { CircuitCheck } from "./artifacts.ts";
-import { JobStatus, type OnchainJob } from "./chain.ts";
+import { JobStatus, type Job } from "../sdk/node.ts";
 
 export const REFUSAL_REASONS = [
   "not_open",
@@ -52,7 +52,7 @@ export type InputCheck =
  */
 export async function checkInput(
   bytes: Uint8Array | null,
-  job: OnchainJob,
+  job: Job,
   inputBytes?: number,
 ): Promise<InputCheck> {
   if (bytes === null || bytes.length === 0)
@@ -62,11 +62,11 @@ export async function checkInput(
       detail: "no input bytes in the event and none fetched from the URI",
     };
   const h = keccak256(bytes);
-  if (h.toLowerCase() !== job.inputHash.toLowerCase()) {
+  if (h.toLowerCase() !== job.terms.inputHash.toLowerCase()) {
     return {
       ok: false,
       reason: "input_hash_mismatch",
-      detail: `keccak256(input) ${h} != stored ${job.inputHash}`,
+      detail: `keccak256(input) ${h} != stored ${job.terms.inputHash}`,
     };
   }
   if (inputBytes !== undefined && bytes.length !== inputBytes) {
@@ -82,18 +82,18 @@ export async function checkInput(
   } catch (e) {
     return { ok: false, reason: "input_malformed", detail: errorMessage(e) };
   }
-  if (c !== job.inputCommitment) {
+  if (c !== job.terms.inputCommitment) {
     return {
       ok: false,
       reason: "commitment_mismatch",
-      detail: `commitment of the input ${c} != job's ${job.inputCommitment}`,
+      detail: `commitment of the input ${c} != job's ${job.terms.inputCommitment}`,
     };
   }
   return { ok: true, bytes };
 }
 
 export interface EvaluationContext {
-  job: OnchainJob;
+  job: Job;
   circuit: CircuitCheck;
   input: InputCheck;
   /** `currentPrice(jobId)` now. */
@@ -121,30 +121,30 @@ function refuse(reason: RefusalReason, detail: string): Decision {
 export function evaluateJob(x: EvaluationContext): Decision {
   const { job } = x;
   if (job.status !== JobStatus.Open) return refuse("not_open", `status ${job.status}`);
-  if (x.nowSec + x.claimLatencySec > job.claimDeadline) {
-    return refuse("claim_deadline_passed", `claim deadline ${job.claimDeadline}, now ${x.nowSec}`);
+  if (x.nowSec + x.claimLatencySec > job.terms.claimDeadline) {
+    return refuse("claim_deadline_passed", `claim deadline ${job.terms.claimDeadline}, now ${x.nowSec}`);
   }
   if (!x.circuit.ok) return refuse(x.circuit.reason, x.circuit.detail);
   if (!x.input.ok) return refuse(x.input.reason, x.input.detail);
-  const slack = job.executionWindow - x.expectedWorkSec;
+  const slack = job.terms.executionWindow - x.expectedWorkSec;
   if (slack < x.marginSec) {
     return refuse(
       "deadline_unachievable",
-      `window ${job.executionWindow}s, expected work ${x.expectedWorkSec.toFixed(1)}s, margin ${x.marginSec}s`,
+      `window ${job.terms.executionWindow}s, expected work ${x.expectedWorkSec.toFixed(1)}s, margin ${x.marginSec}s`,
     );
   }
   if (x.price < x.minPrice) {
-    if (job.maxPrice < x.minPrice)
+    if (job.terms.maxPrice < x.minPrice)
       return {
         accept: false,
         reason: "price_too_low",
         retryable: false,
-        detail: `max price ${job.maxPrice} < minimum ${x.minPrice}`,
+        detail: `max price ${job.terms.maxPrice} < minimum ${x.minPrice}`,
       };
     return refuse("price_too_low", `price ${x.price} < minimum ${x.minPrice}`);
   }
-  if (job.collateral > x.freeStake)
-    return refuse("insufficient_stake", `collateral ${job.collateral} > free stake ${x.freeStake}`);
+  if (job.terms.collateral > x.freeStake)
+    return refuse("insufficient_stake", `collateral ${job.terms.collateral} > free stake ${x.freeStake}`);
   if (x.activeJobs >= x.maxConcurrentJobs)
     return refuse("at_capacity", `${x.activeJobs}/${x.maxConcurrentJobs} jobs in progress`);
   return { accept: true };

@@ -4,8 +4,7 @@
  * the one layer shared by the CLI, the worker, deploy scripts and tests.
  */
 import { join } from "node:path";
-import { Wallet, getAddress, type Signer } from "ethers";
-import type { Config } from "../sdk/config.ts";
+import { getAddress, type Signer } from "ethers";
 import { ArtifactManager, type CircuitHint } from "./artifacts.ts";
 import { ChainReader, type Addresses } from "./chain.ts";
 import { ChainClock, systemClock, type Clock } from "./clock.ts";
@@ -16,8 +15,11 @@ import { createMetrics, startMetricsServer, type MetricsServer, type WorkerMetri
 import { Pipeline, type WorkerPhase } from "./pipeline.ts";
 import { bindingRunner, type JobRunner } from "./runner.ts";
 import { Store } from "./store.ts";
-import { DEFAULT_FEE_POLICY, TxSender, type RpcProvider } from "./tx.ts";
+import { DEFAULT_FEE_POLICY } from "./fees.ts";
+import { TxSender, type RpcProvider } from "./tx.ts";
 
+export { bootWorker, createRunner, circuitHints, runUntilSignal, workerOptionsFromConfig } from "./bootstrap.ts";
+export type { BootOptions, BootedWorker } from "./bootstrap.ts";
 export type { WorkerHooks, Boundary } from "./hooks.ts";
 export { BOUNDARIES, noHooks } from "./hooks.ts";
 export type { WorkerSettings } from "./context.ts";
@@ -142,30 +144,4 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     done,
     stop: shutdown,
   };
-}
-
-/** Worker options from the project configuration (sdk/config.ts). */
-export function workerOptionsFromConfig(config: Config): WorkerOptions {
-  return {
-    dataDir: config.dataDir,
-    pollIntervalMs: config.pollIntervalMs,
-    logChunkSize: config.logChunkSize,
-    confirmations: config.confirmations,
-    maxConcurrentJobs: config.maxConcurrentJobs,
-    proverConcurrency: config.proverThreads,
-    minPrice: config.minPrice,
-    claimMarginSeconds: config.claimMarginSeconds,
-    metricsPort: config.metricsPort === 0 ? null : config.metricsPort,
-    metricsHost: config.workerMetricsHost,
-    lookbackBlocks: config.workerLookbackBlocks,
-    shutdownGraceMs: config.workerShutdownGraceMs,
-    fees: { maxFeePerGas: BigInt(config.workerMaxFeeGwei) * 10n ** 9n },
-  };
-}
-
-// ------------------------------------------------------------------------------- provider commands
-
-/** A local signing key on `provider`. */
-export function walletFor(privateKey: string, provider: RpcProvider): Wallet {
-  return new Wallet(privateKey, provider);
 }

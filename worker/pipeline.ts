@@ -19,21 +19,22 @@ import { errorMessage, isProofworkError, ProofworkError } from "../sdk/errors.ts
 import { fetchUri, type CircuitArtifacts } from "./artifacts.ts";
 import { computeJobKey } from "../sdk/field.ts";
 import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/terms.ts";
-import { JobStatus, marketInterface, registryInterface } from "./chain.ts";
+import { JobStatus, marketInterface, registryInterface } from "../sdk/node.ts";
 import { claimJob, resumeClaim } from "./claim.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import { checkInput, evaluateJob } from "./evaluate.ts";
 import { executeAndProve, expectedWorkSeconds, ProverSlots } from "./execute.ts";
 import { Monitor, type ChainEvent } from "./monitor.ts";
-import { settleJob } from "./settle.ts";
+import { Collector } from "./settle.ts";
 import { ACTIVE_STATES, JOB_STATES, type JobState } from "./state.ts";
 import type { JobRow } from "./store.ts";
 import { submitJob } from "./submit.ts";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 /** States a job task drives (claiming included: a claim tx may be in flight). */
-const OWNED_STATES: readonly JobState[] = ["claiming", ...ACTIVE_STATES, "completed"];
+/** States a job task drives forward (completed jobs wait for the collector). */
+const OWNED_STATES: readonly JobState[] = ["claiming", ...ACTIVE_STATES];
 
 export type WorkerPhase = "starting" | "running" | "draining" | "stopped";
 
@@ -43,6 +44,7 @@ export class Pipeline {
   private readonly wake = { resolve: null as (() => void) | null };
   private readonly slots: ProverSlots;
   private readonly monitor: Monitor;
+  private readonly collector: Collector;
   private intake = true;
   phase: WorkerPhase = "starting";
   lastTickAt = 0;
@@ -51,6 +53,7 @@ export class Pipeline {
 
   constructor(private readonly ctx: WorkerContext) {
     this.slots = new ProverSlots(ctx.settings.proverConcurrency);
+    this.collector = new Collector(ctx);
     this.monitor = new Monitor(
       {
         provider: ctx.provider,
@@ -182,6 +185,9 @@ export class Pipeline {
       await this.evaluateOpenJobs();
     }
     for (const row of store.listJobs(OWNED_STATES)) this.ensureTask(row);
+    await this.collector.reconcile();
+    // collect what is due; everything once stopping (payments are never left behind needlessly)
+    await this.collector.run(!this.intake, this.abort.signal);
     metrics.jobsInFlight.set(this.tasks.size);
     for (const s of JOB_STATES) metrics.jobsByState.set({ state: s }, store.countJobs([s]));
     try {
@@ -340,7 +346,7 @@ export class Pipeline {
       store.transition(row.jobId, "taken", { reason: `status_${job.status}` });
       return "taken";
     }
-    const circuit = await artifacts.check(job.circuitId);
+    const circuit = await artifacts.check(job.terms.circuitId);
     let bytes = row.inputHex ? getBytes(row.inputHex) : null;
     if (bytes === null && row.postTx) {
       bytes = await this.inputFromPostTx(row.postTx, job.terms);
@@ -364,12 +370,12 @@ export class Pipeline {
       activeJobs,
       maxConcurrentJobs: settings.maxConcurrentJobs,
       minPrice: settings.minPrice,
-      expectedWorkSec: expectedWorkSeconds(this.ctx, job.circuitId) + settings.submitReserveSeconds,
+      expectedWorkSec: expectedWorkSeconds(this.ctx, job.terms.circuitId) + settings.submitReserveSeconds,
       marginSec: settings.claimMarginSeconds,
       claimLatencySec: settings.claimLatencySeconds,
     });
     if (decision.accept && circuit.ok && input.ok) {
-      const problem = await this.preflight(row.jobId, circuit.circuit, input.bytes, job.inputCommitment);
+      const problem = await this.preflight(row.jobId, circuit.circuit, input.bytes, job.terms.inputCommitment);
       if (problem !== null)
         return { accept: false, reason: "input_malformed", retryable: false, detail: problem };
     }
@@ -525,7 +531,7 @@ export class Pipeline {
     return true;
   }
 
-  /** Drives a claimed job to `settled` from whatever durable state it is in. */
+  /** Drives a claimed job to `completed` from whatever durable state it is in. */
   private async drive(jobId: bigint): Promise<void> {
     const { store, artifacts, reader } = this.ctx;
     const signal = this.abort.signal;
@@ -539,15 +545,16 @@ export class Pipeline {
           `job ${jobId} is no longer ours on-chain (status ${job.status}, provider ${job.provider === ZERO ? "none" : job.provider})`,
         );
       }
-      const circuit = await artifacts.check(job.circuitId);
+      const circuit = await artifacts.check(job.terms.circuitId);
       if (!circuit.ok)
         throw new ProofworkError(
           WorkerErrorCodes.EXECUTION_FAILED,
           `job ${jobId}: circuit not served: ${circuit.reason}`,
         );
-      row = await executeAndProve(this.ctx, row, circuit.circuit, job.inputCommitment, this.slots, signal);
+      row = await executeAndProve(this.ctx, row, circuit.circuit, job.terms.inputCommitment, this.slots, signal);
     }
     if (row.state === "proved" || row.state === "submitting") row = await submitJob(this.ctx, row, signal);
-    if (row.state === "completed") await settleJob(this.ctx, row, signal);
+    // completed: the collector pays it out with others (settle.ts)
+    if (row.state === "completed") this.poke();
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { CircuitArtifacts } from "./artifacts.ts";
 import * as snarkjs from "snarkjs";
-import { toSolidityProof } from "../sdk/groth16.ts";
+import { encodeProof } from "../sdk/proof.ts";
 import type { ProverPool } from "./prover/pool.ts";
 
 export interface JobBinding {
@@ -84,7 +84,7 @@ export async function proveInProcess(
     circuit.zkeyPath,
   );
   const signals = (publicSignals as string[]).map((s) => BigInt(s));
-  return { proof: toSolidityProof(proof), outputs: signals.slice(2), publicSignals: signals };
+  return { proof: encodeProof(proof), outputs: signals.slice(2), publicSignals: signals };
 }
 
 /**

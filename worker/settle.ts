@@ -1,89 +1,160 @@
 /**
- * Settle stage: the market pays completed jobs out pull-style, so the worker collects its payment
- * (`collect(us, [job])`, stored before it is broadcast like every transaction) and records the
- * payout from the `JobPaid` event. A job already paid (a previous collect landed, or anyone
- * collected for us) is only looked up, so this works after a restart too.
+ * Settle stage. The market pays completed jobs pull-style (`collect(provider, jobs[])`: one token
+ * transfer for any number of jobs), so the worker collects in batches: once
+ * `collectBatchSize` jobs are waiting, or the oldest has waited `collectMaxAgeMs`, or the worker is
+ * stopping. A batch's signed transaction and its member jobs are stored before it is broadcast;
+ * its payouts are read from the `JobPaid` events **in its own receipt** (no log search that a
+ * stale block number could miss); its gas is shared by its jobs.
+ *
+ * Reorgs (`reconcile`): a completed job whose submit a reorg removed is open to slashing — the same
+ * signed submit is broadcast again while the deadline allows; a settled job whose collect a reorg
+ * removed goes back to `completed` and is collected again. The store follows the chain.
  */
-import { getAddress } from "ethers";
-import { ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
-import { JobStatus, marketInterface } from "./chain.ts";
+import { getAddress, type TransactionReceipt } from "ethers";
+import { JobStatus, ProofworkError, errorMessage, isProofworkError, marketInterface } from "../sdk/node.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import type { JobRow } from "./store.ts";
 
-export async function settleJob(ctx: WorkerContext, row: JobRow, signal?: AbortSignal): Promise<JobRow> {
-  const { store, reader, log, metrics, hooks, tx } = ctx;
-  const jobId = row.jobId;
-  let job = await reader.getJob(jobId);
-  const ours =
-    job.provider !== "0x0000000000000000000000000000000000000000" &&
-    getAddress(job.provider) === getAddress(ctx.address);
-  if (!ours || (job.status !== JobStatus.Completed && job.status !== JobStatus.Paid)) {
-    throw new ProofworkError(
-      WorkerErrorCodes.SETTLE_FAILED,
-      `job ${jobId} is not completed by us on-chain (status ${job.status})`,
-    );
+export class Collector {
+  constructor(private readonly ctx: WorkerContext) {}
+
+  /**
+   * Collects what is due (everything when `flush`). Resumes a stored, unfinished batch first.
+   * Errors are logged and retried on the next call; a job is never lost.
+   */
+  async run(flush: boolean, signal?: AbortSignal): Promise<void> {
+    const { store, tx, log } = this.ctx;
+    for (const pending of store.pendingTxs().filter((t) => t.kind === "collect")) {
+      const mined = await tx.waitMined(pending.nonce, { signal });
+      this.settleFromReceipt(mined.receipt, store.collectBatchJobs(mined.hash), mined.gasCost);
+    }
+    const waiting = store.listJobs(["completed"]);
+    if (waiting.length === 0) return;
+    const oldest = Math.min(...waiting.map((r) => r.updatedAt));
+    const due =
+      flush ||
+      waiting.length >= this.ctx.settings.collectBatchSize ||
+      this.ctx.clock.now() - oldest >= this.ctx.settings.collectMaxAgeMs;
+    if (!due) return;
+    try {
+      await this.collect(waiting.slice(0, 64), signal);
+    } catch (e) {
+      if (isProofworkError(e, WorkerErrorCodes.WORKER_STOPPING)) throw e;
+      log.warn({ jobs: waiting.length, err: errorMessage(e) }, "collect failed; retrying on the next tick");
+    }
   }
-  if (job.status === JobStatus.Completed) {
-    // resume a stored collect first; else send one
-    const pending = store.txsFor(jobId, "collect").filter((t) => t.status === "pending");
-    let nonce = pending[pending.length - 1]?.nonce;
-    if (nonce === undefined) {
-      const data = marketInterface.encodeFunctionData("collect", [
-        ctx.address,
-        [{ jobId, terms: job.terms, outputs: row.outputs ?? [] }],
-      ]);
-      try {
-        nonce = (await tx.send({ kind: "collect", jobId, to: reader.addresses.market, data })).nonce;
-      } catch (e) {
-        if (isProofworkError(e, WorkerErrorCodes.WORKER_STOPPING)) throw e;
-        job = await reader.getJob(jobId);
-        if (job.status !== JobStatus.Paid) {
-          throw new ProofworkError(
-            WorkerErrorCodes.SETTLE_FAILED,
-            `job ${jobId}: collect failed: ${errorMessage(e)}`,
-            {},
-            { cause: e },
-          );
-        }
+
+  private async collect(rows: JobRow[], signal?: AbortSignal): Promise<void> {
+    const { store, reader, tx, log } = this.ctx;
+    const me = getAddress(this.ctx.address);
+    const batch: JobRow[] = [];
+    for (const row of rows) {
+      const job = await reader.getJob(row.jobId);
+      const ours = job.provider !== "0x0000000000000000000000000000000000000000" && getAddress(job.provider) === me;
+      if (ours && job.status === JobStatus.Completed) {
+        batch.push(row);
+      } else if (ours && job.status === JobStatus.Paid) {
+        // someone else collected it for us (anyone may): read the payout from its event
+        const paid = await reader.jobs.lastEvent("JobPaid", row.jobId);
+        const payout = paid === undefined ? 0n : BigInt(paid.args.getValue("payout") as bigint);
+        this.settle(row.jobId, payout, "collected by someone else");
+      } else {
+        // the submit is not (or no longer) on chain: reconcile() deals with it
+        log.debug({ jobId: row.jobId.toString(), status: job.statusName }, "not collectable yet");
       }
     }
-    if (nonce !== undefined) await tx.waitMined(nonce, { signal });
+    if (batch.length === 0) return;
+    const data = marketInterface.encodeFunctionData("collect", [
+      me,
+      batch.map((r) => ({ jobId: r.jobId, terms: r.terms!, outputs: r.outputs ?? [] })),
+    ]);
+    const ids = batch.map((r) => r.jobId);
+    const sent = await tx.send({ kind: "collect", jobId: ids[0]!, to: reader.addresses.market, data }, (hash) =>
+      store.addCollectBatch(hash, ids),
+    );
+    const mined = await tx.waitMined(sent.nonce, { signal });
+    if (!mined.success) {
+      throw new ProofworkError(
+        WorkerErrorCodes.SETTLE_FAILED,
+        `collect ${mined.hash} of ${ids.length} job(s) reverted${mined.revert ? `: ${mined.revert.text}` : ""}`,
+      );
+    }
+    this.settleFromReceipt(mined.receipt, ids, mined.gasCost);
   }
-  const payout = await findPayout(ctx, row);
-  if (payout === null)
-    throw new ProofworkError(WorkerErrorCodes.SETTLE_FAILED, `job ${jobId}: JobPaid event not found`);
-  const settled = store.transition(jobId, "settled", { earned: payout });
-  metrics.earningsWei.inc(Number(payout));
-  log.info(
-    { jobId: jobId.toString(), payout: payout.toString(), gasSpent: settled.gasSpent.toString() },
-    "job settled",
-  );
-  await hooks.at("settle.done", { jobId });
-  return settled;
-}
 
-/** Our payout for a paid job, from its `JobPaid` event (searched from the submit block on). */
-async function findPayout(ctx: WorkerContext, row: JobRow): Promise<bigint | null> {
-  const { store, reader, provider } = ctx;
-  const jobId = row.jobId;
-  const submits = store.txsFor(jobId, "submit").filter((t) => t.status === "mined");
-  const fromBlock = submits[0]?.blockNumber ?? row.postedBlock ?? ctx.settings.startBlock;
-  const topic = marketInterface.getEvent("JobPaid")!.topicHash;
-  const head = await provider.getBlockNumber();
-  let payout: bigint | null = null;
-  for (let from = fromBlock; from <= head && payout === null; from += ctx.settings.logChunkSize) {
-    const logs = await provider.getLogs({
-      address: reader.addresses.market,
-      topics: [topic, `0x${jobId.toString(16).padStart(64, "0")}`],
-      fromBlock: from,
-      toBlock: Math.min(head, from + ctx.settings.logChunkSize - 1),
-    });
-    for (const l of logs) {
-      const ev = marketInterface.parseLog({ topics: [...l.topics], data: l.data });
-      if (ev && getAddress(String(ev.args.provider)) === getAddress(ctx.address))
-        payout = BigInt(ev.args.payout as bigint);
+  /** Settles the batch members whose `JobPaid` is in the receipt; shares the gas among them. */
+  private settleFromReceipt(receipt: TransactionReceipt, members: bigint[], gasCost: bigint): void {
+    const paid = new Map<bigint, bigint>();
+    for (const l of receipt.logs) {
+      let ev;
+      try {
+        ev = marketInterface.parseLog({ topics: [...l.topics], data: l.data });
+      } catch {
+        continue;
+      }
+      if (ev?.name === "JobPaid" && getAddress(String(ev.args.provider)) === getAddress(this.ctx.address)) {
+        paid.set(BigInt(ev.args.jobId as bigint), BigInt(ev.args.payout as bigint));
+      }
+    }
+    const share = paid.size > 0 ? gasCost / BigInt(paid.size) : 0n;
+    for (const id of members) {
+      const payout = paid.get(id);
+      if (payout === undefined) continue;
+      this.ctx.store.addGasSpent(id, share);
+      this.settle(id, payout, `collected in ${receipt.hash} (${paid.size} job(s))`);
     }
   }
-  return payout;
+
+  private settle(jobId: bigint, payout: bigint, note: string): void {
+    const { store, metrics, log } = this.ctx;
+    const row = store.getJob(jobId);
+    if (row?.state !== "completed") return;
+    const settled = store.transition(jobId, "settled", { earned: payout }, note);
+    metrics.earningsWei.inc(Number(payout));
+    log.info(
+      { jobId: jobId.toString(), payout: payout.toString(), gasSpent: settled.gasSpent.toString() },
+      "job settled",
+    );
+  }
+
+  /**
+   * Follows the chain after reorgs: completed jobs whose submit is gone get the same signed submit
+   * again (or fail once their deadline passed); settled jobs whose collect is gone (recent ones,
+   * within `lookbackBlocks`) go back to `completed`.
+   */
+  async reconcile(): Promise<void> {
+    const { store, reader, tx, log, provider } = this.ctx;
+    const me = getAddress(this.ctx.address);
+    const head = await provider.getBlockNumber();
+    const horizon = head - this.ctx.settings.lookbackBlocks;
+    for (const row of store.listJobs(["completed"])) {
+      const submit = store.txsFor(row.jobId, "submit").find((t) => t.status === "mined");
+      if (submit === undefined || (submit.blockNumber ?? 0) < horizon) continue;
+      const job = await reader.getJob(row.jobId);
+      if (job.status !== JobStatus.Claimed || getAddress(job.provider) !== me) continue;
+      log.warn({ jobId: row.jobId.toString(), tx: submit.hash }, "our submit was reorged out: sending it again");
+      let restored = false;
+      try {
+        const mined = await tx.restoreReorgedOut(submit.hash);
+        restored = mined === null || mined.success;
+      } catch (e) {
+        log.warn({ jobId: row.jobId.toString(), err: errorMessage(e) }, "the reorged-out submit could not be re-sent");
+      }
+      const after = await reader.getJob(row.jobId);
+      if (!restored && after.status === JobStatus.Claimed && this.ctx.chainClock.nowSeconds() > after.deadline) {
+        store.transition(row.jobId, "failed", { reason: "reorged_out", error: "submit reorged out past the deadline" });
+        this.ctx.metrics.jobsFailed.inc({ reason: "reorged_out" });
+      }
+    }
+    for (const row of store.listJobs(["settled"])) {
+      const collect = store.collectTxsOf(row.jobId).find((t) => t.status === "mined");
+      if (collect === undefined || (collect.blockNumber ?? 0) < horizon) continue;
+      const job = await reader.getJob(row.jobId);
+      if (job.status !== JobStatus.Completed) continue;
+      log.warn({ jobId: row.jobId.toString(), tx: collect.hash }, "our collect was reorged out: collecting again");
+      store.finishTx(collect.hash, "dropped");
+      store.transition(row.jobId, "completed", { earned: null }, `collect ${collect.hash} reorged out`);
+    }
+  }
 }

@@ -8,6 +8,8 @@
  *               └─> claiming ─┬─> lost     (claim reverted: lost the race)
  *                             └─> claimed ─> executed ─> proved ─> submitting ─> completed ─> settled
  *   claimed | executed | proved | submitting ─> failed   (deadline passed or unrecoverable error)
+ *   completed ─> failed     (a reorg removed the submit and it could not be re-mined before the deadline)
+ *   settled ─> completed    (a reorg removed the collect that paid it: collected again)
  *
  * Durable boundaries (the worker resumes from each after a crash):
  * - `claiming`: the signed claim tx (hash, nonce, raw) is stored *before* it is broadcast.
@@ -15,7 +17,8 @@
  * - `executed`: outputs stored; `proved`: proof calldata stored (proving is not repeated).
  * - `submitting`: the signed submit tx is stored before broadcast, so a restart re-sends the very
  *   same transaction (same nonce, same hash) instead of paying for a second one.
- * - `completed`: submit mined successfully; `settled`: payment observed and earnings recorded.
+ * - `completed`: submit mined successfully; waits for a batched `collect` (by count or age);
+ *   `settled`: the collect's `JobPaid` observed and earnings recorded.
  */
 import { ProofworkError } from "../sdk/errors.ts";
 import { WorkerErrorCodes } from "./errors.ts";
@@ -49,8 +52,10 @@ const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   executed: ["proved", "failed"],
   proved: ["submitting", "failed"],
   submitting: ["completed", "failed", "proved"],
-  completed: ["settled"],
-  settled: [],
+  // a reorg removed the submit's block and the same signed submit could not be mined again in time
+  completed: ["settled", "failed"],
+  // a reorg removed the block of the collect that paid it: it waits for the next collect
+  settled: ["completed"],
   failed: [],
 };
 

@@ -111,6 +111,11 @@ CREATE TABLE IF NOT EXISTS txs (
 );
 CREATE INDEX IF NOT EXISTS txs_status ON txs(status);
 CREATE INDEX IF NOT EXISTS txs_job ON txs(job_id, kind);
+CREATE TABLE IF NOT EXISTS collect_batches (
+  tx_hash TEXT NOT NULL, job_id TEXT NOT NULL,
+  PRIMARY KEY (tx_hash, job_id)
+);
+CREATE INDEX IF NOT EXISTS collect_batches_job ON collect_batches(job_id);
 CREATE TABLE IF NOT EXISTS seen_events (
   tx_hash TEXT NOT NULL, log_index INTEGER NOT NULL, block_number INTEGER NOT NULL,
   PRIMARY KEY (tx_hash, log_index)
@@ -486,6 +491,30 @@ export class Store {
     return this.db
       .prepare("SELECT * FROM txs WHERE job_id = ? AND kind = ? ORDER BY sent_at, nonce")
       .all(jobId.toString(), kind)
+      .map(toTx);
+  }
+
+  /** Records the jobs a (batched) collect transaction pays (call inside its store transaction). */
+  addCollectBatch(hash: string, jobIds: readonly bigint[]): void {
+    const stmt = this.db.prepare("INSERT OR IGNORE INTO collect_batches(tx_hash, job_id) VALUES (?, ?)");
+    for (const id of jobIds) stmt.run(hash.toLowerCase(), id.toString());
+  }
+
+  /** The jobs a collect transaction pays. */
+  collectBatchJobs(hash: string): bigint[] {
+    return this.db
+      .prepare("SELECT job_id FROM collect_batches WHERE tx_hash = ? ORDER BY job_id")
+      .all(hash.toLowerCase())
+      .map((r) => BigInt(String(r.job_id)));
+  }
+
+  /** Every collect transaction (any status) that included `jobId`, oldest first. */
+  collectTxsOf(jobId: bigint): TxRow[] {
+    return this.db
+      .prepare(
+        "SELECT t.* FROM txs t JOIN collect_batches b ON b.tx_hash = t.hash WHERE b.job_id = ? ORDER BY t.sent_at, t.nonce",
+      )
+      .all(jobId.toString())
       .map(toTx);
   }
 

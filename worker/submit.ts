@@ -7,7 +7,7 @@
  */
 import { getAddress } from "ethers";
 import { ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
-import { JobStatus, marketInterface } from "./chain.ts";
+import { JobStatus, marketInterface } from "../sdk/node.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import type { JobRow } from "./store.ts";

@@ -1,15 +1,15 @@
 /**
- * Transaction sending for the provider key: one nonce allocator, EIP-1559 fees from recent fee
- * history, sign → **store** → broadcast (a crash can only ever re-send the very same signed
+ * Transaction sending for the provider key: one nonce allocator, EIP-1559 fees (worker/fees.ts),
+ * sign → **store** → broadcast (a crash can only ever re-send the very same signed
  * transaction), receipts, fee bumping of stuck transactions (same nonce, so at most one of the
- * versions is ever mined and paid for) and custom-error decoding.
+ * versions is ever mined and paid for); reverts are decoded by the SDK's one decoder.
  *
  * Nothing else in the worker sends transactions for the key, so the local nonce is authoritative
  * once `init` reconciled it with the chain and the store.
  */
-import { Transaction, toQuantity, type Provider, type Signer, type TransactionReceipt } from "ethers";
-import { ProofworkError, errorMessage } from "../sdk/errors.ts";
-import { allErrorsInterface } from "./chain.ts";
+import { Transaction, type Provider, type Signer, type TransactionReceipt } from "ethers";
+import { ProofworkError, decodeRevert, errorMessage, findRevertData, type DecodedRevert } from "../sdk/node.ts";
+import { DEFAULT_FEE_POLICY, bumpFees, estimateFees, type FeePolicy, type Fees } from "./fees.ts";
 import type { Clock } from "./clock.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import { noHooks, type Boundary, type WorkerHooks } from "./hooks.ts";
@@ -19,46 +19,6 @@ import type { Store, TxKind, TxRow } from "./store.ts";
 
 /** An ethers provider; raw JSON-RPC (`send`, for eth_feeHistory) is used when it has it. */
 export type RpcProvider = Provider;
-
-type Sender = { send(method: string, params: unknown[]): Promise<unknown> };
-function canSend(p: Provider): p is Provider & Sender {
-  return typeof (p as Partial<Sender>).send === "function";
-}
-
-export interface FeePolicy {
-  /** Hard cap on maxFeePerGas (wei); a market above it waits instead of overpaying. */
-  maxFeePerGas: bigint;
-  /** Floor of the priority fee (wei). */
-  minPriorityFeePerGas: bigint;
-  /** Blocks of fee history to look at. */
-  historyBlocks: number;
-  /** Reward percentile taken as the priority fee. */
-  rewardPercentile: number;
-  /** A transaction not mined after this long is re-sent with higher fees. */
-  bumpAfterMs: number;
-  /** Fee increase per bump, in percent (nodes require ≥ 10). */
-  bumpPercent: number;
-  /** Receipt polling interval. */
-  pollMs: number;
-  /** Gas limit = estimate × this / 100. */
-  gasLimitPercent: number;
-}
-
-export const DEFAULT_FEE_POLICY: FeePolicy = {
-  maxFeePerGas: 500n * 10n ** 9n,
-  minPriorityFeePerGas: 10n ** 8n,
-  historyBlocks: 10,
-  rewardPercentile: 50,
-  bumpAfterMs: 30_000,
-  bumpPercent: 15,
-  pollMs: 250,
-  gasLimitPercent: 125,
-};
-
-export interface Fees {
-  maxFeePerGas: bigint;
-  maxPriorityFeePerGas: bigint;
-}
 
 export interface TxSenderDeps {
   provider: RpcProvider;
@@ -95,48 +55,6 @@ export interface MinedTx {
   revert?: DecodedRevert;
 }
 
-export interface DecodedRevert {
-  name: string;
-  args: readonly unknown[];
-  /** `Name(a=1, b=2)` */
-  text: string;
-}
-
-// --------------------------------------------------------------------------------- revert decoding
-
-/** Finds revert data (0x-prefixed hex with at least a selector) anywhere in an RPC error. */
-export function findRevertData(e: unknown, depth = 0): string | undefined {
-  if (depth > 5 || e === null || typeof e !== "object") return undefined;
-  const o = e as Record<string, unknown>;
-  for (const k of ["data", "revert", "result"]) {
-    const v = o[k];
-    if (typeof v === "string" && /^0x[0-9a-fA-F]{8,}$/.test(v)) return v;
-    if (v && typeof v === "object") {
-      const inner = findRevertData(v, depth + 1);
-      if (inner) return inner;
-    }
-  }
-  for (const k of ["error", "info", "cause", "payload"]) {
-    const inner = findRevertData(o[k], depth + 1);
-    if (inner) return inner;
-  }
-  return undefined;
-}
-
-/** Decodes a custom error of the proofwork contracts from revert data. */
-export function decodeRevert(data: string | undefined): DecodedRevert | undefined {
-  if (!data) return undefined;
-  try {
-    const parsed = allErrorsInterface.parseError(data);
-    if (!parsed) return undefined;
-    const args = [...parsed.args];
-    const named = parsed.fragment.inputs.map((inp, i) => `${inp.name || `arg${i}`}=${String(args[i])}`);
-    return { name: parsed.name, args, text: `${parsed.name}(${named.join(", ")})` };
-  } catch {
-    return undefined;
-  }
-}
-
 function isRevertError(e: unknown): boolean {
   const msg = errorMessage(e).toLowerCase();
   return findRevertData(e) !== undefined || msg.includes("revert") || msg.includes("execution reverted");
@@ -152,64 +70,6 @@ function isNonceTooLow(e: unknown): boolean {
   return (
     m.includes("nonce too low") || m.includes("nonce has already been used") || m.includes("nonce is too low")
   );
-}
-
-// --------------------------------------------------------------------------------- fees
-
-interface FeeHistory {
-  baseFeePerGas: string[];
-  reward?: string[][];
-}
-
-/** Fees for the next block from `eth_feeHistory`: 2 × next base fee + the percentile tip. */
-export async function estimateFees(provider: RpcProvider, policy: FeePolicy): Promise<Fees> {
-  let baseFee = 0n;
-  let tip = policy.minPriorityFeePerGas;
-  try {
-    if (!canSend(provider)) throw new Error("provider cannot send raw JSON-RPC");
-    const h = (await provider.send("eth_feeHistory", [
-      toQuantity(policy.historyBlocks),
-      "latest",
-      [policy.rewardPercentile],
-    ])) as FeeHistory;
-    const bases = h.baseFeePerGas.map((x) => BigInt(x));
-    baseFee = bases[bases.length - 1] ?? 0n; // the entry after the newest block is the next block's base fee
-    const rewards = (h.reward ?? [])
-      .map((r) => BigInt(r[0] ?? "0x0"))
-      .filter((r) => r > 0n)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const median = rewards[Math.floor(rewards.length / 2)];
-    if (median !== undefined && median > tip) tip = median;
-  } catch {
-    const fd = await provider.getFeeData();
-    baseFee = fd.gasPrice ?? 0n;
-    if (fd.maxPriorityFeePerGas !== null && fd.maxPriorityFeePerGas > tip) tip = fd.maxPriorityFeePerGas;
-  }
-  let maxFee = 2n * baseFee + tip;
-  if (maxFee > policy.maxFeePerGas) {
-    if (baseFee + tip > policy.maxFeePerGas) {
-      throw new ProofworkError(
-        WorkerErrorCodes.FEE_TOO_HIGH,
-        `fee market (base ${baseFee} + tip ${tip} wei) is above the cap of ${policy.maxFeePerGas} wei/gas`,
-        { baseFee: baseFee.toString(), cap: policy.maxFeePerGas.toString() },
-      );
-    }
-    maxFee = policy.maxFeePerGas;
-  }
-  if (tip > maxFee) tip = maxFee;
-  return { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
-}
-
-/** Fees of a replacement: at least `bumpPercent` above the old ones, and at least the market. */
-export function bumpFees(old: Fees, market: Fees, policy: FeePolicy): Fees {
-  const up = (v: bigint): bigint => (v * BigInt(100 + policy.bumpPercent)) / 100n + 1n;
-  let maxFee = up(old.maxFeePerGas);
-  let tip = up(old.maxPriorityFeePerGas);
-  if (market.maxFeePerGas > maxFee) maxFee = market.maxFeePerGas;
-  if (market.maxPriorityFeePerGas > tip) tip = market.maxPriorityFeePerGas;
-  if (maxFee > policy.maxFeePerGas) maxFee = policy.maxFeePerGas;
-  if (tip > maxFee) tip = maxFee;
-  return { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
 }
 
 // --------------------------------------------------------------------------------- sender

@@ -67,6 +67,29 @@ interface IJobMarket {
         uint40 jailPeriod;
     }
 
+    /// @notice The constant bounds a poster (and governance) must respect (`ProtocolBounds`), for
+    /// clients that validate before sending.
+    /// @param maxClaimPeriod Longest time from posting to the claim deadline, and longest ramp.
+    /// @param minExecutionWindow Shortest execution window.
+    /// @param maxExecutionWindow Longest execution window.
+    /// @param slashWindow Time keepers get after a deadline to slash (unbonding covers it).
+    /// @param maxFeeBps Upper bound of the protocol fee.
+    /// @param maxSlashBountyBps Upper bound of the slasher's share.
+    /// @param minSlashTreasuryBps Lower bound of the treasury's share of a slash.
+    /// @param maxPublicSignals Upper bound of a circuit's public signals.
+    /// @param fieldModulus BN254 scalar field modulus r: commitments and outputs must be below it.
+    struct Bounds {
+        uint40 maxClaimPeriod;
+        uint32 minExecutionWindow;
+        uint32 maxExecutionWindow;
+        uint40 slashWindow;
+        uint16 maxFeeBps;
+        uint16 maxSlashBountyBps;
+        uint16 minSlashTreasuryBps;
+        uint16 maxPublicSignals;
+        uint256 fieldModulus;
+    }
+
     /// @notice Terms of a new job, as passed to `postJob`.
     /// @param circuitId Registered, active circuit the proof must verify against.
     /// @param inputCommitment Poseidon commitment to the input bytes (< r), public signal 1.
@@ -527,6 +550,12 @@ interface IJobMarket {
 
     /// @notice Protocol fee in basis points that new jobs get in their terms.
     function feeBps() external view returns (uint16);
+
+    /// @notice The fee and slash split new jobs get in their terms.
+    function economics() external view returns (Economics memory);
+
+    /// @notice The constant bounds of posting parameters and governance (`ProtocolBounds`).
+    function bounds() external pure returns (Bounds memory);
 
     /// @notice Fee recipient.
     function treasury() external view returns (address);

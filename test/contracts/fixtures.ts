@@ -6,7 +6,7 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { EventLog, Result } from "ethers";
 import { ZERO_TERMS, decodeTerms, type JobTerms as SdkJobTerms } from "../../sdk/terms.ts";
-import type { JobMarket } from "../../types/ethers-contracts/JobMarket.ts";
+import type { JobMarket } from "../../sdk/types/JobMarket.ts";
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const E18 = 10n ** 18n;

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit, type BuiltCircuit } from "../../circuits/pipeline.ts";
 import { commitInput } from "../../sdk/commitment.ts";
-import { toSolidityProof, type SolidityProof } from "../../sdk/groth16.ts";
+import { encodeProof, type OnChainProof } from "../../sdk/proof.ts";
 
 export const BINDING_TEST_BYTES = 62;
 
@@ -16,7 +16,7 @@ export interface BindingProof {
   inputCommitment: bigint;
   proof: snarkjs.Groth16Proof;
   publicSignals: string[];
-  solidityProof: SolidityProof;
+  solidityProof: OnChainProof;
 }
 
 /** Circuit input object for binding_test (values as decimal strings, as snarkjs expects). */
@@ -49,7 +49,7 @@ export async function proveBinding(
     inputCommitment,
     proof,
     publicSignals: publicSignals as string[],
-    solidityProof: toSolidityProof(proof),
+    solidityProof: encodeProof(proof),
   };
 }
 

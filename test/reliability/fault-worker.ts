@@ -11,7 +11,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { Wallet } from "ethers";
-import { loadConfig, requirePrivateKey } from "../../sdk/config.ts";
+import { loadConfig, requirePrivateKey } from "../../sdk/node/config.ts";
 import { connectChain } from "../../sdk/contracts.ts";
 import { findDeployment } from "../../sdk/deployments.ts";
 import { BOUNDARIES, type Boundary, type WorkerHooks } from "../../worker/hooks.ts";

@@ -6,7 +6,7 @@ import {
   loadConfig,
   renderEnvExample,
   requirePrivateKey,
-} from "../../sdk/config.ts";
+} from "../../sdk/node/config.ts";
 import { ErrorCodes, isProofworkError } from "../../sdk/errors.ts";
 
 function configError(fn: () => unknown): { code: string; message: string } {

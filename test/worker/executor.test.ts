@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit } from "../../circuits/pipeline.ts";
 import { commitInput } from "../../sdk/commitment.ts";
-import { fromSolidityProof } from "../../sdk/groth16.ts";
+import { decodeProof } from "../../sdk/proof.ts";
 import { mlpRunner, parseMlpCircuitName } from "../../worker/executor/runner.ts";
 import { createProverPool } from "../../worker/prover/pool.ts";
 import { loadMlpModel } from "../../circuits/mlp-gen.ts";
@@ -143,7 +143,7 @@ describe("worker/executor/runner: MLP JobRunner", function () {
       expect(proof.publicSignals).to.deep.equal([5n, binding.inputCommitment, ...exec.outputs]);
       const vkey = JSON.parse(readFileSync(built.vkey!, "utf8")) as object;
       expect(
-        await snarkjs.groth16.verify(vkey, proof.publicSignals.map(String), fromSolidityProof(proof.proof)),
+        await snarkjs.groth16.verify(vkey, proof.publicSignals.map(String), decodeProof(proof.proof)),
       ).to.equal(true);
       let err: unknown;
       try {

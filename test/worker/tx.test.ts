@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { marketInterface } from "../../worker/chain.ts";
-import { DEFAULT_FEE_POLICY, bumpFees, decodeRevert, findRevertData } from "../../worker/tx.ts";
+import { DEFAULT_FEE_POLICY, bumpFees } from "../../worker/fees.ts";
+import { decodeRevert, findRevertData } from "../../sdk/node.ts";
 
 describe("worker/tx", () => {
   it("test_bumpFees_raisesByAtLeastPolicyPercent", () => {

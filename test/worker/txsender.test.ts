@@ -9,7 +9,8 @@ import { network } from "hardhat";
 import { systemClock } from "../../worker/clock.ts";
 import { silentLogger } from "../../worker/log.ts";
 import { Store } from "../../worker/store.ts";
-import { DEFAULT_FEE_POLICY, TxSender } from "../../worker/tx.ts";
+import { DEFAULT_FEE_POLICY } from "../../worker/fees.ts";
+import { TxSender } from "../../worker/tx.ts";
 import { devKey, waitFor } from "./fixture.ts";
 
 const ERC20 = new Interface(["function approve(address spender, uint256 amount) returns (bool)"]);

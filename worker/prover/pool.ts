@@ -11,7 +11,7 @@
 import { Worker } from "node:worker_threads";
 import type { Groth16Proof } from "snarkjs";
 import { ErrorCodes, ProofworkError } from "../../sdk/errors.ts";
-import { toSolidityProof, type SolidityProof } from "../../sdk/groth16.ts";
+import { encodeProof, type OnChainProof } from "../../sdk/proof.ts";
 import type { CircuitInput } from "./input.ts";
 
 /** The files a circuit is proven with. */
@@ -26,7 +26,7 @@ export interface ProveResult {
   /** decimal strings, `[jobKey, inputCommitment, ...outputs]` */
   publicSignals: string[];
   /** what `JobMarket.submit` takes: the proof as uint256[8] (ARCHITECTURE order) and the outputs */
-  calldata: { proof: SolidityProof; outputs: bigint[] };
+  calldata: { proof: OnChainProof; outputs: bigint[] };
   timings: { witnessMs: number; proveMs: number };
 }
 
@@ -70,7 +70,7 @@ export function createProverPool(opts: { threads?: number } = {}): ProverPool {
           proof: reply.proof,
           publicSignals: reply.publicSignals,
           calldata: {
-            proof: toSolidityProof(reply.proof),
+            proof: encodeProof(reply.proof),
             outputs: reply.publicSignals.slice(2).map((s) => BigInt(s)),
           },
           timings: { witnessMs: reply.witnessMs, proveMs: reply.proveMs },

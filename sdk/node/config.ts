@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
-import { ErrorCodes, ProofworkError } from "./errors.ts";
+import { ErrorCodes, ProofworkError } from "../errors.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Field helpers (environment values are strings; these coerce and explain what they expect)
@@ -98,7 +98,7 @@ const addressListField = () =>
 
 /** A path inside this repository (defaults must not depend on the working directory). */
 function fromRepo(rel: string): string {
-  return fileURLToPath(new URL(`../${rel}`, import.meta.url));
+  return fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +178,8 @@ export const ConfigSchema = z.object({
   workerLookbackBlocks: intField(0, 100_000).default(64),
   workerShutdownGraceMs: intField(0, 3_600_000).default(30_000),
   workerMaxFeeGwei: intField(1, 1_000_000).default(500),
+  workerCollectBatch: intField(1, 256).default(8),
+  workerCollectMaxAgeMs: intField(0, 86_400_000).default(60_000),
   workerMetricsHost: z.string().min(1).default("127.0.0.1"),
 });
 
@@ -348,6 +350,16 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
     doc: "Worker: cap on maxFeePerGas in gwei; above it the worker waits instead of overpaying",
     example: "500",
   },
+  workerCollectBatch: {
+    env: "PROOFWORK_WORKER_COLLECT_BATCH",
+    doc: "Worker: collect the payment of completed jobs in one transaction once this many are waiting",
+    example: "8",
+  },
+  workerCollectMaxAgeMs: {
+    env: "PROOFWORK_WORKER_COLLECT_MAX_AGE_MS",
+    doc: "Worker: ... or once the oldest waiting job has waited this long (ms; 0 = collect every job at once)",
+    example: "60000",
+  },
   workerMetricsHost: {
     env: "PROOFWORK_WORKER_METRICS_HOST",
     doc: "Worker: interface the /metrics and /healthz server binds to",
@@ -433,7 +445,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, options: LoadConfigO
 /** The `.env.example` text: every variable with its doc line and default. */
 export function renderEnvExample(): string {
   const lines = [
-    "# proofwork configuration (read by sdk/config.ts; CLI flags override these).",
+    "# proofwork configuration (read by sdk/node/config.ts; CLI flags override these).",
     "# Copy to .env and fill in. Empty = use the default described on the line above.",
     "",
   ];

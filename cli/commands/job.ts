@@ -1,0 +1,306 @@
+/**
+ * `proofwork job …`: post jobs (fixed price or auction), follow, verify, cancel and reclaim them (requester).
+ */
+import type { Command } from "commander";
+import {
+  ErrorCodes,
+  JobStatus,
+  ProofworkError,
+  decodePredictions,
+  encodeDigits,
+  hasClaimer,
+  renderDigit,
+  verifyResult,
+  type CircuitRecord,
+  type Job,
+  type JobResult,
+  type Pricing,
+} from "../../sdk/node.ts";
+import { parseAmount, parseInteger, parseJobId, readInput } from "../args.ts";
+import { action, chainContext, fmt, output, requesterClient, tokenInfo } from "../context.ts";
+import { modelForCircuit } from "../models.ts";
+
+function statusLines(job: Job, t: { decimals: number; symbol: string }): string[] {
+  const t_ = job.terms;
+  const lines = [
+    `job ${job.jobId}: ${job.statusName}`,
+    `  requester      ${t_.requester}`,
+    `  circuit        ${t_.circuitId}`,
+    `  price          ${t_.minPrice === t_.maxPrice ? fmt(t_.maxPrice, t) : `${fmt(t_.minPrice, t)} → ${fmt(t_.maxPrice, t)} over ${t_.rampDuration}s`}`,
+    `  collateral     ${fmt(t_.collateral, t)}`,
+    `  fee            ${t_.feeBps / 100}% (fixed at post); slash split ${t_.slashRequesterBps / 100}% requester, ${t_.slashBountyBps / 100}% slasher`,
+    `  claim deadline ${new Date(t_.claimDeadline * 1000).toISOString()}`,
+  ];
+  if (hasClaimer(job.status)) {
+    lines.push(`  provider       ${job.provider}`, `  paid price     ${fmt(job.price, t)}`);
+    lines.push(`  deadline       ${new Date(Number(job.deadline) * 1000).toISOString()}`);
+  }
+  return lines;
+}
+
+function resultLines(
+  result: JobResult,
+  circuit: CircuitRecord | undefined,
+  t: { decimals: number; symbol: string },
+): string[] {
+  const lines = [
+    `job ${result.jobId} completed by ${result.provider}`,
+    `  tx             ${result.txHash} (block ${result.blockNumber}, gas ${result.gasUsed})`,
+    `  ${result.paid ? "paid          " : "to be paid    "} ${fmt(result.payout, t)} (fee ${fmt(result.fee, t)}, refund ${fmt(result.refund, t)})${result.paid ? "" : " — when the provider collects"}`,
+    `  outputs        [${result.outputs.join(", ")}]`,
+  ];
+  const model = circuit ? modelForCircuit(circuit) : undefined;
+  if (model !== undefined) {
+    const preds = decodePredictions(model, result.outputs);
+    preds.forEach((p, i) =>
+      lines.push(`  sample ${i}: predicted ${p.predicted}  logits [${p.logits.join(", ")}]`),
+    );
+  }
+  return lines;
+}
+
+
+export function registerJobCommands(program: Command): void {
+  const job = program.command("job").description("post and follow inference jobs (requester)");
+
+  job
+    .command("post")
+    .description("post a job: escrows the max price (EIP-2612 permit by default)")
+    .requiredOption("-c, --circuit <name>", "circuit name (or bytes32 id) from the deployment record")
+    .option("--input <file|0x…>", "input bytes: a file or hex")
+    .option("--digit <label>", "use a held-out MNIST digit with this label (0-9) as input")
+    .option("--index <n>", "which held-out sample of that label (default 0)", "0")
+    .option("--input-uri <uri>", "also publish where the input can be fetched")
+    .option("--price <amount>", "fixed price in tokens (e.g. 10 or 0.5)")
+    .option("--min-price <amount>", "auction: start price in tokens")
+    .option("--max-price <amount>", "auction: end price in tokens (escrowed)")
+    .option("--ramp <seconds>", "auction: seconds from min to max price")
+    .option("--collateral <amount>", "provider collateral in tokens (default: the max price)")
+    .option("--claim-period <seconds>", "seconds the job stays claimable", "3600")
+    .option("--window <seconds>", "seconds the provider has to prove after claiming", "600")
+    .option("--no-permit", "approve the token in a separate transaction instead of signing a permit")
+    .option("--wait", "wait for the result and print it")
+    .option("--timeout <seconds>", "with --wait: give up after this many seconds")
+    .action(
+      action(
+        async (
+          opts: {
+            circuit: string;
+            input?: string;
+            digit?: string;
+            index: string;
+            inputUri?: string;
+            price?: string;
+            minPrice?: string;
+            maxPrice?: string;
+            ramp?: string;
+            collateral?: string;
+            claimPeriod: string;
+            window: string;
+            permit: boolean;
+            wait?: boolean;
+            timeout?: string;
+          },
+          cmd: Command,
+        ) => {
+          const out = output(cmd);
+          if ((opts.input === undefined) === (opts.digit === undefined)) {
+            throw new ProofworkError(
+              ErrorCodes.BAD_ARGUMENT,
+              "give exactly one of --input <file|0x…> or --digit <label>",
+            );
+          }
+          const claimPeriod = parseInteger(opts.claimPeriod, "--claim-period", 1);
+          const executionWindow = parseInteger(opts.window, "--window", 1);
+          const timeoutMs =
+            opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
+          for (const [flag, v] of [
+            ["--price", opts.price],
+            ["--min-price", opts.minPrice],
+            ["--max-price", opts.maxPrice],
+            ["--collateral", opts.collateral],
+          ] as const) {
+            if (v !== undefined) parseAmount(v, 18, flag); // format check before connecting
+          }
+          if (opts.ramp !== undefined) parseInteger(opts.ramp, "--ramp", 1);
+          if (opts.input !== undefined) readInput(opts.input);
+          const ctx = await chainContext(cmd, true);
+          const client = requesterClient(ctx);
+          const circuit = client.circuit(opts.circuit);
+          const t = await tokenInfo(ctx);
+
+          let pricing: Pricing;
+          if (opts.price !== undefined) {
+            if (opts.minPrice !== undefined || opts.maxPrice !== undefined) {
+              throw new ProofworkError(
+                ErrorCodes.BAD_ARGUMENT,
+                "give either --price or --min-price/--max-price/--ramp, not both",
+              );
+            }
+            pricing = { price: parseAmount(opts.price, t.decimals, "--price") };
+          } else if (opts.minPrice !== undefined && opts.maxPrice !== undefined && opts.ramp !== undefined) {
+            pricing = {
+              minPrice: parseAmount(opts.minPrice, t.decimals, "--min-price"),
+              maxPrice: parseAmount(opts.maxPrice, t.decimals, "--max-price"),
+              rampDuration: parseInteger(opts.ramp, "--ramp", 1),
+            };
+          } else {
+            throw new ProofworkError(
+              ErrorCodes.BAD_ARGUMENT,
+              "give a --price, or --min-price, --max-price and --ramp for an auction",
+            );
+          }
+          const collateral =
+            opts.collateral !== undefined
+              ? parseAmount(opts.collateral, t.decimals, "--collateral")
+              : undefined;
+
+          let input: Uint8Array;
+          let label: number | undefined;
+          if (opts.input !== undefined) {
+            input = readInput(opts.input);
+          } else {
+            label = parseInteger(opts.digit!, "--digit", 0, 9);
+            const index = parseInteger(opts.index, "--index", 0);
+            const model = modelForCircuit(circuit);
+            if (model === undefined) {
+              throw new ProofworkError(
+                ErrorCodes.BAD_ARGUMENT,
+                `circuit ${circuit.name} does not run an MNIST model; use --input`,
+              );
+            }
+            const { loadMnist } = await import("../../model/data.ts");
+            const samples = loadMnist().heldOut.filter((s) => s.label === label);
+            const sample = samples[index];
+            if (sample === undefined) {
+              throw new ProofworkError(
+                ErrorCodes.BAD_NUMBER,
+                `--index must be below ${samples.length} for digit ${label}`,
+              );
+            }
+            input = encodeDigits(model, [sample.image]);
+            if (!out.json) out.progress(renderDigit(sample.image).join("\n"));
+          }
+          out.progress(`→ posting job on ${circuit.name} (${input.length} input bytes) …`);
+          const posted = await client.postJob({
+            circuit: circuit.id,
+            input,
+            inputURI: opts.inputUri,
+            pricing,
+            collateral,
+            claimPeriod,
+            executionWindow,
+            permit: opts.permit,
+          });
+          if (opts.wait !== true) {
+            out.result({ ok: true, ...posted, circuit: circuit.name, label }, [
+              `posted job ${posted.jobId} (tx ${posted.txHash}, gas ${posted.gasUsed}${posted.usedPermit ? ", permit" : ""})`,
+              `follow it with: proofwork job watch ${posted.jobId}`,
+            ]);
+            return;
+          }
+          out.progress(`  posted job ${posted.jobId} (gas ${posted.gasUsed}); waiting for a provider …`);
+          const result = await client.waitForResult(posted.jobId, {
+            timeoutMs,
+            fromBlock: posted.blockNumber,
+            onStatus: (j) =>
+              out.progress(
+                `  job ${j.jobId}: ${j.statusName}${j.status === JobStatus.Claimed ? ` by ${j.provider}` : ""}`,
+              ),
+          });
+          out.result({ ok: true, posted, result, label }, resultLines(result, circuit, t));
+        },
+      ),
+    );
+
+  job
+    .command("status")
+    .description("show a job")
+    .argument("<jobId>", "job id")
+    .action(
+      action(async (id: string, _opts: object, cmd: Command) => {
+        const jobId = parseJobId(id);
+        const ctx = await chainContext(cmd, false);
+        const job = await requesterClient(ctx).getJob(jobId);
+        const t = await tokenInfo(ctx);
+        output(cmd).result({ ok: true, job }, statusLines(job, t));
+      }),
+    );
+
+  job
+    .command("watch")
+    .description("wait for a job's result (exits non-zero if it is cancelled or expires)")
+    .argument("<jobId>", "job id")
+    .option("--timeout <seconds>", "give up after this many seconds")
+    .option("--verify", "re-verify the proof locally with snarkjs")
+    .action(
+      action(async (id: string, opts: { timeout?: string; verify?: boolean }, cmd: Command) => {
+        const jobId = parseJobId(id);
+        const timeoutMs =
+          opts.timeout !== undefined ? parseInteger(opts.timeout, "--timeout", 1) * 1000 : undefined;
+        const out = output(cmd);
+        const ctx = await chainContext(cmd, false);
+        const client = requesterClient(ctx);
+        const result = await client.waitForResult(jobId, {
+          timeoutMs,
+          onStatus: (j) =>
+            out.progress(`job ${j.jobId}: ${j.statusName}${j.status === JobStatus.Claimed ? ` by ${j.provider}` : ""}`),
+        });
+        const job = await client.getJob(jobId);
+        const circuit = Object.values(ctx.deployment.circuits).find((c) => c.id === job.terms.circuitId);
+        const t = await tokenInfo(ctx);
+        const lines = resultLines(result, circuit, t);
+        let verified: boolean | undefined;
+        if (opts.verify === true) {
+          out.progress("→ verifying the proof locally …");
+          const report = await verifyResult(client, jobId);
+          verified = report.valid;
+          lines.push(`  local check    ${report.valid ? "proof valid, input commitment matches" : "FAILED"}`);
+          if (!report.valid)
+            throw new ProofworkError(ErrorCodes.PROOF_INVALID, `job ${jobId}: local verification failed`);
+        }
+        out.result({ ok: true, result, verified }, lines);
+      }),
+    );
+
+  job
+    .command("verify")
+    .description("re-verify a completed job's proof locally (snarkjs + shipped verification key)")
+    .argument("<jobId>", "job id")
+    .action(
+      action(async (id: string, _opts: object, cmd: Command) => {
+        const jobId = parseJobId(id);
+        const ctx = await chainContext(cmd, false);
+        const report = await verifyResult(requesterClient(ctx), jobId);
+        output(cmd).result({ ok: report.valid, report }, [
+          `job ${jobId}: ${report.valid ? "VALID" : "INVALID"}`,
+          `  proof          ${report.proofValid ? "verifies (snarkjs, shipped key)" : "does NOT verify (snarkjs)"}`,
+          `  on-chain       ${report.onchainVerifierValid ? "registered verifier accepts it" : "registered verifier REJECTS it"}`,
+          `  commitment     ${report.commitmentMatches ? "matches the input" : "does NOT match the input"}`,
+          `  tx             ${report.txHash}`,
+        ]);
+        if (!report.valid) process.exitCode = 1;
+      }),
+    );
+
+  for (const [name, desc] of [
+    ["cancel", "cancel an unclaimed job and get the escrow back (requester only)"],
+    ["reclaim", "refund an unclaimed job whose claim deadline passed"],
+  ] as const) {
+    job
+      .command(name)
+      .description(desc)
+      .argument("<jobId>", "job id")
+      .action(
+        action(async (id: string, _opts: object, cmd: Command) => {
+          const jobId = parseJobId(id);
+          const ctx = await chainContext(cmd, true);
+          const client = requesterClient(ctx);
+          const receipt = name === "cancel" ? await client.cancel(jobId) : await client.reclaim(jobId);
+          output(cmd).result({ ok: true, jobId, txHash: receipt.hash, gasUsed: receipt.gasUsed }, [
+            `job ${jobId} ${name === "cancel" ? "cancelled" : "reclaimed"} (tx ${receipt.hash})`,
+          ]);
+        }),
+      );
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * proofwork SDK for Node: the browser-safe core (`sdk/index.ts`) plus what needs Node — the
+ * configuration module (environment, `.env`), files (hashing, `file://` artifacts, deployment
+ * records on disk, model artifacts).
+ */
+export * from "./index.ts";
+export * from "./node/config.ts";
+export * from "./node/files.ts";
+export * from "./node/build-manifest.ts";
