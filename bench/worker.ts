@@ -89,6 +89,7 @@ async function runOnce(threads: number): Promise<Record<string, unknown>> {
       {
         dataDir: mkdtempSync(join(tmpdir(), "pw-bench-")),
         pollIntervalMs: 200,
+        collectMaxAgeMs: 0,
         maxConcurrentJobs: Math.max(4, 2 * threads),
         proverConcurrency: threads,
         claimMarginSeconds: 10,
@@ -141,6 +142,7 @@ async function runOnce(threads: number): Promise<Record<string, unknown>> {
       settings: {
         jobs: N,
         pollIntervalMs: 200,
+        collectMaxAgeMs: 0,
         maxConcurrentJobs: Math.max(4, 2 * threads),
         proverConcurrency: threads,
         automine: true,

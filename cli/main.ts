@@ -15,7 +15,7 @@ import { registerJobCommands } from "./commands/job.ts";
 import { registerProviderCommands } from "./commands/provider.ts";
 import { registerWorkerCommands } from "./commands/worker.ts";
 import { reportError } from "./context.ts";
-import { quietKnownWarnings } from "./warnings.ts";
+import { quietKnownWarnings } from "../worker/index.ts";
 
 export function buildProgram(): Command {
   const program = new Command("proofwork")

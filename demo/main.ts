@@ -9,22 +9,30 @@
  *
  *   npm run demo -- [--jobs N] [--model small|full] [--offset K] [--ascii] [--verbose]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BrowserProvider, Wallet, formatUnits, parseEther, type Eip1193Provider } from "ethers";
-import { RequesterClient, type JobResult } from "../sdk/client.ts";
-import { loadConfig } from "../sdk/node/config.ts";
-import { ErrorCodes, ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
-import { decodePredictions, encodeDigits, renderDigit } from "../sdk/mnist.ts";
-import { releaseSnarkjs } from "../sdk/proof.ts";
-import { ProviderAccount } from "../sdk/provider.ts";
-import { verifyResult } from "../sdk/verify.ts";
-import { circuitHints } from "../cli/worker.ts";
-import { quietKnownWarnings } from "../cli/warnings.ts";
-import { createRunner } from "../cli/runner.ts";
-import { modelForCircuit } from "../cli/models.ts";
+import {
+  ErrorCodes,
+  ProofworkError,
+  ProviderAccount,
+  RequesterClient,
+  decodePredictions,
+  encodeDigits,
+  errorMessage,
+  fetchArtifact,
+  isProofworkError,
+  listBuiltCircuits,
+  loadConfig,
+  modelForCircuit,
+  releaseSnarkjs,
+  renderDigit,
+  verifyResult,
+  type JobResult,
+} from "../sdk/node.ts";
+import { bootWorker, createLogger, createRunner, quietKnownWarnings } from "../worker/index.ts";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 const step = (line: string) => process.stdout.write(`\x1b[1m▸\x1b[0m ${line}\n`);
@@ -88,11 +96,7 @@ function parseOptions(argv: string[]): DemoOptions {
 
 /** Whether the full model's circuit already has keys installed (so using it costs no ceremony). */
 function fullKeysBuilt(buildDir: string): boolean {
-  const manifest = join(buildDir, "mnist_mlp_full_b1", "manifest.json");
-  return (
-    existsSync(manifest) &&
-    (JSON.parse(readFileSync(manifest, "utf8")) as { zkeySha256?: string }).zkeySha256 !== undefined
-  );
+  return listBuiltCircuits(buildDir, { withKeys: true }).includes("mnist_mlp_full_b1");
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -103,8 +107,7 @@ async function main(argv: string[]): Promise<void> {
   out();
 
   // 1. Circuit (cached by content hash: a second run does no ceremony and no setup).
-  const { mlpCircuitSpec } = await import("../circuits/mlp-gen.ts");
-  const { buildCircuits, releaseCurves } = await import("../circuits/pipeline.ts");
+  const { mlpCircuitSpec, buildCircuits, releaseCurves } = await import("../circuits/index.ts");
   const instance = opts.model === "auto" ? (fullKeysBuilt(config.buildDir) ? "full" : "small") : opts.model;
   const spec = mlpCircuitSpec(instance, 1, true);
   if (opts.model === "auto" && instance === "small") {
@@ -131,7 +134,7 @@ async function main(argv: string[]): Promise<void> {
 
   // 2. Contracts on an embedded chain.
   step("embedded chain: compiling and deploying (Hardhat Ignition) …");
-  const d = await import("../deploy/deploy.ts");
+  const d = await import("../deploy/index.ts");
   const hre = await d.getHre();
   await d.compileContracts(hre);
   const connection = await d.connectNetwork(hre, { network: "hardhat" });
@@ -176,32 +179,21 @@ async function main(argv: string[]): Promise<void> {
 
     // 4. The worker, in-process.
     step("provider worker: starting (monitor → evaluate → claim → execute → prove → submit → settle) …");
-    const { startWorker } = await import("../worker/index.ts");
-    const { createLogger } = await import("../worker/log.ts");
-    const runner = await createRunner(config, deployment);
-    const worker = await startWorker(
-      {
-        provider,
-        signer: providerKey,
-        addresses: deployment.contracts,
-        startBlock: deployment.startBlock,
-        circuitHints: circuitHints(deployment),
-        log: createLogger({
-          level: opts.verbose ? "info" : "error",
-          destination: process.stderr,
-          pretty: false,
-        }),
-        runner,
-      },
-      {
-        dataDir,
-        pollIntervalMs: 200,
-        confirmations: 0,
-        maxConcurrentJobs: 2,
-        proverConcurrency: 1,
-        metricsPort: null,
-      },
-    );
+    const runner = await createRunner(config);
+    const { handle: worker } = await bootWorker({
+      config,
+      provider,
+      signer: providerKey,
+      deployment,
+      runner,
+      log: createLogger({
+        level: opts.verbose ? "info" : "error",
+        destination: process.stderr,
+        pretty: false,
+      }),
+      // a demo: poll fast, pay every job as soon as it is proven
+      options: { dataDir, pollIntervalMs: 200, confirmations: 0, maxConcurrentJobs: 2, proverConcurrency: 1, metricsPort: null, collectMaxAgeMs: 0 },
+    });
     stopWorker = () => worker.stop(5_000);
 
     // 5. The requester posts real held-out digits.
@@ -245,7 +237,7 @@ async function main(argv: string[]): Promise<void> {
           .then(async (result: JobResult) => {
             const latencyMs = performance.now() - postedAt;
             const [pred] = decodePredictions(model, result.outputs);
-            const report = await verifyResult(client, posted.jobId, { fromBlock: posted.blockNumber });
+            const report = await verifyResult(client, posted.jobId, { fetch: fetchArtifact });
             const predicted = pred?.predicted ?? -1;
             rows.push({
               label: sample.label,

@@ -7,3 +7,4 @@ export * from "./index.ts";
 export * from "./node/config.ts";
 export * from "./node/files.ts";
 export * from "./node/build-manifest.ts";
+export * from "./node/models.ts";

@@ -3,7 +3,7 @@
  * stake, unstake, withdraw, capability registration, collecting the payment of completed jobs and
  * status. The long-running claim/prove/submit loop lives in `worker/`.
  */
-import type { ContractTransactionReceipt, ContractTransactionResponse, Result, Signer } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
 import { connectContracts, guard, sendAndConfirm, type ProofworkContracts } from "./contracts.ts";
 import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";

@@ -145,3 +145,5 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     stop: shutdown,
   };
 }
+export { quietKnownWarnings } from "./warnings.ts";
+export { createLogger, type Logger } from "./log.ts";

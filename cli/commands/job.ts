@@ -9,6 +9,7 @@ import {
   decodePredictions,
   encodeDigits,
   hasClaimer,
+  modelForCircuit,
   renderDigit,
   verifyResult,
   type CircuitRecord,
@@ -18,7 +19,7 @@ import {
 } from "../../sdk/node.ts";
 import { parseAmount, parseInteger, parseJobId, readInput } from "../args.ts";
 import { action, chainContext, fmt, output, requesterClient, tokenInfo } from "../context.ts";
-import { modelForCircuit } from "../models.ts";
+
 
 function statusLines(job: Job, t: { decimals: number; symbol: string }): string[] {
   const t_ = job.terms;

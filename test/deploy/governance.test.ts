@@ -6,10 +6,8 @@
  */
 import { expect } from "chai";
 import { Contract } from "ethers";
-import { connectNetwork, deployProofwork, getHre, governanceFor } from "../../deploy/deploy.ts";
-import { ROLES } from "../../deploy/modules/proofwork.ts";
-import { isProofworkError } from "../../sdk/errors.ts";
-import { loadAbi } from "../../sdk/contracts.ts";
+import { ROLES, connectNetwork, deployProofwork, getHre, governanceFor } from "../../deploy/index.ts";
+import { circuitRegistryAbi, computeStakingAbi, isProofworkError, jobMarketAbi } from "../../sdk/node.ts";
 
 const DAY = 86_400;
 
@@ -35,9 +33,9 @@ describe("deploy: governance", function () {
     expect(g.timelock).to.match(/^0x[0-9a-fA-F]{40}$/);
     const timelock = g.timelock!;
     const p = conn.ethers.provider;
-    const registry = new Contract(deployment.contracts.registry, loadAbi("CircuitRegistry"), p);
-    const market = new Contract(deployment.contracts.market, loadAbi("JobMarket"), p);
-    const staking = new Contract(deployment.contracts.staking, loadAbi("ComputeStaking"), p);
+    const registry = new Contract(deployment.contracts.registry, circuitRegistryAbi, p);
+    const market = new Contract(deployment.contracts.market, jobMarketAbi, p);
+    const staking = new Contract(deployment.contracts.staking, computeStakingAbi, p);
     for (const c of [registry, market, staking]) {
       expect(await c.getFunction("hasRole")(ROLES.DEFAULT_ADMIN_ROLE, timelock)).to.equal(true);
       expect(await c.getFunction("hasRole")(ROLES.DEFAULT_ADMIN_ROLE, deployer!.address)).to.equal(false);

@@ -117,6 +117,7 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
       PROOFWORK_NETWORK: "localhost",
       PROOFWORK_DEPLOYMENT: join(dir, "deployment.json"),
       PROOFWORK_POLL_INTERVAL_MS: "200",
+      PROOFWORK_WORKER_COLLECT_MAX_AGE_MS: "0",
       PROOFWORK_BUILD_DIR: join(ROOT, "build", "circuits"),
     };
   });

@@ -22,13 +22,17 @@ import {
   toUtf8Bytes,
   type Contract,
 } from "ethers";
-import { RequesterClient } from "../../sdk/client.ts";
-import { readDeployment } from "../../sdk/deployments.ts";
-import { errorInterface, loadAbi } from "../../sdk/contracts.ts";
-import { isProofworkError } from "../../sdk/errors.ts";
+import {
+  RequesterClient,
+  errorInterface,
+  isProofworkError,
+  jobMarketAbi,
+  readDeployment,
+} from "../../sdk/node.ts";
 import { sha256File } from "../../worker/artifacts.ts";
 import type { JobTerms } from "../../sdk/terms.ts";
-import { ChainReader, JobStatus, marketInterface } from "../../worker/chain.ts";
+import { JobStatus, marketInterface } from "../../sdk/node.ts";
+import { ChainReader } from "../../worker/chain.ts";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "../../worker/index.ts";
 import { silentLogger } from "../../worker/log.ts";
 import { createMetrics } from "../../worker/metrics.ts";
@@ -60,6 +64,7 @@ interface Funds {
 
 const FAST: Partial<WorkerOptions> = {
   pollIntervalMs: 100,
+  collectMaxAgeMs: 0,
   claimMarginSeconds: 10,
   defaultWorkSeconds: 5,
   submitReserveSeconds: 5,
@@ -344,7 +349,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
       const raw =
         (e as { data?: string }).data ?? (e as { info?: { error?: { data?: string } } }).info?.error?.data;
       try {
-        name = errorInterface().parseError(raw ?? "0x")?.name;
+        name = errorInterface.parseError(raw ?? "0x")?.name;
       } catch {
         /* not a known custom error */
       }
@@ -489,7 +494,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
     const market = p.market.connect(admin) as Contract;
     const fee = BigInt((await market.getFunction("feeBps")()) as bigint);
     const before = await funds();
-    const data = new Interface(loadAbi("JobMarket")).encodeFunctionData("setFee", [10_000]);
+    const data = new Interface(jobMarketAbi).encodeFunctionData("setFee", [10_000]);
     // as a call: the admin key's nonces belong to the deployer's nonce manager
     expect(await revertOnChain(devKey(0), p.addresses.market, data, false)).to.equal(
       "Market__ParameterOutOfBounds",

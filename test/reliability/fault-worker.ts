@@ -1,8 +1,9 @@
 /**
- * The worker entry point used by the reliability tests and the soak benchmark: the same start-up
- * as `worker/main.ts` (config from the environment, `connectChain` with RPC fallbacks, the
- * deployment record, `startWorker`), but with the binding-circuit runner (small proofs) and fault
- * hooks taken from the environment — production keeps `noHooks`.
+ * The worker entry point used by the reliability tests and the soak benchmark: the same bootstrap
+ * as `worker/main.ts` and `proofwork worker start` (worker/bootstrap.ts: config from the
+ * environment, `connectChain` with RPC fallbacks, the deployment record), but with the
+ * binding-circuit runner (small proofs) and fault hooks taken from the environment — production
+ * keeps `noHooks`.
  *
  *   PROOFWORK_FAULT_KILL_AT        boundary (worker/hooks.ts) where the process SIGKILLs itself
  *   PROOFWORK_FAULT_KILL_DELAY_MS  kill this long after the boundary instead of at it (mid-work)
@@ -10,13 +11,9 @@
  *   PROOFWORK_FAULT_SEED           seed of that draw
  */
 import { pathToFileURL } from "node:url";
-import { Wallet } from "ethers";
-import { loadConfig, requirePrivateKey } from "../../sdk/node/config.ts";
-import { connectChain } from "../../sdk/contracts.ts";
-import { findDeployment } from "../../sdk/deployments.ts";
+import { loadConfig } from "../../sdk/node.ts";
 import { BOUNDARIES, type Boundary, type WorkerHooks } from "../../worker/hooks.ts";
-import { bindingRunner, startWorker, workerOptionsFromConfig } from "../../worker/index.ts";
-import { createLogger } from "../../worker/log.ts";
+import { bindingRunner, bootWorker } from "../../worker/index.ts";
 import { seededRng } from "../helpers/flaky-rpc-proxy.ts";
 
 function die(boundary: string): void {
@@ -52,21 +49,7 @@ function faultHooks(env: NodeJS.ProcessEnv): WorkerHooks | undefined {
 async function main(): Promise<void> {
   const hooks = faultHooks(process.env);
   const config = loadConfig();
-  const log = createLogger({ level: config.logLevel, destination: process.stderr });
-  const { provider, chainId } = await connectChain(config);
-  const deployment = findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
-  const handle = await startWorker(
-    {
-      provider,
-      signer: new Wallet(requirePrivateKey(config), provider),
-      addresses: deployment.contracts,
-      startBlock: deployment.startBlock,
-      runner: bindingRunner(),
-      log,
-      hooks,
-    },
-    workerOptionsFromConfig(config),
-  );
+  const { handle } = await bootWorker({ config, runner: bindingRunner(), ...(hooks ? { hooks } : {}) });
   const onSignal = (): void => void handle.stop(config.workerShutdownGraceMs);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

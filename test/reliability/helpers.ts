@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, getAddress, type Provider } from "ethers";
-import { JobStatus, marketInterface } from "../../worker/chain.ts";
+import { JobStatus, marketInterface } from "../../sdk/node.ts";
 import { Store } from "../../worker/store.ts";
 import type { Protocol } from "../worker/fixture.ts";
 import { ROOT, startChild, type Child } from "../worker/localnode.ts";
@@ -37,6 +37,7 @@ export function workerEnv(o: WorkerEnvOptions): Record<string, string> {
     PROOFWORK_DATA_DIR: o.dataDir ?? mkdtempSync(join(tmpdir(), "pw-rel-")),
     PROOFWORK_METRICS_PORT: "0",
     PROOFWORK_POLL_INTERVAL_MS: "200",
+    PROOFWORK_WORKER_COLLECT_MAX_AGE_MS: "0",
     PROOFWORK_CLAIM_MARGIN_SECONDS: "10",
     PROOFWORK_LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? "warn",
     PROOFWORK_WORKER_SHUTDOWN_GRACE_MS: "5000",

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type NonceManager, Wallet } from "ethers";
 import { network } from "hardhat";
-import { JobStatus } from "../../worker/chain.ts";
+import { JobStatus } from "../../sdk/node.ts";
 import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
 import { startWorker, type WorkerHandle } from "../../worker/index.ts";
 import { createLogger, silentLogger } from "../../worker/log.ts";
@@ -64,6 +64,7 @@ async function start(p: Protocol, hooks: WorkerHooks): Promise<WorkerHandle> {
     {
       dataDir: mkdtempSync(join(tmpdir(), "pw-reorg-")),
       pollIntervalMs: 100,
+      collectMaxAgeMs: 0,
       claimMarginSeconds: 10,
       defaultWorkSeconds: 5,
       submitReserveSeconds: 5,

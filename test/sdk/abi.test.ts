@@ -1,25 +1,33 @@
-/** The ABIs shipped in sdk/abi/ (read at run time without Hardhat) match the compiled contracts. */
+/** The SDK's one ABI source (sdk/abi/index.ts, generated) matches the compiled contracts exactly. */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import { compileContracts, getHre } from "../../deploy/deploy.ts";
-import { ABI_DIR, CONTRACT_NAMES } from "../../sdk/contracts.ts";
+import { Interface } from "ethers";
+import { ABI_MODULE, renderAbiModule } from "../../deploy/export-abi.ts";
+import { compileContracts, getHre } from "../../deploy/index.ts";
+import { jobMarketAbi, protocolErrorsAbi } from "../../sdk/index.ts";
 
 describe("sdk/abi", function () {
   this.timeout(300_000);
 
-  it("test_abi_shippedAbisMatchArtifacts", async () => {
+  it("test_abi_generatedModuleMatchesTheCompiledContracts", async () => {
     const hre = await getHre();
-    const before = Object.fromEntries(
-      CONTRACT_NAMES.map((n) => [n, readFileSync(`${ABI_DIR}${n}.json`, "utf8")]),
-    );
-    await compileContracts(hre); // re-exports sdk/abi from fresh artifacts
-    for (const name of CONTRACT_NAMES) {
-      const artifact = await hre.artifacts.readArtifact(name);
-      const shipped: unknown = JSON.parse(readFileSync(`${ABI_DIR}${name}.json`, "utf8"));
-      expect(shipped, `${name}: run \`npm run abi\` and commit sdk/abi`).to.deep.equal(artifact.abi);
-      expect(readFileSync(`${ABI_DIR}${name}.json`, "utf8"), `${name} changed: commit sdk/abi`).to.equal(
-        before[name],
-      );
+    const warning = await compileContracts(hre);
+    const fresh = await renderAbiModule();
+    expect(readFileSync(ABI_MODULE, "utf8"), "sdk/abi/index.ts drifted: run `npm run abi`").to.equal(fresh);
+    expect(warning).to.equal(undefined);
+    // and the module itself does not change when compiling (no script rewrites it)
+    expect(readFileSync(ABI_MODULE, "utf8")).to.equal(fresh);
+  });
+
+  it("test_abi_marketAbiDecodesTheErrorsItsCallsBubbleUp", () => {
+    const market = new Interface(jobMarketAbi);
+    // a market call that fails in the token or in staking reverts with their errors
+    for (const name of ["ERC20InsufficientAllowance", "Staking__InsufficientStake", "Market__TermsMismatch"]) {
+      expect(market.getError(name), name).to.not.equal(null);
+    }
+    const all = new Interface(protocolErrorsAbi);
+    for (const name of ["Registry__SelectorMismatch", "Timelock__DelayTooShort", "ERC2612InvalidSigner"]) {
+      expect(all.getError(name), name).to.not.equal(null);
     }
   });
 });

@@ -4,21 +4,30 @@
  * re-checks the proof locally; cancel/expiry reject with coded errors; reverts decode.
  */
 import { expect } from "chai";
-import { hexlify, parseEther, type Result, type Signer } from "ethers";
+import { hexlify, parseEther, type Signer } from "ethers";
 import * as snarkjs from "snarkjs";
 import type { NetworkConnection } from "hardhat/types/network";
-import { buildCircuits } from "../../circuits/pipeline.ts";
-import { specsFor } from "../../circuits/manifest.ts";
-import { compileContracts, connectNetwork, deployProofwork, getHre, ROOT } from "../../deploy/deploy.ts";
-import { RequesterClient } from "../../sdk/client.ts";
-import { toProofworkError } from "../../sdk/contracts.ts";
-import { snarkjsSelector, type Deployment } from "../../sdk/deployments.ts";
-import { ErrorCodes, isProofworkError, type ProofworkError } from "../../sdk/errors.ts";
-import { encodeProof, releaseSnarkjs, verifyGroth16 } from "../../sdk/proof.ts";
-import { ProviderAccount } from "../../sdk/provider.ts";
-import { callRegisteredVerifier, loadVerificationKey, verifyResult } from "../../sdk/verify.ts";
-import { computeJobKey } from "../../sdk/field.ts";
-import { commitInput } from "../../sdk/commitment.ts";
+import { buildCircuits, specsFor } from "../../circuits/index.ts";
+import { compileContracts, connectNetwork, deployProofwork, getHre, ROOT } from "../../deploy/index.ts";
+import {
+  ErrorCodes,
+  JobStatus,
+  ProviderAccount,
+  RequesterClient,
+  callRegisteredVerifier,
+  commitInput,
+  computeJobKey,
+  encodeProof,
+  fetchArtifact,
+  isProofworkError,
+  releaseSnarkjs,
+  snarkjsSelector,
+  toProofworkError,
+  verifyGroth16,
+  verifyResult,
+  type Deployment,
+  type ProofworkError,
+} from "../../sdk/node.ts";
 
 async function rejection(p: Promise<unknown>): Promise<ProofworkError> {
   try {
@@ -74,7 +83,7 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
   async function proveAndSubmit(jobId: bigint): Promise<void> {
     const market = client.contracts.market.connect(provider);
     const { terms } = await client.getTerms(jobId);
-    await (await market.getFunction("claim")(jobId, terms)).wait();
+    await (await market.claim(jobId, terms)).wait();
     const jobKey = computeJobKey(31337n, deployment.contracts.market, jobId, await provider.getAddress());
     const c = deployment.circuits["binding_test"]!;
     const { proof } = await snarkjs.groth16.fullProve(
@@ -87,7 +96,7 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
       `${ROOT}/build/circuits/binding_test/binding_test.zkey`,
     );
     expect(c.numPublic).to.equal(2);
-    await (await market.getFunction("submit")(jobId, terms, encodeProof(proof), [])).wait();
+    await (await market.submit(jobId, terms, encodeProof(proof), [])).wait();
   }
 
   it("test_postJob_withPermit_thenResultVerifies", async () => {
@@ -100,13 +109,13 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     expect(posted.jobId).to.equal(1n);
     expect(posted.usedPermit).to.equal(true);
     const job = await client.getJob(posted.jobId);
-    expect(job.status).to.equal("Open");
-    expect(job.inputCommitment).to.equal(posted.inputCommitment);
+    expect(job.status).to.equal(JobStatus.Open);
+    expect(job.terms.inputCommitment).to.equal(posted.inputCommitment);
 
     const statuses: string[] = [];
     const waiting = client.waitForResult(posted.jobId, {
       timeoutMs: 120_000,
-      onStatus: (j) => statuses.push(j.status),
+      onStatus: (j) => statuses.push(j.statusName),
     });
     await proveAndSubmit(posted.jobId);
     const result = await waiting;
@@ -125,9 +134,11 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const paid = await client.findCompletion(posted.jobId);
     expect(paid?.paid).to.equal(true);
     expect(paid?.payout).to.equal(result.payout);
-    expect((await client.getJob(posted.jobId)).status).to.equal("Paid");
+    expect((await client.getJob(posted.jobId)).status).to.equal(JobStatus.Paid);
 
-    const report = await verifyResult(client, posted.jobId);
+    // Verified from the chain alone: the key comes from the registry's artifacts URI and is
+    // trusted because the registered verifier embeds it (deep: and the registered zkey exports it).
+    const report = await verifyResult(client, posted.jobId, { fetch: fetchArtifact, deep: true });
     expect(report.valid).to.equal(true);
     expect(report.commitmentMatches).to.equal(true);
     expect(report.onchainVerifierValid).to.equal(true);
@@ -135,14 +146,29 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const forged = [report.publicSignals[0]! + 1n, ...report.publicSignals.slice(1)];
     const circuitId = deployment.circuits["binding_test"]!.id;
     expect(await callRegisteredVerifier(client, circuitId, report.proof, forged)).to.equal(false);
-    const vkey = loadVerificationKey(deployment.circuits["binding_test"]!.vkUri);
+    expect(report.key.embeddedInVerifier).to.equal(true);
+    expect("matchesRegisteredZkey" in report.key && report.key.matchesRegisteredZkey).to.equal(true);
+    expect(report.steps.map((s) => s.id)).to.deep.equal([
+      "proof",
+      "outputs",
+      "commitment",
+      "signals",
+      "key",
+      "groth16",
+      "onchain",
+    ]);
+    const { vkey } = await (await import("../../sdk/node.ts")).resolveVerificationKey(
+      client.provider,
+      await (await import("../../sdk/node.ts")).readCircuit(client.contracts.registry, circuitId),
+      { fetch: fetchArtifact },
+    );
     expect(await verifyGroth16(vkey, forged, report.proof)).to.equal(false);
     expect((await client.getJobInput(posted.jobId)).input).to.deep.equal(input);
   });
 
   it("test_postJob_auctionWithAllowance", async () => {
     const { token, market } = client.contracts;
-    await (await token.getFunction("approve")(await market.getAddress(), parseEther("100"))).wait();
+    await (await token.approve(await market.getAddress(), parseEther("100"))).wait();
     const posted = await client.postJob({
       circuit: "binding_test",
       input,
@@ -150,8 +176,8 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     });
     expect(posted.usedPermit).to.equal(false);
     const job = await client.getJob(posted.jobId);
-    expect(job.minPrice).to.equal(parseEther("1"));
-    expect(job.maxPrice).to.equal(parseEther("3"));
+    expect(job.terms.minPrice).to.equal(parseEther("1"));
+    expect(job.terms.maxPrice).to.equal(parseEther("3"));
     await client.cancel(posted.jobId);
   });
 
@@ -203,10 +229,10 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
 
   it("test_registry_selectorAndIdMatchTheSdk", async () => {
     const c = deployment.circuits["binding_test"]!;
-    const onchain = (await client.contracts.registry.getFunction("getCircuit").staticCall(c.id)) as Result;
-    expect(onchain.getValue("selector")).to.equal(snarkjsSelector(2));
-    expect(onchain.getValue("zkeyHash")).to.equal(c.zkeyHash);
-    expect(onchain.getValue("artifactsURI")).to.match(/binding_test\/$/);
+    const onchain = await client.contracts.registry.getCircuit(c.id);
+    expect(onchain.selector).to.equal(snarkjsSelector(2));
+    expect(onchain.zkeyHash).to.equal(c.zkeyHash);
+    expect(onchain.artifactsURI).to.match(/binding_test\/$/);
   });
 
   it("test_deploy_withExternalToken_usesIt", async () => {
@@ -218,7 +244,7 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     });
     expect(second.contracts.token).to.equal(deployment.contracts.token);
     expect(second.contracts.market).to.not.equal(deployment.contracts.market);
-    expect(await client.contracts.staking.getFunction("token").staticCall()).to.equal(
+    expect(await client.contracts.staking.token()).to.equal(
       deployment.contracts.token,
     );
   });

@@ -3,16 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ErrorCodes,
   circuitIdOf,
   confirmationsFor,
   deploymentPath,
   findDeployment,
+  isProofworkError,
   readDeployment,
   snarkjsSelector,
   writeDeployment,
   type DeploymentInput,
-} from "../../sdk/deployments.ts";
-import { ErrorCodes, isProofworkError } from "../../sdk/errors.ts";
+} from "../../sdk/node.ts";
 
 function codeOf(fn: () => unknown): string {
   try {

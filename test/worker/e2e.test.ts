@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, keccak256, parseEther, toUtf8Bytes, type Contract } from "ethers";
 import { network } from "hardhat";
-import { ChainReader, JobStatus } from "../../worker/chain.ts";
+import { JobStatus } from "../../sdk/node.ts";
+import { ChainReader } from "../../worker/chain.ts";
 import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "../../worker/index.ts";
 import { createLogger, silentLogger } from "../../worker/log.ts";
@@ -19,6 +20,7 @@ import { deployProtocol, postJob, waitFor, type Protocol } from "./fixture.ts";
 
 const FAST: Partial<WorkerOptions> = {
   pollIntervalMs: 100,
+  collectMaxAgeMs: 0,
   claimMarginSeconds: 10,
   defaultWorkSeconds: 5,
   submitReserveSeconds: 5,

@@ -1,9 +1,7 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
-import { commitInput } from "../../sdk/commitment.ts";
+import { JobStatus, commitInput, jobFrom, type Job, type JobTerms } from "../../sdk/node.ts";
 import type { CircuitCheck } from "../../worker/artifacts.ts";
-import { JobStatus, type OnchainJob } from "../../worker/chain.ts";
-import type { JobTerms } from "../../sdk/terms.ts";
 import { checkInput, evaluateJob, type EvaluationContext } from "../../worker/evaluate.ts";
 
 const circuit: CircuitCheck = {
@@ -12,8 +10,10 @@ const circuit: CircuitCheck = {
   onchain: {
     circuitId: "0x01",
     verifier: "0x1",
+    selector: "0x00000000",
     numPublic: 2,
     active: true,
+    modelCommitment: "0x",
     zkeyHash: "0x",
     wasmHash: "0x",
     artifactsURI: "",
@@ -22,7 +22,7 @@ const circuit: CircuitCheck = {
 
 async function ctx(
   over: Partial<EvaluationContext> = {},
-  job: Partial<OnchainJob> = {},
+  job: { status?: number; terms?: Partial<JobTerms> } = {},
 ): Promise<EvaluationContext> {
   const input = new Uint8Array([1, 2, 3]);
   const inputCommitment = await commitInput(input);
@@ -46,27 +46,12 @@ async function ctx(
     slashBountyBps: 1_000,
     verificationMode: 0,
   };
-  const j: OnchainJob = {
-    jobId: 1n,
-    terms,
-    commitment: "0x",
-    requester: "0x1",
-    maxPrice: 100n,
-    provider: "0x0000000000000000000000000000000000000000",
-    deadline: 0,
-    status: JobStatus.Open,
-    executionWindow: 600,
-    minPrice: 50n,
-    collateral: 10n,
-    postedAt: 1000,
-    price: 0n,
-    claimDeadline: 5000,
-    rampDuration: 100,
-    circuitId: "0x01",
-    inputCommitment,
-    inputHash: keccak256(input),
-    ...job,
-  };
+  const j: Job = jobFrom(
+    1n,
+    { status: job.status ?? JobStatus.Open, deadline: 0, commitment: "0x" },
+    { ...terms, ...job.terms },
+    "0x0000000000000000000000000000000000000000",
+  );
   return {
     job: j,
     circuit,
@@ -90,11 +75,11 @@ describe("worker/evaluate", () => {
   });
 
   it("test_evaluate_refusalsCarryReasonAndRetryability", async () => {
-    const cases: [Partial<EvaluationContext>, Partial<OnchainJob>, string, boolean][] = [
+    const cases: [Partial<EvaluationContext>, { status?: number; terms?: Partial<JobTerms> }, string, boolean][] = [
       [{}, { status: JobStatus.Claimed }, "not_open", false],
       [{ nowSec: 4999 }, {}, "claim_deadline_passed", false],
       [{ circuit: { ok: false, reason: "unknown_circuit", detail: "" } }, {}, "unknown_circuit", false],
-      [{}, { executionWindow: 45 }, "deadline_unachievable", false],
+      [{}, { terms: { executionWindow: 45 } }, "deadline_unachievable", false],
       [{ minPrice: 70n }, {}, "price_too_low", true],
       [{ minPrice: 200n }, {}, "price_too_low", false],
       [{ freeStake: 5n }, {}, "insufficient_stake", true],
@@ -116,7 +101,7 @@ describe("worker/evaluate", () => {
     expect((await checkInput(null, base)).ok).to.equal(false);
     const r1 = await checkInput(new Uint8Array([1, 2, 4]), base);
     expect(r1.ok ? "" : r1.reason).to.equal("input_hash_mismatch");
-    const r2 = await checkInput(input, { ...base, inputCommitment: 5n });
+    const r2 = await checkInput(input, { ...base, terms: { ...base.terms, inputCommitment: 5n } });
     expect(r2.ok ? "" : r2.reason).to.equal("commitment_mismatch");
     const r3 = await checkInput(input, base, 62);
     expect(r3.ok ? "" : r3.reason).to.equal("input_malformed");

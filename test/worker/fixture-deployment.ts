@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { pathToFileURL } from "node:url";
-import { writeDeployment } from "../../sdk/deployments.ts";
+import { writeDeployment } from "../../sdk/node.ts";
 import { sha256File } from "../../worker/artifacts.ts";
 import { BINDING_BYTES, CIRCUIT_DIR, CIRCUIT_ID, devKey, type Protocol } from "./fixture.ts";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ZeroHash, type Filter, type Log, type Provider } from "ethers";
-import { marketInterface } from "../../worker/chain.ts";
+import { marketInterface } from "../../sdk/node.ts";
 import { systemClock } from "../../worker/clock.ts";
 import { silentLogger } from "../../worker/log.ts";
 import { DEFAULT_MONITOR_OPTIONS, Monitor, type ChainEvent } from "../../worker/monitor.ts";

@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, parseEther, type Contract } from "ethers";
-import { JobStatus } from "../../worker/chain.ts";
+import { JobStatus } from "../../sdk/node.ts";
 import { deployProtocol, postJob, waitFor, type Protocol } from "./fixture.ts";
 import { writeFixtureDeployment } from "./fixture-deployment.ts";
 import { freePort, startHardhatNode, startWorkerProcess, type Child, type LocalNode } from "./localnode.ts";
@@ -37,6 +37,7 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
       PROOFWORK_DATA_DIR: dataDir,
       PROOFWORK_METRICS_PORT: String(metricsPort),
       PROOFWORK_POLL_INTERVAL_MS: "200",
+      PROOFWORK_WORKER_COLLECT_MAX_AGE_MS: "0",
       PROOFWORK_CLAIM_MARGIN_SECONDS: "10",
       PROOFWORK_LOG_LEVEL: "info",
       PROOFWORK_WORKER_SHUTDOWN_GRACE_MS: "20000",

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { marketInterface } from "../../worker/chain.ts";
+import { marketInterface } from "../../sdk/node.ts";
 import { DEFAULT_FEE_POLICY, bumpFees } from "../../worker/fees.ts";
 import { decodeRevert, findRevertData } from "../../sdk/node.ts";
 

@@ -5,9 +5,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadModel, type CircuitRecord, type ModelArtifact } from "../sdk/node.ts";
+import type { CircuitRecord } from "../deployments.ts";
+import type { ModelArtifact } from "../model.ts";
+import { loadModel } from "./files.ts";
 
-export const MODEL_DIR = fileURLToPath(new URL("../model/", import.meta.url));
+export const MODEL_DIR = fileURLToPath(new URL("../../model/", import.meta.url));
 
 /** The model of `circuit` (undefined for circuits without one, like binding_test). */
 export function modelForCircuit(
