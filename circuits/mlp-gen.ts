@@ -16,13 +16,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 import { loadModel } from "../sdk/node/files.ts";
-import {
-  modelBounds,
-  numClasses,
-  parseModel,
-  type Interval,
-  type ModelArtifact,
-} from "../sdk/model.ts";
+import { modelBounds, numClasses, parseModel, type Interval, type ModelArtifact } from "../sdk/model.ts";
 import { ROOT, type CircuitSpec } from "./pipeline.ts";
 
 /** The model instances and their committed artifacts. */
@@ -44,6 +38,7 @@ export function mlpCircuitSpec(instance: MlpInstance, batch: number, setup: bool
     name: mlpCircuitName(model, batch),
     source: () => generateMlpCircuit(model, { batch }),
     setup,
+    model: { artifact: model, hash: model.weightsHash },
     description: `${model.name} (${[model.inputSize, ...model.layers.map((l) => l.outputs)].join("→")}), batch ${batch}`,
   };
 }

@@ -51,6 +51,12 @@ export interface CircuitSpec {
   setup: boolean;
   /** Free-form description shown in the build log. */
   description?: string;
+  /**
+   * The model artifact the circuit was generated from: installed as `model.json` next to the wasm
+   * and zkey (published with them), its content hash recorded in the manifest and registered
+   * on-chain as the circuit's `modelCommitment`.
+   */
+  model?: { artifact: unknown; hash: string };
 }
 
 export interface BuildOptions {
@@ -529,6 +535,10 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     sourceHash,
     wasmSha256: await sha256File(wasm),
   };
+  if (spec.model !== undefined) {
+    await writeIfChanged(path.join(outDir, "model.json"), `${JSON.stringify(spec.model.artifact)}\n`);
+    built.modelHash = spec.model.hash;
+  }
 
   if (spec.setup) {
     // 2. Powers of Tau sized to the largest circuit of this build, and 3. the Groth16 keys.

@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { getBytes, isHexString, parseUnits } from "ethers";
-import { NETWORKS, type NetworkName } from "../sdk/node/config.ts";
-import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
-export { parseAddress, parseJobId } from "../sdk/client.ts";
+import { NETWORKS, type NetworkName } from "../sdk/node.ts";
+import { ErrorCodes, ProofworkError } from "../sdk/node.ts";
+export { parseAddress, parseJobId } from "../sdk/node.ts";
 
 /** A token amount in whole tokens with optional decimals ("10", "0.5") → base units. */
 export function parseAmount(v: string, decimals: number, what = "amount"): bigint {

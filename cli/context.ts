@@ -121,7 +121,9 @@ export const fmt = (v: bigint, t: { decimals: number; symbol: string }) =>
   `${formatUnits(v, t.decimals)} ${t.symbol}`;
 
 /** Runs an action: known errors → one line + exit 1; unknown → stack + exit 3. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const cmd = args[args.length - 1] as Command;
     try {
@@ -145,4 +147,3 @@ export function reportError(e: unknown, json: boolean): void {
     );
   }
 }
-

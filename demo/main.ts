@@ -192,7 +192,15 @@ async function main(argv: string[]): Promise<void> {
         pretty: false,
       }),
       // a demo: poll fast, pay every job as soon as it is proven
-      options: { dataDir, pollIntervalMs: 200, confirmations: 0, maxConcurrentJobs: 2, proverConcurrency: 1, metricsPort: null, collectMaxAgeMs: 0 },
+      options: {
+        dataDir,
+        pollIntervalMs: 200,
+        confirmations: 0,
+        maxConcurrentJobs: 2,
+        proverConcurrency: 1,
+        metricsPort: null,
+        collectMaxAgeMs: 0,
+      },
     });
     stopWorker = () => worker.stop(5_000);
 

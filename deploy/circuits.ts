@@ -5,8 +5,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ZeroHash } from "ethers";
 import { type CircuitRecord, circuitIdOf, snarkjsSelector } from "../sdk/deployments.ts";
 import { readBuiltCircuit } from "../sdk/node/build-manifest.ts";
+import { exportVerificationKey, missingKeyCoordinates, sameKey } from "../sdk/keys.ts";
+import type { VerificationKey } from "../sdk/proof.ts";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 import type { CircuitRegistration } from "./modules/proofwork.ts";
 
@@ -62,7 +65,8 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
     verifierContract: m.verifierContract,
     selector: snarkjsSelector(m.nPublic),
     numPublic: m.nPublic,
-    modelCommitment: hex32(m.sourceHash),
+    // the content hash of the model artifact published with the circuit (zero: no model)
+    modelCommitment: m.modelHash ?? ZeroHash,
     zkeyHash,
     wasmHash: hex32(m.wasmSha256),
     artifactsURI,
@@ -81,7 +85,39 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
       wasmHash: registration.wasmHash,
       zkeyUri: `${artifactsURI}${name}.zkey`,
       wasmUri: `${artifactsURI}${name}.wasm`,
-      vkUri: pathToFileURL(join(dir, "verification_key.json")).href,
+      vkUri: `${artifactsURI}verification_key.json`,
+      ...(m.modelHash !== undefined ? { modelUri: `${artifactsURI}model.json`, modelHash: m.modelHash } : {}),
     },
   };
+}
+
+/**
+ * Refuses to register a verifier that does not embed the verification key of the zkey whose hash
+ * is registered (e.g. a verifier from one build folder paired with another build's zkey), or a
+ * published key that is not the zkey's. `verifierBytecode` is the verifier's deployed bytecode.
+ */
+export async function checkVerifierMatchesZkey(
+  name: string,
+  buildDir: string,
+  verifierBytecode: string,
+): Promise<void> {
+  const m = readBuiltCircuit(name, buildDir);
+  if (m.zkey === undefined || m.vkey === undefined) {
+    throw new ProofworkError(ErrorCodes.CIRCUIT_NOT_BUILT, `circuit "${name}" has no keys`);
+  }
+  const fromZkey = await exportVerificationKey(new Uint8Array(readFileSync(m.zkey)));
+  const missing = missingKeyCoordinates(verifierBytecode, fromZkey);
+  if (missing.length > 0) {
+    throw new ProofworkError(
+      ErrorCodes.ARTIFACT_MISMATCH,
+      `the ${m.verifierContract} verifier does not embed the verification key of ${m.zkey} (${missing.length} coordinates differ): rebuild the circuit so verifier and zkey come from one setup`,
+    );
+  }
+  const published = JSON.parse(readFileSync(m.vkey, "utf8")) as VerificationKey;
+  if (!sameKey(published, fromZkey)) {
+    throw new ProofworkError(
+      ErrorCodes.ARTIFACT_MISMATCH,
+      `${m.vkey} is not the verification key of ${m.zkey}: rebuild the circuit`,
+    );
+  }
 }

@@ -22,7 +22,7 @@ import {
   type GovernanceKind,
   type NetworkName,
 } from "../sdk/node/config.ts";
-import { prepareCircuit } from "./circuits.ts";
+import { checkVerifierMatchesZkey, prepareCircuit } from "./circuits.ts";
 import { ABI_MODULE, renderAbiModule } from "./export-abi.ts";
 import { type GovernanceOptions, proofworkModule } from "./modules/proofwork.ts";
 
@@ -148,6 +148,12 @@ export async function deployProofwork(
   const log = opts.log ?? (() => undefined);
   const buildDir = opts.buildDir ?? join(ROOT, "build", "circuits");
   const prepared = opts.circuits.map((name) => prepareCircuit(name, buildDir, opts.artifactBaseUri));
+  // a verifier is only registered with the zkey (and published key) whose key it embeds
+  const hre = await getHre();
+  for (const p of prepared) {
+    const artifact = await hre.artifacts.readArtifact(p.registration.verifierContract);
+    await checkVerifierMatchesZkey(p.record.name, buildDir, artifact.deployedBytecode);
+  }
 
   const { ethers } = connection;
   const chainId = Number((await ethers.provider.getNetwork()).chainId);

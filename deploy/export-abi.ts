@@ -146,7 +146,7 @@ export async function renderAbiModule(artifactsDir = join(ROOT, "artifacts")): P
     '        { name: "_pA", type: "uint256[2]", internalType: "uint256[2]" },',
     '        { name: "_pB", type: "uint256[2][2]", internalType: "uint256[2][2]" },',
     '        { name: "_pC", type: "uint256[2]", internalType: "uint256[2]" },',
-    "        { name: \"_pubSignals\", type: `uint256[${numPublic}]`, internalType: `uint256[${numPublic}]` },",
+    '        { name: "_pubSignals", type: `uint256[${numPublic}]`, internalType: `uint256[${numPublic}]` },',
     "      ],",
     '      outputs: [{ name: "", type: "bool", internalType: "bool" }],',
     "    },",

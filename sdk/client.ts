@@ -307,7 +307,12 @@ export class RequesterClient {
     const [d, nonce] = await guard("reading the token permit domain", () =>
       Promise.all([token.eip712Domain(), token.nonces(owner)]),
     );
-    const domain = { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
+    const domain = {
+      name: d.name,
+      version: d.version,
+      chainId: d.chainId,
+      verifyingContract: d.verifyingContract,
+    };
     const types = {
       Permit: [
         { name: "owner", type: "address" },
@@ -351,7 +356,8 @@ export class RequesterClient {
     );
     const outputs = (log.args.getValue("outputs") as Result).toArray() as bigint[];
     const job = await this.getJob(jobId);
-    const paidLog = job.status === JobStatus.Paid ? await this.jobs.lastEvent("JobPaid", jobId, fromBlock) : undefined;
+    const paidLog =
+      job.status === JobStatus.Paid ? await this.jobs.lastEvent("JobPaid", jobId, fromBlock) : undefined;
     let payout: bigint, fee: bigint, refund: bigint;
     if (paidLog !== undefined) {
       payout = paidLog.args.getValue("payout") as bigint;

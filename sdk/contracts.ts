@@ -23,12 +23,7 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
 } from "ethers";
-import type {
-  CircuitRegistry,
-  ComputeStaking,
-  JobMarket,
-  TestToken,
-} from "./types/index.ts";
+import type { CircuitRegistry, ComputeStaking, JobMarket, TestToken } from "./types/index.ts";
 import {
   circuitRegistryAbi,
   computeStakingAbi,
@@ -301,7 +296,8 @@ export function decodeRevert(data: string | undefined): DecodedRevert | undefine
     if (!parsed) return undefined;
     const args = [...parsed.args];
     const named = parsed.fragment.inputs.map(
-      (inp, i) => `${inp.name || `arg${i}`}=${typeof args[i] === "bigint" ? String(args[i]) : String(args[i])}`,
+      (inp, i) =>
+        `${inp.name || `arg${i}`}=${typeof args[i] === "bigint" ? String(args[i]) : String(args[i])}`,
     );
     return { name: parsed.name, args, text: `${parsed.name}(${named.join(", ")})` };
   } catch {

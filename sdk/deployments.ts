@@ -36,8 +36,12 @@ export const CircuitRecordSchema = z.object({
   /** Where providers fetch the artifacts (`file://…` locally, https/ipfs elsewhere). */
   zkeyUri: z.string(),
   wasmUri: z.string(),
-  /** Path or URI of the verification key (shipped with the SDK / build output). */
+  /** Where the verification key is published (next to the zkey; trusted through the verifier). */
   vkUri: z.string(),
+  /** Where the model artifact is published, for circuits compiled from a model. */
+  modelUri: z.string().optional(),
+  /** Its content hash (= the registry's `modelCommitment`). */
+  modelHash: z.string().optional(),
 });
 export type CircuitRecord = z.output<typeof CircuitRecordSchema>;
 

@@ -120,13 +120,7 @@ export interface Job {
 }
 
 /** Builds a job from its slot, terms and claimer. */
-export function jobFrom(
-  jobId: bigint,
-  slot: JobSlot,
-  terms: JobTerms,
-  provider: string,
-  inputURI = "",
-): Job {
+export function jobFrom(jobId: bigint, slot: JobSlot, terms: JobTerms, provider: string, inputURI = ""): Job {
   const claimed = hasClaimer(slot.status);
   return {
     jobId,
@@ -205,7 +199,8 @@ export async function queryLogsChunked(
   let end = toBlock;
   if (toBlock === "latest") {
     const provider = contract.runner?.provider ?? null;
-    if (provider === null) throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the contract has no provider");
+    if (provider === null)
+      throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the contract has no provider");
     end = await guard("reading the block number", () => provider.getBlockNumber());
   }
   const out: (EventLog | Log)[] = [];
@@ -309,7 +304,9 @@ export class JobReader {
     }
     const known = this.posted.get(jobId);
     const terms = known?.terms ?? (await this.terms(jobId));
-    const provider = hasClaimer(slot.status) ? await this.claimer(jobId, terms, slot.commitment) : ZeroAddress;
+    const provider = hasClaimer(slot.status)
+      ? await this.claimer(jobId, terms, slot.commitment)
+      : ZeroAddress;
     return jobFrom(jobId, slot, terms, provider, (known ?? this.posted.get(jobId))?.inputURI ?? "");
   }
 

@@ -49,7 +49,7 @@ export function keyCoordinates(vkey: VerificationKey): bigint[] {
 export function pushedConstants(code: string): Set<bigint> {
   const hex = code.startsWith("0x") ? code.slice(2) : code;
   const out = new Set<bigint>();
-  for (let i = 0; i < hex.length; ) {
+  for (let i = 0; i < hex.length;) {
     const op = parseInt(hex.slice(i, i + 2), 16);
     i += 2;
     if (op >= 0x60 && op <= 0x7f) {

@@ -207,7 +207,6 @@ export function parseModel(json: unknown): ModelArtifact {
   return m;
 }
 
-
 /** Number of output logits per sample. */
 export function numClasses(m: Pick<ModelArtifact, "layers">): number {
   return m.layers[m.layers.length - 1]!.outputs;

@@ -70,7 +70,10 @@ export async function verifyResult(
   };
   const job = await client.getJob(jobId);
   if (!isProven(job.status)) {
-    throw new ProofworkError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no result (status ${job.statusName})`);
+    throw new ProofworkError(
+      ErrorCodes.JOB_NOT_FOUND,
+      `job ${jobId} has no result (status ${job.statusName})`,
+    );
   }
   const completion = await client.findCompletion(jobId);
   if (completion === undefined)
@@ -93,7 +96,11 @@ export async function verifyResult(
   }
   const proof = (parsed.args.getValue("proof") as Result).toArray() as bigint[];
   const calldataOutputs = (parsed.args.getValue("outputs") as Result).toArray() as bigint[];
-  step({ id: "proof", ok: true, detail: `proof read from the calldata of submit transaction ${completion.txHash}` });
+  step({
+    id: "proof",
+    ok: true,
+    detail: `proof read from the calldata of submit transaction ${completion.txHash}`,
+  });
 
   // The outputs in the submit calldata, in JobCompleted and in the market's stored result
   // commitment (`checkResult`) must all agree.
@@ -146,7 +153,12 @@ export async function verifyResult(
   }
   const proofValid = await verifyGroth16(vkey, publicSignals, proof);
   step({ id: "groth16", ok: proofValid, detail: "Groth16 proof checked locally (snarkjs)" });
-  const onchainVerifierValid = await callRegisteredVerifier(client, job.terms.circuitId, proof, publicSignals);
+  const onchainVerifierValid = await callRegisteredVerifier(
+    client,
+    job.terms.circuitId,
+    proof,
+    publicSignals,
+  );
   step({
     id: "onchain",
     ok: onchainVerifierValid,
@@ -177,7 +189,9 @@ export async function callRegisteredVerifier(
   proof: readonly bigint[],
   publicSignals: readonly bigint[],
 ): Promise<boolean> {
-  const r = await guard("reading the circuit's verifier", () => client.contracts.registry.getVerifier(circuitId));
+  const r = await guard("reading the circuit's verifier", () =>
+    client.contracts.registry.getVerifier(circuitId),
+  );
   const words = [...proof, ...publicSignals].map((w) => toBeHex(w, 32).slice(2)).join("");
   try {
     const ret = await client.provider.call({ to: r.verifier, data: `${r.selector}${words}` });

@@ -1,13 +1,15 @@
 /**
  * Circuit artifacts stage: for each registered circuit, fetch the witness wasm and the proving key
  * from the URI recorded on-chain (file:// or http(s)://) into the data dir, check their sha256
- * against the registry's `wasmHash`/`zkeyHash`, and refuse to serve a circuit whose files do not
- * match. Verified files are reused across restarts (re-hashed on first use).
+ * against the registry's `wasmHash`/`zkeyHash`, and — for a circuit compiled from a model — fetch
+ * the model artifact and check its content hash against the registry's `modelCommitment`: the
+ * executor runs exactly the model the circuit proves. A circuit whose files do not match is
+ * refused. Verified files are reused across restarts (re-hashed on first use).
  *
- * URI convention: `artifactsURI` names a directory; its files are `<dir>/<name>.wasm` and
- * `<dir>/<name>.zkey` where `<name>` is the directory's last path segment (the circuit build's
- * layout, `build/circuits/<name>/`). Hints from the deployment record (explicit wasm/zkey URIs)
- * take precedence; the hashes are checked against the chain either way.
+ * URI convention (sdk/artifacts.ts `artifactUris`): `artifactsURI` names a directory holding
+ * `<name>.wasm`, `<name>.zkey`, `verification_key.json` and `model.json`. Hints from the
+ * deployment record (explicit URIs) take precedence; the hashes are checked against the chain
+ * either way.
  */
 import { createWriteStream, existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
@@ -16,9 +18,19 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
-import { ProofworkError, errorMessage } from "../sdk/errors.ts";
-import { sha256File } from "../sdk/node/files.ts";
-import type { CircuitInfo } from "../sdk/node.ts";
+import {
+  ProofworkError,
+  artifactUris,
+  errorMessage,
+  fetchArtifact,
+  hasModel,
+  modelHash,
+  parseModel,
+  sha256File,
+  type ArtifactHint,
+  type CircuitInfo,
+  type ModelArtifact,
+} from "../sdk/node.ts";
 import type { ChainReader } from "./chain.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -32,13 +44,12 @@ export interface CircuitArtifacts {
   numPublic: number;
   /** Input bytes per job the circuit takes, when known (deployment record). */
   inputBytes?: number;
+  /** The model the circuit proves (checked against the registry's `modelCommitment`). */
+  model?: ModelArtifact;
 }
 
 /** Off-chain hints for a circuit (from the deployment record). */
-export interface CircuitHint {
-  name?: string;
-  wasmUri?: string;
-  zkeyUri?: string;
+export interface CircuitHint extends ArtifactHint {
   inputBytes?: number;
 }
 
@@ -77,20 +88,6 @@ export async function fetchUri(uri: string, dest: string, fetchImpl: typeof fetc
       { cause: e },
     );
   }
-}
-
-function trimSlash(s: string): string {
-  return s.endsWith("/") ? s.slice(0, -1) : s;
-}
-
-/** `<dir>/<name>.wasm`, `<dir>/<name>.zkey` from a directory URI. */
-export function resolveArtifactUris(
-  artifactsURI: string,
-  hint: CircuitHint = {},
-): { name: string; wasm: string; zkey: string } {
-  const dir = trimSlash(artifactsURI);
-  const name = hint.name ?? dir.slice(dir.lastIndexOf("/") + 1);
-  return { name, wasm: hint.wasmUri ?? `${dir}/${name}.wasm`, zkey: hint.zkeyUri ?? `${dir}/${name}.zkey` };
 }
 
 export interface ArtifactDeps {
@@ -141,14 +138,16 @@ export class ArtifactManager {
       return { ok: false, reason: "unknown_circuit", detail: "not registered" };
     if (!onchain.active) return { ok: false, reason: "circuit_inactive", detail: "circuit deactivated" };
     const hint = this.deps.hints?.get(circuitId.toLowerCase()) ?? {};
-    const uris = resolveArtifactUris(onchain.artifactsURI, hint);
+    const uris = artifactUris(onchain.artifactsURI, hint);
     const dir = join(dataDir, "circuits", circuitId.toLowerCase());
     await mkdir(dir, { recursive: true });
     const wasmPath = join(dir, `${uris.name}.wasm`);
     const zkeyPath = join(dir, `${uris.name}.zkey`);
+    let model: ModelArtifact | undefined;
     try {
       await this.ensureFile(uris.wasm, wasmPath, onchain.wasmHash);
       await this.ensureFile(uris.zkey, zkeyPath, onchain.zkeyHash);
+      if (hasModel(onchain)) model = await this.fetchModel(uris.model, onchain.modelCommitment);
     } catch (e) {
       const mismatch = e instanceof ProofworkError && e.code === WorkerErrorCodes.ARTIFACT_MISMATCH;
       log.error(
@@ -172,7 +171,31 @@ export class ArtifactManager {
       numPublic: onchain.numPublic,
     };
     if (hint.inputBytes !== undefined) circuit.inputBytes = hint.inputBytes;
+    if (model !== undefined) circuit.model = model;
     return { ok: true, circuit, onchain };
+  }
+
+  /** Fetches and validates the model artifact; its content hash must be the registry's. */
+  private async fetchModel(uri: string, commitment: string): Promise<ModelArtifact> {
+    const raw = await fetchArtifact(uri);
+    let model: ModelArtifact;
+    try {
+      model = parseModel(JSON.parse(new TextDecoder().decode(raw)));
+    } catch (e) {
+      throw new ProofworkError(
+        WorkerErrorCodes.ARTIFACT_MISMATCH,
+        `the model at ${uri} is not a valid model artifact: ${errorMessage(e)}`,
+      );
+    }
+    const h = modelHash(model);
+    if (h.toLowerCase() !== commitment.toLowerCase()) {
+      throw new ProofworkError(
+        WorkerErrorCodes.ARTIFACT_MISMATCH,
+        `the model at ${uri} hashes to ${h}, the registry commits to ${commitment}`,
+        { uri, got: h, want: commitment },
+      );
+    }
+    return model;
   }
 
   private async ensureFile(uri: string, dest: string, expected: string): Promise<void> {

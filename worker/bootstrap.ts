@@ -28,12 +28,13 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "./index.ts";
 export async function createRunner(
   config: Pick<Config, "executorBackend" | "proverThreads">,
 ): Promise<JobRunner & { backend(): string | undefined }> {
-  const { mlpRunner } = await import("./executor/runner.ts");
+  const { modelRunner } = await import("./executor/runner.ts");
   const { createProverPool } = await import("./prover/pool.ts");
   const pool = createProverPool({ threads: config.proverThreads });
   let backendName: string | undefined;
-  const backend: BackendName | undefined = config.executorBackend === "auto" ? undefined : config.executorBackend;
-  const inner = mlpRunner({
+  const backend: BackendName | undefined =
+    config.executorBackend === "auto" ? undefined : config.executorBackend;
+  const inner = modelRunner({
     pool,
     ...(backend !== undefined ? { backend } : {}),
     logger: {

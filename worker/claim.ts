@@ -5,7 +5,7 @@
  * `Market__JobNotOpen` — is a normal outcome, not an error.
  */
 import { getAddress } from "ethers";
-import { ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
+import { ProofworkError, errorMessage, isProofworkError } from "../sdk/node.ts";
 import { JobStatus, marketInterface } from "../sdk/node.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";

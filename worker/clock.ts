@@ -3,7 +3,7 @@
  * block's timestamp, advanced by the wall clock since it was read) decides deadlines, because the
  * contract judges deadlines by `block.timestamp`.
  */
-import { ProofworkError } from "../sdk/errors.ts";
+import { ProofworkError } from "../sdk/node.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 
 export interface Clock {

@@ -54,9 +54,10 @@ export interface WorkerSettings {
 }
 
 /** The settings a configuration gives (sdk/node/config.ts holds every default). */
-export function settingsFromConfig(
-  config: Config,
-): Omit<WorkerSettings, "startBlock" | "fees" | "confirmations" | InternalSetting> & {
+export function settingsFromConfig(config: Config): Omit<
+  WorkerSettings,
+  "startBlock" | "fees" | "confirmations" | InternalSetting
+> & {
   confirmations: number | undefined;
   maxFeePerGas: bigint;
 } {
@@ -78,7 +79,8 @@ export function settingsFromConfig(
 }
 
 /** Tuning that is not configuration (measured or protocol-derived allowances). */
-type InternalSetting = "defaultWorkSeconds" | "submitReserveSeconds" | "claimLatencySeconds" | "maxInputBytes";
+type InternalSetting =
+  "defaultWorkSeconds" | "submitReserveSeconds" | "claimLatencySeconds" | "maxInputBytes";
 
 const FROM_DEFAULT_CONFIG = settingsFromConfig(loadConfig({}, { env: {}, envFile: false }));
 

@@ -2,7 +2,7 @@
  * The worker's error codes (declared in sdk/errors.ts, grouped here by stage for readability).
  * Every stage throws `ProofworkError` with one of these; a job's failure is recorded with its code.
  */
-import { ErrorCodes } from "../sdk/errors.ts";
+import { ErrorCodes } from "../sdk/node.ts";
 
 export const WorkerErrorCodes = {
   /** store: a state change that is not an edge of the job state machine (a bug). */

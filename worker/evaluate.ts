@@ -4,8 +4,8 @@
  * acceptable later (the price ramps up, stake or capacity frees) or never will.
  */
 import { keccak256 } from "ethers";
-import { commitInput } from "../sdk/commitment.ts";
-import { errorMessage } from "../sdk/errors.ts";
+import { commitInput } from "../sdk/node.ts";
+import { errorMessage } from "../sdk/node.ts";
 import type { CircuitCheck } from "./artifacts.ts";
 import { JobStatus, type Job } from "../sdk/node.ts";
 

@@ -5,8 +5,8 @@
  * `executed` re-runs inference (cheap, deterministic) to rebuild the witness.
  */
 import { getBytes } from "ethers";
-import { ProofworkError, errorMessage } from "../sdk/errors.ts";
-import { computeJobKey } from "../sdk/field.ts";
+import { ProofworkError, errorMessage } from "../sdk/node.ts";
+import { computeJobKey } from "../sdk/node.ts";
 import type { CircuitArtifacts } from "./artifacts.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";

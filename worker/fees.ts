@@ -101,4 +101,3 @@ export function bumpFees(old: Fees, market: Fees, policy: FeePolicy): Fees {
   if (tip > maxFee) tip = maxFee;
   return { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
 }
-

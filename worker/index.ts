@@ -18,7 +18,13 @@ import { Store } from "./store.ts";
 import { DEFAULT_FEE_POLICY } from "./fees.ts";
 import { TxSender, type RpcProvider } from "./tx.ts";
 
-export { bootWorker, createRunner, circuitHints, runUntilSignal, workerOptionsFromConfig } from "./bootstrap.ts";
+export {
+  bootWorker,
+  createRunner,
+  circuitHints,
+  runUntilSignal,
+  workerOptionsFromConfig,
+} from "./bootstrap.ts";
 export type { BootOptions, BootedWorker } from "./bootstrap.ts";
 export type { WorkerHooks, Boundary } from "./hooks.ts";
 export { BOUNDARIES, noHooks } from "./hooks.ts";

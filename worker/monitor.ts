@@ -8,7 +8,7 @@
  * Events are hints: the pipeline re-reads contract state before acting on them.
  */
 import type { Interface, Log, LogDescription, Provider } from "ethers";
-import { ProofworkError, errorMessage } from "../sdk/errors.ts";
+import { ProofworkError, errorMessage } from "../sdk/node.ts";
 import type { Clock } from "./clock.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import { noHooks, type WorkerHooks } from "./hooks.ts";

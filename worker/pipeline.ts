@@ -15,10 +15,10 @@ import { getAddress, getBytes, hexlify } from "ethers";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { errorMessage, isProofworkError, ProofworkError } from "../sdk/errors.ts";
+import { errorMessage, isProofworkError, ProofworkError } from "../sdk/node.ts";
 import { fetchUri, type CircuitArtifacts } from "./artifacts.ts";
-import { computeJobKey } from "../sdk/field.ts";
-import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/terms.ts";
+import { computeJobKey } from "../sdk/node.ts";
+import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/node.ts";
 import { JobStatus, marketInterface, registryInterface } from "../sdk/node.ts";
 import { claimJob, resumeClaim } from "./claim.ts";
 import type { WorkerContext } from "./context.ts";
@@ -375,7 +375,12 @@ export class Pipeline {
       claimLatencySec: settings.claimLatencySeconds,
     });
     if (decision.accept && circuit.ok && input.ok) {
-      const problem = await this.preflight(row.jobId, circuit.circuit, input.bytes, job.terms.inputCommitment);
+      const problem = await this.preflight(
+        row.jobId,
+        circuit.circuit,
+        input.bytes,
+        job.terms.inputCommitment,
+      );
       if (problem !== null)
         return { accept: false, reason: "input_malformed", retryable: false, detail: problem };
     }
@@ -551,7 +556,14 @@ export class Pipeline {
           WorkerErrorCodes.EXECUTION_FAILED,
           `job ${jobId}: circuit not served: ${circuit.reason}`,
         );
-      row = await executeAndProve(this.ctx, row, circuit.circuit, job.terms.inputCommitment, this.slots, signal);
+      row = await executeAndProve(
+        this.ctx,
+        row,
+        circuit.circuit,
+        job.terms.inputCommitment,
+        this.slots,
+        signal,
+      );
     }
     if (row.state === "proved" || row.state === "submitting") row = await submitJob(this.ctx, row, signal);
     // completed: the collector pays it out with others (settle.ts)

@@ -9,7 +9,7 @@
  */
 import type { CircuitArtifacts } from "./artifacts.ts";
 import * as snarkjs from "snarkjs";
-import { encodeProof } from "../sdk/proof.ts";
+import { encodeProof } from "../sdk/node.ts";
 import type { ProverPool } from "./prover/pool.ts";
 
 export interface JobBinding {

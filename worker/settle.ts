@@ -51,7 +51,8 @@ export class Collector {
     const batch: JobRow[] = [];
     for (const row of rows) {
       const job = await reader.getJob(row.jobId);
-      const ours = job.provider !== "0x0000000000000000000000000000000000000000" && getAddress(job.provider) === me;
+      const ours =
+        job.provider !== "0x0000000000000000000000000000000000000000" && getAddress(job.provider) === me;
       if (ours && job.status === JobStatus.Completed) {
         batch.push(row);
       } else if (ours && job.status === JobStatus.Paid) {
@@ -70,8 +71,9 @@ export class Collector {
       batch.map((r) => ({ jobId: r.jobId, terms: r.terms!, outputs: r.outputs ?? [] })),
     ]);
     const ids = batch.map((r) => r.jobId);
-    const sent = await tx.send({ kind: "collect", jobId: ids[0]!, to: reader.addresses.market, data }, (hash) =>
-      store.addCollectBatch(hash, ids),
+    const sent = await tx.send(
+      { kind: "collect", jobId: ids[0]!, to: reader.addresses.market, data },
+      (hash) => store.addCollectBatch(hash, ids),
     );
     const mined = await tx.waitMined(sent.nonce, { signal });
     if (!mined.success) {
@@ -133,17 +135,30 @@ export class Collector {
       if (submit === undefined || (submit.blockNumber ?? 0) < horizon) continue;
       const job = await reader.getJob(row.jobId);
       if (job.status !== JobStatus.Claimed || getAddress(job.provider) !== me) continue;
-      log.warn({ jobId: row.jobId.toString(), tx: submit.hash }, "our submit was reorged out: sending it again");
+      log.warn(
+        { jobId: row.jobId.toString(), tx: submit.hash },
+        "our submit was reorged out: sending it again",
+      );
       let restored = false;
       try {
         const mined = await tx.restoreReorgedOut(submit.hash);
         restored = mined === null || mined.success;
       } catch (e) {
-        log.warn({ jobId: row.jobId.toString(), err: errorMessage(e) }, "the reorged-out submit could not be re-sent");
+        log.warn(
+          { jobId: row.jobId.toString(), err: errorMessage(e) },
+          "the reorged-out submit could not be re-sent",
+        );
       }
       const after = await reader.getJob(row.jobId);
-      if (!restored && after.status === JobStatus.Claimed && this.ctx.chainClock.nowSeconds() > after.deadline) {
-        store.transition(row.jobId, "failed", { reason: "reorged_out", error: "submit reorged out past the deadline" });
+      if (
+        !restored &&
+        after.status === JobStatus.Claimed &&
+        this.ctx.chainClock.nowSeconds() > after.deadline
+      ) {
+        store.transition(row.jobId, "failed", {
+          reason: "reorged_out",
+          error: "submit reorged out past the deadline",
+        });
         this.ctx.metrics.jobsFailed.inc({ reason: "reorged_out" });
       }
     }
@@ -152,7 +167,10 @@ export class Collector {
       if (collect === undefined || (collect.blockNumber ?? 0) < horizon) continue;
       const job = await reader.getJob(row.jobId);
       if (job.status !== JobStatus.Completed) continue;
-      log.warn({ jobId: row.jobId.toString(), tx: collect.hash }, "our collect was reorged out: collecting again");
+      log.warn(
+        { jobId: row.jobId.toString(), tx: collect.hash },
+        "our collect was reorged out: collecting again",
+      );
       store.finishTx(collect.hash, "dropped");
       store.transition(row.jobId, "completed", { earned: null }, `collect ${collect.hash} reorged out`);
     }

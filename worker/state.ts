@@ -20,7 +20,7 @@
  * - `completed`: submit mined successfully; waits for a batched `collect` (by count or age);
  *   `settled`: the collect's `JobPaid` observed and earnings recorded.
  */
-import { ProofworkError } from "../sdk/errors.ts";
+import { ProofworkError } from "../sdk/node.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 
 export const JOB_STATES = [

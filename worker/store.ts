@@ -9,8 +9,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue } from "node:sqlite";
-import { ProofworkError, errorMessage } from "../sdk/errors.ts";
-import { termsFromJson, termsToJson, type JobTerms } from "../sdk/terms.ts";
+import { ProofworkError, errorMessage } from "../sdk/node.ts";
+import { termsFromJson, termsToJson, type JobTerms } from "../sdk/node.ts";
 import { WorkerErrorCodes } from "./errors.ts";
 import { assertTransition, isJobState, type JobState } from "./state.ts";
 

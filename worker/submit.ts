@@ -6,7 +6,7 @@
  * nonce); a stuck one is fee-bumped by the tx sender (same nonce).
  */
 import { getAddress } from "ethers";
-import { ProofworkError, errorMessage, isProofworkError } from "../sdk/errors.ts";
+import { ProofworkError, errorMessage, isProofworkError } from "../sdk/node.ts";
 import { JobStatus, marketInterface } from "../sdk/node.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";

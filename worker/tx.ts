@@ -8,7 +8,13 @@
  * once `init` reconciled it with the chain and the store.
  */
 import { Transaction, type Provider, type Signer, type TransactionReceipt } from "ethers";
-import { ProofworkError, decodeRevert, errorMessage, findRevertData, type DecodedRevert } from "../sdk/node.ts";
+import {
+  ProofworkError,
+  decodeRevert,
+  errorMessage,
+  findRevertData,
+  type DecodedRevert,
+} from "../sdk/node.ts";
 import { DEFAULT_FEE_POLICY, bumpFees, estimateFees, type FeePolicy, type Fees } from "./fees.ts";
 import type { Clock } from "./clock.ts";
 import { WorkerErrorCodes } from "./errors.ts";

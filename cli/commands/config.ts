@@ -32,7 +32,7 @@ export function registerConfigCommands(program: Command): void {
     .description("print every variable with its documentation (the .env.example text)")
     .action(
       action(async () => {
-                process.stdout.write(renderEnvExample());
+        process.stdout.write(renderEnvExample());
       }),
     );
 }

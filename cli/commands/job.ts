@@ -9,6 +9,7 @@ import {
   decodePredictions,
   encodeDigits,
   hasClaimer,
+  jobToJson,
   modelForCircuit,
   renderDigit,
   verifyResult,
@@ -19,7 +20,6 @@ import {
 } from "../../sdk/node.ts";
 import { parseAmount, parseInteger, parseJobId, readInput } from "../args.ts";
 import { action, chainContext, fmt, output, requesterClient, tokenInfo } from "../context.ts";
-
 
 function statusLines(job: Job, t: { decimals: number; symbol: string }): string[] {
   const t_ = job.terms;
@@ -59,7 +59,6 @@ function resultLines(
   }
   return lines;
 }
-
 
 export function registerJobCommands(program: Command): void {
   const job = program.command("job").description("post and follow inference jobs (requester)");
@@ -224,7 +223,7 @@ export function registerJobCommands(program: Command): void {
         const ctx = await chainContext(cmd, false);
         const job = await requesterClient(ctx).getJob(jobId);
         const t = await tokenInfo(ctx);
-        output(cmd).result({ ok: true, job }, statusLines(job, t));
+        output(cmd).result({ ok: true, job: jobToJson(job) }, statusLines(job, t));
       }),
     );
 
@@ -245,7 +244,9 @@ export function registerJobCommands(program: Command): void {
         const result = await client.waitForResult(jobId, {
           timeoutMs,
           onStatus: (j) =>
-            out.progress(`job ${j.jobId}: ${j.statusName}${j.status === JobStatus.Claimed ? ` by ${j.provider}` : ""}`),
+            out.progress(
+              `job ${j.jobId}: ${j.statusName}${j.status === JobStatus.Claimed ? ` by ${j.provider}` : ""}`,
+            ),
         });
         const job = await client.getJob(jobId);
         const circuit = Object.values(ctx.deployment.circuits).find((c) => c.id === job.terms.circuitId);

@@ -33,9 +33,12 @@ export function registerWorkerCommands(program: Command): void {
           out.progress(
             `worker ${handle.address} running on chain ${chainId} (market ${deployment.contracts.market}); Ctrl-C to stop`,
           );
-          if (handle.metricsPort !== null) out.progress(`metrics on http://127.0.0.1:${handle.metricsPort}/metrics`);
+          if (handle.metricsPort !== null)
+            out.progress(`metrics on http://127.0.0.1:${handle.metricsPort}/metrics`);
           await runUntilSignal(handle, config.workerShutdownGraceMs, (_signal, n) =>
-            out.progress(n === 1 ? "stopping: finishing in-flight jobs (Ctrl-C again to stop now) …" : "stopping now …"),
+            out.progress(
+              n === 1 ? "stopping: finishing in-flight jobs (Ctrl-C again to stop now) …" : "stopping now …",
+            ),
           );
           out.progress("worker stopped");
         },

@@ -55,7 +55,10 @@ export function manifestPath(name: string, buildDir: string): string {
 }
 
 /** Reads an installed circuit's manifest (CIRCUIT_NOT_BUILT when missing or unreadable). */
-export function readBuiltCircuit(name: string, buildDir = path.join(ROOT, "build", "circuits")): BuiltCircuit {
+export function readBuiltCircuit(
+  name: string,
+  buildDir = path.join(ROOT, "build", "circuits"),
+): BuiltCircuit {
   const file = manifestPath(name, buildDir);
   if (!existsSync(file)) {
     throw new ProofworkError(
@@ -74,7 +77,14 @@ export function readBuiltCircuit(name: string, buildDir = path.join(ROOT, "build
   }
   const m = parsed.data;
   const abs = (p?: string) => (p === undefined ? undefined : path.resolve(ROOT, p));
-  return { ...m, dir: abs(m.dir)!, wasm: abs(m.wasm)!, r1cs: abs(m.r1cs)!, zkey: abs(m.zkey), vkey: abs(m.vkey) };
+  return {
+    ...m,
+    dir: abs(m.dir)!,
+    wasm: abs(m.wasm)!,
+    r1cs: abs(m.r1cs)!,
+    zkey: abs(m.zkey),
+    vkey: abs(m.vkey),
+  };
 }
 
 /** Names of the circuits installed in `buildDir` (only those with keys when `withKeys`). */

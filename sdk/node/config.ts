@@ -357,7 +357,7 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   },
   workerCollectMaxAgeMs: {
     env: "PROOFWORK_WORKER_COLLECT_MAX_AGE_MS",
-    doc: "Worker: ... or once the oldest waiting job has waited this long (ms; 0 = collect every job at once)",
+    doc: "Worker: or once the oldest waiting job has waited this long, in ms (0 = collect each job at once)",
     example: "60000",
   },
   workerMetricsHost: {

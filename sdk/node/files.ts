@@ -105,7 +105,6 @@ export function writeDeployment(path: string, record: DeploymentInput): string {
   return abs;
 }
 
-
 /** Reads and validates a model artifact file. */
 export function loadModel(path: string): ModelArtifact {
   let text: string;

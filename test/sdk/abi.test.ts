@@ -22,7 +22,11 @@ describe("sdk/abi", function () {
   it("test_abi_marketAbiDecodesTheErrorsItsCallsBubbleUp", () => {
     const market = new Interface(jobMarketAbi);
     // a market call that fails in the token or in staking reverts with their errors
-    for (const name of ["ERC20InsufficientAllowance", "Staking__InsufficientStake", "Market__TermsMismatch"]) {
+    for (const name of [
+      "ERC20InsufficientAllowance",
+      "Staking__InsufficientStake",
+      "Market__TermsMismatch",
+    ]) {
       expect(market.getError(name), name).to.not.equal(null);
     }
     const all = new Interface(protocolErrorsAbi);

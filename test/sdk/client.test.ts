@@ -157,7 +157,9 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
       "groth16",
       "onchain",
     ]);
-    const { vkey } = await (await import("../../sdk/node.ts")).resolveVerificationKey(
+    const { vkey } = await (
+      await import("../../sdk/node.ts")
+    ).resolveVerificationKey(
       client.provider,
       await (await import("../../sdk/node.ts")).readCircuit(client.contracts.registry, circuitId),
       { fetch: fetchArtifact },
@@ -204,7 +206,7 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     const err = await rejection(client.waitForResult(posted.jobId, { timeoutMs: 60_000 }));
     expect(err.code).to.equal(ErrorCodes.JOB_EXPIRED);
     await client.reclaim(posted.jobId);
-    expect((await client.getJob(posted.jobId)).status).to.equal("Reclaimed");
+    expect((await client.getJob(posted.jobId)).statusName).to.equal("Reclaimed");
   });
 
   it("test_revert_decodesCustomError", async () => {
@@ -244,9 +246,7 @@ describe("sdk/client (in-process chain, binding_test circuit)", function () {
     });
     expect(second.contracts.token).to.equal(deployment.contracts.token);
     expect(second.contracts.market).to.not.equal(deployment.contracts.market);
-    expect(await client.contracts.staking.token()).to.equal(
-      deployment.contracts.token,
-    );
+    expect(await client.contracts.staking.token()).to.equal(deployment.contracts.token);
   });
 
   it("test_postJob_rejectsWrongInputLength", async () => {

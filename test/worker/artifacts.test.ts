@@ -5,20 +5,25 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isProofworkError } from "../../sdk/errors.ts";
-import { fetchUri, resolveArtifactUris, sha256File } from "../../worker/artifacts.ts";
+import { artifactUris } from "../../sdk/node.ts";
+import { fetchUri, sha256File } from "../../worker/artifacts.ts";
 import { ProverSlots } from "../../worker/execute.ts";
 
 describe("worker/artifacts", () => {
-  it("test_resolveArtifactUris_directoryConventionAndHints", () => {
-    expect(resolveArtifactUris("file:///b/circuits/binding_test/")).to.deep.equal({
+  it("test_artifactUris_directoryConventionAndHints", () => {
+    expect(artifactUris("file:///b/circuits/binding_test/")).to.deep.equal({
       name: "binding_test",
       wasm: "file:///b/circuits/binding_test/binding_test.wasm",
       zkey: "file:///b/circuits/binding_test/binding_test.zkey",
+      vkey: "file:///b/circuits/binding_test/verification_key.json",
+      model: "file:///b/circuits/binding_test/model.json",
     });
-    expect(resolveArtifactUris("https://x/y", { name: "c", wasmUri: "https://w/c.wasm" })).to.deep.equal({
+    expect(artifactUris("https://x/y", { name: "c", wasmUri: "https://w/c.wasm" })).to.deep.equal({
       name: "c",
       wasm: "https://w/c.wasm",
       zkey: "https://x/y/c.zkey",
+      vkey: "https://x/y/verification_key.json",
+      model: "https://x/y/model.json",
     });
   });
 

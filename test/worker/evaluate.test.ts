@@ -75,7 +75,12 @@ describe("worker/evaluate", () => {
   });
 
   it("test_evaluate_refusalsCarryReasonAndRetryability", async () => {
-    const cases: [Partial<EvaluationContext>, { status?: number; terms?: Partial<JobTerms> }, string, boolean][] = [
+    const cases: [
+      Partial<EvaluationContext>,
+      { status?: number; terms?: Partial<JobTerms> },
+      string,
+      boolean,
+    ][] = [
       [{}, { status: JobStatus.Claimed }, "not_open", false],
       [{ nowSec: 4999 }, {}, "claim_deadline_passed", false],
       [{ circuit: { ok: false, reason: "unknown_circuit", detail: "" } }, {}, "unknown_circuit", false],

@@ -9,7 +9,7 @@ import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit } from "../../circuits/pipeline.ts";
 import { commitInput } from "../../sdk/commitment.ts";
 import { decodeProof } from "../../sdk/proof.ts";
-import { mlpRunner, parseMlpCircuitName } from "../../worker/executor/runner.ts";
+import { batchOf, modelRunner } from "../../worker/executor/runner.ts";
 import { createProverPool } from "../../worker/prover/pool.ts";
 import { loadMlpModel } from "../../circuits/mlp-gen.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
@@ -118,16 +118,17 @@ describe("worker/executor: TF.js quantized inference", function () {
   });
 });
 
-describe("worker/executor/runner: MLP JobRunner", function () {
-  it("test_mlpRunner_executeAndProveSmallCircuit", async function () {
-    expect(parseMlpCircuitName("mnist_mlp_full_b4")).to.deep.equal({ instance: "full", batch: 4 });
-    expect(parseMlpCircuitName("binding_test")).to.equal(undefined);
+describe("worker/executor/runner: model JobRunner", function () {
+  it("test_modelRunner_executeAndProveSmallCircuit", async function () {
+    expect(batchOf({ numPublic: 6 })).to.equal(4);
 
     const built = await loadBuiltCircuit("mnist_mlp_small_b1");
     const pool = createProverPool({ threads: 1 });
-    const runner = mlpRunner({ pool, backend: "wasm" });
+    const runner = modelRunner({ pool, backend: "wasm" });
     try {
       const model = loadMlpModel("small");
+      // the model the build published next to the circuit, hashed as the registry commits to it
+      expect(built.modelHash).to.equal(model.weightsHash);
       const input = encodeBatch(model.preprocess, [heldOutInterleaved()[9]!.image]);
       const circuit = {
         circuitId: "0x01",
@@ -135,6 +136,7 @@ describe("worker/executor/runner: MLP JobRunner", function () {
         wasmPath: built.wasm,
         zkeyPath: built.zkey!,
         numPublic: 3,
+        model,
       };
       const binding = { jobKey: 5n, inputCommitment: await commitInput(input) };
       const exec = await runner.execute(circuit, input, binding);
@@ -147,7 +149,8 @@ describe("worker/executor/runner: MLP JobRunner", function () {
       ).to.equal(true);
       let err: unknown;
       try {
-        await runner.execute({ ...circuit, name: "other" }, input, binding);
+        // a circuit without a model, and no fallback runner
+        await runner.execute({ ...circuit, name: "other", model: undefined }, input, binding);
       } catch (e) {
         err = e;
       }

@@ -7,7 +7,7 @@
  * skipped, with the reason recorded, when it is missing or fails to initialise.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/errors.ts";
+import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/node.ts";
 
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 

@@ -8,9 +8,9 @@
  * is therefore identical to the bigint reference (sdk/quant.ts), which tests assert on each backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ErrorCodes, ProofworkError } from "../../sdk/errors.ts";
-import type { ModelArtifact } from "../../sdk/model.ts";
-import { argmax } from "../../sdk/quant.ts";
+import { ErrorCodes, ProofworkError } from "../../sdk/node.ts";
+import type { ModelArtifact } from "../../sdk/node.ts";
+import { argmax } from "../../sdk/node.ts";
 import {
   selectBackend,
   useBackend,

@@ -3,11 +3,11 @@
  * `inputCommitment`, `outputs[BATCH]` (packed logits, from the quantized reference) and the private
  * job input `bytes`.
  */
-import { commitInput } from "../../sdk/commitment.ts";
-import { ErrorCodes, ProofworkError } from "../../sdk/errors.ts";
-import { assertField } from "../../sdk/field.ts";
-import type { ModelArtifact } from "../../sdk/model.ts";
-import { inferBatch, packedOutputs } from "../../sdk/quant.ts";
+import { commitInput } from "../../sdk/node.ts";
+import { ErrorCodes, ProofworkError } from "../../sdk/node.ts";
+import { assertField } from "../../sdk/node.ts";
+import type { ModelArtifact } from "../../sdk/node.ts";
+import { inferBatch, packedOutputs } from "../../sdk/node.ts";
 
 /** Signal name → value(s), as circom witness calculators take them (bigints are accepted). */
 export type CircuitInput = Record<string, bigint | bigint[]>;

@@ -10,8 +10,8 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Groth16Proof } from "snarkjs";
-import { ErrorCodes, ProofworkError } from "../../sdk/errors.ts";
-import { encodeProof, type OnChainProof } from "../../sdk/proof.ts";
+import { ErrorCodes, ProofworkError } from "../../sdk/node.ts";
+import { encodeProof, type OnChainProof } from "../../sdk/node.ts";
 import type { CircuitInput } from "./input.ts";
 
 /** The files a circuit is proven with. */

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
-import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/errors.ts";
+import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/node.ts";
 import type { CircuitInput } from "./input.ts";
 
 /** An in-memory fastfile, as snarkjs accepts in place of a file name. */
