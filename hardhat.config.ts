@@ -12,7 +12,10 @@ const require = createRequire(import.meta.url);
 export const SOLC_VERSION = "0.8.30";
 
 /** Solidity test files (compiled without via-IR, see `overrides`). */
-const SOLIDITY_TEST_FILES = ["test/contracts/JobMarket.fuzz.t.sol", "test/contracts/Protocol.invariant.t.sol"];
+const SOLIDITY_TEST_FILES = [
+  "test/contracts/JobMarket.fuzz.t.sol",
+  "test/contracts/Protocol.invariant.t.sol",
+];
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],

@@ -23,10 +23,18 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import * as snarkjs from "snarkjs";
-import { DevCeremony, circuitPower, readR1cs, type DevPtau } from "../circuits/ceremony.ts";
-import { specsFor } from "../circuits/manifest.ts";
-import { ROOT, buildCircuit, releaseCurves, type CircuitSpec } from "../circuits/pipeline.ts";
-import { loadConfig } from "../sdk/node/config.ts";
+import {
+  DevCeremony,
+  ROOT,
+  buildCircuit,
+  circuitPower,
+  readR1cs,
+  releaseCurves,
+  specsFor,
+  type CircuitSpec,
+  type DevPtau,
+} from "../circuits/index.ts";
+import { loadConfig } from "../sdk/node.ts";
 
 /** A synthetic circuit of ~60k constraints: 1,500 32-bit range checks and a chain of 50 Poseidon(2). */
 export const SYNTHETIC_60K: CircuitSpec = {

@@ -14,26 +14,91 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
-import { loadMlpModel } from "../circuits/mlp-gen.ts";
-import { loadBuiltCircuit, releaseCurves } from "../circuits/pipeline.ts";
+import { loadBuiltCircuit, loadMlpModel, releaseCurves } from "../circuits/index.ts";
 import { heldOutInterleaved } from "../model/data.ts";
-import { commitInput } from "../sdk/commitment.ts";
-import { encodeProof } from "../sdk/proof.ts";
-import { encodeBatch } from "../sdk/quant.ts";
-import { mlpCircuitInput } from "../worker/prover/input.ts";
-import { BINDING_TEST_BYTES, proveBinding } from "../test/helpers/zk.ts";
 import {
-  DAY,
-  E18,
-  UNBONDING_PERIOD,
-  capability,
-  deployProtocol,
-  emptyCircuit,
-  jobParams,
-  termsOf,
-} from "../test/contracts/fixtures.ts";
+  commitInput,
+  connectContracts,
+  decodeTerms,
+  encodeBatch,
+  encodeProof,
+  snarkjsSelector,
+  type JobTerms,
+  type ProofworkContracts,
+} from "../sdk/node.ts";
+import { mlpCircuitInput } from "../worker/index.ts";
+
+const E18 = 10n ** 18n;
+const DAY = 86_400;
+const UNBONDING_PERIOD = 12 * DAY;
+const BINDING_TEST_BYTES = 62;
+
+/** The protocol on the in-process chain: token, registry, market (+ its staking), two staked providers. */
+async function deployForBench(ethers: HardhatEthers) {
+  const [admin, treasury, requester, provider, provider2, keeper, other] = await ethers.getSigners();
+  const token = await ethers.deployContract("TestToken", ["Proofwork Test", "PWT"]);
+  const registry = await ethers.deployContract("CircuitRegistry", [admin!.address]);
+  const market = await ethers.deployContract("JobMarket", [
+    await token.getAddress(),
+    await registry.getAddress(),
+    admin!.address,
+    treasury!.address,
+    { feeBps: 250, slashRequesterBps: 5_000, slashBountyBps: 1_000 },
+    { minStake: 100n * E18, unbondingPeriod: UNBONDING_PERIOD, jailThreshold: 3, jailPeriod: DAY },
+  ]);
+  const contracts: ProofworkContracts = connectContracts(
+    {
+      contracts: {
+        token: await token.getAddress(),
+        registry: await registry.getAddress(),
+        market: await market.getAddress(),
+        staking: await market.getFunction("staking")(),
+      },
+    },
+    admin!,
+  );
+  const cap = (maxConcurrentJobs: number) => ({
+    gpuModel: "NVIDIA L4",
+    memoryMB: 24_576,
+    backends: 3,
+    maxConcurrentJobs,
+    metadataURI: "https://provider.example/meta.json",
+  });
+  for (const who of [requester!, provider!, provider2!, other!])
+    await contracts.token.faucet(who.address, 100_000n * E18);
+  for (const who of [requester!, other!]) {
+    await contracts.token.connect(who).approve(await market.getAddress(), ethers.MaxUint256);
+  }
+  for (const [p, jobs] of [
+    [provider!, 4],
+    [provider2!, 1000],
+  ] as const) {
+    await contracts.token.connect(p).approve(await contracts.staking.getAddress(), ethers.MaxUint256);
+    await contracts.staking.connect(p).stake(1_000n * E18);
+    await contracts.staking.connect(p).register(cap(jobs));
+  }
+  return {
+    ...contracts,
+    requester: requester!,
+    provider: provider!,
+    provider2: provider2!,
+    keeper: keeper!,
+    other: other!,
+  };
+}
+
+/** The terms of the job a posting transaction created (from its JobPosted event). */
+async function postedTerms(c: ProofworkContracts, tx: { wait(): Promise<unknown> }): Promise<JobTerms> {
+  const receipt = (await tx.wait()) as { logs: { topics: string[]; data: string }[] };
+  for (const l of receipt.logs) {
+    const ev = c.market.interface.parseLog(l);
+    if (ev?.name === "JobPosted") return decodeTerms(ev.args.getValue("terms") as object);
+  }
+  throw new Error("no JobPosted event");
+}
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SCALES = [1, 100];
@@ -57,8 +122,17 @@ const binding: BenchCircuit = {
   numPublic: 2,
   input: bindingInput,
   async prove(jobKey) {
-    const p = await proveBinding(jobKey, bindingInput);
-    return { proof: p.solidityProof, outputs: [] };
+    const built = await loadBuiltCircuit("binding_test");
+    const { proof } = await snarkjs.groth16.fullProve(
+      {
+        jobKey: jobKey.toString(),
+        inputCommitment: (await commitInput(bindingInput)).toString(),
+        bytes: [...bindingInput].map(String),
+      },
+      built.wasm,
+      built.zkey!,
+    );
+    return { proof: encodeProof(proof), outputs: [] };
   },
 };
 
@@ -86,48 +160,60 @@ async function scenario(
   existingJobs: number,
 ): Promise<{ ops: Row; verifierGas: number; verifierCalldata: number }> {
   const { ethers, networkHelpers } = await network.create();
-  const p = await deployProtocol(ethers);
+  const p = await deployForBench(ethers);
   const verifier = await ethers.deployContract(c.verifierContract);
   const circuitId = ethers.id(`proofwork/${c.name}`);
-  await p.registry.registerCircuit(
-    circuitId,
-    emptyCircuit(await verifier.getAddress(), await p.registry.snarkjsSelector(c.numPublic), c.numPublic),
-  );
+  await p.registry.registerCircuit(circuitId, {
+    verifier: await verifier.getAddress(),
+    selector: snarkjsSelector(c.numPublic),
+    numPublic: c.numPublic,
+    active: true,
+    modelCommitment: ethers.ZeroHash,
+    zkeyHash: "0x" + "bb".repeat(32),
+    wasmHash: "0x" + "cc".repeat(32),
+    artifactsURI: "ipfs://artifacts",
+  });
   const input = c.input;
   const inputCommitment = await commitInput(input);
   const now = async () => Number(await networkHelpers.time.latest());
-  const fixed = async () =>
-    jobParams(await now(), {
-      circuitId,
-      inputCommitment,
-      input: ethers.hexlify(input),
-      claimDeadline: (await now()) + DAY,
-    });
+  const fixed = async () => ({
+    circuitId,
+    inputCommitment,
+    input: ethers.hexlify(input),
+    inputURI: "",
+    minPrice: 10n * E18,
+    maxPrice: 10n * E18,
+    rampDuration: 0,
+    collateral: 50n * E18,
+    claimDeadline: (await now()) + DAY,
+    executionWindow: 600,
+    verificationMode: 0,
+  });
   const gas = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
     Number((await (await tx).wait())!.gasUsed);
+  const post = async (who: typeof p.requester, overrides: object = {}) =>
+    postedTerms(p, await p.market.connect(who).postJob({ ...(await fixed()), ...overrides }));
 
   // Existing jobs from other requesters and providers, half of them claimed.
-  await p.staking.connect(p.provider2).updateCapability(capability(1000));
-  await p.staking.connect(p.provider2).stake(5_000n * E18);
-  for (let i = 0; i < existingJobs; i++) {
-    await p.market.connect(p.other).postJob(await fixed());
-  }
+  const existing: JobTerms[] = [];
+  for (let i = 0; i < existingJobs; i++) existing.push(await post(p.other));
   for (let i = 1; i <= Math.floor(existingJobs / 2); i++)
-    await p.market.connect(p.provider2).claim(BigInt(i), await termsOf(p.market, i));
+    await p.market.connect(p.provider2).claim(BigInt(i), existing[i - 1]!);
 
   const ops: Row = {};
   // stake: a provider adding to an existing stake.
   ops.stake = await gas(p.staking.connect(p.provider).stake(10n * E18));
   // post: fixed price, and a reverse Dutch auction.
   const first = await p.market.nextJobId();
-  ops.postJob_fixed = await gas(p.market.connect(p.requester).postJob(await fixed()));
-  ops.postJob_auction = await gas(
-    p.market
-      .connect(p.requester)
-      .postJob({ ...(await fixed()), minPrice: 2n * E18, maxPrice: 10n * E18, rampDuration: 600 }),
-  );
+  const postFixed = p.market.connect(p.requester).postJob(await fixed());
+  ops.postJob_fixed = await gas(postFixed);
+  const terms = await postedTerms(p, await postFixed);
+  const postAuction = p.market
+    .connect(p.requester)
+    .postJob({ ...(await fixed()), minPrice: 2n * E18, maxPrice: 10n * E18, rampDuration: 600 });
+  ops.postJob_auction = await gas(postAuction);
+  const auctionTerms = await postedTerms(p, await postAuction);
   // claim + submit (real proof) of the fixed-price job.
-  const terms = await termsOf(p.market, first);
   ops.claim = await gas(p.market.connect(p.provider).claim(first, terms));
   const key = await p.market.jobKey(first, p.provider.address);
   const proof = await c.prove(key);
@@ -141,14 +227,10 @@ async function scenario(
       .collect(p.provider.address, [{ jobId: first, terms, outputs: proof.outputs }]),
   );
   // cancel the auction job.
-  ops.cancel = await gas(
-    p.market.connect(p.requester).cancel(first + 1n, await termsOf(p.market, first + 1n)),
-  );
+  ops.cancel = await gas(p.market.connect(p.requester).cancel(first + 1n, auctionTerms));
   // reclaim: an unclaimed job past its claim deadline; slashExpired: a claimed job past its deadline.
-  await p.market.connect(p.requester).postJob(await fixed());
-  await p.market.connect(p.requester).postJob(await fixed());
-  const terms2 = await termsOf(p.market, first + 2n);
-  const terms3 = await termsOf(p.market, first + 3n);
+  const terms2 = await post(p.requester);
+  const terms3 = await post(p.requester);
   await p.market.connect(p.provider).claim(first + 3n, terms3);
   await networkHelpers.time.increase(DAY + 1);
   ops.reclaim = await gas(p.market.connect(p.keeper).reclaim(first + 2n, terms2));

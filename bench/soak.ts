@@ -17,11 +17,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, getAddress } from "ethers";
 import { JobStatus, marketInterface } from "../sdk/node.ts";
-import { FAULT_KINDS, startFlakyRpcProxy, type FlakyProxy } from "../test/helpers/flaky-rpc-proxy.ts";
-import { deployProtocol, devKey, postJob, waitFor } from "../test/worker/fixture.ts";
-import { writeFixtureDeployment } from "../test/worker/fixture-deployment.ts";
-import { ROOT, startHardhatNode, type Child } from "../test/worker/localnode.ts";
-import { startFaultWorker, storePath, withStore, workerEnv } from "../test/reliability/helpers.ts";
+import {
+  FAULT_KINDS,
+  ROOT,
+  deployProtocol,
+  devKey,
+  postJob,
+  startFaultWorker,
+  startFlakyRpcProxy,
+  startHardhatNode,
+  storePath,
+  waitFor,
+  withStore,
+  workerEnv,
+  writeFixtureDeployment,
+  type Child,
+  type FlakyProxy,
+} from "../deploy/index.ts";
 
 const N = Number(process.env.SOAK_JOBS ?? 400);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 3);

@@ -14,18 +14,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Wallet } from "ethers";
-import { loadMlpModel } from "../circuits/mlp-gen.ts";
+import { loadMlpModel } from "../circuits/index.ts";
+import {
+  ROOT,
+  circuitIdFor,
+  deployProtocol,
+  postJob,
+  startHardhatNode,
+  type Protocol,
+} from "../deploy/index.ts";
 import { loadMnist } from "../model/data.ts";
-import { encodeDigits } from "../sdk/mnist.ts";
-import { mlpRunner } from "../worker/executor/runner.ts";
-import { JobStatus } from "../sdk/node.ts";
-import { startWorker } from "../worker/index.ts";
-import { silentLogger } from "../worker/log.ts";
-import { createProverPool } from "../worker/prover/pool.ts";
-import { bindingRunner } from "../worker/runner.ts";
-import { createMetrics } from "../worker/metrics.ts";
-import { circuitIdFor, deployProtocol, postJob, type Protocol } from "../test/worker/fixture.ts";
-import { ROOT, startHardhatNode } from "../test/worker/localnode.ts";
+import { JobStatus, encodeDigits } from "../sdk/node.ts";
+import {
+  bindingRunner,
+  createMetrics,
+  createProverPool,
+  modelRunner,
+  silentLogger,
+  startWorker,
+} from "../worker/index.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -84,7 +91,7 @@ async function runOnce(threads: number): Promise<Record<string, unknown>> {
         startBlock: p.startBlock,
         log: silentLogger(),
         metrics,
-        runner: MNIST ? mlpRunner({ pool }) : bindingRunner({ pool }),
+        runner: MNIST ? modelRunner({ pool, fallback: bindingRunner({ pool }) }) : bindingRunner({ pool }),
       },
       {
         dataDir: mkdtempSync(join(tmpdir(), "pw-bench-")),

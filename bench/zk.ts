@@ -18,19 +18,25 @@ import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import {
   MLP_INSTANCES,
+  ROOT,
+  loadBuiltCircuit,
   loadMlpModel,
   mlpCircuitName,
   mlpConstraintEstimate,
+  type BuiltCircuit,
   type MlpInstance,
-} from "../circuits/mlp-gen.ts";
-import { ROOT, loadBuiltCircuit, type BuiltCircuit } from "../circuits/pipeline.ts";
+} from "../circuits/index.ts";
 import { heldOutInterleaved, loadMnist } from "../model/data.ts";
-import { encodeBatch } from "../sdk/quant.ts";
-import { BACKEND_ORDER, selectBackend, type BackendName } from "../worker/executor/backend.ts";
-import { createExecutor } from "../worker/executor/executor.ts";
-import { mlpCircuitInput } from "../worker/prover/input.ts";
-import { createProverPool } from "../worker/prover/pool.ts";
-import { calculateWitness } from "../worker/prover/wtns.ts";
+import { encodeBatch } from "../sdk/node.ts";
+import {
+  BACKEND_ORDER,
+  calculateWitness,
+  createExecutor,
+  createProverPool,
+  mlpCircuitInput,
+  selectBackend,
+  type BackendName,
+} from "../worker/index.ts";
 
 const BATCHES = [1, 4];
 

@@ -399,7 +399,11 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     /// @inheritdoc IJobMarket
     function economics() external view returns (Economics memory) {
         return
-            Economics({feeBps: _feeBps, slashRequesterBps: _slashRequesterBps, slashBountyBps: _slashBountyBps});
+            Economics({
+                feeBps: _feeBps,
+                slashRequesterBps: _slashRequesterBps,
+                slashBountyBps: _slashBountyBps
+            });
     }
 
     /// @inheritdoc IJobMarket

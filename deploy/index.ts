@@ -14,3 +14,10 @@ export {
   type DeployResult,
 } from "./deploy.ts";
 export { ROLES, proofworkModule, type GovernanceOptions } from "./modules/proofwork.ts";
+// The development network (tests, benchmarks, the web app's tests): a `hardhat node` child process,
+// a protocol deployed on it with dev accounts funded and staked, jobs posted.
+export * from "./devnet/node.ts";
+export * from "./devnet/protocol.ts";
+export * from "./devnet/record.ts";
+export * from "./devnet/faults.ts";
+export * from "./devnet/flaky-rpc.ts";

@@ -4,38 +4,15 @@
  * working directory (no .env, no deployment records).
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { buildProgram } from "../../cli/main.ts";
-import { getHre } from "../../deploy/deploy.ts";
+import { getHre } from "../../deploy/index.ts";
+import { runCli, type CliRun } from "../helpers/cli.ts";
 
-const CLI = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = CliRun;
 
 function expectOneLineError(r: Run, code: string, contains?: string): void {
   const lines = r.stderr.trim().split("\n");

@@ -13,13 +13,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCircuits } from "../../circuits/pipeline.ts";
-import { specsFor } from "../../circuits/manifest.ts";
+import { buildCircuits, specsFor } from "../../circuits/index.ts";
+import { CLI, TSX, runCli, type CliRun } from "../helpers/cli.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "cli", "main.ts");
 const HARDHAT = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
-const TSX = import.meta.resolve("tsx");
 const CIRCUIT = "mnist_mlp_small_b1";
 
 // Hardhat's well-known development accounts (never use them on a real network).
@@ -67,11 +65,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, 
   });
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", function () {
   this.timeout(600_000);
@@ -81,18 +75,8 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
   let env: Record<string, string>;
 
   function cli(args: string[], extra: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], {
-        cwd: dir,
-        env: { ...env, ...extra },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    // the full environment of the flow (node URL, keys, deployment) plus `extra`
+    return runCli(args, { ...env, ...extra }, dir);
   }
 
   async function ok(args: string[], extra: Record<string, string> = {}): Promise<Run> {

@@ -6,7 +6,6 @@
  * after. One `hardhat node` and one in-process worker serve all cases; the CLI runs as a process.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +32,7 @@ import { sha256File } from "../../worker/artifacts.ts";
 import type { JobTerms } from "../../sdk/terms.ts";
 import { JobStatus, marketInterface } from "../../sdk/node.ts";
 import { ChainReader } from "../../worker/chain.ts";
+import { runCli, type CliRun } from "../helpers/cli.ts";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "../../worker/index.ts";
 import { silentLogger } from "../../worker/log.ts";
 import { createMetrics } from "../../worker/metrics.ts";
@@ -45,10 +45,10 @@ import {
   postJob,
   waitFor,
   type Protocol,
-} from "../worker/fixture.ts";
-import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";
-import { ROOT, startHardhatNode, type LocalNode } from "../worker/localnode.ts";
-import { chainStatus } from "./helpers.ts";
+} from "../../deploy/devnet/protocol.ts";
+import { writeFixtureDeployment } from "../../deploy/devnet/record.ts";
+import { startHardhatNode, type LocalNode } from "../../deploy/devnet/node.ts";
+import { chainStatus } from "../../deploy/devnet/faults.ts";
 
 interface Funds {
   requester: bigint;
@@ -505,24 +505,8 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
 
   // ------------------------------------------------------------------------------- CLI, config
 
-  function runCli(
-    args: string[],
-    env: Record<string, string>,
-  ): Promise<{ code: number | null; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", import.meta.resolve("tsx"), join(ROOT, "cli", "main.ts"), ...args],
-        {
-          cwd: mkdtempSync(join(tmpdir(), "pw-cli-")),
-          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-        },
-      );
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stderr }));
-    });
+  function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
+    return runCli(args, env, mkdtempSync(join(tmpdir(), "pw-cli-")));
   }
 
   function cliEnv(key: string): Record<string, string> {
@@ -546,7 +530,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
 
   it("test_badInput_cli_jobPostBadPrice_badNumberNoFundsMoved", async function () {
     const before = await funds();
-    const r = await runCli(
+    const r = await cli(
       ["job", "post", "-c", "binding_test", "--input", `0x${"07".repeat(BINDING_BYTES)}`, "--price", "ten"],
       cliEnv(devKey(1)),
     );
@@ -557,7 +541,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
   it("test_badInput_cli_cancelOthersJob_txRevertedEscrowIntact", async function () {
     const { jobId } = await postJob(p, { commitment: 97n });
     const before = await funds();
-    const r = await runCli(["job", "cancel", jobId.toString()], cliEnv(devKey(7)));
+    const r = await cli(["job", "cancel", jobId.toString()], cliEnv(devKey(7)));
     expectCliError(r, "TX_REVERTED");
     expect(r.stderr).to.match(/Market__NotRequester/);
     expect(await chainStatus(p, jobId)).to.equal(JobStatus.Open);
@@ -567,7 +551,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
   it("test_badInput_cli_wrongChainId_wrongChainNothingSent", async function () {
     const before = await funds();
     const nonce = await node.provider.getTransactionCount(p.requesterAddress);
-    const r = await runCli(["provider", "stake", "1"], {
+    const r = await cli(["provider", "stake", "1"], {
       ...cliEnv(p.providerKeys[0]!),
       PROOFWORK_CHAIN_ID: "11155111",
     });
@@ -578,7 +562,7 @@ describe("reliability: bad-input catalogue (clear error, state and funds intact)
 
   it("test_badInput_cli_stakeBadAmount_badNumberStakeIntact", async function () {
     const before = await funds();
-    const r = await runCli(["provider", "stake", "-5"], cliEnv(p.providerKeys[0]!));
+    const r = await cli(["provider", "stake", "-5"], cliEnv(p.providerKeys[0]!));
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stderr).to.match(/error\[(BAD_NUMBER|BAD_ARGUMENT)\]/);
     expect(await funds()).to.deep.equal(before);

@@ -17,9 +17,9 @@ import { join } from "node:path";
 import { Wallet, type Contract } from "ethers";
 import { JobStatus } from "../../sdk/node.ts";
 import { ChainReader } from "../../worker/chain.ts";
-import { deployProtocol, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
-import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";
-import { startHardhatNode, type Child, type LocalNode } from "../worker/localnode.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
+import { writeFixtureDeployment } from "../../deploy/devnet/record.ts";
+import { startHardhatNode, type Child, type LocalNode } from "../../deploy/devnet/node.ts";
 import {
   chainStatus,
   consistent,
@@ -30,7 +30,7 @@ import {
   withStore,
   workerEnv,
   PROVEN,
-} from "./helpers.ts";
+} from "../../deploy/devnet/faults.ts";
 
 const CHAIN: { at: string; delayMs?: number }[] = [
   { at: "claim.broadcast" },

@@ -9,10 +9,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { FAULT_KINDS, startFlakyRpcProxy, type FlakyProxy } from "../helpers/flaky-rpc-proxy.ts";
-import { deployProtocol, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
-import { writeFixtureDeployment } from "../worker/fixture-deployment.ts";
-import { startHardhatNode, type Child, type LocalNode } from "../worker/localnode.ts";
+import { FAULT_KINDS, startFlakyRpcProxy, type FlakyProxy } from "../../deploy/devnet/flaky-rpc.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
+import { writeFixtureDeployment } from "../../deploy/devnet/record.ts";
+import { startHardhatNode, type Child, type LocalNode } from "../../deploy/devnet/node.ts";
 import {
   chainStatus,
   countMarketTxs,
@@ -22,7 +22,7 @@ import {
   withStore,
   workerEnv,
   PROVEN,
-} from "./helpers.ts";
+} from "../../deploy/devnet/faults.ts";
 
 describe("reliability: flaky RPC (worker process behind a faulty JSON-RPC proxy)", function () {
   this.timeout(240_000);

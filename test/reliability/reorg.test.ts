@@ -17,8 +17,8 @@ import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
 import { startWorker, type WorkerHandle } from "../../worker/index.ts";
 import { createLogger, silentLogger } from "../../worker/log.ts";
 import { createMetrics } from "../../worker/metrics.ts";
-import { deployProtocol, postJob, waitFor, type Protocol } from "../worker/fixture.ts";
-import { chainStatus, consistent, PROVEN } from "./helpers.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
+import { chainStatus, consistent, PROVEN } from "../../deploy/devnet/faults.ts";
 
 interface Gate {
   /** resolves when the worker reached the boundary for the watched job */

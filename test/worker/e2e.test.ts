@@ -16,7 +16,7 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "../../worker
 import { createLogger, silentLogger } from "../../worker/log.ts";
 import { createWriteStream } from "node:fs";
 import { createMetrics } from "../../worker/metrics.ts";
-import { deployProtocol, postJob, waitFor, type Protocol } from "./fixture.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
 
 const FAST: Partial<WorkerOptions> = {
   pollIntervalMs: 100,

@@ -9,9 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, parseEther, type Contract } from "ethers";
 import { JobStatus } from "../../sdk/node.ts";
-import { deployProtocol, postJob, waitFor, type Protocol } from "./fixture.ts";
-import { writeFixtureDeployment } from "./fixture-deployment.ts";
-import { freePort, startHardhatNode, startWorkerProcess, type Child, type LocalNode } from "./localnode.ts";
+import { deployProtocol, postJob, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
+import { writeFixtureDeployment } from "../../deploy/devnet/record.ts";
+import {
+  freePort,
+  startHardhatNode,
+  startWorkerProcess,
+  type Child,
+  type LocalNode,
+} from "../../deploy/devnet/node.ts";
 
 describe("worker as a separate process over JSON-RPC (hardhat node)", function () {
   this.timeout(300_000);

@@ -11,7 +11,7 @@ import { silentLogger } from "../../worker/log.ts";
 import { Store } from "../../worker/store.ts";
 import { DEFAULT_FEE_POLICY } from "../../worker/fees.ts";
 import { TxSender } from "../../worker/tx.ts";
-import { devKey, waitFor } from "./fixture.ts";
+import { devKey, waitFor } from "../../deploy/devnet/protocol.ts";
 
 const ERC20 = new Interface(["function approve(address spender, uint256 amount) returns (bool)"]);
 

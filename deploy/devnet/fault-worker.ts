@@ -12,9 +12,14 @@
  */
 import { pathToFileURL } from "node:url";
 import { loadConfig } from "../../sdk/node.ts";
-import { BOUNDARIES, type Boundary, type WorkerHooks } from "../../worker/hooks.ts";
-import { bindingRunner, bootWorker } from "../../worker/index.ts";
-import { seededRng } from "../helpers/flaky-rpc-proxy.ts";
+import {
+  BOUNDARIES,
+  bindingRunner,
+  bootWorker,
+  type Boundary,
+  type WorkerHooks,
+} from "../../worker/index.ts";
+import { seededRng } from "./flaky-rpc.ts";
 
 function die(boundary: string): void {
   process.stderr.write(`FAULT: SIGKILL at ${boundary}\n`);

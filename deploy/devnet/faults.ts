@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, getAddress, type Provider } from "ethers";
 import { JobStatus, marketInterface } from "../../sdk/node.ts";
-import { Store } from "../../worker/store.ts";
-import type { Protocol } from "../worker/fixture.ts";
-import { ROOT, startChild, type Child } from "../worker/localnode.ts";
+import { Store } from "../../worker/index.ts";
+import type { Protocol } from "./protocol.ts";
+import { ROOT, startChild, type Child } from "./node.ts";
 
-export const FAULT_WORKER = join(ROOT, "test", "reliability", "fault-worker.ts");
+export const FAULT_WORKER = join(ROOT, "deploy", "devnet", "fault-worker.ts");
 
-/** Starts `test/reliability/fault-worker.ts` as its own process (SIGKILL goes to its group). */
+/** Starts `deploy/devnet/fault-worker.ts` as its own process (SIGKILL goes to its group). */
 export function startFaultWorker(env: Record<string, string>): Child {
   return startChild(join(ROOT, "node_modules", ".bin", "tsx"), [FAULT_WORKER], env);
 }

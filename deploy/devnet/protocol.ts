@@ -1,5 +1,6 @@
 /**
- * Deploys the protocol with plain ethers (works on the in-process chain and on `hardhat node`),
+ * The development network's protocol (tests, benchmarks, the web app's tests): deploys with plain
+ * ethers (works on the in-process chain and on `hardhat node`),
  * registers the binding_test circuit with its real generated verifier and artifacts, funds and
  * stakes providers, and posts jobs.
  */
@@ -21,9 +22,9 @@ import {
   type Provider,
   type Signer,
 } from "ethers";
-import { commitInput } from "../../sdk/commitment.ts";
-import { sha256File } from "../../worker/artifacts.ts";
-import type { Addresses } from "../../worker/chain.ts";
+import { commitInput, readBuiltCircuit, sha256File, type Deployment } from "../../sdk/node.ts";
+
+type Addresses = Deployment["contracts"];
 
 const ROOT = join(import.meta.dirname, "..", "..");
 export const BINDING_BYTES = 62;
@@ -122,7 +123,8 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
       selector,
       numPublic: circuit.numPublic,
       active: true,
-      modelCommitment: ZeroHash,
+      // the circuit's model, as published next to it by the build (zero: no model)
+      modelCommitment: readBuiltCircuit(circuit.name, join(ROOT, "build", "circuits")).modelHash ?? ZeroHash,
       zkeyHash: await sha256File(join(circuitDir, `${circuit.name}.zkey`)),
       wasmHash: opts.wasmHash ?? (await sha256File(join(circuitDir, `${circuit.name}.wasm`))),
       artifactsURI: pathToFileURL(circuitDir).href + "/",

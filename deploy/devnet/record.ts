@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { pathToFileURL } from "node:url";
-import { writeDeployment } from "../../sdk/node.ts";
-import { sha256File } from "../../worker/artifacts.ts";
-import { BINDING_BYTES, CIRCUIT_DIR, CIRCUIT_ID, devKey, type Protocol } from "./fixture.ts";
+import { sha256File, writeDeployment } from "../../sdk/node.ts";
+import { BINDING_BYTES, CIRCUIT_DIR, CIRCUIT_ID, devKey, type Protocol } from "./protocol.ts";
 
 /**
  * Writes the record to `path` (default: a fresh temp folder's `31337.local.json`); the deployer is
