@@ -136,7 +136,8 @@ async function main(argv: string[]): Promise<void> {
   step("embedded chain: compiling and deploying (Hardhat Ignition) …");
   const d = await import("../deploy/index.ts");
   const hre = await d.getHre();
-  await d.compileContracts(hre);
+  const abiWarning = await d.compileContracts(hre);
+  if (abiWarning !== undefined) out(`    warning: ${abiWarning}`);
   const connection = await d.connectNetwork(hre, { network: "hardhat" });
   const dataDir = mkdtempSync(join(tmpdir(), "proofwork-demo-"));
   let stopWorker: (() => Promise<void>) | undefined;

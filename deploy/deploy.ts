@@ -5,7 +5,7 @@
  * This is the only place besides tests and the demo that loads Hardhat; the SDK reads the record
  * with plain ethers.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BaseContract, type Result } from "ethers";
@@ -23,7 +23,7 @@ import {
   type NetworkName,
 } from "../sdk/node/config.ts";
 import { checkVerifierMatchesZkey, prepareCircuit } from "./circuits.ts";
-import { ABI_MODULE, renderAbiModule } from "./export-abi.ts";
+import { freshAbis } from "./export-abi.ts";
 import { type GovernanceOptions, proofworkModule } from "./modules/proofwork.ts";
 
 /** Repository root. */
@@ -52,9 +52,11 @@ export async function compileContracts(hre: HardhatRuntimeEnvironment): Promise<
       { cause: e },
     );
   }
-  const fresh = await renderAbiModule(join(ROOT, "artifacts"));
-  const shipped = existsSync(ABI_MODULE) ? readFileSync(ABI_MODULE, "utf8") : "";
-  return fresh === shipped
+  // structural comparison (no formatter at deploy time): every exported ABI equals the artifacts'
+  const fresh = freshAbis(join(ROOT, "artifacts"));
+  const shipped = (await import("../sdk/abi/index.ts")) as unknown as Record<string, unknown>;
+  const same = Object.entries(fresh).every(([k, v]) => JSON.stringify(shipped[k]) === JSON.stringify(v));
+  return same
     ? undefined
     : "the SDK's ABIs (sdk/abi/index.ts) differ from the compiled contracts: run `npm run abi`";
 }

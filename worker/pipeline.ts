@@ -15,7 +15,7 @@ import { getAddress, getBytes, hexlify } from "ethers";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { errorMessage, isProofworkError, ProofworkError } from "../sdk/node.ts";
+import { ErrorCodes, errorMessage, isProofworkError, ProofworkError } from "../sdk/node.ts";
 import { fetchUri, type CircuitArtifacts } from "./artifacts.ts";
 import { computeJobKey } from "../sdk/node.ts";
 import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/node.ts";
@@ -341,7 +341,15 @@ export class Pipeline {
     activeJobs: number,
   ): Promise<ReturnType<typeof evaluateJob> | "taken"> {
     const { reader, store, artifacts, settings, chainClock } = this.ctx;
-    const job = await reader.getJob(row.jobId);
+    let job;
+    try {
+      job = await reader.getJob(row.jobId);
+    } catch (e) {
+      // the job is gone from the chain (a reorg removed its post): nothing to act on
+      if (!isProofworkError(e, ErrorCodes.JOB_NOT_FOUND)) throw e;
+      store.transition(row.jobId, "taken", { reason: "vanished" }, "no longer on chain (reorg)");
+      return "taken";
+    }
     if (job.status !== JobStatus.Open) {
       store.transition(row.jobId, "taken", { reason: `status_${job.status}` });
       return "taken";

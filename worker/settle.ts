@@ -27,7 +27,7 @@ export class Collector {
     const { store, tx, log } = this.ctx;
     for (const pending of store.pendingTxs().filter((t) => t.kind === "collect")) {
       const mined = await tx.waitMined(pending.nonce, { signal });
-      this.settleFromReceipt(mined.receipt, store.collectBatchJobs(mined.hash), mined.gasCost);
+      await this.settleFromReceipt(mined.receipt, store.collectBatchJobs(mined.hash), mined.gasCost);
     }
     const waiting = store.listJobs(["completed"]);
     if (waiting.length === 0) return;
@@ -59,7 +59,7 @@ export class Collector {
         // someone else collected it for us (anyone may): read the payout from its event
         const paid = await reader.jobs.lastEvent("JobPaid", row.jobId);
         const payout = paid === undefined ? 0n : BigInt(paid.args.getValue("payout") as bigint);
-        this.settle(row.jobId, payout, "collected by someone else");
+        await this.settle(row.jobId, payout, "collected by someone else");
       } else {
         // the submit is not (or no longer) on chain: reconcile() deals with it
         log.debug({ jobId: row.jobId.toString(), status: job.statusName }, "not collectable yet");
@@ -82,11 +82,15 @@ export class Collector {
         `collect ${mined.hash} of ${ids.length} job(s) reverted${mined.revert ? `: ${mined.revert.text}` : ""}`,
       );
     }
-    this.settleFromReceipt(mined.receipt, ids, mined.gasCost);
+    await this.settleFromReceipt(mined.receipt, ids, mined.gasCost);
   }
 
   /** Settles the batch members whose `JobPaid` is in the receipt; shares the gas among them. */
-  private settleFromReceipt(receipt: TransactionReceipt, members: bigint[], gasCost: bigint): void {
+  private async settleFromReceipt(
+    receipt: TransactionReceipt,
+    members: bigint[],
+    gasCost: bigint,
+  ): Promise<void> {
     const paid = new Map<bigint, bigint>();
     for (const l of receipt.logs) {
       let ev;
@@ -104,12 +108,12 @@ export class Collector {
       const payout = paid.get(id);
       if (payout === undefined) continue;
       this.ctx.store.addGasSpent(id, share);
-      this.settle(id, payout, `collected in ${receipt.hash} (${paid.size} job(s))`);
+      await this.settle(id, payout, `collected in ${receipt.hash} (${paid.size} job(s))`);
     }
   }
 
-  private settle(jobId: bigint, payout: bigint, note: string): void {
-    const { store, metrics, log } = this.ctx;
+  private async settle(jobId: bigint, payout: bigint, note: string): Promise<void> {
+    const { store, metrics, log, hooks } = this.ctx;
     const row = store.getJob(jobId);
     if (row?.state !== "completed") return;
     const settled = store.transition(jobId, "settled", { earned: payout }, note);
@@ -118,6 +122,7 @@ export class Collector {
       { jobId: jobId.toString(), payout: payout.toString(), gasSpent: settled.gasSpent.toString() },
       "job settled",
     );
+    await hooks.at("settle.done", { jobId });
   }
 
   /**

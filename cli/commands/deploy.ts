@@ -64,7 +64,8 @@ export function registerDeployCommand(program: Command): void {
           });
           try {
             out.progress("→ compiling contracts …");
-            await d.compileContracts(hre);
+            const abiWarning = await d.compileContracts(hre);
+            if (abiWarning !== undefined) out.progress(`warning: ${abiWarning}`);
             out.progress(`→ deploying to ${config.network} (circuits: ${circuits.join(", ") || "none"}) …`);
             const { deployment, path } = await d.deployProofwork(connection, {
               circuits,

@@ -8,6 +8,7 @@ import {
   ProofworkError,
   decodePredictions,
   encodeDigits,
+  fetchArtifact,
   hasClaimer,
   jobToJson,
   modelForCircuit,
@@ -255,7 +256,7 @@ export function registerJobCommands(program: Command): void {
         let verified: boolean | undefined;
         if (opts.verify === true) {
           out.progress("→ verifying the proof locally …");
-          const report = await verifyResult(client, jobId);
+          const report = await verifyResult(client, jobId, { fetch: fetchArtifact });
           verified = report.valid;
           lines.push(`  local check    ${report.valid ? "proof valid, input commitment matches" : "FAILED"}`);
           if (!report.valid)
@@ -267,18 +268,24 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command("verify")
-    .description("re-verify a completed job's proof locally (snarkjs + shipped verification key)")
+    .description(
+      "re-verify a completed job from the chain alone: proof from the submit calldata, signals rebuilt, the published verification key trusted through the registered verifier, snarkjs + the on-chain verifier",
+    )
     .argument("<jobId>", "job id")
+    .option("--deep", "also download the registered zkey and check the key was exported from it")
     .action(
-      action(async (id: string, _opts: object, cmd: Command) => {
+      action(async (id: string, opts: { deep?: boolean }, cmd: Command) => {
         const jobId = parseJobId(id);
+        const out = output(cmd);
         const ctx = await chainContext(cmd, false);
-        const report = await verifyResult(requesterClient(ctx), jobId);
-        output(cmd).result({ ok: report.valid, report }, [
-          `job ${jobId}: ${report.valid ? "VALID" : "INVALID"}`,
-          `  proof          ${report.proofValid ? "verifies (snarkjs, shipped key)" : "does NOT verify (snarkjs)"}`,
-          `  on-chain       ${report.onchainVerifierValid ? "registered verifier accepts it" : "registered verifier REJECTS it"}`,
-          `  commitment     ${report.commitmentMatches ? "matches the input" : "does NOT match the input"}`,
+        const report = await verifyResult(requesterClient(ctx), jobId, {
+          fetch: fetchArtifact,
+          deep: opts.deep === true,
+          onStep: (s) => out.progress(`  ${s.ok ? "✓" : "✗"} ${s.detail}`),
+        });
+        out.result({ ok: report.valid, report }, [
+          `job ${jobId}: ${report.valid ? "VALID — every check passed" : "INVALID"}`,
+          `  key            ${report.key.uri} (sha256 ${report.key.sha256.slice(0, 18)}…)`,
           `  tx             ${report.txHash}`,
         ]);
         if (!report.valid) process.exitCode = 1;

@@ -67,6 +67,8 @@ export interface MarketTxCount {
   /** function name → jobId (decimal) → number of mined txs (successful or not) */
   byFn: Map<string, Map<string, number>>;
   total: number;
+  /** `collect` transactions (each pays one or more jobs: the worker batches them). */
+  collects: number;
 }
 
 /** Counts the mined transactions `from` sent to the market from `fromBlock` on, by function and job. */
@@ -79,6 +81,7 @@ export async function countMarketTxs(
   const head = await provider.getBlockNumber();
   const byFn = new Map<string, Map<string, number>>();
   let total = 0;
+  let collects = 0;
   const want = getAddress(from);
   for (let n = fromBlock; n <= head; n++) {
     const block = await provider.getBlock(n, true);
@@ -88,6 +91,7 @@ export async function countMarketTxs(
       total++;
       const parsed = marketInterface.parseTransaction({ data: tx.data });
       const fn = parsed?.name ?? tx.data.slice(0, 10);
+      if (fn === "collect") collects++;
       // collect(provider, jobs) counts once for each job it pays
       const jobIds =
         parsed?.name === "collect"
@@ -98,7 +102,7 @@ export async function countMarketTxs(
       byFn.set(fn, m);
     }
   }
-  return { byFn, total };
+  return { byFn, total, collects };
 }
 
 export function txCount(c: MarketTxCount, fn: string, jobId: bigint): number {
