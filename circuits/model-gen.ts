@@ -252,7 +252,8 @@ template ${template}(BATCH) {
     signal input jobKey;
     signal input inputCommitment;
     // Per sample ${E} packed element(s): its ${o.classes} outputs, ${o.perElement} per element, ${o.bits} bits each with offset 2^${o.bits - 1}.
-    signal input outputs[BATCH * ${E}];
+    var E = ${E};
+    signal input outputs[BATCH * E];
     // The job input bytes (private), samples concatenated, each row-major HWC ${JSON.stringify(a.input.shape)}.
     signal input bytes[BATCH * IN];
 
@@ -267,15 +268,15 @@ template ${template}(BATCH) {
     commit.commitment === inputCommitment;
 
 ${decls.join("\n")}
-    component pack[BATCH][${E}];
+    component pack[BATCH][E];
     for (var b = 0; b < BATCH; b++) {
 ${body.join("\n")}
         // The claimed outputs must be exactly the packed values of this sample.
-        for (var e = 0; e < ${E}; e++) {
+        for (var e = 0; e < E; e++) {
             var n = ${o.classes} - e * ${o.perElement} < ${o.perElement} ? ${o.classes} - e * ${o.perElement} : ${o.perElement};
             pack[b][e] = PackSigned(n, ${o.bits});
             for (var k = 0; k < n; k++) pack[b][e].in[k] <== a${last}[b][e * ${o.perElement} + k];
-            outputs[b * ${E} + e] === pack[b][e].out;
+            outputs[b * E + e] === pack[b][e].out;
         }
     }
 }
@@ -312,6 +313,7 @@ export function circuitSpecFor(a: ModelArtifactV2, opts: { batch?: number; setup
     name: circuitName(a, batch),
     source: () => source,
     setup: opts.setup ?? false,
+    model: { artifactHash: a.hash, generatedSourceSha256: sourceSha256(source) },
     description: `${a.name} (${a.layers.map((l) => l.kind).join("→")}), batch ${batch}, model ${a.hash.slice(0, 10)}…, source sha256 ${sourceSha256(source).slice(0, 12)}…`,
   };
 }

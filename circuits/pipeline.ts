@@ -14,7 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -38,6 +38,20 @@ export interface CircuitSpec {
   setup: boolean;
   /** Free-form description shown in the build log. */
   description?: string;
+  /**
+   * For a circuit generated from a model artifact (circuits/model-gen.ts): the artifact's content
+   * hash and the sha256 of the generated main source, recorded in the manifest so anyone can
+   * regenerate the source from the artifact and compare.
+   */
+  model?: ModelProvenance;
+}
+
+/** What pins a built circuit to its model artifact. */
+export interface ModelProvenance {
+  /** keccak256 of the artifact's canonical encoding (its `hash`, the registry's model commitment) */
+  artifactHash: string;
+  /** sha256 (hex) of the generated circom main source */
+  generatedSourceSha256: string;
 }
 
 /** Manifest written next to a built circuit (`build/circuits/<name>/manifest.json`). */
@@ -54,6 +68,8 @@ export interface BuiltCircuit {
   ptauPower?: number;
   ptauSource?: "dev-ceremony" | "file";
   sourceHash: string;
+  /** model artifact provenance (circuits generated from a `proofwork-qmodel-v2` artifact) */
+  model?: ModelProvenance;
   /** sha256 of the installed wasm and zkey (what the on-chain registry records). */
   wasmSha256: string;
   zkeySha256?: string;
@@ -133,6 +149,25 @@ async function libraryFingerprint(): Promise<string> {
       .update(await readFile(f))
       .update("\0");
   return h.digest("hex");
+}
+
+/**
+ * The include root holding `circomlib/circuits`: `node_modules`, or — when `node_modules` is a
+ * symlink (a git worktree sharing another checkout's packages), which circom2's WASI sandbox cannot
+ * follow — a copy of circomlib's circuits under `build/circom-include/`.
+ */
+export function circomlibIncludeDir(): string {
+  const nm = path.join(ROOT, "node_modules");
+  if (!lstatSync(nm).isSymbolicLink()) return nm;
+  const dir = path.join(ROOT, "build", "circom-include");
+  const marker = path.join(dir, "circomlib", `.version-${CIRCOMLIB_VERSION}`);
+  if (!existsSync(marker)) {
+    rmSync(path.join(dir, "circomlib"), { recursive: true, force: true });
+    mkdirSync(path.join(dir, "circomlib"), { recursive: true });
+    cpSync(path.join(nm, "circomlib", "circuits"), path.join(dir, "circomlib", "circuits"), { recursive: true });
+    writeFileSync(marker, "");
+  }
+  return dir;
 }
 
 /** Runs a command; circom2 (WASI) only sees the parents of its cwd, so run it from the repo root. */
@@ -333,7 +368,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
           "-l",
           LIB_DIR,
           "-l",
-          path.join(ROOT, "node_modules"),
+          circomlibIncludeDir(),
           "-o",
           tmp,
         ],
@@ -361,6 +396,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     constraints,
     nPublic,
     sourceHash,
+    ...(spec.model ? { model: spec.model } : {}),
     wasmSha256: await sha256File(wasm),
   };
 

@@ -3,7 +3,7 @@
  * tensors → bytes, and batches. Browser-safe. (Image file decoding and resizing are the caller's.)
  */
 import { ErrorCodes, ProofworkError } from "../errors.ts";
-import { inputSize, size, type InputSpec, type ModelArtifactV2 } from "./format.ts";
+import { inputSize, type InputSpec, type ModelArtifactV2 } from "./format.ts";
 
 const bad = (msg: string): never => {
   throw new ProofworkError(ErrorCodes.INPUT_INVALID, msg);
@@ -66,4 +66,4 @@ export function bytesToFloat(a: Pick<ModelArtifactV2, "input">, bytes: Uint8Arra
   return Float32Array.from(bytes, (b) => b * a.input.scale + a.input.offset);
 }
 
-export { size };
+

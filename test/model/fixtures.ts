@@ -2,7 +2,10 @@
  * Small TF.js models for the compiler tests, saved as a Layers model (model.json + weights.bin)
  * exactly as `model.save('file://…')` writes it, with deterministic random weights.
  */
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { makeArtifact, type ModelArtifactV2 } from "../../sdk/model/format.ts";
+import { importModel } from "../../sdk/model/import.ts";
 import { fileSaveHandler } from "../../sdk/model/io.ts";
 
 /**
@@ -51,4 +54,21 @@ export function randomBytes(n: number, seed: number): Uint8Array {
     out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
   }
   return out;
+}
+
+/**
+ * The tiny CNN imported and quantized (calibration: 40 random inputs), with its average pooling
+ * turned into a requantized one (shift 1 + ReLU) so every gadget kind appears; and one sample input
+ * whose first 20 pixels are 0 (the byte-move forgery needs a 0 pixel with a non-zero neighbour).
+ */
+export async function tinyArtifact(dir: string): Promise<{ artifact: ModelArtifactV2; bytes: Uint8Array }> {
+  await saveTinyCnn(dir);
+  const calibration = Array.from({ length: 40 }, (_, i) => randomBytes(144, i + 1));
+  const { artifact } = importModel(path.join(dir, "model.json"), { name: "tiny-cnn", calibration });
+  const layers = artifact.layers.map((l) => (l.kind === "avgpool" ? { ...l, shift: 1, relu: true } : l));
+  const tiny = makeArtifact({ name: artifact.name, input: artifact.input, layers, output: artifact.output });
+  const bytes = randomBytes(144, 5);
+  bytes.fill(0, 0, 20);
+  if (bytes[20] === 0) bytes[20] = 1;
+  return { artifact: tiny, bytes };
 }
