@@ -61,7 +61,8 @@ export function layerWidths(a: Pick<ModelArtifactV2, "input" | "layers">): Layer
     const b = bounds[k]!;
     if (l.kind === "maxpool") return { bits: [], maxBits: b.acc.map((iv) => diffBits(iv)) };
     if (!isRequantized(l)) return { bits: b.acc.map(() => 0), maxBits: [] };
-    const shiftOf = (c: number): number => (l.kind === "avgpool" ? l.shift : (l as { shift: number[] }).shift[c]!);
+    const shiftOf = (c: number): number =>
+      l.kind === "avgpool" ? l.shift : (l as { shift: number[] }).shift[c]!;
     return { bits: b.acc.map((iv, c) => signedBits(iv, shiftOf(c))), maxBits: [] };
   });
 }
@@ -127,7 +128,8 @@ export function generateCircuit(a: ModelArtifactV2, opts: GenerateOptions): stri
   const fns: string[] = [];
   const decls: string[] = [];
   const body: string[] = [];
-  const src = (k: number, idx: string): string => (k === 0 ? `bytes[b * IN + ${idx}]` : `a${k - 1}[b][${idx}]`);
+  const src = (k: number, idx: string): string =>
+    k === 0 ? `bytes[b * IN + ${idx}]` : `a${k - 1}[b][${idx}]`;
 
   a.layers.forEach((l, k) => {
     const n = size(l.outShape);
@@ -225,10 +227,18 @@ export function generateCircuit(a: ModelArtifactV2, opts: GenerateOptions): stri
     }
     const vars: string[] = [];
     if (l.kind === "conv2d" || l.kind === "dense")
-      vars.push(`var W${k}[${l.weights.length}] = ${P}_W${k}();`, `var B${k}[${l.bias.length}] = ${P}_B${k}();`, `var S${k}[${l.shift.length}] = ${P}_S${k}();`);
+      vars.push(
+        `var W${k}[${l.weights.length}] = ${P}_W${k}();`,
+        `var B${k}[${l.bias.length}] = ${P}_B${k}();`,
+        `var S${k}[${l.shift.length}] = ${P}_S${k}();`,
+      );
     if (requant) vars.push(`var BITS${k}[${w.bits.length}] = ${P}_BITS${k}();`);
     if (l.kind === "maxpool") vars.push(`var MAXW${k}[${w.maxBits.length}] = ${P}_MAXW${k}();`);
-    body.push(`        // layer ${k}: ${describe(l)}`, ...vars.map((v) => `        ${v}`), ...lines.map((s) => `        ${s}`));
+    body.push(
+      `        // layer ${k}: ${describe(l)}`,
+      ...vars.map((v) => `        ${v}`),
+      ...lines.map((s) => `        ${s}`),
+    );
   });
 
   const last = a.layers.length - 1;
@@ -306,7 +316,10 @@ export function sourceSha256(source: string): string {
 }
 
 /** Build spec for `circuits/pipeline.ts`: the generated circuit of an artifact at a batch size. */
-export function circuitSpecFor(a: ModelArtifactV2, opts: { batch?: number; setup?: boolean } = {}): CircuitSpec {
+export function circuitSpecFor(
+  a: ModelArtifactV2,
+  opts: { batch?: number; setup?: boolean } = {},
+): CircuitSpec {
   const batch = opts.batch ?? 1;
   const source = generateCircuit(a, { batch });
   return {
@@ -325,12 +338,17 @@ async function main(argv: string[]): Promise<void> {
     options: { batch: { type: "string", default: "1" }, out: { type: "string" } },
   });
   const file = positionals[0];
-  if (!file) throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "usage: model-gen.ts <artifact.json> [--batch N] [--out file]");
+  if (!file)
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      "usage: model-gen.ts <artifact.json> [--batch N] [--out file]",
+    );
   const a = loadArtifact(file);
   const src = generateCircuit(a, { batch: Number(values.batch) });
   if (values.out) writeFileSync(values.out, src);
   else process.stdout.write(src);
-  for (const c of constraintEstimate(a)) console.error(`layer ${c.layer} ${c.kind} ${c.outShape.join("×")}: ${c.constraints}`);
+  for (const c of constraintEstimate(a))
+    console.error(`layer ${c.layer} ${c.kind} ${c.outShape.join("×")}: ${c.constraints}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

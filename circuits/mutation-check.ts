@@ -17,7 +17,13 @@ import { parseArgs } from "node:util";
 import { loadArtifact } from "../sdk/model/io.ts";
 import type { ModelArtifactV2 } from "../sdk/model/format.ts";
 import { compileScratch } from "./soundness/compile.ts";
-import { MUTATIONS, runForgery, scratchSource, type Forgery, type ForgeryContext } from "./soundness/forgeries.ts";
+import {
+  MUTATIONS,
+  runForgery,
+  scratchSource,
+  type Forgery,
+  type ForgeryContext,
+} from "./soundness/forgeries.ts";
 import { circuitName } from "./model-gen.ts";
 
 export interface MutationRow {
@@ -33,7 +39,11 @@ export interface MutationRow {
   sharp: boolean;
 }
 
-export async function mutationCheck(ctx: ForgeryContext, forgeries: Forgery[], log = (_: string) => {}): Promise<MutationRow[]> {
+export async function mutationCheck(
+  ctx: ForgeryContext,
+  forgeries: Forgery[],
+  log = (_: string) => {},
+): Promise<MutationRow[]> {
   const name = circuitName(ctx.artifact, 1);
   const source = scratchSource(ctx.artifact);
   const real = await compileScratch(name, source);
@@ -66,13 +76,18 @@ export async function standardForgeries(ctx: ForgeryContext): Promise<Forgery[]>
   const { traceSample } = await import("../sdk/model/reference.ts");
   const t = traceSample(ctx.artifact, ctx.bytes);
   const out: Forgery[] = [];
-  const px = ctx.bytes.findIndex((v, i) => i % 31 !== 30 && i + 1 < ctx.bytes.length && ctx.bytes[i + 1]! > 0 && v === 0);
+  const px = ctx.bytes.findIndex(
+    (v, i) => i % 31 !== 30 && i + 1 < ctx.bytes.length && ctx.bytes[i + 1]! > 0 && v === 0,
+  );
   if (px >= 0) out.push(F.byteMoveForgery(ctx, px));
   ctx.artifact.layers.forEach((l, k) => {
     const pos = t[k]!.out.findIndex((v) => v > 0n);
-    const requantized = (l.kind === "conv2d" || l.kind === "dense" || l.kind === "avgpool") && (l.relu || (typeof l.shift === "number" ? l.shift > 0 : l.shift.some((s) => s > 0)));
+    const requantized =
+      (l.kind === "conv2d" || l.kind === "dense" || l.kind === "avgpool") &&
+      (l.relu || (typeof l.shift === "number" ? l.shift > 0 : l.shift.some((s) => s > 0)));
     if (requantized && pos >= 0) {
-      const shift = l.kind === "avgpool" ? l.shift : (l as { shift: number[] }).shift[pos % l.outShape.at(-1)!]!;
+      const shift =
+        l.kind === "avgpool" ? l.shift : (l as { shift: number[] }).shift[pos % l.outShape.at(-1)!]!;
       if (shift > 0) out.push(F.remainderForgery(k, pos));
       if (l.relu) out.push(F.reluSignForgery(k, pos));
     }
@@ -85,8 +100,8 @@ export async function standardForgeries(ctx: ForgeryContext): Promise<Forgery[]>
         const cell = Math.floor(o / c);
         const oy = Math.floor(cell / l.outShape[1]!);
         const ox = cell % l.outShape[1]!;
-        const a0 = x[((oy * l.strides[0]) * w + ox * l.strides[1]) * c + ch]!;
-        const a1 = x[((oy * l.strides[0]) * w + ox * l.strides[1] + 1) * c + ch]!;
+        const a0 = x[(oy * l.strides[0] * w + ox * l.strides[1]) * c + ch]!;
+        const a1 = x[(oy * l.strides[0] * w + ox * l.strides[1] + 1) * c + ch]!;
         if (a0 !== a1) {
           out.push(F.wrongMaxForgery(k, o, 1));
           break;

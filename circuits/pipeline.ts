@@ -164,7 +164,9 @@ export function circomlibIncludeDir(): string {
   if (!existsSync(marker)) {
     rmSync(path.join(dir, "circomlib"), { recursive: true, force: true });
     mkdirSync(path.join(dir, "circomlib"), { recursive: true });
-    cpSync(path.join(nm, "circomlib", "circuits"), path.join(dir, "circomlib", "circuits"), { recursive: true });
+    cpSync(path.join(nm, "circomlib", "circuits"), path.join(dir, "circomlib", "circuits"), {
+      recursive: true,
+    });
     writeFileSync(marker, "");
   }
   return dir;
@@ -359,19 +361,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     await timed(log, "circom2 compile", () =>
       run(
         circom,
-        [
-          main,
-          "--r1cs",
-          "--wasm",
-          "--sym",
-          "--O2",
-          "-l",
-          LIB_DIR,
-          "-l",
-          circomlibIncludeDir(),
-          "-o",
-          tmp,
-        ],
+        [main, "--r1cs", "--wasm", "--sym", "--O2", "-l", LIB_DIR, "-l", circomlibIncludeDir(), "-o", tmp],
         ROOT,
       ),
     );

@@ -45,7 +45,12 @@ export function buildCnnArtifact(modelJson = path.join(HERE, "mnist-cnn", "model
     evaluation: { inputs: data.heldOut.map((s) => s.image), labels: data.heldOut.map((s) => s.label) },
     meta: {
       calibration: { rule: CALIBRATION_RULE, samples: cal.length },
-      split: { source: DATA_SOURCE, rule: SPLIT_RULE, train: data.train.length, heldOut: data.heldOut.length },
+      split: {
+        source: DATA_SOURCE,
+        rule: SPLIT_RULE,
+        train: data.train.length,
+        heldOut: data.heldOut.length,
+      },
       training: "npx tsx model/cnn-train.ts (deterministic: fixed seeds and split, cpu backend)",
     },
   });
@@ -58,7 +63,10 @@ export function buildMlpArtifact(instance: "full" | "small"): ModelArtifactV2 {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { check: { type: "boolean" }, model: { type: "string" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { check: { type: "boolean" }, model: { type: "string" } },
+  });
   const root = path.join(HERE, "..");
   const cnn = buildCnnArtifact(values.model);
   const out: Record<ArtifactName, ModelArtifactV2> = {
@@ -71,7 +79,9 @@ async function main(argv: string[]): Promise<number> {
     `mnist-cnn: held-out ${acc.samples}: float ${(acc.float * 100).toFixed(2)}%, quantized ${(acc.quantized * 100).toFixed(2)}% (${acc.disagreements} predictions differ); hash ${cnn.artifact.hash}`,
   );
   for (const l of cnn.report.layers)
-    console.log(`  ${l.name} ${l.kind} ${l.outShape.join("×")} shifts ${l.shift?.join(",") ?? "-"} bound [${l.bound.join(", ")}]`);
+    console.log(
+      `  ${l.name} ${l.kind} ${l.outShape.join("×")} shifts ${l.shift?.join(",") ?? "-"} bound [${l.bound.join(", ")}]`,
+    );
   let bad = 0;
   for (const [name, file] of Object.entries(ARTIFACTS) as [ArtifactName, string][]) {
     const text = JSON.stringify(out[name]) + "\n";

@@ -94,9 +94,7 @@ export function buildCnn(cfg: CnnConfig): tf.Sequential {
   m.add(tf.layers.batchNormalization({}));
   m.add(tf.layers.reLU());
   m.add(tf.layers.flatten());
-  m.add(
-    tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }),
-  );
+  m.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
   return m;
 }
 

@@ -38,9 +38,15 @@ export function mutate(text: string, m: Mutation): string {
   return text.split(m.find).join(m.replace);
 }
 
-export async function compileScratch(name: string, source: string, mutation?: Mutation): Promise<ScratchBuild> {
+export async function compileScratch(
+  name: string,
+  source: string,
+  mutation?: Mutation,
+): Promise<ScratchBuild> {
   const lib = new Map<string, string>();
-  for (const f of readdirSync(LIB).filter((f) => f.endsWith(".circom")).sort())
+  for (const f of readdirSync(LIB)
+    .filter((f) => f.endsWith(".circom"))
+    .sort())
     lib.set(f, readFileSync(path.join(LIB, f), "utf8"));
   let main = source;
   if (mutation) {
@@ -68,7 +74,19 @@ export async function compileScratch(name: string, source: string, mutation?: Mu
   const circom = path.join(ROOT, "node_modules", ".bin", "circom2");
   // circom2 (WASI) only sees the parents of its cwd: run it from the temp folder's parent with
   // relative paths, and give circomlib as a path below the same root.
-  const args = [path.join(tmp, `${name}.circom`), "--r1cs", "--wasm", "--sym", "--O2", "-l", tmp, "-l", circomlibIncludeDir(), "-o", tmp];
+  const args = [
+    path.join(tmp, `${name}.circom`),
+    "--r1cs",
+    "--wasm",
+    "--sym",
+    "--O2",
+    "-l",
+    tmp,
+    "-l",
+    circomlibIncludeDir(),
+    "-o",
+    tmp,
+  ];
   await run(circom, args, { cwd: ROOT, maxBuffer: 1 << 26 });
   rmSync(dir, { recursive: true, force: true });
   cpSync(tmp, dir, { recursive: true });

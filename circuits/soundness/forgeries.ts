@@ -79,7 +79,8 @@ export interface Forgery {
  * the attacker's best decomposition of v_i + 256.
  */
 export function byteMoveForgery(ctx: ForgeryContext, i: number): Forgery {
-  if (i % 31 === 30 || ctx.bytes[i + 1]! < 1) throw new Error(`pixel ${i}: needs a non-zero right neighbour in its element`);
+  if (i % 31 === 30 || ctx.bytes[i + 1]! < 1)
+    throw new Error(`pixel ${i}: needs a non-zero right neighbour in its element`);
   return {
     id: `byteMove@${i}`,
     claim: `pixel ${i} holds ${ctx.bytes[i]! + 256} and pixel ${i + 1} one less: same packed commitment`,
@@ -107,7 +108,13 @@ export function remainderForgery(layer: number, index: number): Forgery {
         const r = h.r - (1n << BigInt(s.shift));
         const qBits = bitsOf(q, s.bits - s.shift);
         const qoff = 1n << BigInt(s.bits - 1 - s.shift);
-        return { q, r, qBits, rBits: forcedBits(r, s.shift), out: s.relu ? qBits.at(-1)! * (q - qoff) : q - qoff };
+        return {
+          q,
+          r,
+          qBits,
+          rBits: forcedBits(r, s.shift),
+          out: s.relu ? qBits.at(-1)! * (q - qoff) : q - qoff,
+        };
       },
     },
   };
@@ -140,7 +147,7 @@ export function wrongMaxForgery(layer: number, index: number, tap: number): Forg
     mutation: "maxDecomposition",
     target: [`main.mx${layer}[0][${index}][${tap - 1}].`],
     tamper: {
-      max: (s, h) => {
+      max: (s) => {
         if (s.layer !== layer || s.index !== index || s.tap !== tap || s.sample !== 0) return undefined;
         if (s.a === s.b) throw new Error("needs two different values");
         // flip the selector: the decomposition of d ∓ 2^W (valid bits), out = the other value
@@ -173,7 +180,11 @@ export interface ForgeryResult {
 }
 
 /** Builds `f` against a scratch build of the artifact's circuit (batch 1) and checks it. */
-export async function runForgery(ctx: ForgeryContext, build: ScratchBuild, f: Forgery): Promise<ForgeryResult> {
+export async function runForgery(
+  ctx: ForgeryContext,
+  build: ScratchBuild,
+  f: Forgery,
+): Promise<ForgeryResult> {
   const ci = await modelCircuitInput(ctx.artifact, 1, { jobKey: 77n, bytes: ctx.bytes });
   const honest = parseWtns(await calculateWitness(build.wasm, ci.input)).values;
   const { byName, byWire } = readSym(build.sym);
@@ -181,12 +192,18 @@ export async function runForgery(ctx: ForgeryContext, build: ScratchBuild, f: Fo
   const r1cs = readR1cs(build.r1cs);
   const failing = failingConstraints(r1cs, w);
   const touches = (c: number): boolean =>
-    c >= 0 && constraintWires(r1cs, c).some((wire) => (byWire.get(wire) ?? []).some((n) => f.target.some((t) => n.startsWith(t))));
+    c >= 0 &&
+    constraintWires(r1cs, c).some((wire) =>
+      (byWire.get(wire) ?? []).some((n) => f.target.some((t) => n.startsWith(t))),
+    );
   const first = failing[0];
   return {
     failing,
     outsideTarget: failing.filter((c) => !touches(c)),
-    firstWires: first === undefined || first < 0 ? [] : constraintWires(r1cs, first).flatMap((x) => byWire.get(x) ?? [`#${x}`]),
+    firstWires:
+      first === undefined || first < 0
+        ? []
+        : constraintWires(r1cs, first).flatMap((x) => byWire.get(x) ?? [`#${x}`]),
   };
 }
 

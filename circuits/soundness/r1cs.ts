@@ -45,7 +45,7 @@ export function readR1cs(file: string): R1cs {
     if (type === 1) {
       n8 = dv.getUint32(off, true);
       prime = readLE(buf, off + 4, n8);
-      let p = off + 4 + n8;
+      const p = off + 4 + n8;
       nWires = dv.getUint32(p, true);
       nPublic = dv.getUint32(p + 4, true) + dv.getUint32(p + 8, true);
       nConstraints = dv.getUint32(p + 24, true); // after nPrvIn u32 and nLabels u64

@@ -76,7 +76,15 @@ export interface Tamper {
   bytes?: (honest: bigint[]) => bigint[];
   byteBits?: (i: number, value: bigint, honest: bigint[]) => bigint[] | undefined;
   requant?: (
-    site: { layer: number; sample: number; index: number; bits: number; shift: number; relu: boolean; acc: bigint },
+    site: {
+      layer: number;
+      sample: number;
+      index: number;
+      bits: number;
+      shift: number;
+      relu: boolean;
+      acc: bigint;
+    },
     honest: RequantValues,
   ) => RequantValues | undefined;
   max?: (
@@ -164,7 +172,8 @@ export function modelSignals(
             let acc = BigInt(l.bias[o]!);
             for (const t of taps)
               for (let c = 0; c < ic; c++)
-                acc += BigInt(l.weights[((o * kh + t.i) * kw + t.j) * ic + c]!) * x[(t.iy * wd + t.ix) * ic + c]!;
+                acc +=
+                  BigInt(l.weights[((o * kh + t.i) * kw + t.j) * ic + c]!) * x[(t.iy * wd + t.ix) * ic + c]!;
             y[idx] = isRequantized(l) ? requant(idx, acc, o, l.shift[o]!, l.relu) : acc;
             idx++;
           }
@@ -229,7 +238,11 @@ export function modelSignals(
 }
 
 /** The honest witness with the modelled signals replaced by `signals` (wires looked up by name). */
-export function overlayWitness(honest: readonly bigint[], sym: Map<string, number>, signals: Map<string, bigint>): bigint[] {
+export function overlayWitness(
+  honest: readonly bigint[],
+  sym: Map<string, number>,
+  signals: Map<string, bigint>,
+): bigint[] {
   const w = [...honest];
   for (const [name, v] of signals) {
     const wire = sym.get(name);

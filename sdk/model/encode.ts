@@ -33,7 +33,8 @@ export function avgPool2x2Bytes(image: Uint8Array, h: number, w: number): Uint8A
 export function encodeImageBytes(a: Pick<ModelArtifactV2, "input">, image: Uint8Array): Uint8Array {
   const src = a.input.source;
   if (src.kind === "avgpool2x2") return avgPool2x2Bytes(image, src.from[0], src.from[1]);
-  if (image.length !== inputSize(a)) bad(`expected ${inputSize(a)} bytes (shape ${a.input.shape}), got ${image.length}`);
+  if (image.length !== inputSize(a))
+    bad(`expected ${inputSize(a)} bytes (shape ${a.input.shape}), got ${image.length}`);
   return Uint8Array.from(image);
 }
 
@@ -65,5 +66,3 @@ export function encodeImageBatch(a: Pick<ModelArtifactV2, "input">, images: Uint
 export function bytesToFloat(a: Pick<ModelArtifactV2, "input">, bytes: Uint8Array): Float32Array {
   return Float32Array.from(bytes, (b) => b * a.input.scale + a.input.offset);
 }
-
-

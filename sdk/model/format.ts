@@ -339,7 +339,11 @@ export function artifactBounds(a: Pick<ModelArtifactV2, "input" | "layers">): La
           if (l.kind === "avgpool") {
             const lo = xs.reduce((s, x) => s + x.lo, 0n);
             const hi = xs.reduce((s, x) => s + x.hi, 0n);
-            widen(ch, { lo, hi }, xs.reduce((s, x) => s + bmax(babs(x.lo), babs(x.hi)), 0n));
+            widen(
+              ch,
+              { lo, hi },
+              xs.reduce((s, x) => s + bmax(babs(x.lo), babs(x.hi)), 0n),
+            );
           } else {
             const lo = xs.reduce((m, x) => bmax(m, x.lo), xs[0]!.lo);
             const hi = xs.reduce((m, x) => bmax(m, x.hi), xs[0]!.hi);

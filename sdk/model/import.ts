@@ -64,7 +64,10 @@ export function compareAccuracy(
   let q = 0;
   let d = 0;
   inputs.forEach((x, k) => {
-    const fo = floatForward(g, Float64Array.from(x, (b) => b * g.inputScale + g.inputOffset));
+    const fo = floatForward(
+      g,
+      Float64Array.from(x, (b) => b * g.inputScale + g.inputOffset),
+    );
     let fp = 0;
     for (let i = 1; i < fo.length; i++) if (fo[i]! > fo[fp]!) fp = i;
     const qp = argmax(inferSample(artifact, x));
@@ -109,11 +112,16 @@ export function importModel(
     calibration: opts.calibration,
     ...(opts.activationTarget !== undefined ? { activationTarget: opts.activationTarget } : {}),
     ...(opts.source ? { source: opts.source } : {}),
-    meta: { importedFrom: modelJsonPath.split("/").slice(-2).join("/"), folds: graph.notes, ...(opts.meta ?? {}) },
+    meta: {
+      importedFrom: modelJsonPath.split("/").slice(-2).join("/"),
+      folds: graph.notes,
+      ...(opts.meta ?? {}),
+    },
   };
   const { artifact, layers } = quantizeGraph(graph, qopts);
   const report: ImportReport = { notes: graph.notes, layers };
-  if (opts.evaluation) report.accuracy = compareAccuracy(graph, artifact, opts.evaluation.inputs, opts.evaluation.labels);
+  if (opts.evaluation)
+    report.accuracy = compareAccuracy(graph, artifact, opts.evaluation.inputs, opts.evaluation.labels);
   else if (opts.labels) report.accuracy = compareAccuracy(graph, artifact, opts.calibration, opts.labels);
   return { artifact, report, graph };
 }

@@ -63,7 +63,10 @@ export function readLayersModel(modelJsonPath: string): tf.io.ModelArtifacts {
     );
   }
   if (typeof json.modelTopology !== "object" || json.modelTopology === null) {
-    throw new ProofworkError(ErrorCodes.MODEL_INVALID, `${modelJsonPath} has no modelTopology (not a Layers model)`);
+    throw new ProofworkError(
+      ErrorCodes.MODEL_INVALID,
+      `${modelJsonPath} has no modelTopology (not a Layers model)`,
+    );
   }
   const dir = path.dirname(modelJsonPath);
   const specs: tf.io.WeightsManifestEntry[] = [];
@@ -104,7 +107,12 @@ export function loadArtifact(file: string): ModelArtifactV2 {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.MODEL_INVALID, `cannot read model artifact ${file}`, {}, { cause: e });
+    throw new ProofworkError(
+      ErrorCodes.MODEL_INVALID,
+      `cannot read model artifact ${file}`,
+      {},
+      { cause: e },
+    );
   }
   return parseArtifact(JSON.parse(text));
 }

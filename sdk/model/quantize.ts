@@ -85,7 +85,8 @@ function floatLayer(l: FloatLayer, x: Float64Array): Float64Array {
       for (let o = 0; o < oc; o++) {
         let a = l.bias[o]!;
         for (const t of taps)
-          for (let c = 0; c < ic; c++) a += l.weights[((o * kh + t.i) * kw + t.j) * ic + c]! * x[(t.iy * w + t.ix) * ic + c]!;
+          for (let c = 0; c < ic; c++)
+            a += l.weights[((o * kh + t.i) * kw + t.j) * ic + c]! * x[(t.iy * w + t.ix) * ic + c]!;
         y[k++] = l.relu ? relu(a) : a;
       }
     });
@@ -145,7 +146,8 @@ export function intLayer(l: QLayer, x: Float64Array): Float64Array {
       for (let o = 0; o < oc; o++) {
         let a = l.bias[o]!;
         for (const t of taps)
-          for (let c = 0; c < ic; c++) a += l.weights[((o * kh + t.i) * kw + t.j) * ic + c]! * x[(t.iy * w + t.ix) * ic + c]!;
+          for (let c = 0; c < ic; c++)
+            a += l.weights[((o * kh + t.i) * kw + t.j) * ic + c]! * x[(t.iy * w + t.ix) * ic + c]!;
         y[k++] = rq(a, l.shift[o]!, l.relu);
       }
     });
@@ -158,7 +160,14 @@ export function intLayer(l: QLayer, x: Float64Array): Float64Array {
     forEachWindow(l.inShape, l.outShape, l.pool, l.strides, 0, 0, (_y, _x, taps) => {
       for (let ch = 0; ch < c; ch++) {
         const xs = taps.map((t) => x[(t.iy * w + t.ix) * c + ch]!);
-        y[k++] = l.kind === "avgpool" ? rq(xs.reduce((s, a) => s + a, 0), l.shift, l.relu) : Math.max(...xs);
+        y[k++] =
+          l.kind === "avgpool"
+            ? rq(
+                xs.reduce((s, a) => s + a, 0),
+                l.shift,
+                l.relu,
+              )
+            : Math.max(...xs);
       }
     });
     return y;
@@ -182,7 +191,8 @@ export function quantizeGraph(
 ): { artifact: ModelArtifactV2; layers: LayerReport[] } {
   if (opts.calibration.length === 0) fail("quantization needs at least one calibration sample");
   const nIn = size(g.inputShape);
-  for (const c of opts.calibration) if (c.length !== nIn) fail(`calibration sample of ${c.length} bytes; the model takes ${nIn}`);
+  for (const c of opts.calibration)
+    if (c.length !== nIn) fail(`calibration sample of ${c.length} bytes; the model takes ${nIn}`);
   const target = opts.activationTarget ?? 127;
   // Integer activations of the calibration set through the quantized prefix.
   let acts: Float64Array[] = opts.calibration.map((c) => Float64Array.from(c));
@@ -207,15 +217,23 @@ export function quantizeGraph(
       return;
     }
     if (fl.kind === "maxpool") {
-      if (offset.some((o) => o !== 0)) fail(`layer "${fl.name}": MaxPooling2D on offset inputs is not supported`);
-      layers.push({ kind: "maxpool", inShape: fl.inShape, outShape: fl.outShape, pool: fl.pool, strides: fl.strides });
+      if (offset.some((o) => o !== 0))
+        fail(`layer "${fl.name}": MaxPooling2D on offset inputs is not supported`);
+      layers.push({
+        kind: "maxpool",
+        inShape: fl.inShape,
+        outShape: fl.outShape,
+        pool: fl.pool,
+        strides: fl.strides,
+      });
       if (fl.relu) fail(`layer "${fl.name}": ReLU after max pooling should have been moved before it`);
       reports.push({ name: fl.name, kind: "maxpool", outShape: fl.outShape, bound: [0, 0] });
       const c = fl.inShape[2]!;
       scale = Float64Array.from({ length: size(fl.outShape) }, (_, i) => scale[i % c]!);
       offset = new Float64Array(size(fl.outShape));
     } else if (fl.kind === "avgpool") {
-      if (offset.some((o) => o !== 0)) fail(`layer "${fl.name}": AveragePooling2D on offset inputs is not supported`);
+      if (offset.some((o) => o !== 0))
+        fail(`layer "${fl.name}": AveragePooling2D on offset inputs is not supported`);
       const area = fl.pool[0] * fl.pool[1];
       // Shift 0: the exact window sum (free in the circuit); ReLU (if any) on the sum.
       layers.push({
@@ -322,7 +340,10 @@ export function quantizeGraph(
     reports[k]!.bound = [Number(lo), Number(hi)];
   });
   const last = bounds.at(-1)!.out;
-  const hull = last.reduce((m, x) => ({ lo: x.lo < m.lo ? x.lo : m.lo, hi: x.hi > m.hi ? x.hi : m.hi }), last[0]!);
+  const hull = last.reduce(
+    (m, x) => ({ lo: x.lo < m.lo ? x.lo : m.lo, hi: x.hi > m.hi ? x.hi : m.hi }),
+    last[0]!,
+  );
   const bits = Math.max(2, signedBits(hull));
   const classes = last.length;
   const artifact = makeArtifact(

@@ -142,7 +142,10 @@ export function packOutputs(values: readonly bigint[], o: OutputSpec): bigint[] 
     for (let k = end - 1; k >= e * o.perElement; k--) {
       const v = values[k]! + half;
       if (v < 0n || v >= 2n * half) {
-        throw new ProofworkError(ErrorCodes.FIELD_OVERFLOW, `output ${values[k]} does not fit in ${o.bits} bits`);
+        throw new ProofworkError(
+          ErrorCodes.FIELD_OVERFLOW,
+          `output ${values[k]} does not fit in ${o.bits} bits`,
+        );
       }
       packed = (packed << BigInt(o.bits)) | v;
     }
@@ -165,7 +168,10 @@ export function unpackOutputs(elements: readonly bigint[], o: OutputSpec): bigin
   elements.forEach((p, e) => {
     const n = Math.min(o.perElement, o.classes - e * o.perElement);
     if (p < 0n || p >> BigInt(n * o.bits) !== 0n) {
-      throw new ProofworkError(ErrorCodes.INPUT_INVALID, `packed output ${p} is wider than ${n}×${o.bits} bits`);
+      throw new ProofworkError(
+        ErrorCodes.INPUT_INVALID,
+        `packed output ${p} is wider than ${n}×${o.bits} bits`,
+      );
     }
     for (let k = 0; k < n; k++) out.push(((p >> BigInt(o.bits * k)) & mask) - half);
   });
@@ -194,6 +200,7 @@ export function decodePublicOutputs(
     throw new ProofworkError(ErrorCodes.INPUT_INVALID, `${outputs.length} outputs: not a multiple of ${per}`);
   }
   const values: bigint[][] = [];
-  for (let s = 0; s < outputs.length; s += per) values.push(unpackOutputs(outputs.slice(s, s + per), a.output));
+  for (let s = 0; s < outputs.length; s += per)
+    values.push(unpackOutputs(outputs.slice(s, s + per), a.output));
   return { values, predictions: values.map(argmax) };
 }

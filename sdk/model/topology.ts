@@ -114,7 +114,9 @@ function layerList(topology: unknown): { name: string; layers: KerasLayer[] } {
       const text = JSON.stringify(l.inbound_nodes ?? []);
       const prev = layers[i - 1]!.config.name;
       if (!text.includes(`"${String(prev)}"`) || (text.match(/\[\s*"/g) ?? []).length > 1)
-        unsupported(`layer "${String(l.config.name)}" is not in a single chain (only sequential graphs are supported)`);
+        unsupported(
+          `layer "${String(l.config.name)}" is not in a single chain (only sequential graphs are supported)`,
+        );
     });
     return { name, layers };
   }
@@ -128,7 +130,8 @@ function weightTable(src: LayersModelSource): Map<string, { shape: number[]; dat
   for (const s of src.weightSpecs) {
     const n = s.shape.reduce((a, b) => a * b, 1);
     if (s.dtype !== "float32") unsupported(`weight ${s.name} has dtype ${s.dtype} (float32 weights only)`);
-    if ("quantization" in s) unsupported(`weight ${s.name} is quantized in the manifest (float32 weights only)`);
+    if ("quantization" in s)
+      unsupported(`weight ${s.name} is quantized in the manifest (float32 weights only)`);
     table.set(s.name, { shape: s.shape, data: new Float32Array(src.weightData.slice(off, off + 4 * n)) });
     off += 4 * n;
   }
@@ -146,7 +149,8 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
   const weights = weightTable(src);
   const notes: string[] = [];
   const w = (layer: string, suffix: string): { shape: number[]; data: Float32Array } | undefined => {
-    for (const [k, v] of weights) if (k === `${layer}/${suffix}` || k.endsWith(`/${layer}/${suffix}`)) return v;
+    for (const [k, v] of weights)
+      if (k === `${layer}/${suffix}` || k.endsWith(`/${layer}/${suffix}`)) return v;
     return undefined;
   };
   const need = (layer: string, suffix: string): { shape: number[]; data: Float32Array } =>
@@ -164,7 +168,11 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
   const last = (): FloatLayer | undefined => out[out.length - 1];
 
   const channelsOf = (s: number[]): number => s[s.length - 1]!;
-  const toAffine = (c: number, scale: ArrayLike<number> | number, offset: ArrayLike<number> | number): Affine => ({
+  const toAffine = (
+    c: number,
+    scale: ArrayLike<number> | number,
+    offset: ArrayLike<number> | number,
+  ): Affine => ({
     scale: Float64Array.from({ length: c }, (_, i) => (typeof scale === "number" ? scale : scale[i]!)),
     offset: Float64Array.from({ length: c }, (_, i) => (typeof offset === "number" ? offset : offset[i]!)),
   });
@@ -184,7 +192,9 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
     const ic = a.scale.length;
     const hasOffset = a.offset.some((v) => v !== 0);
     if (hasOffset && l.kind === "conv2d" && l.pad.some((p) => p > 0))
-      unsupported(`layer "${lname}": an offset (BatchNormalization/Rescaling) before a zero-padded Conv2D cannot be folded exactly`);
+      unsupported(
+        `layer "${lname}": an offset (BatchNormalization/Rescaling) before a zero-padded Conv2D cannot be folded exactly`,
+      );
     for (let o = 0; o < oc; o++) {
       for (let k = 0; k < per; k++) {
         const c = k % ic;
@@ -202,7 +212,8 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
       : b;
 
   const setRelu = (lname: string): void => {
-    if (pending) unsupported(`layer "${lname}": ReLU after an unfolded BatchNormalization/Rescaling is not supported`);
+    if (pending)
+      unsupported(`layer "${lname}": ReLU after an unfolded BatchNormalization/Rescaling is not supported`);
     // ReLU commutes with max pooling and reshapes: attach it to the layer that computes the values.
     let i = out.length - 1;
     while (i >= 0 && (out[i]!.kind === "maxpool" || out[i]!.kind === "reshape")) i--;
@@ -228,7 +239,9 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
         notes.push(`dropped softmax of the last layer "${lname}" (outputs are logits; argmax unchanged)`);
         return;
       }
-      unsupported(`layer "${lname}" (${cls}): activation "${act}" is not supported (relu, linear; softmax on the last layer)`);
+      unsupported(
+        `layer "${lname}" (${cls}): activation "${act}" is not supported (relu, linear; softmax on the last layer)`,
+      );
     };
 
     switch (cls) {
@@ -244,7 +257,9 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
         if (out.length === 0 && !pending) {
           inputOffset = inputOffset * s + o;
           inputScale *= s;
-          notes.push(`folded Rescaling "${lname}" into the input encoding (scale ${inputScale}, offset ${inputOffset})`);
+          notes.push(
+            `folded Rescaling "${lname}" into the input encoding (scale ${inputScale}, offset ${inputOffset})`,
+          );
           return;
         }
         const a = toAffine(channelsOf(inShape), s, o);
@@ -256,15 +271,22 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
       }
       case "BatchNormalization": {
         const axis = Number(Array.isArray(cfg.axis) ? cfg.axis[0] : (cfg.axis ?? -1));
-        if (axis !== -1 && axis !== inShape.length) unsupported(`layer "${lname}": BatchNormalization must normalize the last axis`);
+        if (axis !== -1 && axis !== inShape.length)
+          unsupported(`layer "${lname}": BatchNormalization must normalize the last axis`);
         const c = channelsOf(inShape);
         const eps = Number(cfg.epsilon ?? 1e-3);
         const gamma = cfg.scale === false ? undefined : need(lname, "gamma").data;
         const beta = cfg.center === false ? undefined : need(lname, "beta").data;
         const mean = need(lname, "moving_mean").data;
         const variance = need(lname, "moving_variance").data;
-        const scale = Float64Array.from({ length: c }, (_, i) => (gamma ? gamma[i]! : 1) / Math.sqrt(variance[i]! + eps));
-        const offset = Float64Array.from({ length: c }, (_, i) => (beta ? beta[i]! : 0) - mean[i]! * scale[i]!);
+        const scale = Float64Array.from(
+          { length: c },
+          (_, i) => (gamma ? gamma[i]! : 1) / Math.sqrt(variance[i]! + eps),
+        );
+        const offset = Float64Array.from(
+          { length: c },
+          (_, i) => (beta ? beta[i]! : 0) - mean[i]! * scale[i]!,
+        );
         const a: Affine = { scale, offset };
         const l = last();
         if (!pending && l && (l.kind === "conv2d" || l.kind === "dense") && !l.relu) foldAfter(l, a);
@@ -285,21 +307,24 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
         return;
       case "Flatten":
       case "Reshape": {
-        if (pending) unsupported(`layer "${lname}": BatchNormalization/Rescaling before ${cls} is not supported`);
+        if (pending)
+          unsupported(`layer "${lname}": BatchNormalization/Rescaling before ${cls} is not supported`);
         const n = inShape.reduce((a, b) => a * b, 1);
         let outShape = [n];
         if (cls === "Reshape") {
           const t = (cfg.target_shape as number[]).slice();
           const known = t.filter((v) => v > 0).reduce((a, b) => a * b, 1);
           outShape = t.map((v) => (v > 0 ? v : n / known));
-          if (outShape.reduce((a, b) => a * b, 1) !== n) unsupported(`layer "${lname}": Reshape changes the size`);
+          if (outShape.reduce((a, b) => a * b, 1) !== n)
+            unsupported(`layer "${lname}": Reshape changes the size`);
         }
         out.push({ kind: "reshape", name: lname, inShape, outShape });
         shape = outShape;
         return;
       }
       case "Dense": {
-        if (inShape.length !== 1) unsupported(`layer "${lname}": Dense on a ${inShape.length}-D tensor (add Flatten)`);
+        if (inShape.length !== 1)
+          unsupported(`layer "${lname}": Dense on a ${inShape.length}-D tensor (add Flatten)`);
         const n = inShape[0]!;
         const m = Number(cfg.units);
         const kernel = need(lname, "kernel").data; // [in][out]
@@ -314,7 +339,11 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
           relu: false,
         };
         if (pending) {
-          foldBefore(l, { scale: expandToFlat(pending.scale, n), offset: expandToFlat(pending.offset, n) }, lname);
+          foldBefore(
+            l,
+            { scale: expandToFlat(pending.scale, n), offset: expandToFlat(pending.offset, n) },
+            lname,
+          );
           pending = undefined;
         }
         out.push(l);
@@ -328,7 +357,8 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
           unsupported(`layer "${lname}": data_format must be channels_last`);
         const dil = (cfg.dilation_rate as number[] | undefined) ?? [1, 1];
         if (dil.some((d) => d !== 1)) unsupported(`layer "${lname}": dilated Conv2D is not supported`);
-        if (cfg.groups !== undefined && Number(cfg.groups) !== 1) unsupported(`layer "${lname}": grouped Conv2D is not supported`);
+        if (cfg.groups !== undefined && Number(cfg.groups) !== 1)
+          unsupported(`layer "${lname}": grouped Conv2D is not supported`);
         const [h, wd, ic] = inShape as [number, number, number];
         const ks = pair(cfg.kernel_size);
         const st = pair(cfg.strides ?? 1);
@@ -338,7 +368,8 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
           const [t, b] = samePadding(h, ks[0], st[0]);
           const [l0, r] = samePadding(wd, ks[1], st[1]);
           pad = [t, l0, b, r];
-        } else if (padding !== "valid") unsupported(`layer "${lname}": padding "${padding}" is not supported`);
+        } else if (padding !== "valid")
+          unsupported(`layer "${lname}": padding "${padding}" is not supported`);
         const oc = Number(cfg.filters);
         const oh = windowOut(h, ks[0], st[0], pad[0], pad[2]);
         const ow = windowOut(wd, ks[1], st[1], pad[1], pad[3]);
@@ -349,7 +380,8 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
           for (let i = 0; i < ks[0]; i++)
             for (let j = 0; j < ks[1]; j++)
               for (let c = 0; c < ic; c++)
-                weightsFlat[((o * ks[0] + i) * ks[1] + j) * ic + c] = kernel[((i * ks[1] + j) * ic + c) * oc + o]!;
+                weightsFlat[((o * ks[0] + i) * ks[1] + j) * ic + c] =
+                  kernel[((i * ks[1] + j) * ic + c) * oc + o]!;
         const l: FloatLayer = {
           kind: "conv2d",
           name: lname,
@@ -376,12 +408,15 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
         if (inShape.length !== 3) unsupported(`layer "${lname}": ${cls} needs an H×W×C input`);
         if ((cfg.data_format ?? "channels_last") !== "channels_last")
           unsupported(`layer "${lname}": data_format must be channels_last`);
-        if (String(cfg.padding ?? "valid") !== "valid") unsupported(`layer "${lname}": ${cls} supports valid padding only`);
+        if (String(cfg.padding ?? "valid") !== "valid")
+          unsupported(`layer "${lname}": ${cls} supports valid padding only`);
         const pool = pair(cfg.pool_size ?? 2);
         const st = pair(cfg.strides ?? cfg.pool_size ?? 2);
         const kind: "maxpool" | "avgpool" = cls === "MaxPooling2D" ? "maxpool" : "avgpool";
         if (pending && kind === "maxpool" && pending.scale.some((s) => s <= 0))
-          unsupported(`layer "${lname}": a negative-scale BatchNormalization before MaxPooling2D cannot be folded`);
+          unsupported(
+            `layer "${lname}": a negative-scale BatchNormalization before MaxPooling2D cannot be folded`,
+          );
         const [h, wd, c] = inShape as [number, number, number];
         const outShape = [windowOut(h, pool[0], st[0], 0, 0), windowOut(wd, pool[1], st[1], 0, 0), c];
         const fields: PoolFields = { name: lname, inShape, outShape, pool, strides: st, relu: false };
@@ -395,7 +430,14 @@ export function readFloatGraph(src: LayersModelSource, opts: { inputShape?: numb
   });
   if (pending) unsupported("a trailing BatchNormalization/Rescaling could not be folded into a layer");
   if (out.length === 0 || !shape) unsupported("the model has no computing layer");
-  return { name, inputShape: opts.inputShape ?? declared(layers[0]!.config) ?? [], inputScale, inputOffset, layers: out, notes };
+  return {
+    name,
+    inputShape: opts.inputShape ?? declared(layers[0]!.config) ?? [],
+    inputScale,
+    inputOffset,
+    layers: out,
+    notes,
+  };
 }
 
 function pair(v: unknown): [number, number] {

@@ -26,7 +26,10 @@ export function fromV1(m: ModelArtifact): ModelArtifactV2 {
         encoding: "uint8-hwc",
         scale: m.scales.input,
         offset: 0,
-        source: m.preprocess.kind === "avgpool2x2" ? { kind: "avgpool2x2", from: [28, 28, 1] } : { kind: "identity" },
+        source:
+          m.preprocess.kind === "avgpool2x2"
+            ? { kind: "avgpool2x2", from: [28, 28, 1] }
+            : { kind: "identity" },
       },
       layers,
       output: { classes, bits: m.outputBits, perElement: Math.floor(PACK_LIMIT_BITS / m.outputBits) },

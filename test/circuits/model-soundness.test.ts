@@ -15,7 +15,12 @@ import { circuitName } from "../../circuits/model-gen.ts";
 import { mutationCheck, standardForgeries } from "../../circuits/mutation-check.ts";
 import { ROOT } from "../../circuits/pipeline.ts";
 import { compileScratch, type ScratchBuild } from "../../circuits/soundness/compile.ts";
-import { mirrorMismatches, runForgery, scratchSource, type ForgeryContext } from "../../circuits/soundness/forgeries.ts";
+import {
+  mirrorMismatches,
+  runForgery,
+  scratchSource,
+  type ForgeryContext,
+} from "../../circuits/soundness/forgeries.ts";
 import { failingConstraints, readR1cs } from "../../circuits/soundness/r1cs.ts";
 import { ARTIFACTS } from "../../model/artifacts.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
@@ -45,7 +50,12 @@ function suite(label: string, load: () => Promise<ForgeryContext>, expectKinds: 
       const r1cs = readR1cs(build.r1cs);
       expect(failingConstraints(r1cs, w)).to.deep.equal([]);
       // The all-zero assignment satisfies every (homogeneous) R1CS constraint: only wire 0 = 1 rejects it.
-      expect(failingConstraints(r1cs, w.map(() => 0n))).to.deep.equal([-1]);
+      expect(
+        failingConstraints(
+          r1cs,
+          w.map(() => 0n),
+        ),
+      ).to.deep.equal([-1]);
     });
 
     it("test_forgeries_eachRejectedOnlyByItsTargetedGadget", async function () {

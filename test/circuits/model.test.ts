@@ -9,7 +9,12 @@
  */
 import path from "node:path";
 import { expect } from "chai";
-import { circuitSpecFor, constraintEstimate, generateCircuit, sourceSha256 } from "../../circuits/model-gen.ts";
+import {
+  circuitSpecFor,
+  constraintEstimate,
+  generateCircuit,
+  sourceSha256,
+} from "../../circuits/model-gen.ts";
 import { ROOT, buildCircuit, type BuiltCircuit } from "../../circuits/pipeline.ts";
 import { ARTIFACTS, type ArtifactName } from "../../model/artifacts.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
@@ -39,7 +44,10 @@ describe("circuits/model: built circuits equal their artifacts", function () {
       expect(artifactHash(a)).to.equal(a.hash);
       const built = await buildCircuit(circuitSpecFor(a, { batch: 1 }), { log: () => {} });
       const source = generateCircuit(a, { batch: 1 });
-      expect(built.model).to.deep.equal({ artifactHash: a.hash, generatedSourceSha256: sourceSha256(source) });
+      expect(built.model).to.deep.equal({
+        artifactHash: a.hash,
+        generatedSourceSha256: sourceSha256(source),
+      });
       expect(source).to.contain(a.hash);
       a.layers.forEach((l, k) => {
         if (l.kind !== "conv2d" && l.kind !== "dense") return;
@@ -89,8 +97,14 @@ describe("circuits/model: the reference CNN", function () {
     const n = inputSize(cnn);
     let correct = 0;
     for (let k = 0; k < N_DIGITS; k++) {
-      const ci = await modelCircuitInput(cnn, 1, { jobKey: BigInt(1000 + k), bytes: bytes.subarray(k * n, (k + 1) * n) });
-      const pub = witnessPublicSignals(parseWtns(await calculateWitness(built.wasm, ci.input)), built.nPublic);
+      const ci = await modelCircuitInput(cnn, 1, {
+        jobKey: BigInt(1000 + k),
+        bytes: bytes.subarray(k * n, (k + 1) * n),
+      });
+      const pub = witnessPublicSignals(
+        parseWtns(await calculateWitness(built.wasm, ci.input)),
+        built.nPublic,
+      );
       expect(pub.map(String), `digit ${k}`).to.deep.equal(ci.publicSignals.map(String));
       const logits = unpackOutputs(pub.slice(2), cnn.output);
       expect(logits.join(","), `digit ${k}`).to.equal(reference[k]!.join(","));

@@ -17,11 +17,35 @@ export async function saveTinyCnn(dir: string, seed = 1): Promise<void> {
   const m = tf.sequential();
   let s = seed * 100;
   const init = () => tf.initializers.glorotUniform({ seed: s++ });
-  m.add(tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 3, kernelSize: 3, padding: "same", kernelInitializer: init(), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: s++ }) }));
-  m.add(tf.layers.batchNormalization({ gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: s++ }), betaInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: s++ }), movingMeanInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: s++ }), movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: s++ }) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [12, 12, 1],
+      filters: 3,
+      kernelSize: 3,
+      padding: "same",
+      kernelInitializer: init(),
+      biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: s++ }),
+    }),
+  );
+  m.add(
+    tf.layers.batchNormalization({
+      gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: s++ }),
+      betaInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: s++ }),
+      movingMeanInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: s++ }),
+      movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: s++ }),
+    }),
+  );
   m.add(tf.layers.reLU());
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 1, activation: "relu", kernelInitializer: init() }));
+  m.add(
+    tf.layers.conv2d({
+      filters: 4,
+      kernelSize: 3,
+      strides: 1,
+      activation: "relu",
+      kernelInitializer: init(),
+    }),
+  );
   m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
   m.add(tf.layers.dropout({ rate: 0.25 }));
   m.add(tf.layers.flatten());

@@ -65,7 +65,9 @@ describe("sdk/model: qmodel-v2 format and reference", function () {
       const b1 = encodeBatch(v1.preprocess, images);
       const b2 = encodeImageBatch(v2, images);
       expect(Buffer.from(b2).equals(Buffer.from(b1)), `${inst} encoding`).to.equal(true);
-      expect(inferBatch(v2, b2).map((r) => r.join(","))).to.deep.equal(inferV1(v1, b1).map((r) => r.join(",")));
+      expect(inferBatch(v2, b2).map((r) => r.join(","))).to.deep.equal(
+        inferV1(v1, b1).map((r) => r.join(",")),
+      );
       expect(v2.output.bits).to.equal(v1.outputBits);
     }
   });
@@ -92,9 +94,23 @@ describe("sdk/model: qmodel-v2 format and reference", function () {
     // 784 inputs × 127 × 255 ≈ 2^24.6: a dense layer of all-127 weights is not exact in float32.
     const core = {
       name: "too-big",
-      input: { shape: [784], encoding: "uint8-hwc" as const, scale: 1 / 255, offset: 0, source: { kind: "identity" as const } },
+      input: {
+        shape: [784],
+        encoding: "uint8-hwc" as const,
+        scale: 1 / 255,
+        offset: 0,
+        source: { kind: "identity" as const },
+      },
       layers: [
-        { kind: "dense" as const, inShape: [784], outShape: [1], weights: new Array<number>(784).fill(127), bias: [0], shift: [0], relu: false },
+        {
+          kind: "dense" as const,
+          inShape: [784],
+          outShape: [1],
+          weights: new Array<number>(784).fill(127),
+          bias: [0],
+          shift: [0],
+          relu: false,
+        },
       ],
       output: { classes: 1, bits: 26, perElement: 9 },
     };
@@ -134,9 +150,23 @@ describe("sdk/model: qmodel-v2 format and reference", function () {
     // acc(y,x) = in[y][x] − in[y][x+1] + 2·in[y+1][x] − 3 (absent taps are 0)
     expect(conv.acc).to.deep.equal([4n, 6n, 12n, 10n, 12n, 21n, -4n, -4n, 6n]);
     expect(conv.out).to.deep.equal([2n, 3n, 6n, 5n, 6n, 10n, 0n, 0n, 3n]);
-    const sum = runLayer({ kind: "avgpool", inShape: [3, 3, 1], outShape: [1, 1, 1], pool: [2, 2], strides: [2, 2], shift: 0, relu: false }, x);
+    const sum = runLayer(
+      {
+        kind: "avgpool",
+        inShape: [3, 3, 1],
+        outShape: [1, 1, 1],
+        pool: [2, 2],
+        strides: [2, 2],
+        shift: 0,
+        relu: false,
+      },
+      x,
+    );
     expect(sum.out).to.deep.equal([12n]);
-    const mx = runLayer({ kind: "maxpool", inShape: [3, 3, 1], outShape: [2, 2, 1], pool: [2, 2], strides: [1, 1] }, x);
+    const mx = runLayer(
+      { kind: "maxpool", inShape: [3, 3, 1], outShape: [2, 2, 1], pool: [2, 2], strides: [1, 1] },
+      x,
+    );
     expect(mx.out).to.deep.equal([5n, 6n, 8n, 9n]);
   });
 
@@ -162,7 +192,10 @@ describe("sdk/model: qmodel-v2 format and reference", function () {
     expect(Buffer.from(encodeFloatTensor(full, floats)).equals(Buffer.from(img))).to.equal(true);
     let err: unknown;
     try {
-      encodeFloatTensor(full, floats.map((v, i) => (i === 3 ? 1.5 : v)));
+      encodeFloatTensor(
+        full,
+        floats.map((v, i) => (i === 3 ? 1.5 : v)),
+      );
     } catch (e) {
       err = e;
     }

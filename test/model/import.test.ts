@@ -42,7 +42,9 @@ describe("sdk/model/import: a new TF.js model end to end", function () {
       name: "tiny-cnn",
       calibration,
     });
-    expect(report.notes.join("\n")).to.match(/folded BatchNormalization/).and.match(/ignored Dropout/);
+    expect(report.notes.join("\n"))
+      .to.match(/folded BatchNormalization/)
+      .and.match(/ignored Dropout/);
     expect(artifact.layers.map((l) => l.kind)).to.deep.equal([
       "conv2d",
       "maxpool",
@@ -81,7 +83,10 @@ describe("sdk/model/import: a new TF.js model end to end", function () {
     const ref = inferBatch(artifact, bytes).map((r) => r.join(","));
     for (const backend of ["wasm", "cpu"] as const) {
       const ex = await createModelExecutor(artifact, { backend });
-      expect((await ex.infer(bytes)).logits.map((r) => r.join(",")), backend).to.deep.equal(ref);
+      expect(
+        (await ex.infer(bytes)).logits.map((r) => r.join(",")),
+        backend,
+      ).to.deep.equal(ref);
       ex.dispose();
     }
 
@@ -93,7 +98,10 @@ describe("sdk/model/import: a new TF.js model end to end", function () {
     expect(est).to.be.below(built.constraints);
     for (let k = 0; k < 6; k++) {
       const ci = await modelCircuitInput(artifact, 1, { jobKey: BigInt(k + 1), bytes: inputs[k]! });
-      const pub = witnessPublicSignals(parseWtns(await calculateWitness(built.wasm, ci.input)), built.nPublic);
+      const pub = witnessPublicSignals(
+        parseWtns(await calculateWitness(built.wasm, ci.input)),
+        built.nPublic,
+      );
       expect(pub.map(String)).to.deep.equal(ci.publicSignals.map(String));
     }
     // the generated source is a pure function of (artifact, batch)

@@ -55,7 +55,11 @@ type Op = (x: tf.Tensor) => tf.Tensor;
 
 /** The per-layer TF.js op and the constant tensors it holds. */
 function compileLayer(l: QLayer): { op: Op; held: tf.Tensor[] } {
-  const requant = (shift: number[] | number, relu: boolean, channels: number): { op: Op; held: tf.Tensor[] } => {
+  const requant = (
+    shift: number[] | number,
+    relu: boolean,
+    channels: number,
+  ): { op: Op; held: tf.Tensor[] } => {
     const shifts = typeof shift === "number" ? new Array<number>(channels).fill(shift) : shift;
     const any = shifts.some((s) => s > 0);
     const scale = tf.tensor1d(Float32Array.from(shifts, (s) => 2 ** -s));
@@ -77,7 +81,8 @@ function compileLayer(l: QLayer): { op: Op; held: tf.Tensor[] } {
       for (let o = 0; o < oc; o++)
         for (let i = 0; i < kh; i++)
           for (let j = 0; j < kw; j++)
-            for (let c = 0; c < ic; c++) f[((i * kw + j) * ic + c) * oc + o] = l.weights[((o * kh + i) * kw + j) * ic + c]!;
+            for (let c = 0; c < ic; c++)
+              f[((i * kw + j) * ic + c) * oc + o] = l.weights[((o * kh + i) * kw + j) * ic + c]!;
       const filter = tf.tensor4d(f, [kh, kw, ic, oc]);
       const bias = tf.tensor1d(Float32Array.from(l.bias));
       const rq = requant(l.shift, l.relu, oc);
@@ -164,7 +169,10 @@ export async function createModelExecutor(
         const m = Math.min(chunk, n - s);
         const out = runChunk(Float32Array.from(bytes.subarray(s * nIn, (s + m) * nIn)), m);
         if (out.length !== m * nOut) {
-          throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `executor produced ${out.length} values, expected ${m * nOut}`);
+          throw new ProofworkError(
+            ErrorCodes.EXECUTION_FAILED,
+            `executor produced ${out.length} values, expected ${m * nOut}`,
+          );
         }
         for (let k = 0; k < m; k++) {
           const row: bigint[] = [];
@@ -188,5 +196,3 @@ export async function createModelExecutor(
     },
   };
 }
-
-
