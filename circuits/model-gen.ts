@@ -21,6 +21,7 @@
  */
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
 import {
@@ -37,6 +38,12 @@ import {
 } from "../sdk/model/format.ts";
 import { loadArtifact } from "../sdk/model/io.ts";
 import type { CircuitSpec } from "./pipeline.ts";
+
+/**
+ * Where the model-compiler tests install their compile-only builds (never `build/circuits/`, whose
+ * circuits — e.g. the v1 MLPs' `mnist_mlp_small_b1`, same name as its v2 conversion — carry keys).
+ */
+export const TEST_BUILD_DIR = path.join("build", "model-test-circuits");
 
 export interface GenerateOptions {
   batch: number;

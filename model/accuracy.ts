@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import * as prettier from "prettier";
 import { MLP_INSTANCES, loadMlpModel, type MlpInstance } from "../circuits/mlp-gen.ts";
-import { circuitName, constraintEstimate } from "../circuits/model-gen.ts";
+import { TEST_BUILD_DIR, circuitName, constraintEstimate } from "../circuits/model-gen.ts";
 import { modelCircuitInput } from "../sdk/model/circuit-input.ts";
 import { encodeImageBytes } from "../sdk/model/encode.ts";
 import { loadArtifact, loadLayersModelFile } from "../sdk/model/io.ts";
@@ -152,8 +152,10 @@ export async function measureCnn(opts: { witness?: boolean } = {}): Promise<CnnF
     disagreements: qPred.filter((p, i) => p !== floatPred[i]).length,
     layers: constraintEstimate(a),
   };
-  const manifest = path.join(root, "build", "circuits", circuitName(a, 1), "manifest.json");
-  if (existsSync(manifest)) {
+  const manifest = [path.join(root, "build", "circuits"), path.join(root, TEST_BUILD_DIR)]
+    .map((d) => path.join(d, circuitName(a, 1), "manifest.json"))
+    .find((f) => existsSync(f));
+  if (manifest) {
     const m = JSON.parse(readFileSync(manifest, "utf8")) as {
       constraints: number;
       wasm: string;

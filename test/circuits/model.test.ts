@@ -42,7 +42,10 @@ describe("circuits/model: built circuits equal their artifacts", function () {
       const a = load(name);
       // anyone can recompute the model commitment from the artifact file
       expect(artifactHash(a)).to.equal(a.hash);
-      const built = await buildCircuit(circuitSpecFor(a, { batch: 1 }), { log: () => {} });
+      const built = await buildCircuit(circuitSpecFor(a, { batch: 1 }), {
+        log: () => {},
+        outDir: TEST_BUILD_DIR,
+      });
       const source = generateCircuit(a, { batch: 1 });
       expect(built.model).to.deep.equal({
         artifactHash: a.hash,
@@ -65,7 +68,7 @@ describe("circuits/model: the reference CNN", function () {
 
   before(async function () {
     cnn = load("cnn");
-    built = await buildCircuit(circuitSpecFor(cnn, { batch: 1 }), { log: () => {} });
+    built = await buildCircuit(circuitSpecFor(cnn, { batch: 1 }), { log: () => {}, outDir: TEST_BUILD_DIR });
   });
 
   it("test_cnn_atMost60kConstraintsPerSampleIncludingCommitmentAndBinding", function () {

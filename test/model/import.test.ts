@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { expect } from "chai";
-import { circuitSpecFor, constraintEstimate, generateCircuit } from "../../circuits/model-gen.ts";
+import {
+  TEST_BUILD_DIR,
+  circuitSpecFor,
+  constraintEstimate,
+  generateCircuit,
+} from "../../circuits/model-gen.ts";
 import { buildCircuit } from "../../circuits/pipeline.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
 import { modelCircuitInput } from "../../sdk/model/circuit-input.ts";
@@ -92,7 +97,7 @@ describe("sdk/model/import: a new TF.js model end to end", function () {
 
     // generate and compile (compile only) through the build pipeline
     const spec = circuitSpecFor(artifact, { batch: 1 });
-    const built = await buildCircuit(spec, { log: () => {} });
+    const built = await buildCircuit(spec, { log: () => {}, outDir: TEST_BUILD_DIR });
     expect(built.model?.artifactHash).to.equal(artifact.hash);
     const est = constraintEstimate(artifact).reduce((s, c) => s + c.constraints, 0);
     expect(est).to.be.below(built.constraints);
