@@ -7,7 +7,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { loadMlpModel } from "../../circuits/mlp-gen.ts";
 import { ROOT } from "../../circuits/pipeline.ts";
-import { ARTIFACTS, buildMlpArtifact } from "../../model/artifacts.ts";
+import { ARTIFACTS, buildCnnArtifact, buildMlpArtifact } from "../../model/artifacts.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
 import { encodeBatch, inferBatch as inferV1 } from "../../sdk/quant.ts";
@@ -54,6 +54,13 @@ describe("sdk/model: qmodel-v2 format and reference", function () {
       const file = path.join(ROOT, ARTIFACTS[`mlp-${inst}`]);
       expect(readFileSync(file, "utf8")).to.equal(JSON.stringify(buildMlpArtifact(inst)) + "\n");
     }
+  });
+
+  it("test_committedCnnArtifact_isAFreshImportOfTheCommittedTfjsModel_atLeast98PercentQuantized", function () {
+    const { artifact, report } = buildCnnArtifact();
+    expect(readFileSync(path.join(ROOT, ARTIFACTS.cnn), "utf8")).to.equal(JSON.stringify(artifact) + "\n");
+    expect(report.accuracy!.samples).to.equal(1996);
+    expect(report.accuracy!.quantized).to.be.at.least(0.98);
   });
 
   it("test_convertedMlp_equalsV1Reference_200HeldOutDigits", function () {
