@@ -27,6 +27,9 @@ export const ARTIFACTS = {
 } as const;
 export type ArtifactName = keyof typeof ARTIFACTS;
 
+/** Calibration maximum per requantized CNN channel (see buildCnnArtifact). */
+export const CNN_ACTIVATION_TARGET = 1023;
+
 /** Calibration rule for the CNN: every 8th training digit (never a held-out one). */
 export const CALIBRATION_RULE = "every 8th digit of the training split (model/data.ts order)";
 
@@ -42,9 +45,12 @@ export function buildCnnArtifact(modelJson = path.join(HERE, "mnist-cnn", "model
     calibration: cal.map((s) => s.image),
     // the model starts with Rescaling(1/255): its float input is the byte itself
     inputScale: 1,
+    // 10-bit activations: 98.30% quantized vs 98.05% at the default 127, for ~1,100 more constraints
+    // (one more bit per second-layer accumulator per doubling; measured with targets 127…1023)
+    activationTarget: CNN_ACTIVATION_TARGET,
     evaluation: { inputs: data.heldOut.map((s) => s.image), labels: data.heldOut.map((s) => s.label) },
     meta: {
-      calibration: { rule: CALIBRATION_RULE, samples: cal.length },
+      calibration: { rule: CALIBRATION_RULE, samples: cal.length, activationTarget: CNN_ACTIVATION_TARGET },
       split: {
         source: DATA_SOURCE,
         rule: SPLIT_RULE,
