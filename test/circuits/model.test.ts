@@ -10,6 +10,7 @@
 import path from "node:path";
 import { expect } from "chai";
 import {
+  TEST_BUILD_DIR,
   circuitSpecFor,
   constraintEstimate,
   generateCircuit,
