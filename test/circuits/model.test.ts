@@ -89,14 +89,21 @@ describe("circuits/model: the reference CNN", function () {
       digits.map((d) => d.image),
     );
     const reference = inferBatch(cnn, bytes);
+    // plus inputs that push accumulators toward their static bounds: all 255, a checkerboard, all 0
+    const n0 = inputSize(cnn);
+    const extremes = new Uint8Array(3 * n0);
+    extremes.fill(255, 0, n0);
+    for (let i = 0; i < n0; i++) extremes[n0 + i] = (i + Math.floor(i / 28)) % 2 ? 255 : 0;
+    const all = new Uint8Array([...bytes, ...extremes]);
+    const allReference = inferBatch(cnn, all).map((l) => l.join(","));
     for (const backend of ["wasm", "cpu"] as const) {
       const ex = await createModelExecutor(cnn, { backend });
-      const got = await ex.infer(bytes);
+      const got = await ex.infer(all);
       ex.dispose();
       expect(
         got.logits.map((l) => l.join(",")),
         backend,
-      ).to.deep.equal(reference.map((l) => l.join(",")));
+      ).to.deep.equal(allReference);
     }
     const n = inputSize(cnn);
     let correct = 0;
