@@ -345,14 +345,10 @@ export function artifactBounds(a: Pick<ModelArtifactV2, "input" | "layers">): La
               xs.reduce((s, x) => s + bmax(babs(x.lo), babs(x.hi)), 0n),
             );
           } else {
-            const lo = xs.reduce((m, x) => bmax(m, x.lo), xs[0]!.lo);
-            const hi = xs.reduce((m, x) => bmax(m, x.hi), xs[0]!.hi);
+            // The max gadget compares any two window values (and running maxima, which lie in the
+            // same hull): the hull of the inputs sizes the comparisons and bounds the output.
             const all = xs.reduce((m, x) => ({ lo: bmin(m.lo, x.lo), hi: bmax(m.hi, x.hi) }), xs[0]!);
-            // The max gadget compares any two window values: record the hull of the inputs as
-            // the "accumulator" (its width sizes the comparisons), the max's own interval as out.
             widen(ch, all, bmax(babs(all.lo), babs(all.hi)));
-            void lo;
-            void hi;
           }
         }
       });
