@@ -32,7 +32,7 @@ export const CNN_CONFIG: CnnConfig = {
   k1: 5,
   c2: 16,
   k2: 3,
-  epochs: 30,
+  epochs: 35,
   batchSize: 64,
   learningRate: 0.003,
   seed: 7,
