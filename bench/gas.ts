@@ -17,19 +17,19 @@ import { fileURLToPath } from "node:url";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
-import { loadBuiltCircuit, loadMlpModel, releaseCurves } from "../circuits/index.ts";
+import { loadBuiltCircuit, loadCommittedModel, releaseCurves } from "../circuits/index.ts";
 import { heldOutInterleaved } from "../model/data.ts";
 import {
   commitInput,
   connectContracts,
   decodeTerms,
-  encodeBatch,
+  encodeImageBatch,
+  modelCircuitInput,
   encodeProof,
   snarkjsSelector,
   type JobTerms,
   type ProofworkContracts,
 } from "../sdk/node.ts";
-import { mlpCircuitInput } from "../worker/index.ts";
 
 const E18 = 10n ** 18n;
 const DAY = 86_400;
@@ -136,8 +136,8 @@ const binding: BenchCircuit = {
   },
 };
 
-const mnistModel = loadMlpModel("full");
-const mnistInput = encodeBatch(mnistModel.preprocess, [heldOutInterleaved()[0]!.image]);
+const mnistModel = loadCommittedModel("mnist-mlp-full");
+const mnistInput = encodeImageBatch(mnistModel, [heldOutInterleaved()[0]!.image]);
 const mnist: BenchCircuit = {
   name: "mnist_mlp_full_b1",
   verifierContract: "MnistMlpFullB1Verifier",
@@ -145,7 +145,7 @@ const mnist: BenchCircuit = {
   input: mnistInput,
   async prove(jobKey) {
     const built = await loadBuiltCircuit("mnist_mlp_full_b1");
-    const ci = await mlpCircuitInput(mnistModel, 1, { jobKey, bytes: mnistInput });
+    const ci = await modelCircuitInput(mnistModel, 1, { jobKey, bytes: mnistInput });
     const { proof } = await snarkjs.groth16.fullProve(
       ci.input as unknown as snarkjs.CircuitSignals,
       built.wasm,

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Wallet } from "ethers";
-import { loadMlpModel } from "../circuits/index.ts";
+import { loadCommittedModel } from "../circuits/index.ts";
 import {
   ROOT,
   circuitIdFor,
@@ -53,7 +53,9 @@ if (!(N > 0) || THREADS.some((t) => !(t > 0)) || (!MNIST && CIRCUIT !== "binding
 }
 
 // Real held-out digits as job inputs for the MNIST circuits (distinct digit per job).
-const model = MNIST ? loadMlpModel(CIRCUIT.includes("_full_") ? "full" : "small") : undefined;
+const model = MNIST
+  ? loadCommittedModel(CIRCUIT.includes("_full_") ? "mnist-mlp-full" : "mnist-mlp-small")
+  : undefined;
 const heldOut = MNIST ? loadMnist().heldOut : [];
 let nextDigit = 0;
 function post(p: Protocol) {

@@ -1,12 +1,13 @@
 /**
  * `npm run bench:zk [-- --runs N] [--threads N]`
  *
- * Verifiable-inference benchmark (issue 4). Needs the MLP circuits built
- * (`npm run circuits:build -- --profile bench`); circuits without keys are measured for witness time
- * only. Writes bench/RESULTS-zk.md and bench/results-zk.json (committed). Not a test: nothing here
- * is asserted.
+ * Verifiable-inference benchmark (issues 4 and 12), over every committed model (circuits/manifest.ts
+ * MODELS: the two MLPs and the reference CNN). Needs the circuits built (`npm run circuits:build --
+ * --profile demo` for the batch-1 keys, `--profile bench` for the batch-4 ones); circuits without
+ * keys are measured for witness time only. Writes bench/RESULTS-zk.md and bench/results-zk.json
+ * (committed). Not a test: nothing here is asserted.
  *
- *   1. constraints per circuit and per sample (MLP part vs commitment + binding)
+ *   1. constraints per circuit and per sample (model layers vs commitment + binding)
  *   2. witness and proving time per job, p50/p90 over N runs (distinct held-out digits), in the
  *      threaded prover pool with keys held in memory (the production path), batch 1 and 4
  *   3. TF.js inference throughput per available backend on a batch of 10,000 digits
@@ -17,23 +18,22 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import {
-  MLP_INSTANCES,
+  MODELS,
   ROOT,
+  circuitName,
+  constraintEstimate,
   loadBuiltCircuit,
-  loadMlpModel,
-  mlpCircuitName,
-  mlpConstraintEstimate,
+  loadCommittedModel,
   type BuiltCircuit,
-  type MlpInstance,
+  type ModelName,
 } from "../circuits/index.ts";
 import { heldOutInterleaved, loadMnist } from "../model/data.ts";
-import { encodeBatch } from "../sdk/node.ts";
+import { encodeImageBatch, inputSize, modelCircuitInput } from "../sdk/node.ts";
 import {
   BACKEND_ORDER,
   calculateWitness,
-  createExecutor,
+  createModelExecutor,
   createProverPool,
-  mlpCircuitInput,
   selectBackend,
   type BackendName,
 } from "../worker/index.ts";
@@ -56,11 +56,11 @@ function stat(xs: number[]): Stat {
 
 interface CircuitRow {
   circuit: string;
-  instance: MlpInstance;
+  instance: ModelName;
   batch: number;
   constraints: number;
   perSample: number;
-  mlpPerSample: number;
+  modelPerSample: number;
   commitmentAndBinding: number;
   ptauPower?: number;
   witnessMs?: Stat;
@@ -70,7 +70,7 @@ interface CircuitRow {
 }
 
 interface ThroughputRow {
-  instance: MlpInstance;
+  instance: ModelName;
   backend: BackendName;
   samples: number;
   samplesPerSecond: number;
@@ -92,33 +92,33 @@ async function main(argv: string[]): Promise<void> {
   const circuits: CircuitRow[] = [];
   const pool = createProverPool({ threads: Number(values.threads) });
   try {
-    for (const instance of Object.keys(MLP_INSTANCES) as MlpInstance[]) {
-      const model = loadMlpModel(instance);
+    for (const instance of Object.keys(MODELS) as ModelName[]) {
+      const model = loadCommittedModel(instance);
       for (const batch of BATCHES) {
         let built: BuiltCircuit;
         try {
-          built = await loadBuiltCircuit(mlpCircuitName(model, batch));
+          built = await loadBuiltCircuit(circuitName(model, batch));
         } catch {
-          log(`skip ${mlpCircuitName(model, batch)}: not built`);
+          log(`skip ${circuitName(model, batch)}: not built`);
           continue;
         }
-        const mlp = mlpConstraintEstimate(model);
+        const layers = constraintEstimate(model).reduce((s, c) => s + c.constraints, 0);
         const row: CircuitRow = {
           circuit: built.name,
           instance,
           batch,
           constraints: built.constraints,
           perSample: built.constraints / batch,
-          mlpPerSample: mlp,
-          commitmentAndBinding: built.constraints - mlp * batch,
+          modelPerSample: layers,
+          commitmentAndBinding: built.constraints - layers * batch,
           ...(built.ptauPower ? { ptauPower: built.ptauPower } : {}),
         };
         const jobs = await Promise.all(
           Array.from({ length: runs + 1 }, (_, r) =>
-            mlpCircuitInput(model, batch, {
+            modelCircuitInput(model, batch, {
               jobKey: 1000n + BigInt(r),
-              bytes: encodeBatch(
-                model.preprocess,
+              bytes: encodeImageBatch(
+                model,
                 digits.slice(r * batch, (r + 1) * batch).map((d) => d.image),
               ),
             }),
@@ -179,12 +179,12 @@ async function main(argv: string[]): Promise<void> {
       log(`backend ${b}: not available here`);
     }
   }
-  for (const instance of Object.keys(MLP_INSTANCES) as MlpInstance[]) {
-    const model = loadMlpModel(instance);
-    const bytes = encodeBatch(model.preprocess, images);
+  for (const instance of Object.keys(MODELS) as ModelName[]) {
+    const model = loadCommittedModel(instance);
+    const bytes = encodeImageBatch(model, images);
     for (const backend of backends) {
-      const ex = await createExecutor(model, { backend });
-      await ex.infer(bytes.subarray(0, model.inputSize * 100)); // warm-up
+      const ex = await createModelExecutor(model, { backend });
+      await ex.infer(bytes.subarray(0, inputSize(model) * 100)); // warm-up
       const times: number[] = [];
       for (let r = 0; r < 3; r++) {
         const t0 = performance.now();
@@ -228,13 +228,14 @@ function markdown(
   circuits: CircuitRow[],
   throughput: ThroughputRow[],
 ): string {
-  const proveOf = (inst: MlpInstance): number | undefined =>
+  const proveOf = (inst: ModelName): number | undefined =>
     circuits
       .filter((c) => c.instance === inst && c.proveMsPerSample !== undefined)
       .map((c) => c.proveMsPerSample!)
       .sort((a, b) => a - b)[0];
-  const full1 = circuits.find((c) => c.instance === "full" && c.batch === 1);
-  return `# Verifiable inference benchmark (issue 4)
+  const full1 = circuits.find((c) => c.instance === "mnist-mlp-full" && c.batch === 1);
+  const cnn1 = circuits.find((c) => c.instance === "mnist-cnn" && c.batch === 1);
+  return `# Verifiable inference benchmark (issues 4 and 12)
 
 Generated by \`npm run bench:zk\` (bench/zk.ts); raw numbers in \`results-zk.json\`. Not asserted by tests.
 Machine: ${machine.cpus}, Node ${machine.node}, ${machine.date}; 1-minute load average at the end
@@ -244,18 +245,21 @@ and wasm held in memory, one warm-up job excluded, then ${machine.runs} jobs on 
 **Targets.** Full model, constraints per sample with commitment and binding: ${fmt(full1?.perSample)} (target ≤ 12,000).
 Proving one full-model sample, p50: ${fmt(full1?.proveMs?.p50)} ms, job (witness + proof) p50 ${fmt(full1?.jobMs?.p50)} ms (target ≤ 3,000 ms).
 
+Reference CNN (issue 12): ${fmt(cnn1?.perSample)} constraints per sample with commitment and binding (target ≤ 60,000);
+proof p50 ${fmt(cnn1?.proveMs?.p50)} ms, p90 ${fmt(cnn1?.proveMs?.p90)} ms; job (witness + proof) p50 ${fmt(cnn1?.jobMs?.p50)} ms (target: proof p50 ≤ 5,000 ms).
+
 ## Circuits
 
-Constraints after \`circom --O2\`. "MLP" = requantization + ReLU range checks (weights are constants, so the
-matrix products are free linear combinations); the rest is the input commitment (8 range-check constraints per
-byte + Poseidon chain) and the job binding.
+Constraints after \`circom --O2\`. "Layers" = requantization + ReLU range checks and max-pool comparisons
+(weights are constants, so convolutions and matrix products are free linear combinations); the rest is the
+input commitment (8 range-check constraints per byte + Poseidon chain) and the job binding.
 
-| circuit | batch | constraints | per sample | MLP per sample | commitment + binding | ptau | witness p50 / p90 (ms) | prove p50 / p90 (ms) | job p50 (ms) | prove per sample (ms) |
+| circuit | batch | constraints | per sample | layers per sample | commitment + binding | ptau | witness p50 / p90 (ms) | prove p50 / p90 (ms) | job p50 (ms) | prove per sample (ms) |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${circuits
   .map(
     (c) =>
-      `| ${c.circuit} | ${c.batch} | ${c.constraints} | ${fmt(c.perSample)} | ${c.mlpPerSample} | ${c.commitmentAndBinding} | ${c.ptauPower ? `2^${c.ptauPower}` : "no keys"} | ${fmt(c.witnessMs?.p50)} / ${fmt(c.witnessMs?.p90)} | ${fmt(c.proveMs?.p50)} / ${fmt(c.proveMs?.p90)} | ${fmt(c.jobMs?.p50)} | ${fmt(c.proveMsPerSample)} |`,
+      `| ${c.circuit} | ${c.batch} | ${c.constraints} | ${fmt(c.perSample)} | ${c.modelPerSample} | ${c.commitmentAndBinding} | ${c.ptauPower ? `2^${c.ptauPower}` : "no keys"} | ${fmt(c.witnessMs?.p50)} / ${fmt(c.witnessMs?.p90)} | ${fmt(c.proveMs?.p50)} / ${fmt(c.proveMs?.p90)} | ${fmt(c.jobMs?.p50)} | ${fmt(c.proveMsPerSample)} |`,
   )
   .join("\n")}
 

@@ -3,7 +3,15 @@
  * manifest (what each profile builds), the build pipeline, the model → circom generator and the
  * development ceremony.
  */
-export { MANIFEST, circuitNames, specsFor, type Profile } from "./manifest.ts";
+export {
+  MANIFEST,
+  MODELS,
+  circuitNames,
+  loadCommittedModel,
+  specsFor,
+  type ModelName,
+  type Profile,
+} from "./manifest.ts";
 export {
   ROOT,
   buildCircuit,
@@ -14,12 +22,5 @@ export {
   type BuiltCircuit,
   type CircuitSpec,
 } from "./pipeline.ts";
-export {
-  MLP_INSTANCES,
-  loadMlpModel,
-  mlpCircuitName,
-  mlpCircuitSpec,
-  mlpConstraintEstimate,
-  type MlpInstance,
-} from "./mlp-gen.ts";
+export { circuitName, circuitSpecFor, constraintEstimate, generateCircuit } from "./model-gen.ts";
 export { DevCeremony, circuitPower, readR1cs, type DevPtau } from "./ceremony.ts";

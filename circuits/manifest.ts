@@ -1,16 +1,20 @@
 /**
  * The circuits proofwork builds. Each entry says how to produce its circom main source and whether
- * it needs keys. Profiles select what a command needs:
- *   - `test`: what the test suite needs (small instances with keys; full model compiled for
- *     witness checks only) — one 2^12 dev ceremony;
- *   - `demo`: what the demo and a production deployment need (the full model with keys) — 2^13;
- *   - `all`: every circuit, keys for all but the full batch-4 one;
- *   - `bench`: the batch-4 variants with keys for `npm run bench:zk` (a 2^15 dev ceremony, ~20 s).
+ * it needs keys. The model circuits are generated from the committed model artifacts
+ * (`model/*.qmodel.json`, the one model format) by circuits/model-gen.ts. Profiles select what a
+ * command needs:
+ *   - `test`: what the test suite needs (the small MLP and the CNN with keys — one worker serves
+ *     both —; the full MLP compiled for witness checks only);
+ *   - `demo`: what the demo and a production deployment need (full MLP and CNN with keys);
+ *   - `all`: every circuit, keys for all but the batch-4 ones;
+ *   - `bench`: the batch-4 variants with keys for `npm run bench:zk`.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { parseArtifact, type ModelArtifact } from "../sdk/index.ts";
+import { circuitSpecFor } from "./model-gen.ts";
 import { ROOT, type CircuitSpec } from "./pipeline.ts";
-import { mlpCircuitSpec } from "./mlp-gen.ts";
 
 export type Profile = "test" | "demo" | "all" | "bench";
 
@@ -22,7 +26,25 @@ interface ManifestEntry {
   in: Profile[];
 }
 
+/** The committed model artifacts the built-in circuits are generated from. */
+export const MODELS = {
+  "mnist-mlp-small": "model/mnist-mlp-small.qmodel.json",
+  "mnist-mlp-full": "model/mnist-mlp-full.qmodel.json",
+  "mnist-cnn": "model/mnist-cnn.qmodel.json",
+} as const;
+export type ModelName = keyof typeof MODELS;
+
+/** A committed model artifact, validated (its hash, bounds and shapes). */
+export function loadCommittedModel(name: ModelName): ModelArtifact {
+  return parseArtifact(JSON.parse(readFileSync(path.join(ROOT, MODELS[name]), "utf8")));
+}
+
 const src = (file: string) => () => readFile(path.join(ROOT, "circuits", "src", file), "utf8");
+
+/** The spec of a committed model's circuit at a batch size. */
+function modelSpec(name: ModelName, batch: number): CircuitSpec {
+  return circuitSpecFor(loadCommittedModel(name), { batch, setup: true });
+}
 
 export const MANIFEST: ManifestEntry[] = [
   {
@@ -47,16 +69,15 @@ export const MANIFEST: ManifestEntry[] = [
     setupIn: ["test", "all"],
     in: ["test", "all"],
   },
-  // MNIST MLP job circuits, generated from the committed model artifacts (circuits/mlp-gen.ts).
-  // small ×1 (2,300 constraints): the test suite's proofs; full ×1 (7,726, fits 2^13): witness
-  // checks in tests, keys for demo/production; small ×4 (8,747) and full ×4 (30,763, needs 2^15):
-  // batching benchmark (`npm run bench:zk`).
-  { spec: mlpCircuitSpec("small", 1, true), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
-  { spec: mlpCircuitSpec("full", 1, true), setupIn: ["demo", "all"], in: ["test", "demo", "all"] },
-  // Batch-4 variants for the proving benchmark (`bench`): the full one needs a 2^15 ceremony
-  // (~20 s with the fast dev ceremony, ~18 min with snarkjs'), so `all` only compiles it.
-  { spec: mlpCircuitSpec("small", 4, true), setupIn: ["all", "bench"], in: ["all", "bench"] },
-  { spec: mlpCircuitSpec("full", 4, true), setupIn: ["bench"], in: ["all", "bench"] },
+  // MNIST job circuits: small MLP ×1 (~2,300 constraints): the test suite's proofs; full MLP ×1
+  // (~7,700): demo and production; CNN ×1 (~39,500, 2^16): tests (two models in one worker), demo
+  // (`--model cnn`) and production;
+  // batch-4 variants for the proving benchmark.
+  { spec: modelSpec("mnist-mlp-small", 1), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
+  { spec: modelSpec("mnist-mlp-full", 1), setupIn: ["demo", "all"], in: ["test", "demo", "all"] },
+  { spec: modelSpec("mnist-cnn", 1), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
+  { spec: modelSpec("mnist-mlp-small", 4), setupIn: ["all", "bench"], in: ["all", "bench"] },
+  { spec: modelSpec("mnist-mlp-full", 4), setupIn: ["bench"], in: ["all", "bench"] },
 ];
 
 /** The specs a profile builds (optionally only the named ones), with `setup` resolved per profile. */

@@ -23,7 +23,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -52,11 +52,20 @@ export interface CircuitSpec {
   /** Free-form description shown in the build log. */
   description?: string;
   /**
-   * The model artifact the circuit was generated from: installed as `model.json` next to the wasm
-   * and zkey (published with them), its content hash recorded in the manifest and registered
-   * on-chain as the circuit's `modelCommitment`.
+   * For a circuit generated from a model artifact (circuits/model-gen.ts): the artifact (installed
+   * as `model.json` next to the wasm and zkey, published with them), its content hash (recorded in
+   * the manifest and registered on-chain as the circuit's `modelCommitment`) and the sha256 of the
+   * generated main source (anyone can regenerate the source from the artifact and compare).
    */
-  model?: { artifact: unknown; hash: string };
+  model?: ModelProvenance & { artifact: unknown };
+}
+
+/** What pins a built circuit to its model artifact. */
+export interface ModelProvenance {
+  /** keccak256 of the artifact's canonical encoding (its `hash`, the registry's model commitment) */
+  artifactHash: string;
+  /** sha256 (hex) of the generated circom main source */
+  generatedSourceSha256: string;
 }
 
 export interface BuildOptions {
@@ -136,6 +145,27 @@ async function libraryFingerprint(): Promise<string> {
       .update(await readFile(f))
       .update("\0");
   return h.digest("hex");
+}
+
+/**
+ * The include root holding `circomlib/circuits`: `node_modules`, or — when `node_modules` is a
+ * symlink (a git worktree sharing another checkout's packages), which circom2's WASI sandbox cannot
+ * follow — a copy of circomlib's circuits under `build/circom-include/`.
+ */
+export function circomlibIncludeDir(): string {
+  const nm = path.join(ROOT, "node_modules");
+  if (!lstatSync(nm).isSymbolicLink()) return nm;
+  const dir = path.join(ROOT, "build", "circom-include");
+  const marker = path.join(dir, "circomlib", `.version-${CIRCOMLIB_VERSION}`);
+  if (!existsSync(marker)) {
+    rmSync(path.join(dir, "circomlib"), { recursive: true, force: true });
+    mkdirSync(path.join(dir, "circomlib"), { recursive: true });
+    cpSync(path.join(nm, "circomlib", "circuits"), path.join(dir, "circomlib", "circuits"), {
+      recursive: true,
+    });
+    writeFileSync(marker, "");
+  }
+  return dir;
 }
 
 /** Runs a command; circom2 (WASI) only sees the parents of its cwd, so run it from the repo root. */
@@ -496,19 +526,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     await timed(log, "circom2 compile", () =>
       run(
         circom,
-        [
-          main,
-          "--r1cs",
-          "--wasm",
-          "--sym",
-          "--O2",
-          "-l",
-          LIB_DIR,
-          "-l",
-          path.join(ROOT, "node_modules"),
-          "-o",
-          tmp,
-        ],
+        [main, "--r1cs", "--wasm", "--sym", "--O2", "-l", LIB_DIR, "-l", circomlibIncludeDir(), "-o", tmp],
         ROOT,
       ),
     );
@@ -533,11 +551,18 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
     constraints,
     nPublic,
     sourceHash,
+    ...(spec.model
+      ? {
+          model: {
+            artifactHash: spec.model.artifactHash,
+            generatedSourceSha256: spec.model.generatedSourceSha256,
+          },
+        }
+      : {}),
     wasmSha256: await sha256File(wasm),
   };
   if (spec.model !== undefined) {
     await writeIfChanged(path.join(outDir, "model.json"), `${JSON.stringify(spec.model.artifact)}\n`);
-    built.modelHash = spec.model.hash;
   }
 
   if (spec.setup) {

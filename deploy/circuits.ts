@@ -66,7 +66,7 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
     selector: snarkjsSelector(m.nPublic),
     numPublic: m.nPublic,
     // the content hash of the model artifact published with the circuit (zero: no model)
-    modelCommitment: m.modelHash ?? ZeroHash,
+    modelCommitment: m.model?.artifactHash ?? ZeroHash,
     zkeyHash,
     wasmHash: hex32(m.wasmSha256),
     artifactsURI,
@@ -86,7 +86,9 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
       zkeyUri: `${artifactsURI}${name}.zkey`,
       wasmUri: `${artifactsURI}${name}.wasm`,
       vkUri: `${artifactsURI}verification_key.json`,
-      ...(m.modelHash !== undefined ? { modelUri: `${artifactsURI}model.json`, modelHash: m.modelHash } : {}),
+      ...(m.model !== undefined
+        ? { modelUri: `${artifactsURI}model.json`, modelHash: m.model.artifactHash }
+        : {}),
     },
   };
 }

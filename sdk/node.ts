@@ -8,3 +8,5 @@ export * from "./node/config.ts";
 export * from "./node/files.ts";
 export * from "./node/build-manifest.ts";
 export * from "./node/models.ts";
+export * from "./node/model-files.ts";
+export * from "./node/model-import.ts";

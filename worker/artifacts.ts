@@ -24,8 +24,7 @@ import {
   errorMessage,
   fetchArtifact,
   hasModel,
-  modelHash,
-  parseModel,
+  parseArtifact,
   sha256File,
   type ArtifactHint,
   type CircuitInfo,
@@ -180,14 +179,15 @@ export class ArtifactManager {
     const raw = await fetchArtifact(uri);
     let model: ModelArtifact;
     try {
-      model = parseModel(JSON.parse(new TextDecoder().decode(raw)));
+      model = parseArtifact(JSON.parse(new TextDecoder().decode(raw)));
     } catch (e) {
       throw new ProofworkError(
         WorkerErrorCodes.ARTIFACT_MISMATCH,
         `the model at ${uri} is not a valid model artifact: ${errorMessage(e)}`,
       );
     }
-    const h = modelHash(model);
+    // parseArtifact recomputed the hash from the content: `model.hash` is what the file holds
+    const h = model.hash;
     if (h.toLowerCase() !== commitment.toLowerCase()) {
       throw new ProofworkError(
         WorkerErrorCodes.ARTIFACT_MISMATCH,

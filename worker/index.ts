@@ -153,10 +153,13 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
 }
 export { quietKnownWarnings } from "./warnings.ts";
 export { createLogger, type Logger } from "./log.ts";
-export { mlpCircuitInput } from "./prover/input.ts";
 // Lower-level parts for benchmarks and embedders (executor, prover, metrics).
 export { BACKEND_ORDER, selectBackend, type BackendName } from "./executor/backend.ts";
-export { createExecutor, type Executor } from "./executor/executor.ts";
+export {
+  createModelExecutor,
+  type ModelExecutor,
+  type ModelInferenceResult,
+} from "./executor/model-executor.ts";
 export { batchOf, modelRunner } from "./executor/runner.ts";
 export { createProverPool, type ProverPool } from "./prover/pool.ts";
 export { calculateWitness } from "./prover/wtns.ts";

@@ -11,7 +11,7 @@ import {
   fetchArtifact,
   hasClaimer,
   jobToJson,
-  modelForCircuit,
+  loadCircuitModel,
   renderDigit,
   verifyResult,
   type CircuitRecord,
@@ -40,25 +40,28 @@ function statusLines(job: Job, t: { decimals: number; symbol: string }): string[
   return lines;
 }
 
-function resultLines(
+/** The human lines of a result and, for a model circuit, its decoded predictions (for --json too). */
+async function describeResult(
   result: JobResult,
   circuit: CircuitRecord | undefined,
   t: { decimals: number; symbol: string },
-): string[] {
+): Promise<{ lines: string[]; predictions?: { sample: number; predicted: number; logits: string[] }[] }> {
   const lines = [
     `job ${result.jobId} completed by ${result.provider}`,
     `  tx             ${result.txHash} (block ${result.blockNumber}, gas ${result.gasUsed})`,
     `  ${result.paid ? "paid          " : "to be paid    "} ${fmt(result.payout, t)} (fee ${fmt(result.fee, t)}, refund ${fmt(result.refund, t)})${result.paid ? "" : " — when the provider collects"}`,
     `  outputs        [${result.outputs.join(", ")}]`,
   ];
-  const model = circuit ? modelForCircuit(circuit) : undefined;
-  if (model !== undefined) {
-    const preds = decodePredictions(model, result.outputs);
-    preds.forEach((p, i) =>
-      lines.push(`  sample ${i}: predicted ${p.predicted}  logits [${p.logits.join(", ")}]`),
-    );
-  }
-  return lines;
+  const model = circuit ? await loadCircuitModel(circuit) : undefined;
+  if (model === undefined) return { lines };
+  const preds = decodePredictions(model, result.outputs);
+  preds.forEach((p, i) =>
+    lines.push(`  sample ${i}: predicted ${p.predicted}  logits [${p.logits.join(", ")}]`),
+  );
+  return {
+    lines,
+    predictions: preds.map((p, i) => ({ sample: i, predicted: p.predicted, logits: p.logits.map(String) })),
+  };
 }
 
 export function registerJobCommands(program: Command): void {
@@ -163,7 +166,7 @@ export function registerJobCommands(program: Command): void {
           } else {
             label = parseInteger(opts.digit!, "--digit", 0, 9);
             const index = parseInteger(opts.index, "--index", 0);
-            const model = modelForCircuit(circuit);
+            const model = await loadCircuitModel(circuit);
             if (model === undefined) {
               throw new ProofworkError(
                 ErrorCodes.BAD_ARGUMENT,
@@ -209,7 +212,8 @@ export function registerJobCommands(program: Command): void {
                 `  job ${j.jobId}: ${j.statusName}${j.status === JobStatus.Claimed ? ` by ${j.provider}` : ""}`,
               ),
           });
-          out.result({ ok: true, posted, result, label }, resultLines(result, circuit, t));
+          const { lines, predictions } = await describeResult(result, circuit, t);
+          out.result({ ok: true, posted, result, label, predictions }, lines);
         },
       ),
     );
@@ -252,7 +256,7 @@ export function registerJobCommands(program: Command): void {
         const job = await client.getJob(jobId);
         const circuit = Object.values(ctx.deployment.circuits).find((c) => c.id === job.terms.circuitId);
         const t = await tokenInfo(ctx);
-        const lines = resultLines(result, circuit, t);
+        const { lines, predictions } = await describeResult(result, circuit, t);
         let verified: boolean | undefined;
         if (opts.verify === true) {
           out.progress("→ verifying the proof locally …");
@@ -262,7 +266,7 @@ export function registerJobCommands(program: Command): void {
           if (!report.valid)
             throw new ProofworkError(ErrorCodes.PROOF_INVALID, `job ${jobId}: local verification failed`);
         }
-        out.result({ ok: true, result, verified }, lines);
+        out.result({ ok: true, result, predictions, verified }, lines);
       }),
     );
 

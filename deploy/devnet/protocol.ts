@@ -124,7 +124,8 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
       numPublic: circuit.numPublic,
       active: true,
       // the circuit's model, as published next to it by the build (zero: no model)
-      modelCommitment: readBuiltCircuit(circuit.name, join(ROOT, "build", "circuits")).modelHash ?? ZeroHash,
+      modelCommitment:
+        readBuiltCircuit(circuit.name, join(ROOT, "build", "circuits")).model?.artifactHash ?? ZeroHash,
       zkeyHash: await sha256File(join(circuitDir, `${circuit.name}.zkey`)),
       wasmHash: opts.wasmHash ?? (await sha256File(join(circuitDir, `${circuit.name}.wasm`))),
       artifactsURI: pathToFileURL(circuitDir).href + "/",

@@ -37,8 +37,9 @@ export const BuiltCircuitSchema = z.object({
   keysSource: z.enum(KEYS_SOURCES).optional(),
   /** sha256 of the circom source + gadget library + toolchain versions. */
   sourceHash: hex,
-  /** Content hash (0x) of the model artifact the circuit was generated from, if any. */
-  modelHash: z.string().optional(),
+  /** For a circuit generated from a model artifact: its content hash (the registry's model
+   * commitment) and the sha256 of the generated circom main (regenerate and compare). */
+  model: z.object({ artifactHash: z.string(), generatedSourceSha256: z.string() }).optional(),
   /** Input bytes per job (private inputs of the circuit). */
   inputBytes: z.number().int().nonnegative().optional(),
   /** sha256 (plain hex) of the installed wasm, zkey and verification key. */

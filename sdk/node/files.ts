@@ -17,7 +17,6 @@ import {
   type DeploymentInput,
 } from "../deployments.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
-import { parseModel, type ModelArtifact } from "../model.ts";
 
 /** Streaming sha256 of a file, as a 0x-prefixed bytes32 hex string (the form the registry stores). */
 export async function sha256File(path: string): Promise<string> {
@@ -103,15 +102,4 @@ export function writeDeployment(path: string, record: DeploymentInput): string {
   writeFileSync(tmp, `${JSON.stringify(d, null, 2)}\n`);
   renameSync(tmp, abs);
   return abs;
-}
-
-/** Reads and validates a model artifact file. */
-export function loadModel(path: string): ModelArtifact {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ProofworkError(ErrorCodes.MODEL_INVALID, `cannot read model ${path}`, {}, { cause: e });
-  }
-  return parseModel(JSON.parse(text));
 }

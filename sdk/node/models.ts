@@ -1,36 +1,35 @@
 /**
- * Which committed model a deployed circuit runs (to encode digits for it and decode its outputs):
- * the `model/mnist-mlp-*.json` whose per-sample input size and output count fit the circuit.
+ * The model a deployed circuit runs, from its published artifact (`model.json` next to the wasm
+ * and zkey): fetched, validated, and checked against the content hash the registry commits to —
+ * so the CLI encodes inputs for, and decodes outputs of, exactly the model the circuit proves.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fetchArtifact } from "./files.ts";
+import type { ArtifactFetcher } from "../artifacts.ts";
 import type { CircuitRecord } from "../deployments.ts";
-import type { ModelArtifact } from "../model.ts";
-import { loadModel } from "./files.ts";
-
-export const MODEL_DIR = fileURLToPath(new URL("../../model/", import.meta.url));
+import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
+import { parseArtifact, type ModelArtifact } from "../model/format.ts";
 
 /** The model of `circuit` (undefined for circuits without one, like binding_test). */
-export function modelForCircuit(
-  circuit: Pick<CircuitRecord, "name" | "inputBytes" | "numPublic">,
-  dir = MODEL_DIR,
-): ModelArtifact | undefined {
-  if (!existsSync(dir) || circuit.inputBytes === 0) return undefined;
-  const outputs = circuit.numPublic - 2;
-  const candidates: ModelArtifact[] = [];
-  for (const f of readdirSync(dir)) {
-    if (!/^mnist-mlp.*\.json$/.test(f)) continue;
-    let m: ModelArtifact;
-    try {
-      m = loadModel(join(dir, f));
-    } catch {
-      continue;
-    }
-    if (circuit.inputBytes % m.inputSize === 0 && circuit.inputBytes / m.inputSize === outputs)
-      candidates.push(m);
+export async function loadCircuitModel(
+  circuit: Pick<CircuitRecord, "name" | "modelUri" | "modelHash">,
+  fetch: ArtifactFetcher = fetchArtifact,
+): Promise<ModelArtifact | undefined> {
+  if (circuit.modelUri === undefined || circuit.modelHash === undefined) return undefined;
+  let model: ModelArtifact;
+  try {
+    model = parseArtifact(JSON.parse(new TextDecoder().decode(await fetch(circuit.modelUri))));
+  } catch (e) {
+    if (e instanceof ProofworkError && e.code === ErrorCodes.ARTIFACT_FETCH_FAILED) throw e;
+    throw new ProofworkError(
+      ErrorCodes.ARTIFACT_MISMATCH,
+      `the model of circuit ${circuit.name} at ${circuit.modelUri} is not a valid model artifact: ${errorMessage(e)}`,
+    );
   }
-  // Prefer the model the circuit is named after (`mnist_mlp_full_b1` ↔ `mnist-mlp-full`).
-  const key = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
-  return candidates.find((m) => key(circuit.name).startsWith(key(m.name))) ?? candidates[0];
+  if (model.hash.toLowerCase() !== circuit.modelHash.toLowerCase()) {
+    throw new ProofworkError(
+      ErrorCodes.ARTIFACT_MISMATCH,
+      `the model at ${circuit.modelUri} has hash ${model.hash}, circuit ${circuit.name} commits to ${circuit.modelHash}`,
+    );
+  }
+  return model;
 }

@@ -4,9 +4,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { ROOT } from "../../circuits/pipeline.ts";
-import { MLP_INSTANCES, loadMlpModel, type MlpInstance } from "../../circuits/mlp-gen.ts";
+import { MLP_INSTANCES, loadMlpModel, type MlpInstance } from "../../model/v1/format.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
-import { modelBounds, modelHash, parseModel, ACC_LIMIT } from "../../sdk/model.ts";
+import { modelBounds, modelHash, parseModel, ACC_LIMIT } from "../../model/v1/format.ts";
 
 const run = promisify(execFile);
 

@@ -1,7 +1,8 @@
 /**
- * TF.js executor: backend selection (structured reason, logged), and integer results identical to
- * the bigint reference on every backend present (the 200-digit full-circuit comparison lives in
- * test/circuits/mlp.test.ts).
+ * TF.js executor of qmodel-v2 artifacts: backend selection (structured reason, logged), and integer
+ * results identical to the bigint reference on every backend present, for every committed model
+ * (the 200-digit CNN comparison with the circuit's outputs lives in test/circuits/model.test.ts);
+ * the model JobRunner: execute + prove, two models at once, and the executor-vs-reference check.
  */
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
@@ -11,12 +12,14 @@ import { commitInput } from "../../sdk/commitment.ts";
 import { decodeProof } from "../../sdk/proof.ts";
 import { batchOf, modelRunner } from "../../worker/executor/runner.ts";
 import { createProverPool } from "../../worker/prover/pool.ts";
-import { loadMlpModel } from "../../circuits/mlp-gen.ts";
+import { MODELS, loadCommittedModel, type ModelName } from "../../circuits/manifest.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
-import { encodeBatch, inferBatch } from "../../sdk/quant.ts";
+import { encodeImageBatch } from "../../sdk/model/encode.ts";
+import { inputSize } from "../../sdk/model/format.ts";
+import { decodePublicOutputs, inferBatch } from "../../sdk/model/reference.ts";
 import { BACKEND_ORDER, selectBackend, type BackendName } from "../../worker/executor/backend.ts";
-import { createExecutor } from "../../worker/executor/executor.ts";
+import { createModelExecutor } from "../../worker/executor/model-executor.ts";
 
 function capture() {
   const lines: { fields: object; msg?: string }[] = [];
@@ -66,47 +69,51 @@ describe("worker/executor: TF.js quantized inference", function () {
     expect(isProofworkError(err, "BACKEND_UNAVAILABLE"), String(err)).to.equal(true);
   });
 
-  it("test_infer_everyAvailableBackendEqualsReference_bothModels", async function () {
-    const digits = heldOutInterleaved().slice(0, 200);
-    for (const inst of ["small", "full"] as const) {
-      const model = loadMlpModel(inst);
-      const bytes = encodeBatch(
-        model.preprocess,
+  it("test_infer_everyAvailableBackendEqualsReference_everyCommittedModel", async function () {
+    for (const name of Object.keys(MODELS) as ModelName[]) {
+      // the CNN's bigint reference is slower: fewer digits here, 200 in test/circuits/model.test.ts
+      const digits = heldOutInterleaved().slice(0, name === "mnist-cnn" ? 40 : 200);
+      const model = loadCommittedModel(name);
+      const bytes = encodeImageBatch(
+        model,
         digits.map((d) => d.image),
       );
       const ref = inferBatch(model, bytes).map((l) => l.join(","));
       for (const backend of await available()) {
-        const ex = await createExecutor(model, { backend, chunk: 64 });
+        const ex = await createModelExecutor(model, { backend, chunk: 16 });
         const got = await ex.infer(bytes);
         ex.dispose();
         expect(
           got.logits.map((l) => l.join(",")),
-          `${inst} on ${backend}`,
+          `${name} on ${backend}`,
         ).to.deep.equal(ref);
-        expect(got.predictions).to.have.length(200);
+        expect(got.predictions).to.have.length(digits.length);
       }
     }
   });
 
   it("test_infer_extremeInputsStayExact", async function () {
     // All-255 and alternating 0/255 inputs push accumulators toward their static bounds.
-    const model = loadMlpModel("full");
-    const hi = new Uint8Array(model.inputSize).fill(255);
-    const alt = Uint8Array.from({ length: model.inputSize }, (_, i) => (i % 2 ? 255 : 0));
-    const bytes = new Uint8Array([...hi, ...alt, ...new Uint8Array(model.inputSize)]);
-    const ref = inferBatch(model, bytes).map((l) => l.join(","));
-    for (const backend of ["wasm", "cpu"] as const) {
-      const ex = await createExecutor(model, { backend });
-      expect(
-        (await ex.infer(bytes)).logits.map((l) => l.join(",")),
-        backend,
-      ).to.deep.equal(ref);
-      ex.dispose();
+    for (const name of ["mnist-mlp-full", "mnist-cnn"] as const) {
+      const model = loadCommittedModel(name);
+      const n = inputSize(model);
+      const hi = new Uint8Array(n).fill(255);
+      const alt = Uint8Array.from({ length: n }, (_, i) => (i % 2 ? 255 : 0));
+      const bytes = new Uint8Array([...hi, ...alt, ...new Uint8Array(n)]);
+      const ref = inferBatch(model, bytes).map((l) => l.join(","));
+      for (const backend of ["wasm", "cpu"] as const) {
+        const ex = await createModelExecutor(model, { backend });
+        expect(
+          (await ex.infer(bytes)).logits.map((l) => l.join(",")),
+          `${name} on ${backend}`,
+        ).to.deep.equal(ref);
+        ex.dispose();
+      }
     }
   });
 
   it("test_infer_rejectsPartialSample", async function () {
-    const ex = await createExecutor(loadMlpModel("small"), { backend: "cpu" });
+    const ex = await createModelExecutor(loadCommittedModel("mnist-mlp-small"), { backend: "cpu" });
     let err: unknown;
     try {
       await ex.infer(new Uint8Array(195));
@@ -119,17 +126,19 @@ describe("worker/executor: TF.js quantized inference", function () {
 });
 
 describe("worker/executor/runner: model JobRunner", function () {
+  const digit = (k: number) => heldOutInterleaved()[k]!.image;
+
   it("test_modelRunner_executeAndProveSmallCircuit", async function () {
-    expect(batchOf({ numPublic: 6 })).to.equal(4);
+    const model = loadCommittedModel("mnist-mlp-small");
+    expect(batchOf({ numPublic: 6 }, model)).to.equal(4);
 
     const built = await loadBuiltCircuit("mnist_mlp_small_b1");
+    // the model the build published next to the circuit, hashed as the registry commits to it
+    expect(built.model?.artifactHash).to.equal(model.hash);
     const pool = createProverPool({ threads: 1 });
     const runner = modelRunner({ pool, backend: "wasm" });
     try {
-      const model = loadMlpModel("small");
-      // the model the build published next to the circuit, hashed as the registry commits to it
-      expect(built.modelHash).to.equal(model.weightsHash);
-      const input = encodeBatch(model.preprocess, [heldOutInterleaved()[9]!.image]);
+      const input = encodeImageBatch(model, [digit(9)]);
       const circuit = {
         circuitId: "0x01",
         name: built.name,
@@ -141,6 +150,7 @@ describe("worker/executor/runner: model JobRunner", function () {
       const binding = { jobKey: 5n, inputCommitment: await commitInput(input) };
       const exec = await runner.execute(circuit, input, binding);
       expect(exec.outputs).to.have.length(1);
+      expect(decodePublicOutputs(model, exec.outputs).values).to.deep.equal(inferBatch(model, input));
       const proof = await runner.prove(circuit, exec.witness);
       expect(proof.publicSignals).to.deep.equal([5n, binding.inputCommitment, ...exec.outputs]);
       const vkey = JSON.parse(readFileSync(built.vkey!, "utf8")) as object;
@@ -155,6 +165,115 @@ describe("worker/executor/runner: model JobRunner", function () {
         err = e;
       }
       expect(isProofworkError(err, "CIRCUIT_UNKNOWN")).to.equal(true);
+      err = undefined;
+      try {
+        await runner.execute(circuit, input.subarray(1), binding);
+      } catch (e) {
+        err = e;
+      }
+      expect(isProofworkError(err, "INPUT_INVALID"), String(err)).to.equal(true);
+    } finally {
+      await runner.close();
+      await pool.terminate();
+    }
+  });
+
+  it("test_modelRunner_twoModelsInterleaved_eachProvenUnderItsOwnKey", async function () {
+    const pool = createProverPool({ threads: 1 });
+    const created: string[] = [];
+    const runner = modelRunner({
+      pool,
+      backend: "wasm",
+      createExecutor: (m, o) => {
+        created.push(m.name);
+        return createModelExecutor(m, o);
+      },
+    });
+    try {
+      const circuits = await Promise.all(
+        (["mnist-mlp-small", "mnist-cnn"] as const).map(async (name) => {
+          const model = loadCommittedModel(name);
+          const built = await loadBuiltCircuit(name === "mnist-cnn" ? "mnist_cnn_b1" : "mnist_mlp_small_b1");
+          return {
+            model,
+            built,
+            circuit: {
+              circuitId: "0x01",
+              name: built.name,
+              wasmPath: built.wasm,
+              zkeyPath: built.zkey!,
+              numPublic: built.nPublic,
+              model,
+            },
+          };
+        }),
+      );
+      // small, cnn, small, cnn: one executor per model, each job on its own model
+      const runs = await Promise.all(
+        [0, 1, 2, 3].map(async (k) => {
+          const c = circuits[k % 2]!;
+          const input = encodeImageBatch(c.model, [digit(20 + k)]);
+          const binding = { jobKey: 100n + BigInt(k), inputCommitment: await commitInput(input) };
+          const exec = await runner.execute(c.circuit, input, binding);
+          expect(decodePublicOutputs(c.model, exec.outputs).values, c.model.name).to.deep.equal(
+            inferBatch(c.model, input),
+          );
+          return { c, exec };
+        }),
+      );
+      expect([...created].sort()).to.deep.equal(["mnist-cnn", "mnist-mlp-small"]);
+      for (const { c, exec } of runs.slice(0, 2)) {
+        const proof = await runner.prove(c.circuit, exec.witness);
+        const vkey = JSON.parse(readFileSync(c.built.vkey!, "utf8")) as object;
+        expect(
+          await snarkjs.groth16.verify(vkey, proof.publicSignals.map(String), decodeProof(proof.proof)),
+          c.model.name,
+        ).to.equal(true);
+      }
+    } finally {
+      await runner.close();
+      await pool.terminate();
+    }
+  });
+
+  it("test_modelRunner_driftingExecutorStub_refusedWithExecutorMismatchBeforeProving", async function () {
+    // a stub around the real executor that adds 1 to one logit: what an inexact backend (TF32) does
+    const pool = createProverPool({ threads: 1 });
+    const runner = modelRunner({
+      pool,
+      backend: "cpu",
+      createExecutor: async (m, o) => {
+        const real = await createModelExecutor(m, o);
+        return {
+          backend: real.backend,
+          model: real.model,
+          dispose: () => real.dispose(),
+          infer: async (bytes) => {
+            const r = await real.infer(bytes);
+            return { ...r, logits: r.logits.map((l) => l.map((v, i) => (i === 3 ? v + 1n : v))) };
+          },
+        };
+      },
+    });
+    try {
+      const model = loadCommittedModel("mnist-mlp-small");
+      const built = await loadBuiltCircuit("mnist_mlp_small_b1");
+      const input = encodeImageBatch(model, [digit(3)]);
+      const circuit = {
+        circuitId: "0x01",
+        name: built.name,
+        wasmPath: built.wasm,
+        zkeyPath: built.zkey!,
+        numPublic: 3,
+        model,
+      };
+      let err: unknown;
+      try {
+        await runner.execute(circuit, input, { jobKey: 7n, inputCommitment: await commitInput(input) });
+      } catch (e) {
+        err = e;
+      }
+      expect(isProofworkError(err, "EXECUTOR_MISMATCH"), String(err)).to.equal(true);
     } finally {
       await runner.close();
       await pool.terminate();

@@ -6,13 +6,15 @@ import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
-import { loadMlpModel, mlpCircuitName } from "../../circuits/mlp-gen.ts";
+import { loadCommittedModel } from "../../circuits/manifest.ts";
+import { circuitName } from "../../circuits/model-gen.ts";
 import { loadBuiltCircuit, type BuiltCircuit } from "../../circuits/pipeline.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import { isProofworkError } from "../../sdk/errors.ts";
-import type { ModelArtifact } from "../../sdk/model.ts";
-import { encodeImage, packLogits, unpackLogits } from "../../sdk/quant.ts";
-import { mlpCircuitInput } from "../../worker/prover/input.ts";
+import { modelCircuitInput } from "../../sdk/model/circuit-input.ts";
+import { encodeImageBytes } from "../../sdk/model/encode.ts";
+import type { ModelArtifact } from "../../sdk/model/format.ts";
+import { packOutputs, unpackOutputs } from "../../sdk/model/reference.ts";
 import { createProverPool, type ProverCircuit, type ProverPool } from "../../worker/prover/pool.ts";
 
 describe("worker/prover: threaded Groth16 prover pool", function () {
@@ -23,8 +25,8 @@ describe("worker/prover: threaded Groth16 prover pool", function () {
   let pool: ProverPool;
 
   before(async function () {
-    model = loadMlpModel("small");
-    built = await loadBuiltCircuit(mlpCircuitName(model, 1));
+    model = loadCommittedModel("mnist-mlp-small");
+    built = await loadBuiltCircuit(circuitName(model, 1));
     circuit = { name: built.name, wasm: built.wasm, zkey: built.zkey! };
     vkey = JSON.parse(readFileSync(built.vkey!, "utf8")) as object;
     pool = createProverPool({ threads: 2 });
@@ -35,9 +37,9 @@ describe("worker/prover: threaded Groth16 prover pool", function () {
   });
 
   const job = (k: number, jobKey = 777n + BigInt(k)) =>
-    mlpCircuitInput(model, 1, {
+    modelCircuitInput(model, 1, {
       jobKey,
-      bytes: encodeImage(model.preprocess, heldOutInterleaved()[k]!.image),
+      bytes: encodeImageBytes(model, heldOutInterleaved()[k]!.image),
     });
 
   it("test_prove_realProofVerifiesWithSnarkjsAndCalldataMatchesExportSolidityCallData", async function () {
@@ -46,7 +48,7 @@ describe("worker/prover: threaded Groth16 prover pool", function () {
     expect(r.publicSignals).to.deep.equal(ci.publicSignals.map(String));
     expect(await snarkjs.groth16.verify(vkey, r.publicSignals, r.proof)).to.equal(true);
     expect(r.calldata.outputs).to.deep.equal(ci.publicSignals.slice(2));
-    expect(unpackLogits(r.calldata.outputs[0]!, 10, model.outputBits)).to.deep.equal(ci.logits[0]);
+    expect(unpackOutputs(r.calldata.outputs, model.output)).to.deep.equal(ci.values[0]);
     // ARCHITECTURE.md: proof = [a0, a1, b00, b01, b10, b11, c0, c1] in exportSolidityCallData order.
     const cd = JSON.parse(`[${await snarkjs.groth16.exportSolidityCallData(r.proof, r.publicSignals)}]`) as [
       string[],
@@ -70,11 +72,11 @@ describe("worker/prover: threaded Groth16 prover pool", function () {
 
   it("test_prove_witnessFailureIsCodedWitnessFailed", async function () {
     const ci = await job(4);
-    const wrong = [...ci.logits[0]!];
+    const wrong = [...ci.values[0]!];
     wrong[0] = wrong[0]! + 1n;
     let err: unknown;
     try {
-      await pool.prove(circuit, { ...ci.input, outputs: [packLogits(wrong, model.outputBits)] });
+      await pool.prove(circuit, { ...ci.input, outputs: packOutputs(wrong, model.output) });
     } catch (e) {
       err = e;
     }

@@ -12,7 +12,7 @@ import { Worker } from "node:worker_threads";
 import type { Groth16Proof } from "snarkjs";
 import { ErrorCodes, ProofworkError } from "../../sdk/node.ts";
 import { encodeProof, type OnChainProof } from "../../sdk/node.ts";
-import type { CircuitInput } from "./input.ts";
+import type { ModelCircuitSignals as CircuitInput } from "../../sdk/node.ts";
 
 /** The files a circuit is proven with. */
 export interface ProverCircuit {

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/node.ts";
-import type { CircuitInput } from "./input.ts";
+import type { ModelCircuitSignals as CircuitInput } from "../../sdk/node.ts";
 
 /** An in-memory fastfile, as snarkjs accepts in place of a file name. */
 export interface MemFile {
@@ -79,8 +79,13 @@ function firstLine(s: string): string {
   return s.split("\n").find((l) => l.trim().length > 0) ?? s;
 }
 
-/** Checks every R1CS constraint against a witness (slow-ish: for tests and diagnostics). */
+/**
+ * Checks every R1CS constraint against a witness, and that wire 0 (the constant 1) is 1: every
+ * constraint is homogeneous in the wires, so an all-zero (or scaled) assignment would satisfy them
+ * all (slow-ish: for tests and diagnostics).
+ */
 export async function checkWitness(r1cs: string, wtns: Uint8Array): Promise<boolean> {
+  if (parseWtns(wtns).values[0] !== 1n) return false;
   const quiet: WtnsLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
   return wtnsApi.check(r1cs, { type: "mem", data: wtns }, quiet);
 }

@@ -1,10 +1,13 @@
 /**
- * Quantized MLP model artifacts (`model/mnist-mlp-*.json`): types, validation, the canonical
- * weights hash, and the static value bounds every consumer (reference, executor, circuit generator)
- * relies on. The integer arithmetic itself lives in `sdk/quant.ts`.
+ * TRAINING-SIDE ONLY: the format the MLP trainer (model/train.ts) writes (`model/mnist-mlp-*.json`,
+ * `proofwork-qmlp-v1`), converted once into the one model format every consumer reads
+ * (`proofwork-qmodel-v2`, sdk/model/format.ts) by `model/artifacts.ts` (model/v1/convert.ts). Nothing
+ * outside `model/` reads this format.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { ErrorCodes, ProofworkError } from "./errors.ts";
+import { ErrorCodes, ProofworkError } from "../../sdk/index.ts";
 
 /** Artifact format tag; bump when the meaning of a field changes. */
 export const MODEL_FORMAT = "proofwork-qmlp-v1";
@@ -210,4 +213,27 @@ export function parseModel(json: unknown): ModelArtifact {
 /** Number of output logits per sample. */
 export function numClasses(m: Pick<ModelArtifact, "layers">): number {
   return m.layers[m.layers.length - 1]!.outputs;
+}
+
+/** Reads and validates a v1 model file. */
+export function loadModel(path: string): ModelArtifact {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ProofworkError(ErrorCodes.MODEL_INVALID, `cannot read model ${path}`, {}, { cause: e });
+  }
+  return parseModel(JSON.parse(text));
+}
+
+/** The MLP instances the trainer writes (v1), converted by model/artifacts.ts into the v2 artifacts. */
+export const MLP_INSTANCES = {
+  full: "model/mnist-mlp-full.json",
+  small: "model/mnist-mlp-small.json",
+} as const;
+export type MlpInstance = keyof typeof MLP_INSTANCES;
+
+/** Loads (and validates) the committed v1 file of an instance. */
+export function loadMlpModel(instance: MlpInstance): ModelArtifact {
+  return loadModel(fileURLToPath(new URL(`../../${MLP_INSTANCES[instance]}`, import.meta.url)));
 }
