@@ -22,5 +22,13 @@ export {
   type BuiltCircuit,
   type CircuitSpec,
 } from "./pipeline.ts";
+export {
+  ARTIFACT_SUFFIX,
+  importedModelPath,
+  listModels,
+  resolveModel,
+  saveImportedModel,
+  type CatalogEntry,
+} from "./catalog.ts";
 export { circuitName, circuitSpecFor, constraintEstimate, generateCircuit } from "./model-gen.ts";
 export { DevCeremony, circuitPower, readR1cs, type DevPtau } from "./ceremony.ts";

@@ -12,6 +12,7 @@ import { registerCircuitsCommands } from "./commands/circuits.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDeployCommand } from "./commands/deploy.ts";
 import { registerJobCommands } from "./commands/job.ts";
+import { registerModelCommands } from "./commands/model.ts";
 import { registerProviderCommands } from "./commands/provider.ts";
 import { registerWorkerCommands } from "./commands/worker.ts";
 import { reportError } from "./context.ts";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerProviderCommands(program);
   registerWorkerCommands(program);
+  registerModelCommands(program);
   registerCircuitsCommands(program);
   registerConfigCommands(program);
   return program;

@@ -13,6 +13,7 @@ export {
   type DeployOptions,
   type DeployResult,
 } from "./deploy.ts";
+export { registerBuiltCircuit, type RegisterCircuitOptions } from "./register.ts";
 export { ROLES, proofworkModule, type GovernanceOptions } from "./modules/proofwork.ts";
 // The development network (tests, benchmarks, the web app's tests): a `hardhat node` child process,
 // a protocol deployed on it with dev accounts funded and staked, jobs posted.

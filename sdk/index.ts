@@ -22,6 +22,7 @@ export * from "./model/format.ts";
 export * from "./model/reference.ts";
 export * from "./model/encode.ts";
 export * from "./model/circuit-input.ts";
+export * from "./model/inputs.ts";
 export * from "./proof.ts";
 export * from "./provider.ts";
 export * from "./terms.ts";

@@ -10,3 +10,4 @@ export * from "./node/build-manifest.ts";
 export * from "./node/models.ts";
 export * from "./node/model-files.ts";
 export * from "./node/model-import.ts";
+export * from "./node/inputs.ts";

@@ -1,6 +1,7 @@
 /**
  * `proofwork job …`: post jobs (fixed price or auction), follow, verify, cancel and reclaim them (requester).
  */
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import {
   ErrorCodes,
@@ -12,6 +13,7 @@ import {
   hasClaimer,
   jobToJson,
   loadCircuitModel,
+  readJobInput,
   renderDigit,
   verifyResult,
   type CircuitRecord,
@@ -71,7 +73,15 @@ export function registerJobCommands(program: Command): void {
     .command("post")
     .description("post a job: escrows the max price (EIP-2612 permit by default)")
     .requiredOption("-c, --circuit <name>", "circuit name (or bytes32 id) from the deployment record")
-    .option("--input <file|0x…>", "input bytes: a file or hex")
+    .option(
+      "--input <file|0x…>",
+      "job input: a picture (.png, .jpg: resized and encoded per the circuit's model), a tensor (.npy, .json), raw bytes (any other file) or hex; repeat for a batch",
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option(
+      "--as <bytes|floats>",
+      "read tensor values as input bytes or as the float model's inputs (default: by type)",
+    )
     .option("--digit <label>", "use a held-out MNIST digit with this label (0-9) as input")
     .option("--index <n>", "which held-out sample of that label (default 0)", "0")
     .option("--input-uri <uri>", "also publish where the input can be fetched")
@@ -90,7 +100,8 @@ export function registerJobCommands(program: Command): void {
         async (
           opts: {
             circuit: string;
-            input?: string;
+            input?: string[];
+            as?: string;
             digit?: string;
             index: string;
             inputUri?: string;
@@ -127,7 +138,18 @@ export function registerJobCommands(program: Command): void {
             if (v !== undefined) parseAmount(v, 18, flag); // format check before connecting
           }
           if (opts.ramp !== undefined) parseInteger(opts.ramp, "--ramp", 1);
-          if (opts.input !== undefined) readInput(opts.input);
+          if (opts.as !== undefined && opts.as !== "bytes" && opts.as !== "floats")
+            throw new ProofworkError(
+              ErrorCodes.BAD_ARGUMENT,
+              `--as must be bytes or floats, got "${opts.as}"`,
+            );
+          const hexInput = opts.input?.length === 1 && opts.input[0]!.startsWith("0x");
+          if (opts.input !== undefined) {
+            if (hexInput) readInput(opts.input[0]!);
+            for (const f of opts.input)
+              if (!f.startsWith("0x") && !existsSync(f))
+                throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `input file not found: ${f}`);
+          }
           const ctx = await chainContext(cmd, true);
           const client = requesterClient(ctx);
           const circuit = client.circuit(opts.circuit);
@@ -162,7 +184,11 @@ export function registerJobCommands(program: Command): void {
           let input: Uint8Array;
           let label: number | undefined;
           if (opts.input !== undefined) {
-            input = readInput(opts.input);
+            input = hexInput
+              ? readInput(opts.input[0]!)
+              : readJobInput(opts.input, await loadCircuitModel(circuit), {
+                  ...(opts.as !== undefined ? { as: opts.as as "bytes" | "floats" } : {}),
+                });
           } else {
             label = parseInteger(opts.digit!, "--digit", 0, 9);
             const index = parseInteger(opts.index, "--index", 0);

@@ -174,6 +174,7 @@ export const ConfigSchema = z.object({
     .min(1)
     .default(join(homedir(), ".cache", "proofwork")),
   buildDir: z.string().min(1).default(fromRepo("build/circuits")),
+  modelsDir: z.string().min(1).default(fromRepo("build/models")),
   artifactBaseUri: optionalString(),
   workerLookbackBlocks: intField(0, 100_000).default(64),
   workerShutdownGraceMs: intField(0, 3_600_000).default(30_000),
@@ -328,6 +329,11 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   buildDir: {
     env: "PROOFWORK_BUILD_DIR",
     doc: "Where the circuit build writes <name>/{<name>.wasm,<name>.zkey,verification_key.json} (default: <repo>/build/circuits)",
+    example: "",
+  },
+  modelsDir: {
+    env: "PROOFWORK_MODELS_DIR",
+    doc: "Where `proofwork model import` writes imported model artifacts, <name>.qmodel.json (default: <repo>/build/models)",
     example: "",
   },
   artifactBaseUri: {
