@@ -14,6 +14,7 @@
  * `config.json` to edit: RPC URL and deployment record URL (README, "Web app").
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -24,6 +25,7 @@ import type { AppConfig } from "./src/config.ts";
 
 const APP_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(APP_DIR, "..");
+const CIRCOMLIB_POSEIDON = join(dirname(createRequire(import.meta.url).resolve("circomlibjs")), "..", "src", "poseidon_wasm.js");
 
 /** Files of a built circuit the page may fetch. */
 const ARTIFACT_FILE = /^[A-Za-z0-9_.-]+\.(wasm|zkey|json)$/;
@@ -133,8 +135,13 @@ export default defineConfig(() => {
     cacheDir: join(APP_DIR, ".vite"),
     plugins: [react(), proofworkDevServer(config), proofworkBuildConfig(config)],
     resolve: {
-      // the SDK, as an integrator imports it (package.json "exports": "." → sdk/index.ts)
-      alias: { proofwork: join(ROOT, "sdk", "index.ts") },
+      alias: [
+        // the SDK, as an integrator imports it (package.json "exports": "." → sdk/index.ts)
+        { find: /^proofwork$/, replacement: join(ROOT, "sdk", "index.ts") },
+        // circomlibjs' Poseidon module itself: the package index also loads its Baby Jubjub,
+        // EdDSA and Pedersen code, whose dependencies need Node's Buffer at load time
+        { find: /^circomlibjs$/, replacement: CIRCOMLIB_POSEIDON },
+      ],
     },
     server: {
       host: "127.0.0.1",
@@ -147,7 +154,7 @@ export default defineConfig(() => {
     preview: { host: "127.0.0.1", port: 4173 },
     // pre-bundle every dependency up front, so a first visit never triggers a re-optimisation reload
     optimizeDeps: {
-      include: ["react", "react-dom/client", "react/jsx-runtime", "ethers", "snarkjs", "circomlibjs", "zod"],
+      include: ["react", "react-dom/client", "react/jsx-runtime", "ethers", "snarkjs", "ffjavascript", "zod"],
     },
     build: {
       outDir: join(APP_DIR, "dist"),

@@ -5,14 +5,16 @@ export function short(hex: string, head = 6, tail = 4): string {
   return hex.length <= head + tail + 1 ? hex : `${hex.slice(0, head)}…${hex.slice(-tail)}`;
 }
 
-/** A duration in seconds as `1 h 02 min`, `4 min 05 s`, `12 s`. */
+/** A duration in seconds as `2 days 4 h`, `1 h 05 min`, `4 min 05 s`, `1 min`, `12 s`. */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   const r = s % 60;
-  if (h > 0) return `${h} h ${String(m).padStart(2, "0")} min`;
-  if (m > 0) return `${m} min ${String(r).padStart(2, "0")} s`;
+  if (d > 0) return `${d} day${d > 1 ? "s" : ""}${h > 0 ? ` ${h} h` : ""}`;
+  if (h > 0) return m > 0 ? `${h} h ${String(m).padStart(2, "0")} min` : `${h} h`;
+  if (m > 0) return r > 0 ? `${m} min ${String(r).padStart(2, "0")} s` : `${m} min`;
   return `${r} s`;
 }
 

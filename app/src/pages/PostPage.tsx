@@ -70,7 +70,7 @@ function ModelPicker({
 }) {
   return (
     <fieldset className="models">
-      <legend>Model</legend>
+      <legend className="visually-hidden">Model</legend>
       {models.map((m) => {
         const shape = modelShape(m.model!);
         return (
