@@ -85,6 +85,11 @@ export interface Env {
   local: boolean;
   /** Read-only connection (the configured RPC endpoint). */
   provider: Provider;
+  /**
+   * The dev wallet's connection: the same endpoint without ethers' 250 ms request cache, so that
+   * a transaction sent right after another one reads the new nonce.
+   */
+  signingProvider: Provider;
   /** Read-only requester client (jobs, results, verification). */
   reader: RequesterClient;
   /** Read-only provider accounts (stake, reputation, capability). */
@@ -190,6 +195,11 @@ export async function loadEnv(config: AppConfig, base: string): Promise<Env> {
   }
   const network = Network.from(chainId);
   const provider = new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, pollingInterval: 1000 });
+  const signingProvider = new JsonRpcProvider(rpcUrl, network, {
+    staticNetwork: network,
+    pollingInterval: 500,
+    cacheTimeout: -1,
+  });
   const code = await provider.getCode(deployment.contracts.market);
   if (code === "0x") {
     throw new Problem(
@@ -221,6 +231,7 @@ export async function loadEnv(config: AppConfig, base: string): Promise<Env> {
     chainId,
     local: LOCAL_CHAIN_IDS.includes(Number(chainId)),
     provider,
+    signingProvider,
     reader,
     providers,
     fetcher,

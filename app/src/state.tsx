@@ -146,7 +146,7 @@ export function AppProvider({ env, children }: { env: Env; children: ReactNode }
     async (i: number) => {
       setWalletError(undefined);
       dispatch({ type: "connect", source: "dev" });
-      const w = devAccount(i, env.provider);
+      const w = devAccount(i, env.signingProvider);
       try {
         localStorage.setItem(DEV_KEY, String(i));
       } catch {

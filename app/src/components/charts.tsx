@@ -62,8 +62,19 @@ export function PriceCurve({
         <text className="tick" x={pad.l} y={H - 10}>
           posted
         </text>
+        <text className="tick" x={W - pad.r} y={H - 10} textAnchor="end">
+          +{duration(span)}
+        </text>
+        <text className="tick" x={x(span * 0.98)} y={y(pricing.maxPrice) - 6} textAnchor="end">
+          {format(pricing.maxPrice)}
+        </text>
         {pricing.rampDuration > 0 && (
-          <text className="tick" x={Math.min(x(pricing.rampDuration), W - 90)} y={H - 10}>
+          <text className="tick" x={pad.l + 4} y={y(pricing.minPrice) - 6}>
+            {format(pricing.minPrice)}
+          </text>
+        )}
+        {pricing.rampDuration > 0 && pricing.rampDuration < span * 0.85 && (
+          <text className="tick" x={x(pricing.rampDuration)} y={H - 10} textAnchor="middle">
             +{duration(pricing.rampDuration)}
           </text>
         )}
