@@ -25,7 +25,12 @@ import type { AppConfig } from "./src/config.ts";
 
 const APP_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(APP_DIR, "..");
-const CIRCOMLIB_POSEIDON = join(dirname(createRequire(import.meta.url).resolve("circomlibjs")), "..", "src", "poseidon_wasm.js");
+const CIRCOMLIB_POSEIDON = join(
+  dirname(createRequire(import.meta.url).resolve("circomlibjs")),
+  "..",
+  "src",
+  "poseidon_wasm.js",
+);
 
 /** Files of a built circuit the page may fetch. */
 const ARTIFACT_FILE = /^[A-Za-z0-9_.-]+\.(wasm|zkey|json)$/;

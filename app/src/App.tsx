@@ -36,7 +36,8 @@ function useRoute(): Route {
   return route;
 }
 
-type Loading = { state: "loading"; step: string } | { state: "failed"; problem: Problem } | { state: "ready"; env: Env };
+type Loading =
+  { state: "loading"; step: string } | { state: "failed"; problem: Problem } | { state: "ready"; env: Env };
 
 export function App() {
   const [loading, setLoading] = useState<Loading>({ state: "loading", step: "Loading the configuration…" });
@@ -46,12 +47,15 @@ export function App() {
       try {
         const base = window.location.href;
         const config = await loadAppConfig(base);
-        if (!cancelled) setLoading({ state: "loading", step: "Connecting to the chain and reading the deployment…" });
+        if (!cancelled)
+          setLoading({ state: "loading", step: "Connecting to the chain and reading the deployment…" });
         const env = await loadEnv(config, base);
         if (!cancelled) setLoading({ state: "ready", env });
       } catch (e) {
         const problem =
-          e instanceof Problem ? e : new Problem("config", "The page could not start", errorMessage(e).split("\n")[0]!);
+          e instanceof Problem
+            ? e
+            : new Problem("config", "The page could not start", errorMessage(e).split("\n")[0]!);
         if (!cancelled) setLoading({ state: "failed", problem });
       }
     })();
@@ -151,13 +155,15 @@ function Shell() {
   );
   return (
     <Frame nav={nav}>
-      {app.indexError !== undefined && <Message kind="warning">Live updates paused: {app.indexError}</Message>}
+      {app.indexError !== undefined && (
+        <Message kind="warning">Live updates paused: {app.indexError}</Message>
+      )}
       {route.page === "post" && <PostPage />}
       {route.page === "job" && <JobPage jobId={route.jobId} key={route.jobId.toString()} />}
       {route.page === "explore" && <ExplorePage />}
       <footer>
-        {chainName(env.chainId)} · chain id {env.chainId.toString()} · block {app.head?.number ?? "…"} · market{" "}
-        <span className="mono">{short(env.deployment.contracts.market)}</span> · deployment of{" "}
+        {chainName(env.chainId)} · chain id {env.chainId.toString()} · block {app.head?.number ?? "…"} ·
+        market <span className="mono">{short(env.deployment.contracts.market)}</span> · deployment of{" "}
         {new Date(env.deployment.deployedAt).toLocaleDateString()}
       </footer>
     </Frame>

@@ -4,14 +4,7 @@
  * economics, and the registered models with their published `model.json`. Every step goes through
  * the SDK; a failure is a `Problem` the page shows in plain words.
  */
-import {
-  JsonRpcProvider,
-  Network,
-  VoidSigner,
-  ZeroAddress,
-  formatUnits,
-  type Provider,
-} from "ethers";
+import { JsonRpcProvider, Network, VoidSigner, ZeroAddress, formatUnits, type Provider } from "ethers";
 import {
   LOCAL_CHAIN_IDS,
   ProviderAccount,
@@ -166,7 +159,11 @@ export async function loadEnv(config: AppConfig, base: string): Promise<Env> {
     );
   }
   if (status !== 200) {
-    throw new Problem("config", "Cannot load the deployment record", `${deploymentUrl} answered HTTP ${status}.`);
+    throw new Problem(
+      "config",
+      "Cannot load the deployment record",
+      `${deploymentUrl} answered HTTP ${status}.`,
+    );
   }
   let deployment: Deployment;
   try {

@@ -5,7 +5,14 @@
  * causes; a `ProofworkError` keeps its one-line message.
  */
 import { isError } from "ethers";
-import { ErrorCodes, decodeRevert, errorMessage, findRevertData, isProofworkError, type DecodedRevert } from "proofwork";
+import {
+  ErrorCodes,
+  decodeRevert,
+  errorMessage,
+  findRevertData,
+  isProofworkError,
+  type DecodedRevert,
+} from "proofwork";
 
 /** How an error is shown: a sentence, and whether it was the user's own choice. */
 export interface Explained {
@@ -88,7 +95,10 @@ function revertInWords(d: DecodedRevert, formatAmount: (v: bigint) => string): s
 /** One sentence for the page. `formatAmount` renders token amounts of decoded errors. */
 export function explain(e: unknown, formatAmount: (v: bigint) => string = String): Explained {
   if (isUserRejection(e)) {
-    return { message: "You rejected the request in your wallet: nothing was signed or sent.", rejected: true };
+    return {
+      message: "You rejected the request in your wallet: nothing was signed or sent.",
+      rejected: true,
+    };
   }
   const decoded = decodeRevert(findRevertData(e));
   if (decoded !== undefined) {
@@ -107,7 +117,10 @@ export function explain(e: unknown, formatAmount: (v: bigint) => string = String
           rejected: false,
         };
       case ErrorCodes.ARTIFACT_FETCH_FAILED:
-        return { message: `A circuit file could not be downloaded: ${firstLine(e.message)}`, rejected: false };
+        return {
+          message: `A circuit file could not be downloaded: ${firstLine(e.message)}`,
+          rejected: false,
+        };
       default:
         return { message: firstLine(e.message), rejected: false };
     }

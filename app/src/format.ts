@@ -49,9 +49,7 @@ export function grouped(v: bigint | number): string {
 export function hexRows(bytes: Uint8Array, width = 28): string[] {
   const rows: string[] = [];
   for (let i = 0; i < bytes.length; i += width) {
-    rows.push(
-      Array.from(bytes.subarray(i, i + width), (b) => b.toString(16).padStart(2, "0")).join(" "),
-    );
+    rows.push(Array.from(bytes.subarray(i, i + width), (b) => b.toString(16).padStart(2, "0")).join(" "));
   }
   return rows;
 }

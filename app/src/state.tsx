@@ -3,7 +3,16 @@
  * actions, the market index kept live from events (the SDK's `MarketIndex`, synced every second),
  * chain time, and the connected account's balances.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+} from "react";
 import type { ReactNode } from "react";
 import type { Signer } from "ethers";
 import { MarketIndex, ProviderAccount, RequesterClient } from "proofwork";
@@ -165,7 +174,12 @@ export function AppProvider({ env, children }: { env: Env; children: ReactNode }
         dispatch({ type: "wrong-network", address, chainId });
         return;
       }
-      dispatch({ type: "connected", source: "injected", address, signer: await injectedSigner(eth, address) });
+      dispatch({
+        type: "connected",
+        source: "injected",
+        address,
+        signer: await injectedSigner(eth, address),
+      });
     },
     [env],
   );
@@ -174,7 +188,10 @@ export function AppProvider({ env, children }: { env: Env; children: ReactNode }
     setWalletError(undefined);
     const eth = injectedProvider();
     if (eth === undefined) {
-      setWalletError("No browser wallet found. Install one (e.g. MetaMask)" + (env.local ? ", or use the dev wallet." : "."));
+      setWalletError(
+        "No browser wallet found. Install one (e.g. MetaMask)" +
+          (env.local ? ", or use the dev wallet." : "."),
+      );
       return;
     }
     dispatch({ type: "connect", source: "injected" });
@@ -188,7 +205,8 @@ export function AppProvider({ env, children }: { env: Env; children: ReactNode }
   }, [env, adoptInjected]);
 
   // follow the injected wallet's account and chain
-  const injectedActive = wallet.status !== "disconnected" && wallet.status !== "connecting" && wallet.source === "injected";
+  const injectedActive =
+    wallet.status !== "disconnected" && wallet.status !== "connecting" && wallet.source === "injected";
   useEffect(() => {
     const eth = injectedProvider();
     if (!injectedActive || eth?.on === undefined) return;
@@ -267,7 +285,9 @@ export function AppProvider({ env, children }: { env: Env; children: ReactNode }
 export function rememberedDevAccount(): number {
   try {
     const v = Number(localStorage.getItem(DEV_KEY));
-    return Number.isInteger(v) && v >= 0 && v < DEV_ACCOUNTS && localStorage.getItem(DEV_KEY) !== null ? v : 2;
+    return Number.isInteger(v) && v >= 0 && v < DEV_ACCOUNTS && localStorage.getItem(DEV_KEY) !== null
+      ? v
+      : 2;
   } catch {
     return 2;
   }
@@ -310,10 +330,12 @@ export function useAction(): {
         return undefined;
       }
       const wallet = app.wallet;
-      const waitWord = wallet.source === "dev" ? "Signing with the dev wallet" : "Waiting for your signature in the wallet";
+      const waitWord =
+        wallet.source === "dev" ? "Signing with the dev wallet" : "Waiting for your signature in the wallet";
       lastHash.current = undefined;
       const report = (e: TxEvent) => {
-        if (e.kind === "signing") setState({ phase: "running", step: `${waitWord} (permit: the escrow in one signature)…` });
+        if (e.kind === "signing")
+          setState({ phase: "running", step: `${waitWord} (permit: the escrow in one signature)…` });
         if (e.kind === "signed") setState({ phase: "running", step: `${label}: permit signed, sending…` });
         if (e.kind === "sending") setState({ phase: "running", step: `${waitWord} (transaction)…` });
         if (e.kind === "pending") {

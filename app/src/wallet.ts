@@ -92,9 +92,7 @@ export function injectedProvider(): InjectedProvider | undefined {
 }
 
 /** Asks the wallet for an account and its chain. */
-export async function requestInjected(
-  eth: InjectedProvider,
-): Promise<{ address: string; chainId: bigint }> {
+export async function requestInjected(eth: InjectedProvider): Promise<{ address: string; chainId: bigint }> {
   const accounts = (await eth.request({ method: "eth_requestAccounts" })) as string[];
   if (accounts.length === 0) throw new Error("the wallet shared no account");
   const chainId = BigInt((await eth.request({ method: "eth_chainId" })) as string);
@@ -151,10 +149,7 @@ export function devAccount(index: number, provider: Provider): Wallet {
 
 /** What happens to a transaction (or signature) while an action runs. */
 export type TxEvent =
-  | { kind: "signing" }
-  | { kind: "signed" }
-  | { kind: "sending" }
-  | { kind: "pending"; hash: string };
+  { kind: "signing" } | { kind: "signed" } | { kind: "sending" } | { kind: "pending"; hash: string };
 
 /** A signer that reports signature requests and sent transactions, delegating everything. */
 export class ObservedSigner extends AbstractSigner {

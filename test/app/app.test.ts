@@ -157,7 +157,11 @@ describe("app: the requester's dApp in a real browser", function () {
       const hre = await getHre();
       // the verifiers of the circuit build just made (a no-op when they are already compiled)
       await compileContracts(hre);
-      const conn = await connectNetwork(hre, { network: "localhost", rpcUrl: node.url, privateKey: DEPLOYER_KEY });
+      const conn = await connectNetwork(hre, {
+        network: "localhost",
+        rpcUrl: node.url,
+        privateKey: DEPLOYER_KEY,
+      });
       try {
         const r = await deployProofwork(conn, {
           circuits: [CIRCUIT],
@@ -245,7 +249,9 @@ describe("app: the requester's dApp in a real browser", function () {
       return;
     }
     const name = (this.currentTest.title || "unknown").replace(/[^A-Za-z0-9_]/g, "_");
-    await lastPage?.screenshot({ path: join(SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => undefined);
+    await lastPage
+      ?.screenshot({ path: join(SHOTS, `FAILED-${name}.png`), fullPage: true })
+      .catch(() => undefined);
     console.log(`      worker output (tail):\n${worker.output().split("\n").slice(-15).join("\n")}`);
   });
 
@@ -310,7 +316,10 @@ describe("app: the requester's dApp in a real browser", function () {
     await shot(page, "missing-deployment");
 
     // a record whose contracts are not on this chain (the node was restarted since)
-    const stale = { ...deployment, contracts: { ...deployment.contracts, market: Wallet.createRandom().address } };
+    const stale = {
+      ...deployment,
+      contracts: { ...deployment.contracts, market: Wallet.createRandom().address },
+    };
     await page.unroute("**/deployment.json");
     await page.route("**/deployment.json", (r) => r.fulfill({ status: 200, json: stale }));
     await page.reload();
@@ -346,7 +355,9 @@ describe("app: the requester's dApp in a real browser", function () {
     await page.getByRole("heading", { name: /^Job #\d+ Paid$/ }).waitFor({ timeout: 60_000 });
     const shown = Number(await page.getByTestId("predicted").textContent());
     const completion = (await reader.findCompletion(jobId))!;
-    const model = parseModel(JSON.parse(readFileSync(join(ROOT, "build", "circuits", CIRCUIT, "model.json"), "utf8")));
+    const model = parseModel(
+      JSON.parse(readFileSync(join(ROOT, "build", "circuits", CIRCUIT, "model.json"), "utf8")),
+    );
     expect(shown).to.equal(decodePredictions(model, completion.outputs)[0]!.predicted);
     await shot(page, "job-proven");
 
@@ -359,12 +370,16 @@ describe("app: the requester's dApp in a real browser", function () {
   });
 
   it("test_app_wrongNetwork_offersToSwitch", async function () {
-    const page = await openPage({ wallet: { chainId: "0x1", account: INJECTED_ACCOUNT, rejectSignatures: false } });
+    const page = await openPage({
+      wallet: { chainId: "0x1", account: INJECTED_ACCOUNT, rejectSignatures: false },
+    });
     await ready(page);
     await page.getByRole("button", { name: "Connect wallet" }).click();
     const warning = page.getByRole("alert").filter({ hasText: "Wrong network" });
     await warning.waitFor();
-    expect(await warning.textContent()).to.match(/Ethereum mainnet \(chain id 1\).*Hardhat \(local\) \(chain id 31337\)/);
+    expect(await warning.textContent()).to.match(
+      /Ethereum mainnet \(chain id 1\).*Hardhat \(local\) \(chain id 31337\)/,
+    );
     await shot(page, "wrong-network");
     await warning.getByRole("button", { name: "Switch to Hardhat (local)" }).click();
     await page.getByText("Browser wallet").waitFor();
@@ -397,7 +412,9 @@ describe("app: the requester's dApp in a real browser", function () {
 
     // the user accepts this time: one permit signature, one transaction
     await page.evaluate(() => {
-      (globalThis as unknown as { __testWallet: { rejectSignatures: boolean } }).__testWallet.rejectSignatures = false;
+      (
+        globalThis as unknown as { __testWallet: { rejectSignatures: boolean } }
+      ).__testWallet.rejectSignatures = false;
     });
     await page.getByRole("button", { name: "Post job" }).click();
     await page.getByRole("heading", { name: /^Job #\d+/ }).waitFor({ timeout: 60_000 });
@@ -406,8 +423,12 @@ describe("app: the requester's dApp in a real browser", function () {
     await page.getByText("Predicted class:").waitFor({ timeout: 120_000 });
     const job = await new RequesterClient(deployment, node.provider).getJob(jobId);
     expect(job.terms.rampDuration).to.equal(20);
-    expect(job.price >= WORKER_MIN_PRICE && job.price < parseEther("2"), `claimed at ${job.price}`).to.equal(true);
-    expect(await page.getByRole("img", { name: /Price rises/ }).textContent()).to.match(/claimed at: 1(\.\d+)? PWT/);
+    expect(job.price >= WORKER_MIN_PRICE && job.price < parseEther("2"), `claimed at ${job.price}`).to.equal(
+      true,
+    );
+    expect(await page.getByRole("img", { name: /Price rises/ }).textContent()).to.match(
+      /claimed at: 1(\.\d+)? PWT/,
+    );
     await shot(page, "job-auction");
   });
 
@@ -428,7 +449,10 @@ describe("app: the requester's dApp in a real browser", function () {
 
     await page.getByRole("button", { name: "Cancel and refund 0.5 PWT" }).click();
     await page.getByText(/cancelled: 0\.5 PWT refunded to you/).waitFor({ timeout: 60_000 });
-    await page.getByRole("list", { name: "Job lifecycle" }).getByText("0.5 PWT refunded to the requester").waitFor();
+    await page
+      .getByRole("list", { name: "Job lifecycle" })
+      .getByText("0.5 PWT refunded to the requester")
+      .waitFor();
     expect(await token.balanceOf(DEV_ADDRESS)).to.equal(before);
     await shot(page, "job-cancelled");
   });
@@ -436,7 +460,11 @@ describe("app: the requester's dApp in a real browser", function () {
   it("test_app_explore_listsJobsProvidersAndModels", async function () {
     const page = await openPage({ hash: "#/explore" });
     await page.getByRole("heading", { name: "Explore the market" }).waitFor({ timeout: 60_000 });
-    await waitFor(async () => Number(await page.getByTestId("total-jobs").textContent()) >= 3, 30_000, "3 jobs");
+    await waitFor(
+      async () => Number(await page.getByTestId("total-jobs").textContent()) >= 3,
+      30_000,
+      "3 jobs",
+    );
     const jobs = page.getByRole("table").first();
     await page.getByLabel("Status").selectOption("Cancelled");
     expect(await jobs.getByRole("row").count()).to.equal(2); // header + the cancelled job

@@ -210,5 +210,7 @@ export function ByteGrid({ bytes, side, label }: { bytes: Uint8Array; side: numb
     }
     c.putImageData(img, 0, 0);
   }, [bytes, side]);
-  return <canvas ref={canvas} width={side} height={side} className="byte-grid" role="img" aria-label={label} />;
+  return (
+    <canvas ref={canvas} width={side} height={side} className="byte-grid" role="img" aria-label={label} />
+  );
 }

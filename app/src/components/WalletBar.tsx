@@ -74,7 +74,11 @@ export function WalletBar() {
             <label htmlFor="dev-account" className="visually-hidden">
               Dev account
             </label>
-            <select id="dev-account" value={devIndex} onChange={(e) => setDevIndex(Number(e.currentTarget.value))}>
+            <select
+              id="dev-account"
+              value={devIndex}
+              onChange={(e) => setDevIndex(Number(e.currentTarget.value))}
+            >
               {Array.from({ length: DEV_ACCOUNTS }, (_, i) => (
                 <option key={i} value={i}>
                   Hardhat account #{i}
@@ -91,8 +95,9 @@ export function WalletBar() {
   } else if (wallet.status === "wrong-network") {
     body = (
       <Message kind="warning" title="Wrong network">
-        Your wallet is on {chainName(wallet.chainId)} (chain id {wallet.chainId.toString()}), but this deployment is
-        on {chainName(env.chainId)} (chain id {env.chainId.toString()}). Switch your wallet to it to continue.
+        Your wallet is on {chainName(wallet.chainId)} (chain id {wallet.chainId.toString()}), but this
+        deployment is on {chainName(env.chainId)} (chain id {env.chainId.toString()}). Switch your wallet to
+        it to continue.
         <div className="row wrap">
           <button type="button" className="primary" onClick={() => void app.switchNetwork()}>
             Switch to {chainName(env.chainId)}
@@ -107,7 +112,10 @@ export function WalletBar() {
     body = (
       <div className="row wrap wallet-connected">
         {wallet.source === "dev" ? (
-          <span className="badge dev" title="Hardhat's public development key: never use it on a real network">
+          <span
+            className="badge dev"
+            title="Hardhat's public development key: never use it on a real network"
+          >
             Dev wallet · Hardhat account #{wallet.devIndex} · public test key
           </span>
         ) : (

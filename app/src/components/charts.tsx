@@ -29,7 +29,7 @@ export function PriceCurve({
   const terms: JobTerms = { ...ZERO_TERMS, ...pricing };
   const max = pricing.maxPrice > 0n ? pricing.maxPrice : 1n;
   const x = (t: number) => pad.l + ((W - pad.l - pad.r) * t) / span;
-  const y = (p: bigint) => H - pad.b - Number(((BigInt(H - pad.t - pad.b) * 1000n * p) / max)) / 1000;
+  const y = (p: bigint) => H - pad.b - Number((BigInt(H - pad.t - pad.b) * 1000n * p) / max) / 1000;
   const N = 64;
   const points = Array.from({ length: N + 1 }, (_, i) => {
     const t = (span * i) / N;
@@ -57,7 +57,13 @@ export function PriceCurve({
         <line className="axis" x1={pad.l} x2={W - pad.r} y1={H - pad.b} y2={H - pad.b} />
         <polyline className="curve" points={points} />
         {pricing.rampDuration > 0 && pricing.rampDuration < span && (
-          <line className="guide" x1={x(pricing.rampDuration)} x2={x(pricing.rampDuration)} y1={pad.t} y2={H - pad.b} />
+          <line
+            className="guide"
+            x1={x(pricing.rampDuration)}
+            x2={x(pricing.rampDuration)}
+            y1={pad.t}
+            y2={H - pad.b}
+          />
         )}
         <text className="tick" x={pad.l} y={H - 10}>
           posted
@@ -110,7 +116,11 @@ export function LogitsChart({ logits, predicted }: { logits: bigint[]; predicted
           const x0 = labelW + (plot * (Math.min(v, 0) - lo)) / range;
           const w = (plot * Math.abs(v)) / range;
           return (
-            <g key={k} className={k === predicted ? "bar predicted" : "bar"} transform={`translate(0 ${k * row + 2})`}>
+            <g
+              key={k}
+              className={k === predicted ? "bar predicted" : "bar"}
+              transform={`translate(0 ${k * row + 2})`}
+            >
               <text x={4} y={row * 0.7}>
                 {k}
               </text>
@@ -123,7 +133,9 @@ export function LogitsChart({ logits, predicted }: { logits: bigint[]; predicted
         })}
         <line className="axis" x1={zero} x2={zero} y1={0} y2={H} />
       </svg>
-      <figcaption>Logits (the circuit's 10 integer outputs); the highest one is the predicted class.</figcaption>
+      <figcaption>
+        Logits (the circuit's 10 integer outputs); the highest one is the predicted class.
+      </figcaption>
     </figure>
   );
 }

@@ -13,7 +13,13 @@ export function TxHash({ hash }: { hash: string }) {
   const { env } = useApp();
   const base = env.config.explorerUrl;
   return base !== undefined ? (
-    <a className="mono" href={`${base.replace(/\/$/, "")}/tx/${hash}`} target="_blank" rel="noreferrer" title={hash}>
+    <a
+      className="mono"
+      href={`${base.replace(/\/$/, "")}/tx/${hash}`}
+      target="_blank"
+      rel="noreferrer"
+      title={hash}
+    >
       {short(hash, 10, 8)}
     </a>
   ) : (
@@ -107,5 +113,9 @@ const STATUS_CLASS: Record<string, string> = {
 
 /** A job status badge (`Completed` reads "Proven"). */
 export function StatusBadge({ status }: { status: string }) {
-  return <span className={`badge ${STATUS_CLASS[status] ?? ""}`}>{status === "Completed" ? "Proven" : status}</span>;
+  return (
+    <span className={`badge ${STATUS_CLASS[status] ?? ""}`}>
+      {status === "Completed" ? "Proven" : status}
+    </span>
+  );
 }

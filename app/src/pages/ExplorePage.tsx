@@ -4,7 +4,13 @@
  * with their stake, capability and record, and the registered models with their constraints.
  */
 import { useEffect, useMemo, useState } from "react";
-import { JOB_STATUS_NAMES, MarketIndex, type IndexedJob, type JobStatusName, type ProviderStatus } from "proofwork";
+import {
+  JOB_STATUS_NAMES,
+  MarketIndex,
+  type IndexedJob,
+  type JobStatusName,
+  type ProviderStatus,
+} from "proofwork";
 import { Address, StatusBadge } from "../components/common.tsx";
 import { formatToken, type Env } from "../env.ts";
 import { grouped, short } from "../format.ts";
@@ -26,9 +32,12 @@ function useGasPerJob(env: Env, jobs: IndexedJob[], version: number): { avg: big
     // jobs paid by each collect transaction
     const perCollect = new Map<string, number>();
     for (const j of jobs)
-      for (const t of j.timeline) if (t.event === "JobPaid") perCollect.set(t.txHash, (perCollect.get(t.txHash) ?? 0) + 1);
+      for (const t of j.timeline)
+        if (t.event === "JobPaid") perCollect.set(t.txHash, (perCollect.get(t.txHash) ?? 0) + 1);
     void (async () => {
-      const hashes = [...new Set(done.flatMap((j) => j.timeline.map((t) => t.txHash)))].filter((h) => !gasOf.has(h));
+      const hashes = [...new Set(done.flatMap((j) => j.timeline.map((t) => t.txHash)))].filter(
+        (h) => !gasOf.has(h),
+      );
       await Promise.all(
         hashes.map(async (h) => {
           const r = await env.provider.getTransactionReceipt(h);
@@ -78,15 +87,17 @@ function Totals({ jobs }: { jobs: IndexedJob[] }) {
           <span className="muted">Gas per proven job</span>
           <strong>{gas === undefined ? "—" : grouped(gas.avg)}</strong>
           <span className="small">
-            {gas === undefined ? "no proven job yet" : `post + claim + submit + collect share, over ${gas.n} job(s)`}
+            {gas === undefined
+              ? "no proven job yet"
+              : `post + claim + submit + collect share, over ${gas.n} job(s)`}
           </span>
         </div>
         <div className="tile">
           <span className="muted">Ended without a proof</span>
           <strong>{totals.byStatus.Cancelled + totals.byStatus.Reclaimed + totals.byStatus.Slashed}</strong>
           <span className="small">
-            {totals.byStatus.Cancelled} cancelled · {totals.byStatus.Reclaimed} reclaimed · {totals.byStatus.Slashed}{" "}
-            slashed
+            {totals.byStatus.Cancelled} cancelled · {totals.byStatus.Reclaimed} reclaimed ·{" "}
+            {totals.byStatus.Slashed} slashed
           </span>
         </div>
       </div>
@@ -179,7 +190,9 @@ function Jobs() {
                     <td>
                       <StatusBadge status={j.status} />
                     </td>
-                    <td>{byId.get(j.terms.circuitId.toLowerCase())?.record.name ?? short(j.terms.circuitId)}</td>
+                    <td>
+                      {byId.get(j.terms.circuitId.toLowerCase())?.record.name ?? short(j.terms.circuitId)}
+                    </td>
                     <td>
                       {claimed !== undefined
                         ? f(claimed)
@@ -190,7 +203,13 @@ function Jobs() {
                     <td>
                       <Address address={j.terms.requester} />
                     </td>
-                    <td>{j.provider !== undefined ? <Address address={j.provider} /> : <span className="muted">—</span>}</td>
+                    <td>
+                      {j.provider !== undefined ? (
+                        <Address address={j.provider} />
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
+                    </td>
                     <td>{j.timeline[0]?.blockNumber}</td>
                   </tr>
                 );
@@ -216,7 +235,10 @@ function Providers() {
     void staking
       .queryFilter(staking.filters.ProviderRegistered(), env.deployment.startBlock)
       .then((logs) => {
-        if (!stale) setRegistered(logs.map((l) => String((l as { args?: { provider?: string } }).args?.provider ?? "")));
+        if (!stale)
+          setRegistered(
+            logs.map((l) => String((l as { args?: { provider?: string } }).args?.provider ?? "")),
+          );
       })
       .catch(() => undefined);
     return () => {
@@ -224,7 +246,11 @@ function Providers() {
     };
   }, [env, indexVersion]);
   const addresses = useMemo(
-    () => [...new Set([...stats.map((s) => s.address), ...registered].filter((a) => a !== "").map((a) => a.toLowerCase()))],
+    () => [
+      ...new Set(
+        [...stats.map((s) => s.address), ...registered].filter((a) => a !== "").map((a) => a.toLowerCase()),
+      ),
+    ],
     [stats, registered],
   );
   useEffect(() => {
@@ -267,11 +293,15 @@ function Providers() {
                   <tr key={a}>
                     <td>
                       <Address address={s?.address ?? a} />
-                      <div className="small muted">{s === undefined ? "…" : s.active ? "active" : "inactive"}</div>
+                      <div className="small muted">
+                        {s === undefined ? "…" : s.active ? "active" : "inactive"}
+                      </div>
                     </td>
                     <td>
                       {s === undefined ? "…" : f(s.stake)}
-                      {s !== undefined && s.locked > 0n && <div className="small muted">{f(s.locked)} locked</div>}
+                      {s !== undefined && s.locked > 0n && (
+                        <div className="small muted">{f(s.locked)} locked</div>
+                      )}
                     </td>
                     <td>
                       {s?.capability === undefined
@@ -283,7 +313,9 @@ function Providers() {
                     <td>{s?.jobsFailed ?? 0}</td>
                     <td>
                       {st?.slashed ?? 0}
-                      {s !== undefined && s.totalSlashed > 0n && <div className="small muted">{f(s.totalSlashed)}</div>}
+                      {s !== undefined && s.totalSlashed > 0n && (
+                        <div className="small muted">{f(s.totalSlashed)}</div>
+                      )}
                     </td>
                     <td>{st !== undefined ? f(BigInt(st.earned)) : "—"}</td>
                   </tr>
@@ -299,7 +331,10 @@ function Providers() {
 
 function Models() {
   const { env, index, indexVersion } = useApp();
-  const circuits = useMemo(() => new Map(index.circuits().map((c) => [c.circuitId.toLowerCase(), c])), [index, indexVersion]);
+  const circuits = useMemo(
+    () => new Map(index.circuits().map((c) => [c.circuitId.toLowerCase(), c])),
+    [index, indexVersion],
+  );
   return (
     <section aria-labelledby="h-models">
       <h2 id="h-models">Models</h2>
@@ -327,14 +362,18 @@ function Models() {
                       id {short(m.record.id, 10, 6)} · verifier {short(m.info.verifier)}
                     </div>
                   </td>
-                  <td>{m.model !== undefined ? modelShape(m.model).input : `${m.record.inputBytes} bytes`}</td>
+                  <td>
+                    {m.model !== undefined ? modelShape(m.model).input : `${m.record.inputBytes} bytes`}
+                  </td>
                   <td>
                     {m.model !== undefined ? (
                       <>
                         {modelShape(m.model).layers}
                         <div className="small muted">
                           {m.model.outputBits}-bit logits · model {short(m.model.weightsHash, 10, 6)}{" "}
-                          {m.modelMatches === true ? "✓ matches the registry" : "✗ does not match the registry"}
+                          {m.modelMatches === true
+                            ? "✓ matches the registry"
+                            : "✗ does not match the registry"}
                         </div>
                       </>
                     ) : (
@@ -342,7 +381,9 @@ function Models() {
                     )}
                   </td>
                   <td>{m.model !== undefined ? accuracyText(m.model) : "—"}</td>
-                  <td>{m.info.numPublic} (jobKey, commitment, {m.info.numPublic - 2} output)</td>
+                  <td>
+                    {m.info.numPublic} (jobKey, commitment, {m.info.numPublic - 2} output)
+                  </td>
                   <td>{active ? "active" : "deactivated"}</td>
                 </tr>
               );

@@ -80,12 +80,30 @@ interface Stage {
 function stagesOf(job: Job, timeline: TimelineEntry[]): Stage[] {
   const find = (e: TimelineEntry["event"]) => timeline.find((t) => t.event === e);
   const stages: Stage[] = [{ key: "posted", title: "Posted", entry: find("JobPosted") }];
-  if (job.status === JobStatus.Cancelled) return [...stages, { key: "cancelled", title: "Cancelled", entry: find("JobCancelled") }];
-  if (job.status === JobStatus.Reclaimed) return [...stages, { key: "reclaimed", title: "Reclaimed", entry: find("JobReclaimed") }];
-  stages.push({ key: "claimed", title: "Claimed", entry: find("JobClaimed"), waiting: "waiting for a provider to claim it" });
-  if (job.status === JobStatus.Slashed) return [...stages, { key: "slashed", title: "Slashed", entry: find("JobSlashed") }];
-  stages.push({ key: "proven", title: "Proven", entry: find("JobCompleted"), waiting: "waiting for the provider's proof" });
-  stages.push({ key: "paid", title: "Paid", entry: find("JobPaid"), waiting: "waiting for the provider to collect" });
+  if (job.status === JobStatus.Cancelled)
+    return [...stages, { key: "cancelled", title: "Cancelled", entry: find("JobCancelled") }];
+  if (job.status === JobStatus.Reclaimed)
+    return [...stages, { key: "reclaimed", title: "Reclaimed", entry: find("JobReclaimed") }];
+  stages.push({
+    key: "claimed",
+    title: "Claimed",
+    entry: find("JobClaimed"),
+    waiting: "waiting for a provider to claim it",
+  });
+  if (job.status === JobStatus.Slashed)
+    return [...stages, { key: "slashed", title: "Slashed", entry: find("JobSlashed") }];
+  stages.push({
+    key: "proven",
+    title: "Proven",
+    entry: find("JobCompleted"),
+    waiting: "waiting for the provider's proof",
+  });
+  stages.push({
+    key: "paid",
+    title: "Paid",
+    entry: find("JobPaid"),
+    waiting: "waiting for the provider to collect",
+  });
   return stages;
 }
 
@@ -177,7 +195,8 @@ function ProviderCard({ address }: { address: string }) {
           </dd>
           <dt>Record</dt>
           <dd>
-            {status.jobsCompleted} completed · {status.jobsFailed} failed · {f(status.totalSlashed)} slashed in all
+            {status.jobsCompleted} completed · {status.jobsFailed} failed · {f(status.totalSlashed)} slashed
+            in all
           </dd>
           <dt>State</dt>
           <dd>
@@ -241,16 +260,16 @@ function VerifyPanel({ jobId }: { jobId: bigint }) {
     <section className="card verify" aria-labelledby="h-verify">
       <h2 id="h-verify">Verify in your browser</h2>
       <p className="muted">
-        Re-checks everything from the chain alone, in this page: the proof from the provider's transaction, the input
-        commitment, the public signals, the verification key and the Groth16 pairing check.
+        Re-checks everything from the chain alone, in this page: the proof from the provider's transaction,
+        the input commitment, the public signals, the verification key and the Groth16 pairing check.
       </p>
       <div className="row wrap">
         <button type="button" className="primary" onClick={() => void run()} disabled={state === "running"}>
           {state === "running" ? "Verifying…" : state === "idle" ? "Verify" : "Verify again"}
         </button>
         <label>
-          <input type="checkbox" checked={deep} onChange={(e) => setDeep(e.currentTarget.checked)} /> also download the
-          proving key and check the verification key against it
+          <input type="checkbox" checked={deep} onChange={(e) => setDeep(e.currentTarget.checked)} /> also
+          download the proving key and check the verification key against it
         </label>
       </div>
       {state !== "idle" && (
@@ -265,7 +284,9 @@ function VerifyPanel({ jobId }: { jobId: bigint }) {
                 </span>{" "}
                 <span>
                   <strong>{STEP_LABELS[id]}</strong>
-                  <span className="visually-hidden">{s === undefined ? ": pending" : s.ok ? ": passed" : ": failed"}</span>
+                  <span className="visually-hidden">
+                    {s === undefined ? ": pending" : s.ok ? ": passed" : ": failed"}
+                  </span>
                   {s !== undefined && <span className="small muted wrap-anywhere"> — {s.detail}</span>}
                 </span>
               </li>
@@ -279,7 +300,10 @@ function VerifyPanel({ jobId }: { jobId: bigint }) {
         </div>
       )}
       {state === "done" && report !== undefined && (
-        <Message kind={report.valid ? "success" : "error"} title={report.valid ? "✓ Verified in your browser" : "✗ Verification failed"}>
+        <Message
+          kind={report.valid ? "success" : "error"}
+          title={report.valid ? "✓ Verified in your browser" : "✗ Verification failed"}
+        >
           {report.valid
             ? `The proof is valid for this job, this input and these outputs, under the key the market's verifier uses (${elapsed.toFixed(1)} s).`
             : "At least one check failed (marked ✗ above): do not trust this result."}{" "}
@@ -320,11 +344,13 @@ function ResultCard({ job, result, env }: { job: Job; result: JobResult; env: En
       <dl className="facts">
         <dt>Proven in</dt>
         <dd>
-          block {result.blockNumber}, tx <TxHash hash={result.txHash} /> ({result.gasUsed.toLocaleString("en-US")} gas)
+          block {result.blockNumber}, tx <TxHash hash={result.txHash} /> (
+          {result.gasUsed.toLocaleString("en-US")} gas)
         </dd>
         <dt>Payment</dt>
         <dd>
-          price {f(result.price)}: provider {f(result.payout)}, fee {f(result.fee)}, refund to you {f(result.refund)}
+          price {f(result.price)}: provider {f(result.payout)}, fee {f(result.fee)}, refund to you{" "}
+          {f(result.refund)}
           {result.paid ? " — paid" : " — to be collected"}
         </dd>
       </dl>
@@ -355,7 +381,11 @@ function InputCard({ jobId, job }: { jobId: bigint; job: Job }) {
     <section className="card" aria-labelledby="h-input">
       <h2 id="h-input">Input</h2>
       {input !== undefined && side * side === input.length && (
-        <ByteGrid bytes={input} side={side} label={`The job's ${input.length} input bytes as a ${side}×${side} picture`} />
+        <ByteGrid
+          bytes={input}
+          side={side}
+          label={`The job's ${input.length} input bytes as a ${side}×${side} picture`}
+        />
       )}
       {error !== undefined && <p className="error-text">{error}</p>}
       <dl className="facts">
@@ -520,10 +550,18 @@ export function JobPage({ jobId }: { jobId: bigint }) {
             <h2 id="h-life">Lifecycle</h2>
             <Timeline job={job} indexed={indexed} />
             {job.status === JobStatus.Open && (
-              <Countdown to={t.claimDeadline} label="Claim deadline in" passed="passed — the escrow can be reclaimed" />
+              <Countdown
+                to={t.claimDeadline}
+                label="Claim deadline in"
+                passed="passed — the escrow can be reclaimed"
+              />
             )}
             {job.status === JobStatus.Claimed && (
-              <Countdown to={job.deadline} label="Proof due in" passed="passed — the provider can be slashed" />
+              <Countdown
+                to={job.deadline}
+                label="Proof due in"
+                passed="passed — the provider can be slashed"
+              />
             )}
           </section>
           <Actions job={job} />
@@ -540,7 +578,8 @@ export function JobPage({ jobId }: { jobId: bigint }) {
               </dd>
               <dt>Model</dt>
               <dd>
-                {entry?.model?.name ?? "unknown"} <span className="muted mono">({entry?.record.name ?? short(t.circuitId)})</span>
+                {entry?.model?.name ?? "unknown"}{" "}
+                <span className="muted mono">({entry?.record.name ?? short(t.circuitId)})</span>
               </dd>
               <dt>Price</dt>
               <dd>
@@ -557,7 +596,8 @@ export function JobPage({ jobId }: { jobId: bigint }) {
               </dd>
               <dt>Fee</dt>
               <dd>
-                {bps(t.feeBps)} of the price; if slashed, {bps(t.slashRequesterBps)} of the collateral to the requester
+                {bps(t.feeBps)} of the price; if slashed, {bps(t.slashRequesterBps)} of the collateral to the
+                requester
               </dd>
             </dl>
             {auction && (

@@ -94,7 +94,9 @@ function ModelPicker({
               {m.modelMatches === true ? (
                 <span className="ok">✓ model.json matches the registry's model commitment</span>
               ) : (
-                <span className="error-text">✗ model.json does not match the registry's model commitment</span>
+                <span className="error-text">
+                  ✗ model.json does not match the registry's model commitment
+                </span>
               )}
               {!m.info.active && <span className="error-text"> · deactivated: no new jobs</span>}
             </span>
@@ -124,7 +126,8 @@ export function PostPage() {
     }
   }, [image]);
   const input = useMemo(
-    () => (digit?.digit !== undefined && model !== undefined ? encodeDigits(model, [digit.digit]) : undefined),
+    () =>
+      digit?.digit !== undefined && model !== undefined ? encodeDigits(model, [digit.digit]) : undefined,
     [digit, model],
   );
   const [commitment, setCommitment] = useState<bigint>();
@@ -148,7 +151,9 @@ export function PostPage() {
   const [ramp, setRamp] = useState("120");
   const [collateral, setCollateral] = useState("");
   const [claimPeriod, setClaimPeriod] = useState("3600");
-  const [execWindow, setExecWindow] = useState(String(Math.min(Math.max(600, env.bounds.minExecutionWindow), env.bounds.maxExecutionWindow)));
+  const [execWindow, setExecWindow] = useState(
+    String(Math.min(Math.max(600, env.bounds.minExecutionWindow), env.bounds.maxExecutionWindow)),
+  );
 
   const errors: Record<string, string> = {};
   let pricing: Pricing | undefined;
@@ -183,7 +188,12 @@ export function PostPage() {
   }
   const claim = parseSeconds(claimPeriod, "Claim period", 1, env.bounds.maxClaimPeriod);
   if (typeof claim === "string") errors.claim = claim;
-  const exec = parseSeconds(execWindow, "Execution window", env.bounds.minExecutionWindow, env.bounds.maxExecutionWindow);
+  const exec = parseSeconds(
+    execWindow,
+    "Execution window",
+    env.bounds.minExecutionWindow,
+    env.bounds.maxExecutionWindow,
+  );
   if (typeof exec === "string") errors.window = exec;
   const valid = Object.keys(errors).length === 0 && pricing !== undefined;
 
@@ -216,7 +226,8 @@ export function PostPage() {
           claimPeriod: claim as number,
           executionWindow: exec as number,
         }),
-      (p) => `Job #${p.jobId} posted${p.usedPermit ? " — escrow authorised by permit, in one signature" : ""}.`,
+      (p) =>
+        `Job #${p.jobId} posted${p.usedPermit ? " — escrow authorised by permit, in one signature" : ""}.`,
     );
     if (r !== undefined) navigate(`#/job/${r.jobId}`);
   };
@@ -225,14 +236,23 @@ export function PostPage() {
     return (
       <Message kind="warning" title="No model to post to">
         This deployment registers no circuit compiled from a model (or its model.json could not be read:{" "}
-        {env.models.map((m) => m.modelError).filter(Boolean).join("; ") || "none published"}).
+        {env.models
+          .map((m) => m.modelError)
+          .filter(Boolean)
+          .join("; ") || "none published"}
+        ).
       </Message>
     );
   }
 
   const side = model !== undefined ? Math.round(Math.sqrt(model.inputSize)) : 0;
   const now = app.chainNow();
-  const horizon = mode === "auction" && typeof pricing === "object" && "rampDuration" in pricing ? Math.ceil(pricing.rampDuration * 1.3) : typeof claim === "number" ? claim : 3600;
+  const horizon =
+    mode === "auction" && typeof pricing === "object" && "rampDuration" in pricing
+      ? Math.ceil(pricing.rampDuration * 1.3)
+      : typeof claim === "number"
+        ? claim
+        : 3600;
 
   return (
     <form
@@ -245,8 +265,8 @@ export function PostPage() {
     >
       <h1>Post an inference job</h1>
       <p className="lead">
-        A provider runs the model on your input, proves the result with a Groth16 proof that the market verifies on-chain,
-        and is paid only then. You can re-check the proof here, in your browser.
+        A provider runs the model on your input, proves the result with a Groth16 proof that the market
+        verifies on-chain, and is paid only then. You can re-check the proof here, in your browser.
       </p>
 
       <section aria-labelledby="h-model">
@@ -267,12 +287,20 @@ export function PostPage() {
                 <h3>What the circuit commits to</h3>
                 <div className="row">
                   <figure>
-                    <ByteGrid bytes={digit!.digit!} side={28} label="The digit, normalised to 28×28 (MNIST style)" />
+                    <ByteGrid
+                      bytes={digit!.digit!}
+                      side={28}
+                      label="The digit, normalised to 28×28 (MNIST style)"
+                    />
                     <figcaption>28×28 digit</figcaption>
                   </figure>
                   {model.preprocess.kind !== "none" && (
                     <figure>
-                      <ByteGrid bytes={input} side={side} label={`The ${input.length} input bytes as a ${side}×${side} picture`} />
+                      <ByteGrid
+                        bytes={input}
+                        side={side}
+                        label={`The ${input.length} input bytes as a ${side}×${side} picture`}
+                      />
                       <figcaption>
                         {side}×{side} input
                       </figcaption>
@@ -282,7 +310,8 @@ export function PostPage() {
                 <dl className="facts">
                   <dt>Input bytes</dt>
                   <dd>
-                    {input.length} bytes (one per pixel, row-major), packed into {packedLength(input.length)} field elements
+                    {input.length} bytes (one per pixel, row-major), packed into {packedLength(input.length)}{" "}
+                    field elements
                   </dd>
                   <dt>Input commitment</dt>
                   <dd className="mono" data-testid="commitment">
@@ -308,17 +337,29 @@ export function PostPage() {
         <h2 id="h-price">3. Price</h2>
         <fieldset className="row wrap" aria-label="Pricing">
           <label>
-            <input type="radio" name="mode" checked={mode === "fixed"} onChange={() => setMode("fixed")} /> Fixed price
+            <input type="radio" name="mode" checked={mode === "fixed"} onChange={() => setMode("fixed")} />{" "}
+            Fixed price
           </label>
           <label>
-            <input type="radio" name="mode" checked={mode === "auction"} onChange={() => setMode("auction")} /> Reverse
-            Dutch auction
+            <input
+              type="radio"
+              name="mode"
+              checked={mode === "auction"}
+              onChange={() => setMode("auction")}
+            />{" "}
+            Reverse Dutch auction
           </label>
         </fieldset>
         <div className="grid two">
           <div className="fields">
             {mode === "fixed" ? (
-              <Field id="price" label={`Price (${env.token.symbol})`} value={price} onChange={setPrice} error={errors.price} />
+              <Field
+                id="price"
+                label={`Price (${env.token.symbol})`}
+                value={price}
+                onChange={setPrice}
+                error={errors.price}
+              />
             ) : (
               <>
                 <Field
@@ -398,9 +439,10 @@ export function PostPage() {
         <h2 id="h-post">5. Post</h2>
         {valid && (
           <p>
-            You escrow <strong>{fmt(maxPrice)}</strong> now (refunded if you cancel before a claim or nobody claims). The
-            provider is paid the {mode === "auction" ? "price at its claim" : "price"} minus the {bps(env.economics.feeBps)}{" "}
-            protocol fee once the proof verifies; the rest of the escrow comes back to you.
+            You escrow <strong>{fmt(maxPrice)}</strong> now (refunded if you cancel before a claim or nobody
+            claims). The provider is paid the {mode === "auction" ? "price at its claim" : "price"} minus the{" "}
+            {bps(env.economics.feeBps)} protocol fee once the proof verifies; the rest of the escrow comes
+            back to you.
           </p>
         )}
         {shortOfTokens && (
