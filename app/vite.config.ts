@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
-import { deploymentPath, loadConfig, probeChainId, type Config } from "../sdk/node.ts";
+import { deploymentPath, loadConfig, probeChainId, readDeployment, type Config } from "../sdk/node.ts";
 import type { AppConfig } from "./src/config.ts";
 
 const APP_DIR = dirname(fileURLToPath(import.meta.url));
@@ -111,16 +111,40 @@ function proofworkDevServer(config: Config): Plugin {
   };
 }
 
-/** Writes the default runtime config into the production build (edit it after building). */
+/**
+ * Writes the runtime config into the production build: `rpcUrl` from PROOFWORK_RPC_URL. With
+ * PROOFWORK_DEPLOYMENT set, the record is copied in as `deployment.json`, and for circuits it
+ * registers with `file://` artifacts (local deployments), their verification key and model are
+ * copied to `artifacts/<name>/` so the static folder verifies on its own. Edit config.json after
+ * building to point the page elsewhere (README, "Web app").
+ */
 function proofworkBuildConfig(config: Config): Plugin {
   return {
     name: "proofwork-build-config",
     apply: "build",
     generateBundle() {
-      const runtime: AppConfig = {
-        rpcUrl: config.rpcUrl,
-        deploymentUrl: "deployment.json",
-      };
+      const runtime: AppConfig = { rpcUrl: config.rpcUrl, deploymentUrl: "deployment.json" };
+      if (config.deploymentFile !== undefined) {
+        const deployment = readDeployment(config.deploymentFile);
+        this.emitFile({
+          type: "asset",
+          fileName: "deployment.json",
+          source: `${JSON.stringify(deployment, null, 2)}\n`,
+        });
+        for (const c of Object.values(deployment.circuits)) {
+          if (!c.vkUri.startsWith("file://")) continue;
+          runtime.fileArtifactsUrl = "artifacts/";
+          for (const file of ["verification_key.json", "model.json"]) {
+            const path = join(resolve(config.buildDir), c.name, file);
+            if (existsSync(path))
+              this.emitFile({
+                type: "asset",
+                fileName: `artifacts/${c.name}/${file}`,
+                source: readFileSync(path),
+              });
+          }
+        }
+      }
       this.emitFile({
         type: "asset",
         fileName: "config.json",
