@@ -479,7 +479,7 @@ describe("app: the requester's dApp in a real browser", function () {
     const phone = await openPage({ width: 390, height: 844 });
     await ready(phone);
     await shot(phone, "post-phone");
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).to.be.at.most(0);
   });
 });

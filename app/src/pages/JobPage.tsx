@@ -27,6 +27,7 @@ import {
 import { ActionProgress, Address, Message, StatusBadge, TxHash } from "../components/common.tsx";
 import { ByteGrid } from "../components/DigitCanvas.tsx";
 import { LogitsChart, PriceCurve } from "../components/charts.tsx";
+import { artifactLocation } from "../config.ts";
 import { formatToken, type Env } from "../env.ts";
 import { explain } from "../errors.ts";
 import { bps, clock, duration, short, when } from "../format.ts";
@@ -307,7 +308,12 @@ function VerifyPanel({ jobId }: { jobId: bigint }) {
           {report.valid
             ? `The proof is valid for this job, this input and these outputs, under the key the market's verifier uses (${elapsed.toFixed(1)} s).`
             : "At least one check failed (marked ✗ above): do not trust this result."}{" "}
-          Verification key sha256 <span className="mono">{short(report.key.sha256, 10, 8)}</span>.
+          Verification key sha256 <span className="mono">{short(report.key.sha256, 10, 8)}</span>
+          {report.key.uri !== "given" &&
+          artifactLocation(env.config, report.key.uri, window.location.href) !== report.key.uri
+            ? `, fetched by this page from ${artifactLocation(env.config, report.key.uri, window.location.href)} (the registered location is ${report.key.uri})`
+            : ""}
+          .
         </Message>
       )}
       {state === "failed" && error !== undefined && (
