@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Wallet, parseEther } from "ethers";
+import { HDNodeWallet, Wallet, parseEther } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { specsFor } from "../../circuits/manifest.ts";
 import { buildCircuits } from "../../circuits/pipeline.ts";
@@ -478,8 +478,80 @@ describe("app: the requester's dApp in a real browser", function () {
     // phone width: no sideways scrolling of the page itself
     const phone = await openPage({ width: 390, height: 844 });
     await ready(phone);
+    // keyboard only: a sample digit, then its committed bytes
+    await phone.getByRole("button", { name: "Draw a sample 7" }).focus();
+    await phone.keyboard.press("Enter");
+    await phone.getByRole("heading", { name: "What the circuit commits to" }).waitFor();
     await shot(phone, "post-phone");
     const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).to.be.at.most(0);
+  });
+
+  it("test_app_reclaimAndSlash_offeredOnceTheirDeadlinesPass", async function () {
+    const dev = (i: number) =>
+      HDNodeWallet.fromPhrase(
+        "test test test test test test test test test test test junk",
+        undefined,
+        `m/44'/60'/0'/0/${i}`,
+      );
+    // two jobs below the worker's minimum price, posted by the dev wallet's account through the SDK
+    const requester = new RequesterClient(
+      deployment,
+      createSigner(dev(DEV_ACCOUNT).privateKey, node.provider),
+    );
+    const post = () =>
+      requester.postJob({
+        circuit: CIRCUIT,
+        input: new Uint8Array(196).fill(9),
+        pricing: { price: parseEther("0.25") },
+        claimPeriod: 30,
+        executionWindow: 60,
+      });
+    const unclaimed = await post();
+    const abandoned = await post();
+    // another provider claims the second one and never proves it
+    const lazy = createSigner(dev(5).privateKey, node.provider);
+    const account = new ProviderAccount(deployment, lazy);
+    await account.faucet(parseEther("200"));
+    await account.stake(parseEther("150"));
+    await account.register({
+      gpuModel: "idle",
+      memoryMB: 1,
+      backends: ["cpu"],
+      maxConcurrentJobs: 1,
+      metadataURI: "",
+    });
+    await (await account.contracts.market.claim(abandoned.jobId, abandoned.terms)).wait();
+    // two minutes later: past the claim deadline of one and the proof deadline of the other
+    await node.provider.send("evm_increaseTime", [120]);
+    await node.provider.send("evm_mine", []);
+
+    const page = await openPage({ hash: `#/job/${unclaimed.jobId}` });
+    await useDevWallet(page, DEV_ACCOUNT);
+    await page
+      .getByRole("timer", { name: "Claim deadline in" })
+      .getByText(/passed/)
+      .waitFor();
+    await page.getByRole("button", { name: "Reclaim the escrow (0.25 PWT to the requester)" }).click();
+    await page.getByRole("heading", { name: /^Job #\d+ Reclaimed$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole("list", { name: "Job lifecycle" })
+      .getByText("0.25 PWT refunded to the requester")
+      .waitFor();
+
+    await page.goto(`${appUrl}#/job/${abandoned.jobId}`);
+    await page.getByRole("heading", { name: /^Job #\d+ Claimed$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole("timer", { name: "Proof due in" })
+      .getByText(/passed/)
+      .waitFor();
+    await shot(page, "job-expired");
+    await page.getByRole("button", { name: "Slash the provider (it missed the deadline)" }).click();
+    await page.getByRole("heading", { name: /^Job #\d+ Slashed$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole("list", { name: "Job lifecycle" })
+      .getByText(/collateral split: 0\.125 PWT to the requester/)
+      .waitFor();
+    await shot(page, "job-slashed");
   });
 });
