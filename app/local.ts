@@ -15,14 +15,7 @@ import { parseArgs } from "node:util";
 import { JsonRpcProvider, Network, parseEther } from "ethers";
 import { buildCircuits, specsFor, type Profile } from "../circuits/index.ts";
 import { compileContracts, connectNetwork, deployProofwork, getHre } from "../deploy/index.ts";
-import {
-  ProviderAccount,
-  createSigner,
-  deploymentPath,
-  errorMessage,
-  isProofworkError,
-  probeChainId,
-} from "../sdk/node.ts";
+import { ProviderAccount, createSigner, errorMessage, isProofworkError, probeChainId } from "../sdk/node.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -116,7 +109,9 @@ async function main(): Promise<void> {
   const hre = await getHre();
   await compileContracts(hre);
   const conn = await connectNetwork(hre, { network: "localhost", rpcUrl, privateKey: DEPLOYER_KEY });
-  const deploymentFile = deploymentPath(join(ROOT, "deployments"), 31337);
+  // kept with the logs (not deployments/): this chain ends with the command, and a stale record
+  // of it in deployments/ would mislead the CLI later
+  const deploymentFile = join(logs, "deployment.json");
   const { deployment } = await deployProofwork(conn, {
     circuits,
     networkName: "localhost",
@@ -172,7 +167,10 @@ async function main(): Promise<void> {
   say("  1. “Use dev wallet” (Hardhat account #2, a public test key), then “Get 100 PWT (test faucet)”");
   say("  2. draw a digit, “Post job”: the worker claims it, proves it and is paid within seconds");
   say("  3. on the job's page, “Verify”: the proof is checked again in your browser");
-  say(`  deployment record: ${deploymentFile}; logs: ${logs}`);
+  say(
+    `  the CLI on this chain: PROOFWORK_RPC_URL=${rpcUrl} PROOFWORK_DEPLOYMENT=${deploymentFile} bin/proofwork …`,
+  );
+  say(`  logs: ${logs}`);
   say("  Ctrl-C stops the chain, the worker and the app.");
 
   await new Promise<void>((resolveStop) => {
