@@ -155,7 +155,7 @@ export async function loadEnv(config: AppConfig, base: string): Promise<Env> {
       "missing-deployment",
       "No deployment found",
       `There is no proofwork deployment record at ${deploymentUrl}.`,
-      "Deploy the contracts first: `bin/proofwork --network localhost deploy --build demo` (it writes deployments/31337.local.json), then reload.",
+      "Deploy the contracts first — `bin/proofwork --network localhost deploy --build demo` writes deployments/31337.local.json — then reload. Or run everything at once: `npm run app:local`.",
     );
   }
   if (status !== 200) {
