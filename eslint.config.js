@@ -41,6 +41,8 @@ export default tseslint.config(
       "coverage/",
       "ignition/deployments/",
       "app/dist/",
+      "app/.vite/",
+      "test-results/",
     ],
   },
   eslint.configs.recommended,

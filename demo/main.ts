@@ -313,6 +313,9 @@ async function main(argv: string[]): Promise<void> {
       `  provider           ${metrics.jobsCompleted} completed, ${formatUnits(metrics.tokenBalance, 18)} PWT in wallet`,
     );
     out(`  total time         ${secs(performance.now() - t0)}`);
+    out();
+    out("next: `npm run app:local` serves the web app on a local chain — draw a digit, post it, and verify");
+    out("      its proof in your browser (README, “Web app”)");
     if (rows.length !== samples.length) {
       throw new ProofworkError(ErrorCodes.TIMEOUT, `only ${rows.length} of ${samples.length} jobs completed`);
     }

@@ -14,6 +14,7 @@ export * from "./contracts.ts";
 export * from "./deployments.ts";
 export * from "./errors.ts";
 export * from "./field.ts";
+export * from "./images.ts";
 export * from "./indexer.ts";
 export * from "./jobs.ts";
 export * from "./keys.ts";

@@ -102,6 +102,7 @@ export function registerJobCommands(program: Command): void {
             circuit: string;
             input?: string[];
             as?: string;
+            picture?: string;
             digit?: string;
             index: string;
             inputUri?: string;
@@ -188,6 +189,7 @@ export function registerJobCommands(program: Command): void {
               ? readInput(opts.input[0]!)
               : readJobInput(opts.input, await loadCircuitModel(circuit), {
                   ...(opts.as !== undefined ? { as: opts.as as "bytes" | "floats" } : {}),
+                  ...(opts.picture !== undefined ? { picture: opts.picture as "digit" | "resize" } : {}),
                 });
           } else {
             label = parseInteger(opts.digit!, "--digit", 0, 9);

@@ -3,6 +3,8 @@
  * itself is sdk/model/inputs.ts, shared with the web app):
  *
  *   .png .jpg .jpeg   a picture, decoded to RGBA (pngjs, jpeg-js) and encoded per the model
+ *                     (`encodePicture`: normalised as an MNIST digit for 28×28 grey models,
+ *                     resized otherwise)
  *   .npy              a NumPy tensor (one sample or a batch)
  *   .json             a JSON tensor (nested arrays or { shape, data })
  *   anything else     raw job input bytes, used as they are
@@ -15,8 +17,8 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
 import type { ModelArtifactV2 } from "../model/format.ts";
+import { encodePicture, type PictureMode } from "../images.ts";
 import {
-  encodePictures,
   encodeTensor,
   parseNpy,
   tensorFromJson,
@@ -58,8 +60,8 @@ export function readPicture(file: string): RgbaImage {
 }
 
 export interface ReadInputOptions extends EncodeTensorOptions {
-  /** How a picture becomes the model's image (default: `encodePictures`, a plain resize). */
-  picture?: (img: RgbaImage) => Uint8Array;
+  /** How a picture becomes the model's input (`encodePicture`: digit for 28×28 grey models, else resize). */
+  picture?: PictureMode;
 }
 
 /**
@@ -83,7 +85,7 @@ export function readJobInput(
     try {
       if (kind === "picture") {
         const img = readPicture(file);
-        return opts.picture ? opts.picture(img) : encodePictures(model, [img]);
+        return encodePicture(model, img, opts.picture !== undefined ? { mode: opts.picture } : {});
       }
       const tensor =
         kind === "npy"
