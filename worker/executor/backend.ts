@@ -5,6 +5,13 @@
  * The native packages are optionalDependencies (their install downloads libtensorflow and fails on
  * machines without that host), so each is loaded with a dynamic `import()` inside try/catch and
  * skipped, with the reason recorded, when it is missing or fails to initialise.
+ *
+ * GPU exactness: on NVIDIA Ampere and newer, cuBLAS/cuDNN compute float32 matmuls and convolutions
+ * in TF32 by default (operands rounded to 11 significant bits), which breaks the integer-exact
+ * arithmetic the circuits prove. Before the GPU package loads CUDA, `NVIDIA_TF32_OVERRIDE=0` is set
+ * in the process environment (unless the operator set it), which disables TF32 globally; and the
+ * model runner checks the executor's outputs against the bigint reference before proving
+ * (EXECUTOR_MISMATCH), so a backend that is still inexact fails the job instead of a proof.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/node.ts";
@@ -47,6 +54,7 @@ async function activate(name: BackendName): Promise<string> {
     // A variable specifier: these optional packages are usually absent, and must not be resolved
     // at type-check or bundle time.
     const specifier: string = NATIVE_PACKAGE[name];
+    if (name === "tensorflow-gpu") process.env["NVIDIA_TF32_OVERRIDE"] ??= "0";
     await import(specifier);
     if (!(await tf.setBackend("tensorflow"))) throw new Error("the tensorflow backend did not initialise");
     return "tensorflow";
