@@ -12,9 +12,10 @@ import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
 
 /// @title ComputeStaking
 /// @notice Provider registry, stake escrow and reputation of proofwork. See {IComputeStaking}.
-/// @dev The market that may lock, unlock and slash collateral is fixed at construction (the
-/// `JobMarket` deploys this contract from its own constructor) and no role can change it or call
-/// those functions: governance has no path to a provider's stake. Tokens that do not move exactly
+/// @dev The two markets that may lock, unlock and slash collateral — the `JobMarket` and its
+/// `BatchMarket` — are fixed at construction (the `JobMarket` deploys this contract and the batch
+/// market from its own constructor) and no role can change them or call those functions:
+/// governance has no path to a provider's stake. Tokens that do not move exactly
 /// the amount asked (fee-on-transfer, rebasing) are refused at deposit (`Staking__TransferMismatch`).
 contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientReentrancyGuard {
     using SafeERC20 for IERC20;
@@ -33,6 +34,7 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
 
     IERC20 private immutable _token;
     address private immutable _market;
+    address private immutable _batchMarket;
 
     // One slot: the parameters `lock` and `slash` read. Declared first so that they share the slot
     // of Pausable's `_paused` (the last base variable in the inheritance order): `lock` reads the
@@ -70,9 +72,9 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     //                                         MODIFIERS
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
-    /// @dev Only the market fixed at construction: no role grants this.
+    /// @dev Only the two markets fixed at construction: no role grants this.
     modifier onlyMarket() {
-        if (msg.sender != _market) revert Staking__NotMarket(msg.sender);
+        if (msg.sender != _market && msg.sender != _batchMarket) revert Staking__NotMarket(msg.sender);
         _;
     }
 
@@ -81,8 +83,10 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @param token_ Stake and payment token.
-    /// @param market_ The only address that may lock, unlock and slash collateral (immutable): the
-    /// `JobMarket` passes itself when it deploys this contract.
+    /// @param market_ May lock, unlock and slash collateral (immutable): the `JobMarket` passes
+    /// itself when it deploys this contract.
+    /// @param batchMarket_ The other address that may (immutable): the `BatchMarket` the
+    /// `JobMarket` deploys next.
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE`.
     /// @param minStake_ Minimum bonded stake of an active provider.
     /// @param unbondingPeriod_ Unbonding period (> `MIN_UNBONDING_PERIOD`).
@@ -91,17 +95,24 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     constructor(
         IERC20 token_,
         address market_,
+        address batchMarket_,
         address admin,
         uint256 minStake_,
         uint40 unbondingPeriod_,
         uint8 jailThreshold_,
         uint40 jailPeriod_
     ) {
-        if (address(token_) == address(0) || market_ == address(0) || admin == address(0)) {
+        if (
+            address(token_) == address(0) ||
+            market_ == address(0) ||
+            batchMarket_ == address(0) ||
+            admin == address(0)
+        ) {
             revert Staking__ZeroAddress();
         }
         _token = token_;
         _market = market_;
+        _batchMarket = batchMarket_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
         _setMinStake(minStake_);
@@ -307,6 +318,11 @@ contract ComputeStaking is IComputeStaking, AccessControl, Pausable, TransientRe
     /// @inheritdoc IComputeStaking
     function market() external view returns (address) {
         return _market;
+    }
+
+    /// @inheritdoc IComputeStaking
+    function batchMarket() external view returns (address) {
+        return _batchMarket;
     }
 
     /// @inheritdoc IComputeStaking

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {TransientReentrancyGuard} from "./utils/TransientReentrancyGuard.sol";
 
@@ -17,8 +18,10 @@ import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
 
 /// @title JobMarket
 /// @notice Job escrow and settlement against on-chain verified Groth16 proofs. See {IJobMarket}.
-/// @dev Deploys its own `ComputeStaking` (whose market is then this contract, immutably): no role
-/// can ever lock, unlock or slash stake. Tokens that do not move exactly the amount asked
+/// @dev Deploys its own `ComputeStaking`, whose two markets are this contract and the
+/// `BatchMarket` this contract deploys with CREATE2 (salt 0) from the creation code whose hash it is
+/// constructed with (`deployBatchMarket`, anyone, once): the batch market's address and code are
+/// fixed at construction, and no role can ever lock, unlock or slash stake. Tokens that do not move exactly the amount asked
 /// (fee-on-transfer, rebasing) are refused at deposit (`Market__TransferMismatch`). No function
 /// loops over jobs or providers; `submit` loops over the outputs, bounded by
 /// `ProtocolBounds.MAX_PUBLIC_SIGNALS`.
@@ -35,6 +38,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     IERC20 private immutable _token;
     IComputeStaking private immutable _staking;
     ICircuitRegistry private immutable _registry;
+    address private immutable _batchMarket;
+    bytes32 private immutable _batchMarketCodeHash;
 
     // One slot, touched by every post and settlement; it shares the slot of Pausable's `_paused`
     // (declared just before it in the inheritance order), so `postJob` reads the pause flag, the
@@ -61,27 +66,36 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE` of the market and of the staking
     /// contract deployed here.
     /// @param treasury_ Fee recipient.
-    /// @param economics Initial protocol fee and slash split (bounded, see `setFee`/`setSlashSplit`).
-    /// @param stakingConfig Initial parameters of the staking contract deployed here, whose market
-    /// is this contract for ever.
+    /// @param economics_ Initial protocol fee and slash split (bounded, see `setFee`/`setSlashSplit`).
+    /// @param stakingConfig Initial parameters of the staking contract deployed here, whose markets
+    /// are this contract and the batch market, for ever.
+    /// @param batchMarketCodeHash keccak256 of the `BatchMarket` creation code (it takes no
+    /// constructor arguments), deployed later by `deployBatchMarket`.
     constructor(
         IERC20 token_,
         ICircuitRegistry registry_,
         address admin,
         address treasury_,
-        Economics memory economics,
-        StakingConfig memory stakingConfig
+        Economics memory economics_,
+        StakingConfig memory stakingConfig,
+        bytes32 batchMarketCodeHash
     ) {
         if (address(token_) == address(0) || address(registry_) == address(0) || admin == address(0)) {
             revert Market__ZeroAddress();
         }
         _token = token_;
         _registry = registry_;
+        // The batch market's CREATE2 address is fixed by its code hash: the staking contract is built
+        // with it as its second market before it exists.
+        address batch = Create2.computeAddress(bytes32(0), batchMarketCodeHash);
+        _batchMarket = batch;
+        _batchMarketCodeHash = batchMarketCodeHash;
         _staking = IComputeStaking(
             address(
                 new ComputeStaking(
                     token_,
                     address(this),
+                    batch,
                     admin,
                     stakingConfig.minStake,
                     stakingConfig.unbondingPeriod,
@@ -94,8 +108,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
         _setTreasury(treasury_);
-        _setFee(economics.feeBps);
-        _setSlashSplit(economics.slashRequesterBps, economics.slashBountyBps);
+        _setFee(economics_.feeBps);
+        _setSlashSplit(economics_.slashRequesterBps, economics_.slashBountyBps);
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -284,6 +298,16 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         _token.safeTransfer(treasury_, amount);
     }
 
+    /// @inheritdoc IJobMarket
+    function deployBatchMarket(bytes calldata creationCode) external returns (address batch) {
+        bytes32 codeHash = keccak256(creationCode);
+        if (codeHash != _batchMarketCodeHash)
+            revert Market__WrongBatchMarketCode(_batchMarketCodeHash, codeHash);
+        if (_batchMarket.code.length != 0) revert Market__BatchMarketDeployed(_batchMarket);
+        batch = Create2.deploy(0, bytes32(0), creationCode);
+        emit BatchMarketDeployed(batch);
+    }
+
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                         GOVERNANCE
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -384,6 +408,11 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     /// @inheritdoc IJobMarket
     function staking() external view returns (address) {
         return address(_staking);
+    }
+
+    /// @inheritdoc IJobMarket
+    function batchMarket() external view returns (address) {
+        return _batchMarket;
     }
 
     /// @inheritdoc IJobMarket

@@ -4,8 +4,9 @@ pragma solidity ^0.8.28;
 /// @title IComputeStaking
 /// @notice Provider registry and stake escrow of proofwork. Providers stake the protocol token,
 /// register a capability record, and back every job they claim with collateral locked from their
-/// stake. The job market — fixed at construction, `market()`, and the only caller allowed — locks,
-/// unlocks and slashes that collateral; no governance role can reach a provider's stake.
+/// stake. The two markets — the job market `market()` and the batch market `batchMarket()`, both
+/// fixed at construction and the only callers allowed — lock, unlock and slash that collateral; no
+/// governance role can reach a provider's stake.
 ///
 /// Accounting of one provider (all amounts in token base units):
 /// - `stake`: bonded stake. Only bonded stake backs new claims: `freeStake = stake - locked`
@@ -129,8 +130,8 @@ interface IComputeStaking {
     /// @param max Inclusive upper bound.
     error Staking__ParameterOutOfBounds(uint256 value, uint256 min, uint256 max);
 
-    /// @notice Thrown when anyone but the market fixed at construction calls `lock`, `unlock` or
-    /// `slash`.
+    /// @notice Thrown when anyone but the two markets fixed at construction calls `lock`, `unlock`
+    /// or `slash`.
     /// @param caller The caller.
     error Staking__NotMarket(address caller);
 
@@ -208,18 +209,18 @@ interface IComputeStaking {
     // ═══════════════════════════════════════════════════════════════════════════════════════════
 
     /// @notice Locks `amount` of `provider`'s free stake as collateral of a claimed job.
-    /// @dev Market only (`Staking__NotMarket`). Checks registration, minimum stake, jail, concurrency and the
+    /// @dev Markets only (`Staking__NotMarket`). Checks registration, minimum stake, jail, concurrency and the
     /// overcommit guard; `amount` may be 0 (the other checks still apply).
     function lock(address provider, uint256 amount) external;
 
     /// @notice Releases `amount` of collateral of a job settled with a valid proof and records a
     /// completed job (resets consecutive failures).
-    /// @dev Market only (`Staking__NotMarket`).
+    /// @dev Markets only (`Staking__NotMarket`).
     function unlock(address provider, uint256 amount) external;
 
     /// @notice Slashes `amount` of locked collateral of an expired job, transfers it to
     /// `recipient` (the market, which splits it), and records a failure (may jail).
-    /// @dev Market only (`Staking__NotMarket`).
+    /// @dev Markets only (`Staking__NotMarket`).
     function slash(address provider, uint256 amount, address recipient) external;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -250,8 +251,11 @@ interface IComputeStaking {
     /// @notice The staking and payment token.
     function token() external view returns (address);
 
-    /// @notice The job market: the only address that may lock, unlock and slash (immutable).
+    /// @notice The job market: one of the two addresses that may lock, unlock and slash (immutable).
     function market() external view returns (address);
+
+    /// @notice The batch market: the other address that may lock, unlock and slash (immutable).
+    function batchMarket() external view returns (address);
 
     /// @notice Accounting and reputation of `provider`.
     function getProvider(address provider) external view returns (Provider memory);

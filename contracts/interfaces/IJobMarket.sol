@@ -297,6 +297,16 @@ interface IJobMarket {
     /// @param jobId The job.
     error Market__TermsMismatch(uint256 jobId);
 
+    /// @notice Thrown when `deployBatchMarket` is given creation code other than the one whose hash
+    /// the market was constructed with.
+    /// @param expected The hash fixed at construction.
+    /// @param given The hash of the code given.
+    error Market__WrongBatchMarketCode(bytes32 expected, bytes32 given);
+
+    /// @notice Thrown when `deployBatchMarket` is called again.
+    /// @param batchMarket Where the batch market is.
+    error Market__BatchMarketDeployed(address batchMarket);
+
     /// @notice Thrown when `collect` is given a job that is not in `Completed` status.
     /// @param jobId The job.
     /// @param status Its current status.
@@ -380,6 +390,9 @@ interface IJobMarket {
         uint256 toTreasury,
         uint256 refund
     );
+
+    /// @notice Emitted when the batch market was deployed (at the address fixed at construction).
+    event BatchMarketDeployed(address batchMarket);
 
     /// @notice Emitted when governance changed the protocol fee.
     event FeeSet(uint16 feeBps);
@@ -470,6 +483,12 @@ interface IJobMarket {
     /// @notice Sends accrued fees to the treasury. Never paused.
     function withdrawFees() external returns (uint256 amount);
 
+    /// @notice Deploys the batch market (anyone may call, once) with CREATE2 (salt 0) from
+    /// `creationCode`, which must hash to the value fixed at construction; it lands at
+    /// `batchMarket()`, the address the staking contract already accepts as its second market.
+    /// @return batch The batch market's address.
+    function deployBatchMarket(bytes calldata creationCode) external returns (address batch);
+
     // ═══════════════════════════════════════════════════════════════════════════════════════════
     //                                         GOVERNANCE
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -486,7 +505,8 @@ interface IJobMarket {
     /// for jobs posted from now on (a posted job keeps the split in its terms).
     function setSlashSplit(uint16 requesterBps, uint16 bountyBps) external;
 
-    /// @notice Stops `postJob` and `claim`. Never stops submit, slash, cancel, reclaim or withdraw.
+    /// @notice Stops `postJob` and `claim` (and the batch market's `postBatch` and `claim`). Never
+    /// stops submit, slash, cancel, reclaim, settlement or withdraw.
     function pause() external;
 
     /// @notice Lifts the pause.
@@ -542,8 +562,14 @@ interface IJobMarket {
     /// @notice The payment token (the same as the staking token).
     function token() external view returns (address);
 
-    /// @notice The staking contract.
+    /// @notice The staking contract (deployed by this contract; its markets are this contract and
+    /// `batchMarket()`).
     function staking() external view returns (address);
+
+    /// @notice The batch market's address (docs/BATCH.md), fixed at construction; its code exists
+    /// once `deployBatchMarket` ran. It shares the staking contract, the registry and the token,
+    /// and takes the fee, slash split, pause and treasury from this contract.
+    function batchMarket() external view returns (address);
 
     /// @notice The circuit registry.
     function registry() external view returns (address);

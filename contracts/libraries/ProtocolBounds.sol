@@ -64,6 +64,16 @@ library ProtocolBounds {
     /// @notice Upper bound on a circuit's public signals (bounds the verifier calldata).
     uint16 internal constant MAX_PUBLIC_SIGNALS = 64;
 
+    // ─── Batch jobs (docs/BATCH.md) ─────────────────────────────────────────────────────────────
+    /// @notice Blocks from a batch commit to the block whose RANDAO mix draws the sample: that mix
+    /// depends on the reveals of the proposers of the blocks from the commit block on, so only a
+    /// provider proposing all of them could know the sample when it commits.
+    uint64 internal constant SAMPLE_DELAY = 4;
+    /// @notice Largest number of samples k proven per batch job (k + 3 pairings in one check).
+    uint8 internal constant MAX_SAMPLE_SIZE = 64;
+    /// @notice Largest number of indices a requester may challenge per batch job.
+    uint8 internal constant MAX_CHALLENGES = 32;
+
     // ─── Governance ────────────────────────────────────────────────────────────────────────────
     /// @notice Lower bound (exclusive) of the delay of the governance timelock: longer than any job
     /// can live plus its slash window, so every job posted before a change is announced settles

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BatchMarket} from "../../../contracts/BatchMarket.sol";
 import {CircuitRegistry} from "../../../contracts/CircuitRegistry.sol";
 import {ComputeStaking} from "../../../contracts/ComputeStaking.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
@@ -52,6 +53,7 @@ contract Deployer {
     CircuitRegistry internal registry;
     ComputeStaking internal staking;
     JobMarket internal market;
+    BatchMarket internal batchMarket;
     MockVerifier internal verifier;
 
     function _deploy(uint16 feeBps, uint16 requesterBps, uint16 bountyBps) internal {
@@ -59,7 +61,7 @@ contract Deployer {
         _deployWith(IERC20(address(token)), feeBps, requesterBps, bountyBps);
     }
 
-    /// @dev Deploys registry + market (+ its staking) on `paymentToken` and registers the mock circuit.
+    /// @dev Deploys registry + market (+ its staking and batch market) on `paymentToken` and registers the mock circuit.
     function _deployWith(IERC20 paymentToken, uint16 feeBps, uint16 requesterBps, uint16 bountyBps) internal {
         registry = new CircuitRegistry(address(this));
         market = new JobMarket(
@@ -77,9 +79,11 @@ contract Deployer {
                 unbondingPeriod: UNBONDING,
                 jailThreshold: 3,
                 jailPeriod: 1 days
-            })
+            }),
+            keccak256(type(BatchMarket).creationCode)
         );
         staking = ComputeStaking(market.staking());
+        batchMarket = BatchMarket(market.deployBatchMarket(type(BatchMarket).creationCode));
         verifier = new MockVerifier();
         registry.registerCircuit(
             CIRCUIT_ID,
