@@ -43,7 +43,7 @@ library BatchMerkle {
         bytes32 node = leaf;
         for (uint256 level; level < depth_; ++level) {
             node =
-                (index >> l) & 1 == 0
+                (index >> level) & 1 == 0
                     ? Hashes.efficientKeccak256(node, path[level])
                     : Hashes.efficientKeccak256(path[level], node);
         }
