@@ -15,6 +15,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { keccak256 } from "ethers";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit, loadCommittedModel, releaseCurves } from "../circuits/index.ts";
@@ -41,6 +42,7 @@ async function deployForBench(ethers: HardhatEthers) {
   const [admin, treasury, requester, provider, provider2, keeper, other] = await ethers.getSigners();
   const token = await ethers.deployContract("TestToken", ["Proofwork Test", "PWT"]);
   const registry = await ethers.deployContract("CircuitRegistry", [admin!.address]);
+  const batchCode = (await ethers.getContractFactory("BatchMarket")).bytecode;
   const market = await ethers.deployContract("JobMarket", [
     await token.getAddress(),
     await registry.getAddress(),
@@ -48,7 +50,9 @@ async function deployForBench(ethers: HardhatEthers) {
     treasury!.address,
     { feeBps: 250, slashRequesterBps: 5_000, slashBountyBps: 1_000 },
     { minStake: 100n * E18, unbondingPeriod: UNBONDING_PERIOD, jailThreshold: 3, jailPeriod: DAY },
+    keccak256(batchCode),
   ]);
+  await market.getFunction("deployBatchMarket")(batchCode);
   const contracts: ProofworkContracts = connectContracts(
     {
       contracts: {
@@ -56,6 +60,7 @@ async function deployForBench(ethers: HardhatEthers) {
         registry: await registry.getAddress(),
         market: await market.getAddress(),
         staking: await market.getFunction("staking")(),
+        batchMarket: await market.getFunction("batchMarket")(),
       },
     },
     admin!,

@@ -1,6 +1,6 @@
 /**
- * Deployment: compile, deploy the Ignition module (token, staking, registry, market, verifiers,
- * circuit registrations, roles) and write the chain's deployment record.
+ * Deployment: compile, deploy the Ignition module (token, staking, registry, market, batch market,
+ * verifiers, circuit registrations, roles) and write the chain's deployment record.
  *
  * This is the only place besides tests and the demo that loads Hardhat; the SDK reads the record
  * with plain ethers.
@@ -189,6 +189,7 @@ export async function deployProofwork(
   }
   const module = proofworkModule({
     externalToken: opts.tokenAddress !== undefined,
+    batchMarketCreationCode: (await hre.artifacts.readArtifact("BatchMarket")).bytecode,
     circuits: prepared.map((p) => p.registration),
     governance,
   });
@@ -209,14 +210,15 @@ export async function deployProofwork(
       { cause: e },
     );
   }
-  const [token, staking, registry, market] = await Promise.all([
+  const [token, staking, registry, market, batchMarket] = await Promise.all([
     deployed.token.getAddress(),
     deployed.staking.getAddress(),
     deployed.registry.getAddress(),
     deployed.market.getAddress(),
+    deployed.batchMarket.getAddress(),
   ]);
-  for (const [name, addr] of Object.entries({ token, staking, registry, market }))
-    log(`  ${name.padEnd(8)} ${addr}`);
+  for (const [name, addr] of Object.entries({ token, staking, registry, market, batchMarket }))
+    log(`  ${name.padEnd(11)} ${addr}`);
 
   const circuits: Deployment["circuits"] = {};
   for (const p of prepared) {
@@ -232,7 +234,7 @@ export async function deployProofwork(
     startBlock,
     deployer: deployer.address,
     deployedAt: new Date().toISOString(),
-    contracts: { token, staking, registry, market },
+    contracts: { token, staking, registry, market, batchMarket },
     circuits,
     governance:
       governance.kind === "timelock"

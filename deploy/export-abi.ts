@@ -33,6 +33,12 @@ const EXPORTS: { constant: string; contract: string; bubbles: string[]; doc: str
     doc: "JobMarket, with the errors its calls bubble up from ComputeStaking (claim → lock) and the token (ERC-6093)",
   },
   {
+    constant: "batchMarketAbi",
+    contract: "BatchMarket",
+    bubbles: ["ComputeStaking", "TestToken"],
+    doc: "BatchMarket (docs/BATCH.md), with the errors its calls bubble up from ComputeStaking (claim → lock) and the token (ERC-6093)",
+  },
+  {
     constant: "computeStakingAbi",
     contract: "ComputeStaking",
     bubbles: ["TestToken"],

@@ -23,8 +23,9 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
 } from "ethers";
-import type { CircuitRegistry, ComputeStaking, JobMarket, TestToken } from "./types/index.ts";
+import type { BatchMarket, CircuitRegistry, ComputeStaking, JobMarket, TestToken } from "./types/index.ts";
 import {
+  batchMarketAbi,
   circuitRegistryAbi,
   computeStakingAbi,
   jobMarketAbi,
@@ -34,7 +35,7 @@ import {
 import { ErrorCodes, ProofworkError, errorMessage } from "./errors.ts";
 import type { Deployment } from "./deployments.ts";
 
-export type { CircuitRegistry, ComputeStaking, JobMarket, TestToken };
+export type { BatchMarket, CircuitRegistry, ComputeStaking, JobMarket, TestToken };
 
 /** Every custom error of the protocol and its token, for decoding revert data. */
 export const errorInterface = new Interface(protocolErrorsAbi);
@@ -42,6 +43,7 @@ export const errorInterface = new Interface(protocolErrorsAbi);
 export const marketInterface = new Interface(jobMarketAbi);
 export const stakingInterface = new Interface(computeStakingAbi);
 export const registryInterface = new Interface(circuitRegistryAbi);
+export const batchMarketInterface = new Interface(batchMarketAbi);
 
 // ---------------------------------------------------------------------------------------------
 // Chain connection
@@ -240,6 +242,8 @@ export interface ProofworkContracts {
   registry: CircuitRegistry;
   /** The payment token (an ERC20 with EIP-2612 permit; typed as the TestToken, which is one). */
   token: TestToken;
+  /** The batch market (docs/BATCH.md); undefined for a record written before it existed. */
+  batchMarket: BatchMarket | undefined;
 }
 
 /** Typed contract instances at the addresses of a deployment record. */
@@ -254,6 +258,10 @@ export function connectContracts(
     staking: new Contract(contracts.staking, computeStakingAbi, runner) as unknown as ComputeStaking,
     registry: new Contract(contracts.registry, circuitRegistryAbi, runner) as unknown as CircuitRegistry,
     token: new Contract(contracts.token, testTokenAbi, runner) as unknown as TestToken,
+    batchMarket:
+      contracts.batchMarket === undefined
+        ? undefined
+        : (new Contract(contracts.batchMarket, batchMarketAbi, runner) as unknown as BatchMarket),
   };
 }
 

@@ -74,6 +74,8 @@ export const DeploymentSchema = z.object({
     staking: address,
     registry: address,
     market: address,
+    /** The BatchMarket (docs/BATCH.md); absent in records written before batch jobs existed. */
+    batchMarket: address.optional(),
   }),
   /** Circuits registered at deployment, by build name. */
   circuits: z.record(z.string(), CircuitRecordSchema),

@@ -1,7 +1,9 @@
 /**
  * Hardhat Ignition module of the whole protocol: payment token (TestToken, or an existing ERC20 on
  * testnets), CircuitRegistry, JobMarket (which deploys its own ComputeStaking, bound to it for
- * ever), one Groth16 verifier + registry entry per circuit, and the governance roles.
+ * ever, and then — `deployBatchMarket`, CREATE2 of the creation code whose hash it was built with —
+ * the BatchMarket, the staking contract's second market; docs/BATCH.md), one Groth16 verifier +
+ * registry entry per circuit, and the governance roles (the BatchMarket has none).
  *
  * Governance (`ProofworkModuleOptions.governance`):
  * - `deployer` (local dev chains): the deployer account holds every role of every contract.
@@ -17,7 +19,7 @@
  * slashBountyBps. Defaults suit development chains.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { ZeroHash, id } from "ethers";
+import { ZeroHash, id, keccak256 } from "ethers";
 
 /** keccak256 role ids of the protocol's contracts (OpenZeppelin AccessControl). */
 export const ROLES = {
@@ -65,6 +67,8 @@ export interface CircuitRegistration {
 export interface ProofworkModuleOptions {
   /** Use an existing ERC20 (parameter `token`) instead of deploying the TestToken. */
   externalToken: boolean;
+  /** The BatchMarket creation code (artifact `bytecode`; it takes no constructor arguments). */
+  batchMarketCreationCode: string;
   circuits: CircuitRegistration[];
   governance: GovernanceOptions;
 }
@@ -101,9 +105,13 @@ function coreFutures(m: Builder, opts: ProofworkModuleOptions) {
       jailThreshold: m.getParameter("jailThreshold", 3),
       jailPeriod: m.getParameter("jailPeriod", DAY),
     },
+    keccak256(opts.batchMarketCreationCode),
   ]);
-  // The market deployed its staking contract in its constructor (bound to it, immutably).
+  // The market deployed its staking contract in its constructor (bound to it, immutably); the
+  // batch market's address is fixed too, and anyone may deploy its code there once.
   const staking = m.contractAt("ComputeStaking", m.staticCall(market, "staking"), { id: "Staking" });
+  m.call(market, "deployBatchMarket", [opts.batchMarketCreationCode], { id: "DeployBatchMarket" });
+  const batchMarket = m.contractAt("BatchMarket", m.staticCall(market, "batchMarket"), { id: "BatchMarket" });
 
   const registrations = opts.circuits.map((c) => {
     const verifier = m.contract(c.verifierContract, [], { id: c.verifierContract });
@@ -126,7 +134,7 @@ function coreFutures(m: Builder, opts: ProofworkModuleOptions) {
       { id: `Register_${c.name}` },
     );
   });
-  return { admin, token, registry, market, staking, registrations };
+  return { admin, token, registry, market, staking, batchMarket, registrations };
 }
 
 /** Builds the module (its shape depends on the token, the circuits and the governance). */
@@ -134,12 +142,12 @@ export function proofworkModule(opts: ProofworkModuleOptions) {
   const g = opts.governance;
   if (g.kind === "deployer") {
     return buildModule("Proofwork", (m) => {
-      const { token, staking, registry, market } = coreFutures(m, opts);
-      return { token, staking, registry, market };
+      const { token, staking, registry, market, batchMarket } = coreFutures(m, opts);
+      return { token, staking, registry, market, batchMarket };
     });
   }
   return buildModule("Proofwork", (m) => {
-    const { admin, token, staking, registry, market, registrations } = coreFutures(m, opts);
+    const { admin, token, staking, registry, market, batchMarket, registrations } = coreFutures(m, opts);
     const timelock = m.contract("ProofworkTimelock", [g.minDelay, g.proposers, g.executors]);
     const contracts = [
       ["Registry", registry],
@@ -170,6 +178,6 @@ export function proofworkModule(opts: ProofworkModuleOptions) {
     for (const [name, c] of contracts) {
       m.call(c, "renounceRole", [ROLES.DEFAULT_ADMIN_ROLE, admin], { id: `RenounceAdmin_${name}`, after });
     }
-    return { token, staking, registry, market, timelock };
+    return { token, staking, registry, market, batchMarket, timelock };
   });
 }

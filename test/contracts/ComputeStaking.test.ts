@@ -27,13 +27,15 @@ describe("ComputeStaking", function () {
     return deployProtocol(ethers);
   }
 
-  /** A standalone staking contract whose market is the `keeper` signer, for the direct
-   * lock/unlock/slash unit tests (in production the market is the JobMarket that deployed it). */
+  /** A standalone staking contract whose markets are the `keeper` and `treasury` signers, for the
+   * direct lock/unlock/slash unit tests (in production the markets are the JobMarket that deployed
+   * it and its BatchMarket). */
   async function directFixture() {
     const p = await deployProtocol(ethers);
     const direct = await ethers.deployContract("ComputeStaking", [
       await p.token.getAddress(),
       p.keeper.address,
+      p.treasury.address,
       p.admin.address,
       MIN_STAKE,
       UNBONDING_PERIOD,
@@ -311,6 +313,33 @@ describe("ComputeStaking", function () {
       }
     });
 
+    it("test_marketFunctions_acceptTheSecondMarket (the batch market)", async function () {
+      const { direct, token, provider, treasury } = await loadFixture(directFixture);
+      const batch = direct.connect(treasury);
+      // two jobs: one completed, one slashed
+      await expect(batch.lock(provider.address, 4n * E18))
+        .to.emit(direct, "CollateralLocked")
+        .withArgs(provider.address, 4n * E18, 4n * E18);
+      await batch.lock(provider.address, 6n * E18);
+      await expect(batch.unlock(provider.address, 4n * E18))
+        .to.emit(direct, "CollateralUnlocked")
+        .withArgs(provider.address, 4n * E18, 6n * E18);
+      await expect(batch.slash(provider.address, 6n * E18, treasury.address)).to.changeTokenBalances(
+        ethers,
+        token,
+        [treasury, await direct.getAddress()],
+        [6n * E18, -6n * E18],
+      );
+      expect(await direct.batchMarket()).to.equal(treasury.address);
+      const info = await direct.getProvider(provider.address);
+      expect([info.locked, info.openJobs, info.jobsCompleted, info.jobsFailed]).to.deep.equal([
+        0n,
+        0n,
+        1n,
+        1n,
+      ]);
+    });
+
     it("test_isActive_reflectsStakeJailAndRegistration", async function () {
       const { staking, provider, other } = await loadFixture(fixture);
       expect(await staking.isActive(provider.address)).to.equal(true);
@@ -397,6 +426,7 @@ describe("ComputeStaking", function () {
           t,
           admin.address,
           admin.address,
+          admin.address,
           MIN_STAKE,
           MIN_UNBONDING,
           JAIL_THRESHOLD,
@@ -410,17 +440,6 @@ describe("ComputeStaking", function () {
           ethers.ZeroAddress,
           admin.address,
           admin.address,
-          MIN_STAKE,
-          UNBONDING_PERIOD,
-          JAIL_THRESHOLD,
-          JAIL_PERIOD,
-        ]),
-      ).to.be.revertedWithCustomError(factory, "Staking__ZeroAddress");
-      // a zero market, and a minimum stake of zero
-      await expect(
-        ethers.deployContract("ComputeStaking", [
-          t,
-          ethers.ZeroAddress,
           admin.address,
           MIN_STAKE,
           UNBONDING_PERIOD,
@@ -428,9 +447,28 @@ describe("ComputeStaking", function () {
           JAIL_PERIOD,
         ]),
       ).to.be.revertedWithCustomError(factory, "Staking__ZeroAddress");
+      // a zero market, a zero batch market, and a minimum stake of zero
+      for (const [market, batchMarket] of [
+        [ethers.ZeroAddress, admin.address],
+        [admin.address, ethers.ZeroAddress],
+      ]) {
+        await expect(
+          ethers.deployContract("ComputeStaking", [
+            t,
+            market,
+            batchMarket,
+            admin.address,
+            MIN_STAKE,
+            UNBONDING_PERIOD,
+            JAIL_THRESHOLD,
+            JAIL_PERIOD,
+          ]),
+        ).to.be.revertedWithCustomError(factory, "Staking__ZeroAddress");
+      }
       await expect(
         ethers.deployContract("ComputeStaking", [
           t,
+          admin.address,
           admin.address,
           admin.address,
           0n,

@@ -6,9 +6,11 @@
  * public networks waits longer than any job lives. Proofs are checked by MockVerifier (test-only).
  */
 import { expect } from "chai";
+import { keccak256 } from "ethers";
 import { network } from "hardhat";
 import {
   CIRCUIT_ID,
+  batchMarketCreationCode,
   DAY,
   E18,
   ECONOMICS,
@@ -182,6 +184,7 @@ describe("Governance cannot touch funds or deals", function () {
         treasury.address,
         ECONOMICS,
         STAKING_CONFIG,
+        keccak256(await batchMarketCreationCode(ethers)),
       ]);
       const staking = await ethers.getContractAt("ComputeStaking", await market.staking());
       const verifier = await ethers.deployContract("MockVerifier");

@@ -957,6 +957,7 @@ describe("JobMarket (with MockVerifier)", function () {
           treasury.address,
           economics,
           STAKING_CONFIG,
+          ethers.ZeroHash,
         ]);
       await expect(deploy(ethers.ZeroAddress, ECONOMICS)).to.be.revertedWithCustomError(
         factory,
@@ -971,9 +972,10 @@ describe("JobMarket (with MockVerifier)", function () {
     });
 
     it("test_constructor_deploysItsOwnStakingBoundToIt", async function () {
-      const { market, staking, token, admin } = await loadFixture(fixture);
+      const { market, staking, token, admin, batchMarket } = await loadFixture(fixture);
       expect(await market.staking()).to.equal(await staking.getAddress());
       expect(await staking.market()).to.equal(await market.getAddress());
+      expect(await staking.batchMarket()).to.equal(await batchMarket.getAddress());
       expect(await staking.token()).to.equal(await token.getAddress());
       expect(await staking.hasRole(await staking.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
       expect(await staking.minStake()).to.equal(STAKING_CONFIG.minStake);

@@ -4,7 +4,7 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import type { EventLog, Result } from "ethers";
+import { keccak256, type EventLog, type Result } from "ethers";
 import { ZERO_TERMS, decodeTerms, type JobTerms as SdkJobTerms } from "../../sdk/terms.ts";
 import type { JobMarket } from "../../sdk/types/JobMarket.ts";
 
@@ -106,7 +106,9 @@ export async function deployProtocol(
   // Both expose faucet/approve/balanceOf with the same ABI.
   const token = await ethers.getContractAt("TestToken", await deployed.getAddress());
   const registry = await ethers.deployContract("CircuitRegistry", [admin.address]);
-  // The market deploys its own staking contract (whose market it is, immutably).
+  // The market deploys its own staking contract (whose markets it and the batch market are,
+  // immutably), then the batch market from the creation code whose hash it was built with.
+  const batchCode = await batchMarketCreationCode(ethers);
   const market = await ethers.deployContract("JobMarket", [
     await token.getAddress(),
     await registry.getAddress(),
@@ -114,8 +116,11 @@ export async function deployProtocol(
     treasury.address,
     ECONOMICS,
     STAKING_CONFIG,
+    keccak256(batchCode),
   ]);
   const staking = await ethers.getContractAt("ComputeStaking", await market.staking());
+  await market.deployBatchMarket(batchCode);
+  const batchMarket = await ethers.getContractAt("BatchMarket", await market.batchMarket());
 
   const verifier = await ethers.deployContract("MockVerifier");
   await registry.registerCircuit(
@@ -130,6 +135,7 @@ export async function deployProtocol(
   for (const who of [requester, provider, provider2, other]) await token.faucet(who.address, 100_000n * E18);
   for (const who of [requester, other]) {
     await token.connect(who).approve(await market.getAddress(), ethers.MaxUint256);
+    await token.connect(who).approve(await batchMarket.getAddress(), ethers.MaxUint256);
   }
   for (const p of [provider, provider2]) {
     await token.connect(p).approve(await staking.getAddress(), ethers.MaxUint256);
@@ -142,6 +148,7 @@ export async function deployProtocol(
     registry,
     staking,
     market,
+    batchMarket,
     verifier,
     admin,
     treasury,
@@ -154,6 +161,12 @@ export async function deployProtocol(
 }
 
 export type Protocol = Awaited<ReturnType<typeof deployProtocol>>;
+
+/** The BatchMarket creation code (no constructor arguments): its keccak256 is the JobMarket's
+ * last constructor argument, and `deployBatchMarket` takes it. */
+export async function batchMarketCreationCode(ethers: HardhatEthers): Promise<string> {
+  return (await ethers.getContractFactory("BatchMarket")).bytecode;
+}
 
 /** Job terms with sensible defaults relative to `now`. */
 export function jobParams(now: number, overrides: Partial<PostJobParams> = {}): PostJobParams {
