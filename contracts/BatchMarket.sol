@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Blockhash} from "@openzeppelin/contracts/utils/Blockhash.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {TransientReentrancyGuard} from "./utils/TransientReentrancyGuard.sol";
@@ -557,10 +556,12 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
     }
 
     /// @dev The RANDAO mix (`prevRandao`, header field 13) of `sampleBlock`, from its RLP header
-    /// checked against the block hash (available for 256 blocks, 8191 where EIP-2935 is live).
+    /// checked against the block hash (`BLOCKHASH`: the last 256 blocks; `sample` records the mix
+    /// for later. EIP-2935's longer history is not used: not every chain has it, and where it
+    /// answers with revert data the usual wrappers misread that as a hash).
     function _randomness(uint64 sampleBlock, bytes calldata header) private view returns (bytes32) {
         if (block.number <= sampleBlock) revert Batch__RandomnessNotReady(sampleBlock, block.number);
-        bytes32 blockHash = Blockhash.blockHash(sampleBlock);
+        bytes32 blockHash = blockhash(sampleBlock);
         if (blockHash == 0) revert Batch__RandomnessExpired(sampleBlock);
         if (keccak256(header) != blockHash) revert Batch__HeaderMismatch(sampleBlock);
         return BlockRandao.prevRandao(header);
