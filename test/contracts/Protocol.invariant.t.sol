@@ -4,10 +4,12 @@ pragma solidity ^0.8.28;
 import {console} from "hardhat/console.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {BatchMarket} from "../../contracts/BatchMarket.sol";
 import {CircuitRegistry} from "../../contracts/CircuitRegistry.sol";
 import {ComputeStaking} from "../../contracts/ComputeStaking.sol";
 import {JobMarket} from "../../contracts/JobMarket.sol";
 import {ICircuitRegistry} from "../../contracts/interfaces/ICircuitRegistry.sol";
+import {IBatchMarket} from "../../contracts/interfaces/IBatchMarket.sol";
 import {IComputeStaking} from "../../contracts/interfaces/IComputeStaking.sol";
 import {IJobMarket} from "../../contracts/interfaces/IJobMarket.sol";
 import {AuctionPrice} from "../../contracts/libraries/AuctionPrice.sol";
@@ -16,6 +18,801 @@ import {MockVerifier} from "../../contracts/mocks/MockVerifier.sol";
 import {SkewedToken} from "../../contracts/mocks/SkewedToken.sol";
 import {TestBase} from "./utils/Vm.sol";
 import {Deployer} from "./utils/Deployer.sol";
+
+/// @notice The economics governance has set, as the governance handler recorded them.
+/// (The batch handler lives in this file: with Hardhat 3.18's fuzzer, a handler imported from
+/// another file was listed by `targetContracts()` but never called.)
+interface IGovernanceRecord {
+    function gFeeBps() external view returns (uint16);
+    function gSlashRequesterBps() external view returns (uint16);
+    function gSlashBountyBps() external view returns (uint16);
+}
+
+/// @notice Drives `BatchMarket` through random sequences for the invariant campaign (docs/BATCH.md):
+/// posts, cancels, reclaims, claims, commits (some with faked outputs), sample recordings, proofs,
+/// challenges, answers, settlements, slashes and fee withdrawals; every action first brings a job
+/// into the state it needs. It keeps a ghost of every batch job (terms built from governance's own
+/// record of the economics, the record, the status the rules predict) and of every actor's balance.
+///
+/// Proofs: each sample is a Groth16 proof against a verifying key whose trapdoor this handler
+/// knows (α = 11·G1, β = γ = δ = G2, IC_i = u_i·G1): the contract runs its real batch
+/// verification, and the handler, which could forge anything with that key, produces proofs only
+/// of the true outputs — what a sound circuit allows. A provider whose sample (or challenged index)
+/// hits a faked output therefore cannot prove it and is slashed after the deadline. The sample
+/// block's header is a minimal RLP header whose hash the handler installs as that block's hash
+/// (`vm.setBlockhash`), so the contract's header check and `mixHash` parsing run for real.
+contract BatchHandler is TestBase {
+    SkewedToken public immutable token;
+    JobMarket public immutable market;
+    BatchMarket public immutable batch;
+    ComputeStaking public immutable staking;
+    IGovernanceRecord public immutable governance;
+    bytes32 public immutable circuit;
+
+    address[2] internal _requesters = [address(0x4001), address(0x4002)];
+    address[3] internal _providers = [address(0x5001), address(0x5002), address(0x5003)];
+    address public constant KEEPER = address(0x6001);
+    address public constant TREASURY = address(0x7EA5);
+
+    uint256 internal constant R = ProtocolBounds.R;
+    uint256 internal constant MAX_N = 8;
+    uint256 internal constant ALPHA = 11;
+    // G2 generator in the precompile's order (x_imag, x_real, y_imag, y_real).
+    uint256 internal constant G2_X_IM =
+        11559732032986387107991004021392285783925812861821192530917403151452391805634;
+    uint256 internal constant G2_X_RE =
+        10857046999023057135944570762232829481370756359578518086990519993285655852781;
+    uint256 internal constant G2_Y_IM =
+        4082367875863433681332203403145435568316851327593401208105741076214120093531;
+    uint256 internal constant G2_Y_RE =
+        8495653923123431417604973247489272438418190587263600148770280649306958101930;
+
+    /// @notice Ghost of a batch job.
+    struct Ghost {
+        IBatchMarket.BatchTerms terms;
+        IBatchMarket.BatchStatus status;
+        /// @dev status before a slash (the commitment is the one of that status)
+        IBatchMarket.BatchStatus slashedFrom;
+        address provider;
+        uint40 claimedAt;
+        bytes32 outputsRoot;
+        uint64 sampleBlock;
+        bytes32 randomness;
+        uint32[] challenged;
+        uint256 dataSeed;
+        uint256 fakedMask;
+    }
+
+    uint256[] public jobIds;
+    mapping(uint256 jobId => Ghost) internal _jobs;
+    mapping(uint256 jobId => uint256) public timesPaid;
+    mapping(address actor => uint256) public expectedBalance;
+    mapping(address provider => uint256) public ghostLockedEver;
+    uint256 public expectedAccrued;
+    uint256 public ghostMinted;
+
+    uint256 public actions;
+    uint256 public effectiveActions;
+    mapping(string name => uint256) public calls;
+    string[] internal _callNames;
+
+    IBatchMarket.VerifyingKey internal _key;
+    bytes32 public keyHash;
+    uint256[4] internal _u = [uint256(2), 3, 5, 7];
+
+    constructor(SkewedToken token_, JobMarket market_, IGovernanceRecord governance_, bytes32 circuit_) {
+        token = token_;
+        market = market_;
+        batch = BatchMarket(market_.batchMarket());
+        staking = ComputeStaking(market_.staking());
+        governance = governance_;
+        circuit = circuit_;
+        (uint256 ax, uint256 ay) = _mul(1, 2, ALPHA);
+        _key.alpha = [ax, ay];
+        _key.beta = [G2_X_IM, G2_X_RE, G2_Y_IM, G2_Y_RE];
+        _key.gamma = _key.beta;
+        _key.delta = _key.beta;
+        for (uint256 i; i < 4; ++i) {
+            (uint256 x, uint256 y) = _mul(1, 2, _u[i]);
+            _key.ic.push(x);
+            _key.ic.push(y);
+        }
+        keyHash = keccak256(abi.encode(_key));
+        for (uint256 i; i < 2; ++i) {
+            _mint(_requesters[i], 1_000_000 ether);
+            vm.prank(_requesters[i]);
+            token.approve(address(batch), type(uint256).max);
+        }
+        for (uint256 i; i < 3; ++i) {
+            _mint(_providers[i], 1_000_000 ether);
+            vm.prank(_providers[i]);
+            token.approve(address(staking), type(uint256).max);
+            _stake(_providers[i], 5_000 ether);
+            vm.prank(_providers[i]);
+            staking.register(
+                IComputeStaking.Capability({
+                    gpuModel: "gpu",
+                    memoryMB: 1,
+                    backends: 8,
+                    maxConcurrentJobs: 16,
+                    metadataURI: ""
+                })
+            );
+        }
+    }
+
+    // ═══════════════════════════════════════ views ════════════════════════════════════════════
+
+    function jobCount() external view returns (uint256) {
+        return jobIds.length;
+    }
+
+    function ghostTerms(uint256 jobId) external view returns (IBatchMarket.BatchTerms memory) {
+        return _jobs[jobId].terms;
+    }
+
+    function ghostStatus(
+        uint256 jobId
+    ) external view returns (IBatchMarket.BatchStatus, IBatchMarket.BatchStatus) {
+        return (_jobs[jobId].status, _jobs[jobId].slashedFrom);
+    }
+
+    function ghostProvider(uint256 jobId) external view returns (address) {
+        return _jobs[jobId].provider;
+    }
+
+    function ghostRecord(uint256 jobId) public view returns (IBatchMarket.BatchRecord memory r) {
+        Ghost storage g = _jobs[jobId];
+        r.provider = g.provider;
+        r.claimedAt = g.claimedAt;
+        r.outputsRoot = g.outputsRoot;
+        r.sampleBlock = g.sampleBlock;
+        r.randomness = g.randomness;
+        r.challenged = g.challenged;
+    }
+
+    function providerAt(uint256 i) external view returns (address) {
+        return _providers[i];
+    }
+
+    function requesterAt(uint256 i) external view returns (address) {
+        return _requesters[i];
+    }
+
+    function callNames() external view returns (string[] memory) {
+        return _callNames;
+    }
+
+    // ══════════════════════════════════════ actions ═══════════════════════════════════════════
+
+    function post(uint256 who, uint256 seed) external {
+        ++actions;
+        _post(_requesters[who % 2], seed, false);
+        ++effectiveActions;
+    }
+
+    function cancel(uint256 jobSeed, uint256 who) external {
+        ++actions;
+        (bool found, uint256 id) = _find(jobSeed, IBatchMarket.BatchStatus.Open);
+        if (!found) id = _post(_requesters[who % 2], jobSeed, false);
+        Ghost storage g = _jobs[id];
+        vm.prank(g.terms.requester);
+        batch.cancel(id, g.terms);
+        _refundOpen(g, IBatchMarket.BatchStatus.Cancelled);
+        _count("batchCancel");
+        ++effectiveActions;
+    }
+
+    function reclaim(uint256 jobSeed, uint256 who) external {
+        ++actions;
+        (bool found, uint256 id) = _find(jobSeed, IBatchMarket.BatchStatus.Open);
+        if (!found) id = _post(_requesters[who % 2], jobSeed, false);
+        Ghost storage g = _jobs[id];
+        if (block.timestamp <= g.terms.claimDeadline) vm.warp(uint256(g.terms.claimDeadline) + 1);
+        vm.prank(KEEPER);
+        batch.reclaim(id, g.terms);
+        _refundOpen(g, IBatchMarket.BatchStatus.Reclaimed);
+        _count("batchReclaim");
+        ++effectiveActions;
+    }
+
+    function claim(uint256 jobSeed, uint256 who) external {
+        ++actions;
+        _claim(_claimable(jobSeed), who);
+        ++effectiveActions;
+    }
+
+    function commit(uint256 jobSeed, uint256 fakeSeed) external {
+        ++actions;
+        _commit(_committable(jobSeed), fakeSeed);
+        ++effectiveActions;
+    }
+
+    /// Records the sample block's randomness of a committed job.
+    function sample(uint256 jobSeed) external {
+        ++actions;
+        uint256 id = _sampleable(jobSeed);
+        Ghost storage g = _jobs[id];
+        bytes memory header = _installHeader(id, g.sampleBlock);
+        vm.prank(KEEPER);
+        batch.sample(id, g.terms, ghostRecord(id), header);
+        g.randomness = _mix(id, g.sampleBlock);
+        g.status = IBatchMarket.BatchStatus.Sampled;
+        _count("batchSample");
+        ++effectiveActions;
+    }
+
+    /// Proves a committed job's drawn samples; a provider whose sample hits a faked output cannot,
+    /// and is slashed after the prove deadline instead.
+    function prove(uint256 jobSeed) external {
+        ++actions;
+        _proveOrSlash(_provable(jobSeed));
+        ++effectiveActions;
+    }
+
+    function challenge(uint256 jobSeed, uint256 idxSeed) external {
+        ++actions;
+        _challenge(_challengeable(jobSeed), idxSeed);
+        ++effectiveActions;
+    }
+
+    /// Answers a challenged job; a provider whose challenged index is faked cannot, and is slashed
+    /// after the answer deadline instead.
+    function answer(uint256 jobSeed, uint256 idxSeed) external {
+        ++actions;
+        (bool found, uint256 id) = _findLive(jobSeed, IBatchMarket.BatchStatus.Challenged);
+        if (!found) id = _challenge(_challengeable(jobSeed), idxSeed);
+        Ghost storage g = _jobs[id];
+        if (_anyFaked(g, g.challenged)) {
+            vm.warp(uint256(_deadline(id)) + 1);
+            _slash(id);
+        } else {
+            IBatchMarket.SampleProof[] memory proofs = _proofs(id, g.challenged);
+            vm.prank(g.provider);
+            batch.answer(id, g.terms, ghostRecord(id), _key, proofs);
+            _pay(id, uint256(g.terms.challengeBond) * g.challenged.length);
+            _count("batchAnswer");
+        }
+        ++effectiveActions;
+    }
+
+    function settle(uint256 jobSeed) external {
+        ++actions;
+        (bool found, uint256 id) = _find(jobSeed, IBatchMarket.BatchStatus.Proven);
+        if (!found) id = _proveOrSlash(_provable(jobSeed));
+        Ghost storage g = _jobs[id];
+        if (g.status == IBatchMarket.BatchStatus.Proven) {
+            if (block.timestamp <= _deadline(id)) vm.warp(uint256(_deadline(id)) + 1);
+            vm.prank(KEEPER);
+            batch.settle(id, g.terms, ghostRecord(id));
+            _pay(id, 0);
+            _count("batchSettle");
+        }
+        ++effectiveActions;
+    }
+
+    function slashExpired(uint256 jobSeed, uint256 who) external {
+        ++actions;
+        (bool found, uint256 id) = _findSlashable(jobSeed);
+        if (!found) id = _claim(_claimable(jobSeed), who);
+        if (block.timestamp <= _deadline(id)) vm.warp(uint256(_deadline(id)) + 1);
+        _slash(id);
+        ++effectiveActions;
+    }
+
+    function withdrawFees(uint256 jobSeed, uint256 who) external {
+        ++actions;
+        if (batch.accruedFees() == 0) {
+            // A slash of a job with collateral accrues the treasury's share (≥ 10%).
+            uint256 id = _claim(_claimable(jobSeed), who);
+            vm.warp(uint256(_deadline(id)) + 1);
+            _slash(id);
+        }
+        if (batch.accruedFees() != 0) {
+            uint256 amount = batch.withdrawFees();
+            expectedBalance[TREASURY] += amount;
+            expectedAccrued -= amount;
+            _count("batchWithdrawFees");
+        }
+        ++effectiveActions;
+    }
+
+    // ═════════════════════════════════════ internals ══════════════════════════════════════════
+
+    function _count(string memory name) private {
+        if (calls[name] == 0) _callNames.push(name);
+        ++calls[name];
+    }
+
+    function _mint(address to, uint256 amount) private {
+        token.faucet(to, amount);
+        ghostMinted += amount;
+        expectedBalance[to] += amount;
+    }
+
+    function _stake(address p, uint256 amount) private {
+        if (staking.paused()) staking.unpause();
+        vm.prank(p);
+        staking.stake(amount);
+        expectedBalance[p] -= amount;
+    }
+
+    function _deadline(uint256 id) private view returns (uint40) {
+        return batch.getBatch(id).deadline;
+    }
+
+    function _post(address requester, uint256 seed, bool challengeable) private returns (uint256 id) {
+        if (market.paused()) market.unpause();
+        IBatchMarket.PostBatchParams memory p;
+        p.circuitId = circuit;
+        p.keyHash = keyHash;
+        uint256 n = bound(seed, 1, MAX_N);
+        p.numSamples = uint32(n);
+        p.sampleSize = uint8(bound(seed >> 8, 1, n < 3 ? n : 3));
+        p.maxChallenges = uint8(bound(seed >> 16, challengeable ? 1 : 0, 3));
+        p.challengeBond = uint96(bound(seed >> 24, 0, 5 ether));
+        p.maxPrice = uint96(bound(uint256(keccak256(abi.encode(seed, "price"))), 0, 100 ether));
+        p.minPrice = uint96(bound(seed >> 32, 0, p.maxPrice));
+        p.rampDuration = p.minPrice == p.maxPrice ? 0 : uint32(bound(seed >> 40, 1, 1 days));
+        p.collateral = uint96(bound(uint256(keccak256(abi.encode(seed, "collateral"))), 0, 200 ether));
+        p.claimDeadline = uint40(block.timestamp + bound(seed >> 48, 0, 6 hours));
+        p.commitWindow = uint32(bound(seed >> 56, 1 minutes, 2 hours));
+        p.proveWindow = uint32(bound(seed >> 64, 1 minutes, 2 hours));
+        p.challengeWindow = uint32(bound(seed >> 72, 1 minutes, 2 hours));
+        p.answerWindow = uint32(bound(seed >> 80, 1 minutes, 2 hours));
+        p.inputsURI = "ipfs://inputs";
+        uint256 dataSeed = uint256(keccak256(abi.encode(seed, jobIds.length, "data")));
+        p.inputsRoot = _root(_inputLeaves(dataSeed, n));
+        vm.prank(requester);
+        id = batch.postBatch(p);
+
+        Ghost storage g = _jobs[id];
+        g.dataSeed = dataSeed;
+        g.status = IBatchMarket.BatchStatus.Open;
+        _setTerms(g.terms, p, requester);
+        jobIds.push(id);
+        expectedBalance[requester] -= p.maxPrice;
+        _count("batchPost");
+    }
+
+    function _setTerms(
+        IBatchMarket.BatchTerms storage t,
+        IBatchMarket.PostBatchParams memory p,
+        address requester
+    ) private {
+        t.requester = requester;
+        t.circuitId = p.circuitId;
+        t.numPublic = 3;
+        t.keyHash = p.keyHash;
+        t.inputsRoot = p.inputsRoot;
+        t.inputsHash = p.inputsHash;
+        t.numSamples = p.numSamples;
+        t.sampleSize = p.sampleSize;
+        t.maxChallenges = p.maxChallenges;
+        t.challengeBond = p.challengeBond;
+        t.minPrice = p.minPrice;
+        t.maxPrice = p.maxPrice;
+        t.rampDuration = p.rampDuration;
+        t.collateral = p.collateral;
+        t.postedAt = uint40(block.timestamp);
+        t.claimDeadline = p.claimDeadline;
+        t.commitWindow = p.commitWindow;
+        t.proveWindow = p.proveWindow;
+        t.challengeWindow = p.challengeWindow;
+        t.answerWindow = p.answerWindow;
+        // The deal in force now, from governance's own record (not read back from the markets).
+        t.feeBps = governance.gFeeBps();
+        t.slashRequesterBps = governance.gSlashRequesterBps();
+        t.slashBountyBps = governance.gSlashBountyBps();
+    }
+
+    function _refundOpen(Ghost storage g, IBatchMarket.BatchStatus to) private {
+        g.status = to;
+        expectedBalance[g.terms.requester] += g.terms.maxPrice;
+    }
+
+    /// An open job claimable now (posts one if none).
+    function _claimable(uint256 seed) private returns (uint256 id) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            id = jobIds[((seed % (n == 0 ? 1 : n)) + k) % n];
+            Ghost storage g = _jobs[id];
+            if (g.status == IBatchMarket.BatchStatus.Open && block.timestamp <= g.terms.claimDeadline)
+                return id;
+        }
+        return _post(_requesters[seed % 2], seed, false);
+    }
+
+    function _claim(uint256 id, uint256 who) private returns (uint256) {
+        if (market.paused()) market.unpause();
+        if (staking.paused()) staking.unpause();
+        Ghost storage g = _jobs[id];
+        address p = _readyProvider(who, g.terms.collateral);
+        // Readying a provider may have let time pass: the job may no longer be claimable.
+        if (block.timestamp > g.terms.claimDeadline)
+            return _claim(_post(_requesters[who % 2], who, true), who);
+        vm.prank(p);
+        batch.claim(id, g.terms);
+        g.provider = p;
+        g.claimedAt = uint40(block.timestamp);
+        g.status = IBatchMarket.BatchStatus.Claimed;
+        ghostLockedEver[p] += g.terms.collateral;
+        _count("batchClaim");
+        return id;
+    }
+
+    /// A provider that can lock `collateral` now: stake topped up, jail waited out, open jobs
+    /// settled below the concurrency limit.
+    function _readyProvider(uint256 who, uint256 collateral) private returns (address p) {
+        p = _providers[who % 3];
+        if (staking.getProvider(p).openJobs >= 16) _freeSlot(p);
+        uint40 jailedUntil = staking.getProvider(p).jailedUntil;
+        if (jailedUntil > block.timestamp) vm.warp(jailedUntil);
+        IComputeStaking.Provider memory info = staking.getProvider(p);
+        uint256 need;
+        if (uint256(info.locked) + collateral > info.stake)
+            need = uint256(info.locked) + collateral - info.stake;
+        uint256 minStake = staking.minStake();
+        if (uint256(info.stake) + need < minStake) need = minStake - info.stake;
+        if (need != 0) _stake(p, need);
+    }
+
+    /// A claimed job before its commit deadline (claims one if none).
+    function _committable(uint256 seed) private returns (uint256 id) {
+        bool found;
+        (found, id) = _findLive(seed, IBatchMarket.BatchStatus.Claimed);
+        if (!found) id = _claim(_claimable(seed), seed);
+    }
+
+    function _commit(uint256 id, uint256 fakeSeed) private returns (uint256) {
+        Ghost storage g = _jobs[id];
+        uint256 n = g.terms.numSamples;
+        // A third of the commits fake some outputs.
+        uint256 mask = fakeSeed % 3 == 0 ? (fakeSeed >> 8) & ((1 << n) - 1) : 0;
+        bytes32 root = _root(_outputLeaves(g.dataSeed, n, mask));
+        vm.prank(g.provider);
+        batch.commit(id, g.terms, g.claimedAt, root, keccak256(abi.encode(root)), "ipfs://outputs");
+        g.outputsRoot = root;
+        g.fakedMask = mask;
+        g.sampleBlock = uint64(block.number) + ProtocolBounds.SAMPLE_DELAY;
+        g.status = IBatchMarket.BatchStatus.Committed;
+        _count("batchCommit");
+        return id;
+    }
+
+    /// A committed job whose sample block's hash is still available (commits one if none).
+    function _sampleable(uint256 seed) private returns (uint256) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 id = jobIds[((seed % n) + k) % n];
+            Ghost storage g = _jobs[id];
+            if (
+                g.status == IBatchMarket.BatchStatus.Committed && block.number <= uint256(g.sampleBlock) + 200
+            ) {
+                return id;
+            }
+        }
+        return _commit(_committable(seed), seed);
+    }
+
+    /// A committed or sampled job that can still be proven (commits one if none).
+    function _provable(uint256 seed) private returns (uint256) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 id = jobIds[((seed % n) + k) % n];
+            Ghost storage g = _jobs[id];
+            bool live = block.timestamp <= _deadline(id);
+            if (
+                live &&
+                (g.status == IBatchMarket.BatchStatus.Sampled ||
+                    (g.status == IBatchMarket.BatchStatus.Committed &&
+                        block.number <= uint256(g.sampleBlock) + 200))
+            ) return id;
+        }
+        return _commit(_committable(seed), seed);
+    }
+
+    function _proveOrSlash(uint256 id) private returns (uint256) {
+        Ghost storage g = _jobs[id];
+        bytes memory header;
+        if (g.status == IBatchMarket.BatchStatus.Committed) {
+            header = _installHeader(id, g.sampleBlock);
+        }
+        bytes32 randomness = _mix(id, g.sampleBlock);
+        uint32[] memory drawn = _indices(id, randomness, g.terms.numSamples, g.terms.sampleSize);
+        if (_anyFaked(g, drawn)) {
+            // Caught by sampling: no proof exists for a faked output.
+            vm.warp(uint256(_deadline(id)) + 1);
+            _slash(id);
+            return id;
+        }
+        IBatchMarket.SampleProof[] memory proofs = _proofs(id, drawn);
+        vm.prank(g.provider);
+        batch.prove(id, g.terms, ghostRecord(id), header, _key, proofs);
+        g.status = IBatchMarket.BatchStatus.Proven;
+        _count("batchProve");
+        return id;
+    }
+
+    /// A proven job with challenges allowed and its window open (proves one if none).
+    function _challengeable(uint256 seed) private returns (uint256) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 id = jobIds[((seed % n) + k) % n];
+            Ghost storage g = _jobs[id];
+            if (
+                g.status == IBatchMarket.BatchStatus.Proven &&
+                g.terms.maxChallenges != 0 &&
+                block.timestamp <= _deadline(id)
+            ) return id;
+        }
+        // Post a challengeable job and take it to Proven (sampling may catch a faked output on the
+        // way: then try again with an honest commit).
+        uint256 fresh = _claim(_post(_requesters[seed % 2], seed, true), seed);
+        _commit(fresh, 1);
+        return _proveOrSlash(fresh);
+    }
+
+    function _challenge(uint256 id, uint256 idxSeed) private returns (uint256) {
+        Ghost storage g = _jobs[id];
+        uint256 n = g.terms.numSamples;
+        uint256 count = bound(idxSeed, 1, g.terms.maxChallenges < n ? g.terms.maxChallenges : n);
+        uint32[] memory indices = new uint32[](count);
+        // `count` increasing indices below n, spread from a random start.
+        uint256 start = (idxSeed >> 8) % (n - count + 1);
+        for (uint256 i; i < count; ++i) indices[i] = uint32(start + i);
+        vm.prank(g.terms.requester);
+        batch.challenge(id, g.terms, ghostRecord(id), indices);
+        g.challenged = indices;
+        g.status = IBatchMarket.BatchStatus.Challenged;
+        expectedBalance[g.terms.requester] -= uint256(g.terms.challengeBond) * count;
+        _count("batchChallenge");
+        return id;
+    }
+
+    function _pay(uint256 id, uint256 bonds) private {
+        Ghost storage g = _jobs[id];
+        IBatchMarket.BatchTerms storage t = g.terms;
+        uint256 price = AuctionPrice.at(t.minPrice, t.maxPrice, t.postedAt, t.rampDuration, g.claimedAt);
+        uint256 fee = (price * t.feeBps) / ProtocolBounds.BPS;
+        expectedBalance[g.provider] += price - fee + bonds;
+        expectedBalance[t.requester] += t.maxPrice - price;
+        expectedAccrued += fee;
+        g.status = IBatchMarket.BatchStatus.Paid;
+        ++timesPaid[id];
+    }
+
+    function _slash(uint256 id) private {
+        Ghost storage g = _jobs[id];
+        IBatchMarket.BatchTerms storage t = g.terms;
+        uint256 refund = t.maxPrice;
+        if (g.status == IBatchMarket.BatchStatus.Challenged)
+            refund += uint256(t.challengeBond) * g.challenged.length;
+        vm.prank(KEEPER);
+        batch.slashExpired(id, t, ghostRecord(id));
+        uint256 toRequester = (uint256(t.collateral) * t.slashRequesterBps) / ProtocolBounds.BPS;
+        uint256 bounty = (uint256(t.collateral) * t.slashBountyBps) / ProtocolBounds.BPS;
+        expectedBalance[t.requester] += refund + toRequester;
+        expectedBalance[KEEPER] += bounty;
+        expectedAccrued += t.collateral - toRequester - bounty;
+        g.slashedFrom = g.status;
+        g.status = IBatchMarket.BatchStatus.Slashed;
+        _count("batchSlash");
+    }
+
+    // ── finding jobs ──────────────────────────────────────────────────────────────────────────
+
+    function _find(uint256 seed, IBatchMarket.BatchStatus status) private view returns (bool, uint256) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 id = jobIds[((seed % n) + k) % n];
+            if (_jobs[id].status == status) return (true, id);
+        }
+        return (false, 0);
+    }
+
+    /// A job in `status` before its deadline.
+    function _findLive(uint256 seed, IBatchMarket.BatchStatus status) private view returns (bool, uint256) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 id = jobIds[((seed % n) + k) % n];
+            if (_jobs[id].status == status && block.timestamp <= _deadline(id)) return (true, id);
+        }
+        return (false, 0);
+    }
+
+    function _slashable(IBatchMarket.BatchStatus s) private pure returns (bool) {
+        return
+            s == IBatchMarket.BatchStatus.Claimed ||
+            s == IBatchMarket.BatchStatus.Committed ||
+            s == IBatchMarket.BatchStatus.Sampled ||
+            s == IBatchMarket.BatchStatus.Challenged;
+    }
+
+    function _findSlashable(uint256 seed) private view returns (bool, uint256) {
+        uint256 n = jobIds.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 id = jobIds[((seed % n) + k) % n];
+            if (_slashable(_jobs[id].status)) return (true, id);
+        }
+        return (false, 0);
+    }
+
+    /// Settles one of `p`'s open jobs: slashes an unfinished one, or settles a proven one.
+    function _freeSlot(address p) private {
+        for (uint256 k; k < jobIds.length; ++k) {
+            uint256 id = jobIds[k];
+            Ghost storage g = _jobs[id];
+            if (g.provider != p) continue;
+            bool proven = g.status == IBatchMarket.BatchStatus.Proven;
+            if (!proven && !_slashable(g.status)) continue;
+            if (block.timestamp <= _deadline(id)) vm.warp(uint256(_deadline(id)) + 1);
+            if (proven) {
+                vm.prank(KEEPER);
+                batch.settle(id, g.terms, ghostRecord(id));
+                _pay(id, 0);
+                _count("batchSettle");
+            } else {
+                _slash(id);
+            }
+            return;
+        }
+    }
+
+    // ── data, trees, sampling, proofs ─────────────────────────────────────────────────────────
+
+    function _commitment(uint256 dataSeed, uint256 i) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(dataSeed, "c", i))) % R;
+    }
+
+    function _trueOutput(uint256 dataSeed, uint256 i) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(dataSeed, "o", i))) % R;
+    }
+
+    function _claimedOutput(Ghost storage g, uint256 i) private view returns (uint256) {
+        uint256 o = _trueOutput(g.dataSeed, i);
+        return (g.fakedMask >> i) & 1 == 1 ? (o + 1) % R : o;
+    }
+
+    function _inputLeaves(uint256 dataSeed, uint256 n) private pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](n);
+        for (uint256 i; i < n; ++i)
+            leaves[i] = keccak256(abi.encodePacked(bytes1(0x01), i, _commitment(dataSeed, i)));
+    }
+
+    function _outputLeaves(
+        uint256 dataSeed,
+        uint256 n,
+        uint256 mask
+    ) private pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 o = _trueOutput(dataSeed, i);
+            if ((mask >> i) & 1 == 1) o = (o + 1) % R;
+            leaves[i] = keccak256(abi.encodePacked(bytes1(0x02), i, _commitment(dataSeed, i), o));
+        }
+    }
+
+    /// The bottom level padded to 2^depth with zero leaves.
+    function _padded(bytes32[] memory leaves) private pure returns (bytes32[] memory level) {
+        uint256 size = 1;
+        while (size < leaves.length) size <<= 1;
+        level = new bytes32[](size);
+        for (uint256 i; i < leaves.length; ++i) level[i] = leaves[i];
+    }
+
+    function _root(bytes32[] memory leaves) private pure returns (bytes32) {
+        bytes32[] memory level = _padded(leaves);
+        for (uint256 size = level.length; size > 1; size >>= 1) {
+            for (uint256 i; i < size / 2; ++i)
+                level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
+        }
+        return level[0];
+    }
+
+    function _path(bytes32[] memory leaves, uint256 index) private pure returns (bytes32[] memory path) {
+        bytes32[] memory level = _padded(leaves);
+        uint256 depth;
+        while ((uint256(1) << depth) < level.length) ++depth;
+        path = new bytes32[](depth);
+        for (uint256 l; l < depth; ++l) {
+            path[l] = level[index ^ 1];
+            for (uint256 i; i < level.length >> (l + 1); ++i) {
+                level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
+            }
+            index >>= 1;
+        }
+    }
+
+    function _mix(uint256 id, uint64 sampleBlock) private pure returns (bytes32) {
+        return keccak256(abi.encode("mix", id, sampleBlock));
+    }
+
+    /// A minimal RLP header (13 empty strings, the 32-byte mix, an 8-byte nonce, one more empty
+    /// string: a 56-byte payload, i.e. a long list) installed as the sample block's hash.
+    function _installHeader(uint256 id, uint64 sampleBlock) private returns (bytes memory header) {
+        bytes memory empties = new bytes(13);
+        for (uint256 i; i < 13; ++i) empties[i] = 0x80;
+        header = abi.encodePacked(
+            bytes2(0xf838),
+            empties,
+            bytes1(0xa0),
+            _mix(id, sampleBlock),
+            bytes1(0x88),
+            bytes8(0),
+            bytes1(0x80)
+        );
+        if (block.number <= sampleBlock) vm.roll(uint256(sampleBlock) + 1);
+        vm.setBlockhash(sampleBlock, keccak256(header));
+    }
+
+    /// The contract's derivation, re-implemented (docs/BATCH.md).
+    function _indices(
+        uint256 id,
+        bytes32 randomness,
+        uint256 n,
+        uint256 k
+    ) private view returns (uint32[] memory out) {
+        bytes32 seed = keccak256(abi.encode(randomness, block.chainid, address(batch), id));
+        out = new uint32[](k);
+        uint256 found;
+        for (uint256 t; found < k; ++t) {
+            uint256 x = uint256(keccak256(abi.encode(seed, t))) % n;
+            bool seen;
+            for (uint256 i; i < found; ++i) seen = seen || out[i] == x;
+            if (!seen) out[found++] = uint32(x);
+        }
+    }
+
+    function _anyFaked(Ghost storage g, uint32[] memory indices) private view returns (bool) {
+        for (uint256 i; i < indices.length; ++i) if ((g.fakedMask >> indices[i]) & 1 == 1) return true;
+        return false;
+    }
+
+    function _proofs(
+        uint256 id,
+        uint32[] memory indices
+    ) private view returns (IBatchMarket.SampleProof[] memory out) {
+        Ghost storage g = _jobs[id];
+        uint256 n = g.terms.numSamples;
+        bytes32[] memory inLeaves = _inputLeaves(g.dataSeed, n);
+        bytes32[] memory outLeaves = _outputLeaves(g.dataSeed, n, g.fakedMask);
+        uint256 jobKey = uint256(keccak256(abi.encode(block.chainid, address(batch), id, g.provider))) % R;
+        out = new IBatchMarket.SampleProof[](indices.length);
+        for (uint256 j; j < indices.length; ++j) {
+            uint256 i = indices[j];
+            IBatchMarket.SampleProof memory s = out[j];
+            s.inputCommitment = _commitment(g.dataSeed, i);
+            s.outputs = new uint256[](1);
+            s.outputs[0] = _claimedOutput(g, i);
+            s.inputPath = _path(inLeaves, i);
+            s.outputPath = _path(outLeaves, i);
+            s.proof = _trapdoorProof(jobKey, s.inputCommitment, s.outputs[0]);
+        }
+    }
+
+    /// A proof for public signals x with the trapdoor key: L = u0 + Σ u_i·x_i, A = (α + L + 1)·G1,
+    /// B = G2, C = G1, so that e(A, B) = e(α, β)·e(L·G1, γ)·e(C, δ).
+    function _trapdoorProof(
+        uint256 jobKey,
+        uint256 c,
+        uint256 out
+    ) private view returns (uint256[8] memory p) {
+        uint256 l = addmod(
+            addmod(_u[0], mulmod(_u[1], jobKey, R), R),
+            addmod(mulmod(_u[2], c, R), mulmod(_u[3], out, R), R),
+            R
+        );
+        (uint256 ax, uint256 ay) = _mul(1, 2, addmod(addmod(ALPHA, l, R), 1, R));
+        p = [ax, ay, G2_X_IM, G2_X_RE, G2_Y_IM, G2_Y_RE, 1, 2];
+    }
+
+    function _mul(uint256 x, uint256 y, uint256 s) private view returns (uint256, uint256) {
+        (bool ok, bytes memory out) = address(0x07).staticcall(abi.encode(x, y, s));
+        require(ok && out.length == 64, "ecMul");
+        return abi.decode(out, (uint256, uint256));
+    }
+}
 
 /// @notice Drives the whole protocol — staking, market, registry and governance — through random
 /// sequences in which (almost) every call does something: each action that finds no job or
@@ -704,55 +1501,91 @@ contract ProtocolHandler is TestBase {
 /// forge-config: default.invariant.runs = 66
 /// forge-config: default.invariant.depth = 160
 /// forge-config: default.invariant.fail-on-revert = true
-contract ProtocolInvariantTest is TestBase, Deployer {
-    ProtocolHandler internal handler;
-    SkewedToken internal skewed;
+/// @notice The campaign's deployment: the protocol on a token that can skew transfers, the two
+/// circuits of the job handler, the batch circuit (3 public signals, always active), the job
+/// handler as governance (every role) and the batch handler (pauser of market and staking only, to
+/// lift a pause governance left in its way).
+abstract contract CampaignSetup is TestBase, Deployer {
     bytes32 internal constant TOGGLED_CIRCUIT = keccak256("toggled-circuit");
+    bytes32 internal constant BATCH_CIRCUIT = keccak256("batch-circuit");
+
+    function _setUpCampaign(SkewedToken skewed) internal returns (ProtocolHandler h, BatchHandler b) {
+        _deployWith(IERC20(address(skewed)), 250, 5_000, 1_000);
+        for (uint256 i; i < 2; ++i) {
+            registry.registerCircuit(
+                i == 0 ? TOGGLED_CIRCUIT : BATCH_CIRCUIT,
+                ICircuitRegistry.Circuit({
+                    verifier: address(verifier),
+                    selector: registry.snarkjsSelector(3),
+                    numPublic: 3,
+                    active: true,
+                    modelCommitment: bytes32(0),
+                    zkeyHash: bytes32(0),
+                    wasmHash: bytes32(0),
+                    artifactsURI: ""
+                })
+            );
+        }
+        h = new ProtocolHandler(skewed, market, CIRCUIT_ID, TOGGLED_CIRCUIT);
+        // The job handler is the governance: every admin, pauser and circuit-admin role.
+        market.grantRole(market.DEFAULT_ADMIN_ROLE(), address(h));
+        market.grantRole(market.PAUSER_ROLE(), address(h));
+        staking.grantRole(staking.DEFAULT_ADMIN_ROLE(), address(h));
+        staking.grantRole(staking.PAUSER_ROLE(), address(h));
+        registry.grantRole(registry.CIRCUIT_ADMIN_ROLE(), address(h));
+        b = new BatchHandler(skewed, market, IGovernanceRecord(address(h)), BATCH_CIRCUIT);
+        market.grantRole(market.PAUSER_ROLE(), address(b));
+        staking.grantRole(staking.PAUSER_ROLE(), address(b));
+    }
+}
+
+/// @notice Invariants of the whole on-chain half under the two handlers above (single jobs and
+/// batch jobs sharing the staking contract), with governance changing parameters, pausing and
+/// deactivating circuits in the middle of jobs. `afterInvariant` requires every run to be at least
+/// 95% effective handler calls, so each invariant is checked after ≥ 66 × 160 × 0.95 = 10,032
+/// effective calls (in practice all 10,560); each handler call makes one or more protocol calls.
+/// `ProtocolCampaignTest` below prints the per-function counts.
+/// forge-config: default.invariant.runs = 66
+/// forge-config: default.invariant.depth = 160
+/// forge-config: default.invariant.fail-on-revert = true
+contract ProtocolInvariantTest is CampaignSetup {
+    ProtocolHandler internal handler;
+    BatchHandler internal batchHandler;
+    SkewedToken internal skewed;
 
     function setUp() public {
         vm.warp(1_700_000_000);
         skewed = new SkewedToken();
-        _deployWith(IERC20(address(skewed)), 250, 5_000, 1_000);
-        registry.registerCircuit(
-            TOGGLED_CIRCUIT,
-            ICircuitRegistry.Circuit({
-                verifier: address(verifier),
-                selector: registry.snarkjsSelector(3),
-                numPublic: 3,
-                active: true,
-                modelCommitment: bytes32(0),
-                zkeyHash: bytes32(0),
-                wasmHash: bytes32(0),
-                artifactsURI: ""
-            })
-        );
-        handler = new ProtocolHandler(skewed, market, CIRCUIT_ID, TOGGLED_CIRCUIT);
-        // The handler is the governance: every admin, pauser and circuit-admin role.
-        market.grantRole(market.DEFAULT_ADMIN_ROLE(), address(handler));
-        market.grantRole(market.PAUSER_ROLE(), address(handler));
-        staking.grantRole(staking.DEFAULT_ADMIN_ROLE(), address(handler));
-        staking.grantRole(staking.PAUSER_ROLE(), address(handler));
-        registry.grantRole(registry.CIRCUIT_ADMIN_ROLE(), address(handler));
+        (handler, batchHandler) = _setUpCampaign(skewed);
     }
 
     function targetContracts() public view returns (address[] memory targets) {
-        targets = new address[](1);
+        targets = new address[](2);
         targets[0] = address(handler);
+        targets[1] = address(batchHandler);
     }
 
     /// After each run: the run was (almost) all effective calls (`ProtocolCampaignTest` prints
     /// what such a sequence does, per protocol function).
     function afterInvariant() public view {
-        assertLe(handler.actions() * 95, handler.effectiveActions() * 100, "effective handler calls >= 95%");
+        assertLe(
+            (handler.actions() + batchHandler.actions()) * 95,
+            (handler.effectiveActions() + batchHandler.effectiveActions()) * 100,
+            "effective handler calls >= 95%"
+        );
     }
 
-    /// Token balances equal the accounting, exactly: staking holds Σ(stake + unbonding); the market
-    /// holds the max price of every open, claimed or completed (unpaid) job plus accrued fees;
-    /// nothing is created or lost.
+    /// Token balances equal the accounting, exactly: staking holds Σ(stake + unbonding) of the
+    /// providers of both markets; the job market holds the max price of every open, claimed or
+    /// completed (unpaid) job plus accrued fees; the batch market holds the max price of every
+    /// unsettled batch job, the bonds of challenged ones and its accrued treasury shares; nothing
+    /// is created or lost.
     function invariant_tokensEqualStakesPlusEscrow() public view {
         uint256 staked;
         for (uint256 i; i < 3; ++i) {
             IComputeStaking.Provider memory p = staking.getProvider(handler.providerAt(i));
+            staked += uint256(p.stake) + p.unbonding;
+            p = staking.getProvider(batchHandler.providerAt(i));
             staked += uint256(p.stake) + p.unbonding;
         }
         assertEq(staking.totalStaked(), staked, "totalStaked == sum of stakes");
@@ -777,7 +1610,40 @@ contract ProtocolInvariantTest is TestBase, Deployer {
             escrow + market.accruedFees(),
             "market balance == escrow + fees"
         );
-        assertEq(skewed.totalSupply(), handler.ghostMinted(), "no token created or burnt");
+        assertEq(
+            skewed.totalSupply(),
+            handler.ghostMinted() + batchHandler.ghostMinted(),
+            "no token created or burnt"
+        );
+
+        uint256 batchEscrow = _batchEscrow();
+        assertEq(batchMarket.totalEscrowed(), batchEscrow, "batch totalEscrowed == unsettled prices + bonds");
+        assertEq(batchMarket.accruedFees(), batchHandler.expectedAccrued(), "batch accrued == fees + shares");
+        assertEq(
+            skewed.balanceOf(address(batchMarket)),
+            batchEscrow + batchMarket.accruedFees(),
+            "batch market balance == escrow + fees"
+        );
+    }
+
+    /// Σ maxPrice of unsettled batch jobs + the bonds of challenged ones, from the ghost.
+    function _batchEscrow() private view returns (uint256 escrow) {
+        uint256 n = batchHandler.jobCount();
+        for (uint256 k; k < n; ++k) {
+            uint256 id = batchHandler.jobIds(k);
+            (IBatchMarket.BatchStatus status, ) = batchHandler.ghostStatus(id);
+            IBatchMarket.BatchTerms memory t = batchHandler.ghostTerms(id);
+            if (
+                status == IBatchMarket.BatchStatus.Paid ||
+                status == IBatchMarket.BatchStatus.Cancelled ||
+                status == IBatchMarket.BatchStatus.Reclaimed ||
+                status == IBatchMarket.BatchStatus.Slashed
+            ) continue;
+            escrow += t.maxPrice;
+            if (status == IBatchMarket.BatchStatus.Challenged) {
+                escrow += uint256(t.challengeBond) * batchHandler.ghostRecord(id).challenged.length;
+            }
+        }
     }
 
     /// Every actor holds exactly what the protocol's rules (applied to each job's own terms) give
@@ -790,14 +1656,36 @@ contract ProtocolInvariantTest is TestBase, Deployer {
             assertEq(skewed.balanceOf(r), handler.expectedBalance(r), "requester balance by the rules");
             assertEq(skewed.balanceOf(p), handler.expectedBalance(p), "provider balance by the rules");
         }
+        for (uint256 i; i < 3; ++i) {
+            address p = batchHandler.providerAt(i);
+            assertEq(
+                skewed.balanceOf(p),
+                batchHandler.expectedBalance(p),
+                "batch provider balance by the rules"
+            );
+            if (i == 2) continue;
+            address r = batchHandler.requesterAt(i);
+            assertEq(
+                skewed.balanceOf(r),
+                batchHandler.expectedBalance(r),
+                "batch requester balance by the rules"
+            );
+        }
         address keeper = handler.KEEPER();
         assertEq(skewed.balanceOf(keeper), handler.expectedBalance(keeper), "keeper balance by the rules");
+        address batchKeeper = batchHandler.KEEPER();
+        assertEq(
+            skewed.balanceOf(batchKeeper),
+            batchHandler.expectedBalance(batchKeeper),
+            "batch keeper balance by the rules"
+        );
         assertEq(
             skewed.balanceOf(TREASURY),
-            handler.expectedBalance(TREASURY),
+            handler.expectedBalance(TREASURY) + batchHandler.expectedBalance(TREASURY),
             "treasury balance by the rules"
         );
         assertEq(skewed.balanceOf(address(handler)), 0, "governance holds nothing");
+        assertEq(skewed.balanceOf(address(batchHandler)), 0, "the batch handler holds nothing");
         assertEq(skewed.balanceOf(address(this)), 0, "deployer holds nothing");
     }
 
@@ -848,6 +1736,12 @@ contract ProtocolInvariantTest is TestBase, Deployer {
                 handler.ghostLockedEver(p),
                 "totalSlashed <= locked ever"
             );
+            p = batchHandler.providerAt(i);
+            assertLe(
+                staking.getProvider(p).totalSlashed,
+                batchHandler.ghostLockedEver(p),
+                "batch provider: totalSlashed <= locked ever"
+            );
         }
     }
 
@@ -873,6 +1767,69 @@ contract ProtocolInvariantTest is TestBase, Deployer {
             assertEq(p.locked, claimedCollateral[i], "locked == collateral of claimed jobs");
             assertEq(p.openJobs, claimedCount[i], "openJobs == claimed jobs");
         }
+        _batchLockedCoveredByStake();
+    }
+
+    /// The same for the batch market's providers: a batch job holds its collateral from its claim
+    /// until it is paid or slashed.
+    function _batchLockedCoveredByStake() private view {
+        uint256[3] memory collateral;
+        uint256[3] memory count;
+        uint256 n = batchHandler.jobCount();
+        for (uint256 k; k < n; ++k) {
+            uint256 id = batchHandler.jobIds(k);
+            (IBatchMarket.BatchStatus s, ) = batchHandler.ghostStatus(id);
+            if (
+                s != IBatchMarket.BatchStatus.Claimed &&
+                s != IBatchMarket.BatchStatus.Committed &&
+                s != IBatchMarket.BatchStatus.Sampled &&
+                s != IBatchMarket.BatchStatus.Proven &&
+                s != IBatchMarket.BatchStatus.Challenged
+            ) continue;
+            address provider = batchHandler.ghostProvider(id);
+            for (uint256 i; i < 3; ++i) {
+                if (provider == batchHandler.providerAt(i)) {
+                    collateral[i] += batchHandler.ghostTerms(id).collateral;
+                    ++count[i];
+                }
+            }
+        }
+        for (uint256 i; i < 3; ++i) {
+            IComputeStaking.Provider memory p = staking.getProvider(batchHandler.providerAt(i));
+            assertLe(p.locked, uint256(p.stake) + p.unbonding, "batch: locked <= stake + unbonding");
+            assertEq(p.locked, collateral[i], "batch: locked == collateral of unsettled batch jobs");
+            assertEq(p.openJobs, count[i], "batch: openJobs == unsettled batch jobs");
+        }
+    }
+
+    /// Every batch job's on-chain status is the one the rules predict, its commitment is its terms
+    /// (with the economics in force at its post) and record; a batch job is paid at most once, and
+    /// exactly when its status is Paid.
+    function invariant_batchJobsFollowTheirTerms() public view {
+        uint256 n = batchHandler.jobCount();
+        for (uint256 k; k < n; ++k) {
+            uint256 id = batchHandler.jobIds(k);
+            (IBatchMarket.BatchStatus status, IBatchMarket.BatchStatus slashedFrom) = batchHandler
+                .ghostStatus(id);
+            IBatchMarket.Batch memory job = batchMarket.getBatch(id);
+            assertEq(uint256(job.status), uint256(status), "batch status as the rules predict");
+            IBatchMarket.BatchStatus committedAs =
+                status == IBatchMarket.BatchStatus.Slashed ? slashedFrom : status;
+            assertTrue(
+                job.commitment ==
+                    batchMarket.commitmentOf(
+                        batchHandler.ghostTerms(id),
+                        committedAs,
+                        batchHandler.ghostRecord(id)
+                    ),
+                "batch commitment == terms + record"
+            );
+            assertEq(
+                batchHandler.timesPaid(id),
+                status == IBatchMarket.BatchStatus.Paid ? 1 : 0,
+                "batch paid once iff Paid"
+            );
+        }
     }
 }
 
@@ -880,35 +1837,15 @@ contract ProtocolInvariantTest is TestBase, Deployer {
 /// seeded sequence, governance changes included), printing how many times each protocol function
 /// was really called and how many jobs ended in each status — what the invariant runs above do,
 /// made visible — and requiring that every action and every job status is reached many times.
-contract ProtocolCampaignTest is TestBase, Deployer {
-    uint256 internal constant CALLS = 500;
-    bytes32 internal constant TOGGLED_CIRCUIT = keccak256("toggled-circuit");
+contract ProtocolCampaignTest is CampaignSetup {
+    uint256 internal constant CALLS = 700;
 
     function test_campaign_reachesEveryStateWithEffectiveCalls() public {
         vm.warp(1_700_000_000);
         SkewedToken skewed = new SkewedToken();
-        _deployWith(IERC20(address(skewed)), 250, 5_000, 1_000);
-        registry.registerCircuit(
-            TOGGLED_CIRCUIT,
-            ICircuitRegistry.Circuit({
-                verifier: address(verifier),
-                selector: registry.snarkjsSelector(3),
-                numPublic: 3,
-                active: true,
-                modelCommitment: bytes32(0),
-                zkeyHash: bytes32(0),
-                wasmHash: bytes32(0),
-                artifactsURI: ""
-            })
-        );
-        ProtocolHandler h = new ProtocolHandler(skewed, market, CIRCUIT_ID, TOGGLED_CIRCUIT);
-        market.grantRole(market.DEFAULT_ADMIN_ROLE(), address(h));
-        market.grantRole(market.PAUSER_ROLE(), address(h));
-        staking.grantRole(staking.DEFAULT_ADMIN_ROLE(), address(h));
-        staking.grantRole(staking.PAUSER_ROLE(), address(h));
-        registry.grantRole(registry.CIRCUIT_ADMIN_ROLE(), address(h));
+        (ProtocolHandler h, BatchHandler b) = _setUpCampaign(skewed);
 
-        for (uint256 i; i < CALLS; ++i) _dispatch(h, uint256(keccak256(abi.encode("campaign", i))));
+        for (uint256 i; i < CALLS; ++i) _dispatch(h, b, uint256(keccak256(abi.encode("campaign", i))));
 
         console.log(
             string.concat(
@@ -948,12 +1885,65 @@ contract ProtocolCampaignTest is TestBase, Deployer {
         for (uint256 st = 3; st < 8; ++st) {
             assertLe(5, byStatus[st], string.concat(statusNames[st], ": at least 5 jobs end there"));
         }
+        _reportBatch(b);
     }
 
-    /// Draws one handler action from `r` (weights roughly those of the fuzzer's uniform choice).
-    function _dispatch(ProtocolHandler h, uint256 r) private {
+    /// Prints the batch handler's protocol calls and the batch jobs per final status, and requires
+    /// every batch function and every final status to be reached.
+    function _reportBatch(BatchHandler b) private view {
+        console.log(
+            string.concat(
+                "batch: ",
+                _str(b.effectiveActions()),
+                " of ",
+                _str(b.actions()),
+                " handler calls effective; protocol calls by function:"
+            )
+        );
+        string[] memory names = b.callNames();
+        for (uint256 i; i < names.length; ++i) {
+            console.log(string.concat("  ", names[i], ": ", _str(b.calls(names[i]))));
+            assertLe(5, b.calls(names[i]), string.concat(names[i], " called at least 5 times"));
+        }
+        assertEq(names.length, 12, "every batch function exercised");
+        assertLe(b.actions() * 95, b.effectiveActions() * 100, "batch: effective handler calls >= 95%");
+        uint256[11] memory byStatus;
+        for (uint256 k; k < b.jobCount(); ++k) ++byStatus[uint256(batchMarket.getBatch(b.jobIds(k)).status)];
+        string[11] memory statusNames = [
+            "None",
+            "Open",
+            "Claimed",
+            "Committed",
+            "Sampled",
+            "Proven",
+            "Challenged",
+            "Paid",
+            "Cancelled",
+            "Reclaimed",
+            "Slashed"
+        ];
+        console.log(string.concat("batch jobs: ", _str(b.jobCount()), " posted; by final status:"));
+        for (uint256 st = 1; st < 11; ++st) {
+            console.log(string.concat("  ", statusNames[st], ": ", _str(byStatus[st])));
+        }
+        for (uint256 st = 7; st < 11; ++st) {
+            assertLe(
+                3,
+                byStatus[st],
+                string.concat("batch ", statusNames[st], ": at least 3 jobs end there")
+            );
+        }
+    }
+
+    /// Draws one handler action from `r` (weights roughly those of the fuzzer's uniform choice:
+    /// about a third batch actions).
+    function _dispatch(ProtocolHandler h, BatchHandler bh, uint256 r) private {
         uint256 a = uint256(keccak256(abi.encode(r, "a")));
         uint256 b = uint256(keccak256(abi.encode(r, "b")));
+        if (uint256(keccak256(abi.encode(r, "market"))) % 3 == 0) {
+            _dispatchBatch(bh, r, a, b);
+            return;
+        }
         uint256 which = r % 21;
         if (which == 0) h.postJob(a, b);
         else if (which == 1) h.claim(a, b);
@@ -976,5 +1966,21 @@ contract ProtocolCampaignTest is TestBase, Deployer {
         else if (which == 18) h.govToggleCircuit();
         else if (which == 19) h.claim(a, b);
         else h.submit(a, b);
+    }
+
+    function _dispatchBatch(BatchHandler bh, uint256 r, uint256 a, uint256 b) private {
+        uint256 which = r % 12;
+        if (which == 0) bh.post(a, b);
+        else if (which == 1) bh.cancel(a, b);
+        else if (which == 2) bh.reclaim(a, b);
+        else if (which == 3) bh.claim(a, b);
+        else if (which == 4) bh.commit(a, b);
+        else if (which == 5) bh.sample(a);
+        else if (which == 6) bh.prove(a);
+        else if (which == 7) bh.challenge(a, b);
+        else if (which == 8) bh.answer(a, b);
+        else if (which == 9) bh.settle(a);
+        else if (which == 10) bh.slashExpired(a, b);
+        else bh.withdrawFees(a, b);
     }
 }

@@ -9,6 +9,8 @@ interface Vm {
     function stopPrank() external;
     function expectRevert(bytes calldata revertData) external;
     function assume(bool condition) external pure;
+    function roll(uint256 blockNumber) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
 }
 
 /// @notice Base of the Solidity tests: the cheatcode handle and small helpers.
