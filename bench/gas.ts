@@ -10,8 +10,13 @@
  * Needs `npx tsx circuits/build.ts --profile test` (binding_test) and `--profile demo`
  * (mnist_mlp_full_b1 keys). Prints each figure next to the EIP-1108 floor of a Groth16
  * verification: 181,000 + 6,150 per public input (4 pairings, one ecMul + ecAdd each).
+ *
+ * Then the batch path (docs/BATCH.md, bench/batch-gas.ts): one batch job of N = 10,000 and of
+ * N = 2^20 MNIST samples with k = 16 proven samples, its `gas per sample`, and the same k proofs
+ * through the registered verifier one call each. `BENCH_GAS_ONLY=batch npm run bench:gas` runs
+ * only the batch path (needs only the test profile) and updates only its part of the snapshot.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
@@ -20,6 +25,7 @@ import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit, loadCommittedModel, releaseCurves } from "../circuits/index.ts";
 import { heldOutInterleaved } from "../model/data.ts";
+import { batchGasScenario, type BatchGasResult } from "./batch-gas.ts";
 import {
   commitInput,
   connectContracts,
@@ -265,10 +271,12 @@ async function scenario(
   return { ops, verifierGas: estimate - 21_000 - calldata, verifierCalldata: calldata };
 }
 
+/** `batch`: only the batch path (bench/batch-gas.ts). */
+const ONLY = process.env.BENCH_GAS_ONLY;
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const circuits: Record<string, unknown> = {};
 const totals: string[] = [];
-for (const c of [binding, mnist]) {
+for (const c of ONLY === "batch" ? [] : [binding, mnist]) {
   const results: Record<number, Awaited<ReturnType<typeof scenario>>> = {};
   for (const n of SCALES) {
     console.error(`${c.name}: ${n} existing job(s)`);
@@ -317,14 +325,72 @@ for (const c of [binding, mnist]) {
     ),
   };
 }
+// ── the batch path ─────────────────────────────────────────────────────────────────────────────
+const K = 16;
+const batchRuns: BatchGasResult[] = [];
+for (const n of [10_000, 2 ** 20]) {
+  console.error(`batch: N = ${n}, k = ${K}`);
+  const { ethers, networkHelpers } = await network.create();
+  const p = await deployForBench(ethers);
+  batchRuns.push(await batchGasScenario(ethers, networkHelpers, p, n, K));
+}
 await releaseCurves();
 
+const fmt = (v: number) => Math.round(v).toLocaleString("en-US");
+console.log(
+  `\nproofwork gas — batch jobs of mnist_mlp_small_b1 (3 public signals), k = ${K} real Groth16 proofs`,
+);
+console.log(`${"operation".padEnd(34)}${batchRuns.map((r) => pad(`N = ${r.numSamples}`, 16)).join("")}`);
+for (const op of Object.keys(batchRuns[0]!.gas)) {
+  console.log(`${op.padEnd(34)}${batchRuns.map((r) => pad(fmt(r.gas[op]!), 16)).join("")}`);
+}
+const rows: [string, (r: BatchGasResult) => string][] = [
+  ["post + claim + commit + prove + settle", (r) => fmt(r.total)],
+  ["gas per sample", (r) => r.gasPerSample.toFixed(1)],
+  ["tree depth", (r) => String(r.depth)],
+  ["sample checks (BatchVerifier.verify)", (r) => fmt(r.sampleChecksExecution)],
+  ["batch check precompiles (EIP-1108)", (r) => fmt(r.batchCheckPrecompileGas)],
+  [`${K} registered-verifier calls`, (r) => fmt(r.separateVerificationExecution)],
+  ["prove with separate calls (≈)", (r) => fmt(r.proveWithSeparateVerifierCalls)],
+  ["single-sample path, per sample", (r) => fmt(r.singleSamplePath)],
+  [`proving ${K} samples (s)`, (r) => r.provingSecondsForK.toFixed(1)],
+];
+for (const [name, f] of rows)
+  console.log(`${name.padEnd(34)}${batchRuns.map((r) => pad(f(r), 16)).join("")}`);
+const at10k = batchRuns[0]!;
+console.log(
+  `proving: ${K} of ${at10k.numSamples} samples, ${(at10k.numSamples / K).toFixed(0)}× fewer proofs than proving every sample`,
+);
+console.log(`gas per sample: ${Math.round(at10k.gasPerSample)}`);
+
+const file = path.join(HERE, "gas-snapshot.json");
+const previous =
+  ONLY === "batch" ? (JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>) : undefined;
 const snapshot = {
   generatedBy: "npm run bench:gas (bench/gas.ts)",
-  compiler: "solc 0.8.30, via-IR, optimizer runs 10000, evm cancun",
+  compiler: "solc 0.8.30, via-IR, optimizer runs 10000 (BatchMarket 200), evm cancun",
   postClaimSubmitTarget: 420_000,
-  circuits,
+  circuits: previous?.circuits ?? circuits,
+  batch: {
+    circuit:
+      "mnist_mlp_small_b1 (3 public signals; real Groth16 proofs; MNIST digits, repeated beyond 10,000)",
+    sampleSize: K,
+    gasPerSampleTarget: 100,
+    runs: batchRuns.map((r) => ({
+      numSamples: r.numSamples,
+      depth: r.depth,
+      operations: r.gas,
+      postClaimCommitProveSettle: r.total,
+      gasPerSample: Number(r.gasPerSample.toFixed(2)),
+      sampleChecksExecution: r.sampleChecksExecution,
+      batchCheckPrecompileGas: r.batchCheckPrecompileGas,
+      separateVerifierCallsExecution: r.separateVerificationExecution,
+      proveWithSeparateVerifierCalls: r.proveWithSeparateVerifierCalls,
+      singleSamplePathPerSample: r.singleSamplePath,
+      provingSecondsForK: Number(r.provingSecondsForK.toFixed(2)),
+    })),
+  },
 };
-await writeFile(path.join(HERE, "gas-snapshot.json"), JSON.stringify(snapshot, null, 2) + "\n");
-console.log(`\npost + claim + submit: ${totals.join(", ")}`);
+await writeFile(file, JSON.stringify(snapshot, null, 2) + "\n");
+if (totals.length) console.log(`\npost + claim + submit: ${totals.join(", ")}`);
 console.log(`wrote bench/gas-snapshot.json`);
