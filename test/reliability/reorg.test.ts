@@ -4,7 +4,10 @@
  * worker must not act on the vanished job, and must serve the different job that later takes the
  * same id; (2) the block holding the worker's confirmed claim disappears — the worker must
  * re-establish the claim or abandon the job cleanly, never submit against a claim that is not on
- * chain, and end with its store matching the chain.
+ * chain, and end with its store matching the chain; (3) the block holding the worker's submit
+ * disappears after the worker recorded it — the same signed submit must be re-sent while the
+ * deadline allows, the job proven exactly once and never slashed; (4) the block holding the
+ * collect that paid a job disappears — the worker must notice and collect again.
  */
 import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
@@ -167,6 +170,92 @@ describe("reliability: reorgs (evm_snapshot / evm_revert)", function () {
       }
       expect(prov.locked, "no collateral left locked").to.equal(0n);
       expect(prov.jobsFailed).to.equal(0n);
+    } finally {
+      await w.stop(0);
+    }
+  });
+
+  it("test_reorg_submitBlockRemoved_sameSubmitResent_provenOnceNeverSlashed", async function () {
+    const { ethers } = await network.create();
+    const p = await deployProtocol(ethers.provider);
+    const box: { snapshot?: string; reverted: boolean; statusAfter?: number } = { reverted: false };
+    // snapshot just before the submit reaches the node; once the worker recorded the submit as
+    // mined (job `completed`), revert: the submit's block is gone and the tx is not in the mempool
+    const hooks: WorkerHooks = {
+      at: async (b, ctx) => {
+        if (b === "submit.persisted" && box.snapshot === undefined)
+          box.snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+        if (b === "submit.confirmed" && !box.reverted) {
+          expect(await ethers.provider.send("evm_revert", [box.snapshot])).to.equal(true);
+          box.statusAfter = await chainStatus(p, ctx.jobId!);
+          box.reverted = true;
+        }
+      },
+    };
+    const w = await start(p, hooks);
+    try {
+      const { jobId } = await postJob(p);
+      await waitFor(() => box.reverted, 60_000, "submit confirmed then reorged out");
+      expect(await chainStatus(p, jobId), "the reorg took the job back to Claimed").to.equal(
+        JobStatus.Claimed,
+      );
+      await waitFor(
+        () => w.store.getJob(jobId)?.state === "settled",
+        60_000,
+        "job settled after the reorg",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.store.history(jobId))}`);
+      });
+      expect(await chainStatus(p, jobId)).to.be.oneOf(PROVEN);
+      expect(await p.market.queryFilter(p.market.filters.JobCompleted!(jobId))).to.have.length(1);
+      // the store's mined submit is the one on chain (the same signed tx, re-sent)
+      const mined = w.store.txsFor(jobId, "submit").filter((t) => t.status === "mined");
+      expect(mined).to.have.length(1);
+      expect(await ethers.provider.getTransactionReceipt(mined[0]!.hash)).to.not.equal(null);
+      const prov = (await p.staking.getFunction("getProvider")(w.address)) as {
+        locked: bigint;
+        jobsFailed: bigint;
+      };
+      expect(prov.jobsFailed, "never slashed").to.equal(0n);
+      expect(prov.locked).to.equal(0n);
+    } finally {
+      await w.stop(0);
+    }
+  });
+
+  it("test_reorg_collectBlockRemoved_jobCollectedAgainAndPaidOnce", async function () {
+    const { ethers } = await network.create();
+    const p = await deployProtocol(ethers.provider);
+    const box: { snapshot?: string; reverted: boolean; statusAfter?: number } = { reverted: false };
+    // snapshot once the submit is in (before any collect); revert once the job is recorded paid
+    const hooks: WorkerHooks = {
+      at: async (b, ctx) => {
+        if (b === "submit.confirmed" && box.snapshot === undefined)
+          box.snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+        if (b === "settle.done" && !box.reverted && box.snapshot !== undefined) {
+          expect(await ethers.provider.send("evm_revert", [box.snapshot])).to.equal(true);
+          box.statusAfter = await chainStatus(p, ctx.jobId!);
+          box.reverted = true;
+        }
+      },
+    };
+    const w = await start(p, hooks);
+    try {
+      const { jobId } = await postJob(p);
+      await waitFor(() => box.reverted, 60_000, "collect recorded then reorged out");
+      expect(box.statusAfter, "the reorg took the payment back").to.equal(JobStatus.Completed);
+      await waitFor(
+        async () =>
+          w.store.getJob(jobId)?.state === "settled" && (await chainStatus(p, jobId)) === JobStatus.Paid,
+        60_000,
+        "collected again",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.store.history(jobId))}`);
+      });
+      expect(await p.market.queryFilter(p.market.filters.JobPaid!(jobId))).to.have.length(1);
+      const mined = w.store.collectTxsOf(jobId).filter((t) => t.status === "mined");
+      expect(mined).to.have.length(1);
+      expect(await ethers.provider.getTransactionReceipt(mined[0]!.hash)).to.not.equal(null);
     } finally {
       await w.stop(0);
     }
