@@ -4,14 +4,19 @@
  *   2. `proofwork deploy` to it (Ignition; writes a deployment record)
  *   3. `proofwork provider faucet|stake|register`, then `proofwork worker start` (long-running)
  *   4. `proofwork job post --digit …` as a requester, `proofwork --json job watch --verify`
- * and finally SIGINT to the worker, which must stop cleanly.
+ * and finally SIGINT to the worker, which must stop cleanly. The circuit artifacts are published
+ * over HTTP as a testnet deployer would (`PROOFWORK_ARTIFACT_BASE_URI`, a static file server over
+ * the build folder): the worker fetches them from there, and `proofwork job verify` run from
+ * another directory, with no build folder and an empty circuit cache, succeeds from the chain and
+ * the published files alone.
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCircuits, specsFor } from "../../circuits/index.ts";
 import { CLI, TSX, runCli, type CliRun } from "../helpers/cli.ts";
@@ -67,12 +72,38 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, 
 
 type Run = CliRun;
 
+/** A static file server over `root` (what a deployer's CDN or bucket is); records what was fetched. */
+function serveFiles(root: string, fetched: string[]): Promise<{ server: Server; url: string }> {
+  const server = createHttpServer((req, res) => {
+    const rel = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+      /^\/+/,
+      "",
+    );
+    const file = join(root, rel);
+    if (rel.startsWith("..") || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    fetched.push(rel);
+    res.writeHead(200, { "content-length": statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a !== null ? a.port : 0}/` });
+    }),
+  );
+}
+
 describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", function () {
   this.timeout(600_000);
   let dir: string;
   let node: ChildProcess | undefined;
   let worker: ChildProcess | undefined;
   let env: Record<string, string>;
+  let files: Server | undefined;
+  const fetched: string[] = [];
 
   function cli(args: string[], extra: Record<string, string> = {}): Promise<Run> {
     // the full environment of the flow (node URL, keys, deployment) plus `extra`
@@ -94,7 +125,10 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
       stdio: ["ignore", "pipe", "pipe"],
     });
     await waitForOutput(node, /Started HTTP and WebSocket JSON-RPC server/, 120_000, "hardhat node");
+    const served = await serveFiles(join(ROOT, "build", "circuits"), fetched);
+    files = served.server;
     env = {
+      PROOFWORK_ARTIFACT_BASE_URI: served.url,
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
       PROOFWORK_RPC_URL: `http://127.0.0.1:${port}`,
@@ -114,6 +148,7 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
         await exited;
       }
     }
+    files?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -179,6 +214,31 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
       verified: boolean;
     };
     expect(watched.verified).to.equal(true);
+    // the worker fetched the circuit's files over HTTP, from the URI the registry records
+    expect(fetched).to.include.members([`${CIRCUIT}/${CIRCUIT}.wasm`, `${CIRCUIT}/${CIRCUIT}.zkey`]);
+
+    // another machine: another directory, no build folder, an empty cache; only the chain, the
+    // deployment record and the published files
+    const elsewhere = mkdtempSync(join(tmpdir(), "proofwork-verifier-"));
+    const before = fetched.length;
+    const verifiedElsewhere = await runCli(
+      ["--json", "job", "verify", posted.jobId, "--deep"],
+      {
+        ...env,
+        PROOFWORK_BUILD_DIR: join(elsewhere, "no-build"),
+        PROOFWORK_CACHE: join(elsewhere, "empty-cache"),
+      },
+      elsewhere,
+    );
+    rmSync(elsewhere, { recursive: true, force: true });
+    expect(verifiedElsewhere.code, verifiedElsewhere.stderr).to.equal(0);
+    expect((JSON.parse(verifiedElsewhere.stdout) as { report: { valid: boolean } }).report.valid).to.equal(
+      true,
+    );
+    expect(fetched.slice(before)).to.include.members([
+      `${CIRCUIT}/verification_key.json`,
+      `${CIRCUIT}/${CIRCUIT}.zkey`,
+    ]);
     expect(watched.result.outputs).to.have.length(1);
     expect(BigInt(watched.result.gasUsed) > 0n).to.equal(true);
 
