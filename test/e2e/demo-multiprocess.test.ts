@@ -14,61 +14,22 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCircuits, specsFor } from "../../circuits/index.ts";
 import { CLI, TSX, runCli, type CliRun } from "../helpers/cli.ts";
+import { waitForOutput } from "../helpers/process.ts";
+import { devKey, freePort } from "../../deploy/index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const HARDHAT = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const CIRCUIT = "mnist_mlp_small_b1";
 
-// Hardhat's well-known development accounts (never use them on a real network).
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const REQUESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const PROVIDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves when `pattern` appears in the process' output (rejects on exit or timeout). */
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (pattern.test(seen)) done(undefined);
-    };
-    const onExit = (code: number | null) =>
-      done(new Error(`${what} exited (${code}) before ready:\n${seen.slice(-2000)}`));
-    const timer = setTimeout(
-      () => done(new Error(`${what} not ready after ${timeoutMs} ms:\n${seen.slice(-2000)}`)),
-      timeoutMs,
-    );
-    function done(err: Error | undefined) {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-      if (err) reject(err);
-      else resolve();
-    }
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-  });
-}
+// Hardhat's well-known development accounts #0–#2 (never use them on a real network).
+const DEPLOYER_KEY = devKey(0);
+const REQUESTER_KEY = devKey(1);
+const PROVIDER_KEY = devKey(2);
 
 type Run = CliRun;
 
