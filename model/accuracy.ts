@@ -207,8 +207,22 @@ ${c.layers.map((l) => `| layer ${l.layer}: ${l.kind} → ${l.outShape.join("×")
 | **total** | ${total === undefined ? "(build the circuit)" : `**${total.toLocaleString("en-US")}**`} |
 
 ${c.witnessMs === undefined ? "" : `Witness generation (circom wasm, one digit, median of 21 held-out digits on this 2-core machine): ${c.witnessMs} ms.`}
-Acceptance (issue 12): ≥ 98.0% quantized on the held-out digits, ≤ 60,000 constraints per sample.
+${provingLine()}
+Acceptance (issue 12): ≥ 98.0% quantized on the held-out digits, ≤ 60,000 constraints per sample, proof p50 ≤ 5 s.
 `;
+}
+
+/** The CNN's proving time as `npm run bench:zk` last recorded it (bench/results-zk.json). */
+function provingLine(): string {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bench", "results-zk.json");
+  if (!existsSync(file)) return "";
+  const r = JSON.parse(readFileSync(file, "utf8")) as {
+    machine: { date: string; loadAverageAtEnd: string };
+    circuits: { circuit: string; proveMs?: { p50: number; p90: number } }[];
+  };
+  const c = r.circuits.find((x) => x.circuit === "mnist_cnn_b1")?.proveMs;
+  if (c === undefined) return "";
+  return `Proving (Groth16, snarkjs, one prover thread with the keys in memory; \`npm run bench:zk\`, ${r.machine.date.slice(0, 10)}, load average ${r.machine.loadAverageAtEnd}): p50 ${(c.p50 / 1000).toFixed(2)} s, p90 ${(c.p90 / 1000).toFixed(2)} s.`;
 }
 
 async function main(argv: string[]): Promise<void> {
