@@ -61,7 +61,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE` of the market and of the staking
     /// contract deployed here.
     /// @param treasury_ Fee recipient.
-    /// @param economics Initial protocol fee and slash split (bounded, see `setFee`/`setSlashSplit`).
+    /// @param economics_ Initial protocol fee and slash split (bounded, see `setFee`/`setSlashSplit`).
     /// @param stakingConfig Initial parameters of the staking contract deployed here, whose market
     /// is this contract for ever.
     constructor(
@@ -69,7 +69,7 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         ICircuitRegistry registry_,
         address admin,
         address treasury_,
-        Economics memory economics,
+        Economics memory economics_,
         StakingConfig memory stakingConfig
     ) {
         if (address(token_) == address(0) || address(registry_) == address(0) || admin == address(0)) {
@@ -94,8 +94,8 @@ contract JobMarket is IJobMarket, AccessControl, Pausable, TransientReentrancyGu
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
         _setTreasury(treasury_);
-        _setFee(economics.feeBps);
-        _setSlashSplit(economics.slashRequesterBps, economics.slashBountyBps);
+        _setFee(economics_.feeBps);
+        _setSlashSplit(economics_.slashRequesterBps, economics_.slashBountyBps);
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
