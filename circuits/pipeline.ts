@@ -30,6 +30,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError } from "../sdk/errors.ts";
+import { releaseSnarkjs } from "../sdk/proof.ts";
 import { readBuiltCircuit, type BuiltCircuit, type KeysSource } from "../sdk/node/build-manifest.ts";
 
 export type { BuiltCircuit, KeysSource };
@@ -735,11 +736,5 @@ async function writeIfChanged(file: string, content: string): Promise<void> {
   await writeFile(file, content);
 }
 
-/** Releases snarkjs' worker threads so the process can exit. */
-export async function releaseCurves(): Promise<void> {
-  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
-  if (g.curve_bn128) {
-    await g.curve_bn128.terminate();
-    delete g.curve_bn128;
-  }
-}
+/** Releases snarkjs' worker threads so the process can exit (the SDK's `releaseSnarkjs`). */
+export const releaseCurves = releaseSnarkjs;

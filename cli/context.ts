@@ -12,6 +12,7 @@ import {
   connectContracts,
   createSigner,
   findDeployment,
+  ERROR_CATALOG,
   isProofworkError,
   loadConfig,
   releaseSnarkjs,
@@ -140,7 +141,12 @@ export function action<A extends unknown[]>(
 export function reportError(e: unknown, json: boolean): void {
   if (isProofworkError(e)) {
     process.stderr.write(`${e.toLine()}\n`);
-    if (json) process.stdout.write(`${toJson({ ok: false, error: { code: e.code, message: e.message } })}\n`);
+    if (json) {
+      const { module, fix } = ERROR_CATALOG[e.code];
+      process.stdout.write(
+        `${toJson({ ok: false, error: { code: e.code, message: e.message, module, fix } })}\n`,
+      );
+    }
   } else {
     process.stderr.write(
       `internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,

@@ -80,6 +80,7 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
       name,
       numPublic: m.nPublic,
       inputBytes,
+      constraints: m.constraints,
       vkHash: hex32(m.vkeySha256),
       zkeyHash,
       wasmHash: registration.wasmHash,

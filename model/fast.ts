@@ -1,7 +1,7 @@
 /**
  * A float64 evaluator of the quantized model, used only to search quantization settings quickly.
  * It is exact (every value is an integer below 2^53) but it is not the reference: reported numbers
- * come from `sdk/quant.ts` (see `model/accuracy.ts`).
+ * come from `model/v1/quant.ts` (see `model/accuracy.ts`).
  */
 import type { QuantLayer } from "./v1/format.ts";
 

@@ -4,7 +4,7 @@
  *
  *   npx tsx model/train.ts [full|small|all] [--hidden N] [--epochs N] [--dry]
  *
- * Quantization (all integers; the arithmetic is `sdk/quant.ts`):
+ * Quantization (all integers; the arithmetic is `model/v1/quant.ts`):
  *   - input: the pixel bytes 0..255 (scale 1/255 of the float model's [0, 1] input)
  *   - weights: int8, per-tensor symmetric scale `max|W| / qmax`
  *   - biases: integers at the accumulator scale (input scale × weight scale)

@@ -29,6 +29,8 @@ export const CircuitRecordSchema = z.object({
   numPublic: z.number().int().positive(),
   /** Input bytes per job accepted by the circuit. */
   inputBytes: z.number().int().nonnegative(),
+  /** R1CS constraints of the circuit (from its build; informational). */
+  constraints: z.number().int().nonnegative().optional(),
   /** sha256 (0x hex) of the verifying key JSON, the zkey and the witness wasm. */
   vkHash: bytes32,
   zkeyHash: bytes32,

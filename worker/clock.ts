@@ -39,8 +39,9 @@ export const systemClock: Clock = {
 };
 
 /**
- * Chain time: the latest block timestamp plus the wall time elapsed since it was read. Refreshed by
- * the main loop once per tick (`observe`).
+ * Chain time: the latest block timestamp plus the wall time elapsed since it was read. Observed once
+ * when the worker starts (before any deadline is judged) and refreshed by the main loop once per
+ * tick (`observe`). Chain time and wall time can differ by minutes (dev chains, `evm_increaseTime`).
  */
 export class ChainClock {
   private blockTs = 0;

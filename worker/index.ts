@@ -117,6 +117,10 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     settings,
   };
   await tx.init();
+  // chain time before anything judges a deadline (resumed jobs are checked at once): a dev chain's
+  // clock can lag the wall clock by more than an execution window
+  const head = await deps.provider.getBlock("latest");
+  if (head) ctx.chainClock.observe(head.timestamp);
   const pipeline = new Pipeline(ctx);
   let server: MetricsServer | null = null;
   if (metricsPort !== undefined && metricsPort !== null) {

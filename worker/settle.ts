@@ -128,7 +128,8 @@ export class Collector {
   /**
    * Follows the chain after reorgs: completed jobs whose submit is gone get the same signed submit
    * again (or fail once their deadline passed); settled jobs whose collect is gone (recent ones,
-   * within `lookbackBlocks`) go back to `completed`.
+   * within `lookbackBlocks`) get the same signed collect again, or go back to `completed` to be
+   * collected anew when it cannot be re-mined.
    */
   async reconcile(): Promise<void> {
     const { store, reader, tx, log, provider } = this.ctx;
@@ -172,12 +173,25 @@ export class Collector {
       if (collect === undefined || (collect.blockNumber ?? 0) < horizon) continue;
       const job = await reader.getJob(row.jobId);
       if (job.status !== JobStatus.Completed) continue;
+      // the same signed collect again (same nonce: no gap, and it pays its whole batch once)
       log.warn(
         { jobId: row.jobId.toString(), tx: collect.hash },
-        "our collect was reorged out: collecting again",
+        "our collect was reorged out: sending it again",
       );
-      store.finishTx(collect.hash, "dropped");
-      store.transition(row.jobId, "completed", { earned: null }, `collect ${collect.hash} reorged out`);
+      let restored = false;
+      try {
+        const mined = await tx.restoreReorgedOut(collect.hash);
+        restored = mined === null || mined.success;
+      } catch (e) {
+        log.warn(
+          { jobId: row.jobId.toString(), err: errorMessage(e) },
+          "the reorged-out collect could not be re-sent",
+        );
+      }
+      if (!restored) {
+        store.finishTx(collect.hash, "dropped");
+        store.transition(row.jobId, "completed", { earned: null }, `collect ${collect.hash} reorged out`);
+      }
     }
   }
 }

@@ -474,7 +474,17 @@ describe("app: the requester's dApp in a real browser", function () {
     await page.getByLabel("Status").selectOption("");
     const providers = page.getByRole("region", { name: "Providers" });
     await providers.getByText("test CPU · cpu, wasm · 2 at once").waitFor();
-    await page.getByRole("region", { name: "Models" }).getByText(CIRCUIT).waitFor();
+    const models = page.getByRole("region", { name: "Models" });
+    await models.getByText(CIRCUIT).waitFor();
+    // the circuit's constraints, from the deployment record (its build)
+    const built = JSON.parse(
+      readFileSync(join(ROOT, "build", "circuits", CIRCUIT, "manifest.json"), "utf8"),
+    ) as {
+      constraints: number;
+    };
+    await models
+      .getByRole("cell", { name: built.constraints.toLocaleString("en-US"), exact: true })
+      .waitFor();
     await page.getByText(/post \+ claim \+ submit \+ collect share/).waitFor({ timeout: 30_000 });
     await shot(page, "explore");
 

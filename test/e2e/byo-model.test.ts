@@ -13,7 +13,6 @@
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +21,10 @@ import { PNG } from "pngjs";
 import { buildCircuits, specsFor } from "../../circuits/index.ts";
 import { encodePictures, inferSample, parseArtifact } from "../../sdk/index.ts";
 import { fileSaveHandler } from "../../sdk/node.ts";
-import { saveUnsupported } from "../model/fixtures.ts";
+import { randomBytes, saveUnsupported } from "../model/fixtures.ts";
 import { CLI, TSX, runCli, type CliRun } from "../helpers/cli.ts";
+import { waitForOutput } from "../helpers/process.ts";
+import { devKey, freePort } from "../../deploy/index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const HARDHAT = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
@@ -31,63 +32,10 @@ const NAME = "byo-rgb-cnn";
 const CIRCUIT = "byo_rgb_cnn_b1";
 const VERIFIER_SOURCE = join(ROOT, "contracts", "generated", "ByoRgbCnnB1Verifier.sol");
 
-// Hardhat's well-known development accounts (never use them on a real network).
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const REQUESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const PROVIDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (pattern.test(seen)) done(undefined);
-    };
-    const onExit = (code: number | null) =>
-      done(new Error(`${what} exited (${code}) before ready:\n${seen.slice(-2000)}`));
-    const timer = setTimeout(
-      () => done(new Error(`${what} not ready after ${timeoutMs} ms:\n${seen.slice(-2000)}`)),
-      timeoutMs,
-    );
-    function done(err: Error | undefined) {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-      if (err) reject(err);
-      else resolve();
-    }
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-  });
-}
-
-/** Seeded bytes (mulberry32). */
-function seeded(n: number, seed: number): Uint8Array {
-  let a = seed >>> 0;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return out;
-}
+// Hardhat's well-known development accounts #0–#2 (never use them on a real network).
+const DEPLOYER_KEY = devKey(0);
+const REQUESTER_KEY = devKey(1);
+const PROVIDER_KEY = devKey(2);
 
 /** A uint8 .npy file (format 1.0). */
 function npyU8(shape: number[], data: Uint8Array): Uint8Array {
@@ -168,7 +116,7 @@ describe("e2e: bring your own model — import → build → register → pictur
     dir = mkdtempSync(join(tmpdir(), "proofwork-byo-"));
     await saveNewModel(join(dir, "my-model"));
     await saveUnsupported(join(dir, "lstm-model"));
-    writeFileSync(join(dir, "calibration.npy"), npyU8([48, 16, 16, 3], seeded(48 * 768, 11)));
+    writeFileSync(join(dir, "calibration.npy"), npyU8([48, 16, 16, 3], randomBytes(48 * 768, 11)));
     writePicture(join(dir, "picture.png"));
     const port = await freePort();
     node = spawn(process.execPath, [HARDHAT, "node", "--port", String(port)], {

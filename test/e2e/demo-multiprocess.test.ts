@@ -4,68 +4,58 @@
  *   2. `proofwork deploy` to it (Ignition; writes a deployment record)
  *   3. `proofwork provider faucet|stake|register`, then `proofwork worker start` (long-running)
  *   4. `proofwork job post --digit …` as a requester, `proofwork --json job watch --verify`
- * and finally SIGINT to the worker, which must stop cleanly.
+ * and finally SIGINT to the worker, which must stop cleanly. The circuit artifacts are published
+ * over HTTP as a testnet deployer would (`PROOFWORK_ARTIFACT_BASE_URI`, a static file server over
+ * the build folder): the worker fetches them from there, and `proofwork job verify` run from
+ * another directory, with no build folder and an empty circuit cache, succeeds from the chain and
+ * the published files alone.
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCircuits, specsFor } from "../../circuits/index.ts";
 import { CLI, TSX, runCli, type CliRun } from "../helpers/cli.ts";
+import { waitForOutput } from "../helpers/process.ts";
+import { devKey, freePort } from "../../deploy/index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const HARDHAT = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const CIRCUIT = "mnist_mlp_small_b1";
 
-// Hardhat's well-known development accounts (never use them on a real network).
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const REQUESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const PROVIDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves when `pattern` appears in the process' output (rejects on exit or timeout). */
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (pattern.test(seen)) done(undefined);
-    };
-    const onExit = (code: number | null) =>
-      done(new Error(`${what} exited (${code}) before ready:\n${seen.slice(-2000)}`));
-    const timer = setTimeout(
-      () => done(new Error(`${what} not ready after ${timeoutMs} ms:\n${seen.slice(-2000)}`)),
-      timeoutMs,
-    );
-    function done(err: Error | undefined) {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-      if (err) reject(err);
-      else resolve();
-    }
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-  });
-}
+// Hardhat's well-known development accounts #0–#2 (never use them on a real network).
+const DEPLOYER_KEY = devKey(0);
+const REQUESTER_KEY = devKey(1);
+const PROVIDER_KEY = devKey(2);
 
 type Run = CliRun;
+
+/** A static file server over `root` (what a deployer's CDN or bucket is); records what was fetched. */
+function serveFiles(root: string, fetched: string[]): Promise<{ server: Server; url: string }> {
+  const server = createHttpServer((req, res) => {
+    const rel = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+      /^\/+/,
+      "",
+    );
+    const file = join(root, rel);
+    if (rel.startsWith("..") || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    fetched.push(rel);
+    res.writeHead(200, { "content-length": statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a !== null ? a.port : 0}/` });
+    }),
+  );
+}
 
 describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", function () {
   this.timeout(600_000);
@@ -73,6 +63,8 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
   let node: ChildProcess | undefined;
   let worker: ChildProcess | undefined;
   let env: Record<string, string>;
+  let files: Server | undefined;
+  const fetched: string[] = [];
 
   function cli(args: string[], extra: Record<string, string> = {}): Promise<Run> {
     // the full environment of the flow (node URL, keys, deployment) plus `extra`
@@ -94,7 +86,10 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
       stdio: ["ignore", "pipe", "pipe"],
     });
     await waitForOutput(node, /Started HTTP and WebSocket JSON-RPC server/, 120_000, "hardhat node");
+    const served = await serveFiles(join(ROOT, "build", "circuits"), fetched);
+    files = served.server;
     env = {
+      PROOFWORK_ARTIFACT_BASE_URI: served.url,
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
       PROOFWORK_RPC_URL: `http://127.0.0.1:${port}`,
@@ -114,6 +109,7 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
         await exited;
       }
     }
+    files?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -179,6 +175,31 @@ describe("e2e: hardhat node + CLI deploy + worker process + CLI requester", func
       verified: boolean;
     };
     expect(watched.verified).to.equal(true);
+    // the worker fetched the circuit's files over HTTP, from the URI the registry records
+    expect(fetched).to.include.members([`${CIRCUIT}/${CIRCUIT}.wasm`, `${CIRCUIT}/${CIRCUIT}.zkey`]);
+
+    // another machine: another directory, no build folder, an empty cache; only the chain, the
+    // deployment record and the published files
+    const elsewhere = mkdtempSync(join(tmpdir(), "proofwork-verifier-"));
+    const before = fetched.length;
+    const verifiedElsewhere = await runCli(
+      ["--json", "job", "verify", posted.jobId, "--deep"],
+      {
+        ...env,
+        PROOFWORK_BUILD_DIR: join(elsewhere, "no-build"),
+        PROOFWORK_CACHE: join(elsewhere, "empty-cache"),
+      },
+      elsewhere,
+    );
+    rmSync(elsewhere, { recursive: true, force: true });
+    expect(verifiedElsewhere.code, verifiedElsewhere.stderr).to.equal(0);
+    expect((JSON.parse(verifiedElsewhere.stdout) as { report: { valid: boolean } }).report.valid).to.equal(
+      true,
+    );
+    expect(fetched.slice(before)).to.include.members([
+      `${CIRCUIT}/verification_key.json`,
+      `${CIRCUIT}/${CIRCUIT}.zkey`,
+    ]);
     expect(watched.result.outputs).to.have.length(1);
     expect(BigInt(watched.result.gasUsed) > 0n).to.equal(true);
 

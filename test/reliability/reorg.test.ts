@@ -4,18 +4,22 @@
  * worker must not act on the vanished job, and must serve the different job that later takes the
  * same id; (2) the block holding the worker's confirmed claim disappears — the worker must
  * re-establish the claim or abandon the job cleanly, never submit against a claim that is not on
- * chain, and end with its store matching the chain.
+ * chain, and end with its store matching the chain; (3) the block holding the worker's submit
+ * disappears after the worker recorded it — the same signed submit must be re-sent while the
+ * deadline allows, the job proven exactly once and never slashed; (4) the block holding the
+ * collect that paid a job disappears — the worker must notice and collect again.
  */
 import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { type NonceManager, Wallet } from "ethers";
 import { network } from "hardhat";
 import { JobStatus } from "../../sdk/node.ts";
 import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
 import { startWorker, type WorkerHandle } from "../../worker/index.ts";
-import { createLogger, silentLogger } from "../../worker/log.ts";
+import { createLogger, silentLogger, type Logger } from "../../worker/log.ts";
 import { createMetrics } from "../../worker/metrics.ts";
 import { deployProtocol, postJob, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
 import { chainStatus, consistent, PROVEN } from "../../deploy/devnet/faults.ts";
@@ -48,16 +52,31 @@ function gate(boundary: Boundary, when: () => boolean): Gate {
   };
 }
 
-async function start(p: Protocol, hooks: WorkerHooks): Promise<WorkerHandle> {
+/** A logger that keeps the worker's structured lines (to see what it noticed). */
+function capture(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const log = createLogger({ level: "info", destination });
+  return { log, lines };
+}
+
+async function start(p: Protocol, hooks: WorkerHooks, log?: Logger): Promise<WorkerHandle> {
   return startWorker(
     {
       provider: p.provider,
       signer: new Wallet(p.providerKeys[0]!, p.provider),
       addresses: p.addresses,
       startBlock: p.startBlock,
-      log: process.env.RELIABILITY_LOG_LEVEL
-        ? createLogger({ level: process.env.RELIABILITY_LOG_LEVEL, destination: process.stderr })
-        : silentLogger(),
+      log:
+        log ??
+        (process.env.RELIABILITY_LOG_LEVEL
+          ? createLogger({ level: process.env.RELIABILITY_LOG_LEVEL, destination: process.stderr })
+          : silentLogger()),
       metrics: createMetrics({ defaults: false }),
       hooks,
     },
@@ -167,6 +186,101 @@ describe("reliability: reorgs (evm_snapshot / evm_revert)", function () {
       }
       expect(prov.locked, "no collateral left locked").to.equal(0n);
       expect(prov.jobsFailed).to.equal(0n);
+    } finally {
+      await w.stop(0);
+    }
+  });
+
+  it("test_reorg_submitBlockRemoved_sameSubmitResent_provenOnceNeverSlashed", async function () {
+    const { ethers } = await network.create();
+    const p = await deployProtocol(ethers.provider);
+    const box: { snapshot?: string; reverted: boolean; tx?: string } = { reverted: false };
+    // snapshot just before the submit reaches the node; once the worker recorded the submit as
+    // mined (job `completed`), revert: the submit's block is gone and the tx is not in the mempool.
+    // (The worker may re-send it at once — the chain cannot be caught in between — so its log line
+    // is the evidence that it saw the reorg.)
+    const hooks: WorkerHooks = {
+      at: async (b, ctx) => {
+        if (b === "submit.persisted" && box.snapshot === undefined)
+          box.snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+        if (b === "submit.confirmed" && !box.reverted) {
+          box.tx = ctx.txHash!;
+          expect(await ethers.provider.send("evm_revert", [box.snapshot])).to.equal(true);
+          box.reverted = true;
+        }
+      },
+    };
+    const logs = capture();
+    const w = await start(p, hooks, logs.log);
+    try {
+      const { jobId } = await postJob(p);
+      await waitFor(() => box.reverted, 60_000, "submit confirmed then reorged out");
+      await waitFor(
+        () => w.store.getJob(jobId)?.state === "settled",
+        60_000,
+        "job settled after the reorg",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.store.history(jobId))}`);
+      });
+      expect(await chainStatus(p, jobId)).to.be.oneOf(PROVEN);
+      expect(await p.market.queryFilter(p.market.filters.JobCompleted!(jobId))).to.have.length(1);
+      // the store's mined submit is the one on chain (the same signed tx, re-sent)
+      const mined = w.store.txsFor(jobId, "submit").filter((t) => t.status === "mined");
+      expect(mined).to.have.length(1);
+      expect(mined[0]!.hash, "the same signed submit").to.equal(box.tx);
+      expect(await ethers.provider.getTransactionReceipt(box.tx!)).to.not.equal(null);
+      expect(logs.lines.some((l) => l.includes("our submit was reorged out: sending it again"))).to.equal(
+        true,
+      );
+      const prov = (await p.staking.getFunction("getProvider")(w.address)) as {
+        locked: bigint;
+        jobsFailed: bigint;
+      };
+      expect(prov.jobsFailed, "never slashed").to.equal(0n);
+      expect(prov.locked).to.equal(0n);
+    } finally {
+      await w.stop(0);
+    }
+  });
+
+  it("test_reorg_collectBlockRemoved_jobCollectedAgainAndPaidOnce", async function () {
+    const { ethers } = await network.create();
+    const p = await deployProtocol(ethers.provider);
+    const box: { snapshot?: string; reverted: boolean; w?: WorkerHandle; tx?: string } = { reverted: false };
+    // snapshot once the submit is in (before any collect); revert once the job is recorded paid
+    const hooks: WorkerHooks = {
+      at: async (b, ctx) => {
+        if (b === "submit.confirmed" && box.snapshot === undefined)
+          box.snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+        if (b === "settle.done" && !box.reverted && box.snapshot !== undefined) {
+          box.tx = box.w!.store.collectTxsOf(ctx.jobId!).find((t) => t.status === "mined")!.hash;
+          expect(await ethers.provider.send("evm_revert", [box.snapshot])).to.equal(true);
+          box.reverted = true;
+        }
+      },
+    };
+    const logs = capture();
+    const w = await start(p, hooks, logs.log);
+    box.w = w;
+    try {
+      const { jobId } = await postJob(p);
+      await waitFor(() => box.reverted, 60_000, "collect recorded then reorged out");
+      await waitFor(
+        async () =>
+          w.store.getJob(jobId)?.state === "settled" && (await chainStatus(p, jobId)) === JobStatus.Paid,
+        60_000,
+        "collected again",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.store.history(jobId))}`);
+      });
+      expect(await p.market.queryFilter(p.market.filters.JobPaid!(jobId))).to.have.length(1);
+      const mined = w.store.collectTxsOf(jobId).filter((t) => t.status === "mined");
+      expect(mined).to.have.length(1);
+      expect(mined[0]!.hash, "the same signed collect").to.equal(box.tx);
+      expect(await ethers.provider.getTransactionReceipt(box.tx!)).to.not.equal(null);
+      expect(logs.lines.some((l) => l.includes("our collect was reorged out: sending it again"))).to.equal(
+        true,
+      );
     } finally {
       await w.stop(0);
     }

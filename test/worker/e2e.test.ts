@@ -228,7 +228,11 @@ describe("worker end to end (in-process chain, real proofs)", function () {
     "submit.broadcast",
   ] as Boundary[]) {
     it(`test_restart_crashAt_${boundary.replace(".", "_")}_completesExactlyOnce`, async function () {
-      const { ethers } = await network.create();
+      // a chain whose clock lags the wall clock by an hour (a dev chain started long ago): the
+      // restarted worker must judge deadlines by chain time from its first moment
+      const { ethers } = await network.create({
+        override: { initialDate: new Date(Date.now() - 3_600_000) },
+      });
       const p = await deployProtocol(ethers.provider);
       const dataDir = mkdtempSync(join(tmpdir(), "pw-restart-"));
       // "crash" at the boundary: the worker is stopped at once (no grace) and the job's task dies

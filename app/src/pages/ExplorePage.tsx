@@ -346,6 +346,7 @@ function Models() {
               <th scope="col">Input</th>
               <th scope="col">Layers</th>
               <th scope="col">Accuracy</th>
+              <th scope="col">Constraints</th>
               <th scope="col">Public signals</th>
               <th scope="col">State</th>
             </tr>
@@ -381,6 +382,9 @@ function Models() {
                     )}
                   </td>
                   <td>{m.model !== undefined ? accuracyText(m.model) : "—"}</td>
+                  <td>
+                    {m.record.constraints !== undefined ? m.record.constraints.toLocaleString("en-US") : "—"}
+                  </td>
                   <td>
                     {m.info.numPublic} (jobKey, commitment, {m.info.numPublic - 2} output)
                   </td>
