@@ -8,6 +8,8 @@
  */
 import {
   AbiCoder,
+  ZeroAddress,
+  ZeroHash,
   concat,
   decodeRlp,
   encodeRlp,
@@ -22,6 +24,7 @@ import {
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { FIELD_MODULUS, assertField, computeJobKey } from "./field.ts";
 import type { OnChainProof, VerificationKey } from "./proof.ts";
+import { priceAt } from "./terms.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Constants (ProtocolBounds)
@@ -127,16 +130,13 @@ export interface PostBatchParams {
   answerWindow: number;
 }
 
-const ZERO_ADDRESS = "0x" + "00".repeat(20);
-const ZERO_WORD = "0x" + "00".repeat(32);
-
 /** The record of a job nobody claimed yet. */
 export const EMPTY_RECORD: BatchRecord = Object.freeze({
-  provider: ZERO_ADDRESS,
+  provider: ZeroAddress,
   claimedAt: 0,
-  outputsRoot: ZERO_WORD,
+  outputsRoot: ZeroHash,
   sampleBlock: 0,
-  randomness: ZERO_WORD,
+  randomness: ZeroHash,
   challenged: [],
 }) as BatchRecord;
 
@@ -213,11 +213,7 @@ export function batchCommitment(t: BatchTerms, status: BatchStatusValue, r: Batc
 
 /** Auction price of `t` at `time` (as `AuctionPrice.at`); a claim fixes `priceAt(t, claimedAt)`. */
 export function batchPriceAt(t: BatchTerms, time: number | bigint): bigint {
-  if (t.rampDuration === 0) return t.maxPrice;
-  const elapsed = BigInt(time) - BigInt(t.postedAt);
-  const ramp = BigInt(t.rampDuration);
-  if (elapsed >= ramp) return t.maxPrice;
-  return t.minPrice + ((t.maxPrice - t.minPrice) * (elapsed < 0n ? 0n : elapsed)) / ramp;
+  return priceAt(t, time);
 }
 
 /** The jobKey of a batch job: the single-job formula with the batch market's address. */

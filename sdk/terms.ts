@@ -151,7 +151,10 @@ export function resultCommitment(t: JobTerms, provider: string, outputs: readonl
 }
 
 /** Auction price at `time` (seconds), as `AuctionPrice.at`. */
-export function priceAt(t: JobTerms, time: number | bigint): bigint {
+export function priceAt(
+  t: Pick<JobTerms, "minPrice" | "maxPrice" | "postedAt" | "rampDuration">,
+  time: number | bigint,
+): bigint {
   if (t.rampDuration === 0) return t.maxPrice;
   const elapsed = BigInt(time) - BigInt(t.postedAt);
   const ramp = BigInt(t.rampDuration);
