@@ -167,6 +167,7 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
       staking: await staking.getAddress(),
       registry: await registry.getAddress(),
       token: await token.getAddress(),
+      batchMarket: (await market.getFunction("batchMarket")()) as string,
     },
     startBlock,
     token,

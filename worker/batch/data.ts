@@ -44,8 +44,7 @@ export interface BatchInputs {
 }
 
 export type InputsCheck =
-  | { ok: true; inputs: BatchInputs }
-  | { ok: false; reason: BatchRefusal; retryable: boolean; detail: string };
+  { ok: true; inputs: BatchInputs } | { ok: false; reason: BatchRefusal; retryable: boolean; detail: string };
 
 /** `<dataDir>/batch/<chainId>-<jobId>/`: a job's files. */
 export function jobDir(dataDir: string, chainId: bigint, jobId: bigint): string {
@@ -104,7 +103,8 @@ export async function loadInputs(
     };
   }
   const commitments: bigint[] = [];
-  for (let i = 0; i < terms.numSamples; i++) commitments.push(await commitInput(inputOfFile(file, inputBytes, i)));
+  for (let i = 0; i < terms.numSamples; i++)
+    commitments.push(await commitInput(inputOfFile(file, inputBytes, i)));
   const tree = inputsTree(commitments);
   if (tree.root !== terms.inputsRoot.toLowerCase()) {
     return {
@@ -149,7 +149,10 @@ export async function runBatch(o: {
     const r = await o.runner.infer(o.circuit, o.inputs.file.subarray(at * s, end * s));
     backend = r.backend;
     if (r.logits.length !== end - at) {
-      throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `${r.logits.length} results for ${end - at} samples`);
+      throw new ProofworkError(
+        ErrorCodes.EXECUTION_FAILED,
+        `${r.logits.length} results for ${end - at} samples`,
+      );
     }
     const check = Number(o.salt % BigInt(end - at));
     const ref = inferSample(model, inputOfFile(o.inputs.file, s, at + check));
@@ -164,13 +167,25 @@ export async function runBatch(o: {
     o.metrics.batchSamples.inc(end - at);
     o.metrics.batchSamplesPerSecond.set((end - at) / secs);
     o.log.info(
-      { jobId: o.jobId.toString(), done: end, total: n, samplesPerSecond: Math.round((end - at) / secs), backend },
+      {
+        jobId: o.jobId.toString(),
+        done: end,
+        total: n,
+        samplesPerSecond: Math.round((end - at) / secs),
+        backend,
+      },
       "batch progress",
     );
   }
   const total = Math.max(1e-3, (Date.now() - started) / 1000);
   o.log.info(
-    { jobId: o.jobId.toString(), samples: n, seconds: total, samplesPerSecond: Math.round(n / total), backend },
+    {
+      jobId: o.jobId.toString(),
+      samples: n,
+      seconds: total,
+      samplesPerSecond: Math.round(n / total),
+      backend,
+    },
     "batch inference done",
   );
   return out;
@@ -207,7 +222,10 @@ export async function readOutputs(
 ): Promise<BatchOutputs> {
   const file = new Uint8Array(await readFile(join(dir, "outputs.bin")));
   if (keccak256(file) !== hash.toLowerCase()) {
-    throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `the stored outputs file of ${dir} is not the committed one`);
+    throw new ProofworkError(
+      ErrorCodes.EXECUTION_FAILED,
+      `the stored outputs file of ${dir} is not the committed one`,
+    );
   }
   return buildOutputs(commitments, decodeOutputsFile(file, perSample));
 }

@@ -226,7 +226,8 @@ export class BatchDriver {
         const slot = await this.batchSlot(jobId);
         const now = this.store.get(jobId)!;
         if (now.state === "discovered") {
-          if (slot.status !== BatchStatus.Open) this.store.transition(jobId, "taken", { reason: "claim_lost" });
+          if (slot.status !== BatchStatus.Open)
+            this.store.transition(jobId, "taken", { reason: "claim_lost" });
           else
             this.store.transition(jobId, "refused", {
               reason: "claim_failed",
@@ -486,7 +487,10 @@ export class BatchDriver {
     await this.waitStored(row);
     const sampled = (await this.events(row)).find((l) => l.name === "BatchSampled");
     if (sampled) {
-      this.store.transition(row.jobId, "sampled", { randomness: String(sampled.args.randomness), pendingTx: null });
+      this.store.transition(row.jobId, "sampled", {
+        randomness: String(sampled.args.randomness),
+        pendingTx: null,
+      });
       this.ctx.log.info({ batchJobId: row.jobId.toString() }, "batch randomness recorded");
       await this.hook("batch.sampled", row.jobId);
       return;
@@ -525,7 +529,11 @@ export class BatchDriver {
       if (slot.status === BatchStatus.Paid) return this.paid(row, null);
       if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
       if (slot.status === BatchStatus.Proven && ctx.chainClock.nowSeconds() > slot.deadline) {
-        const data = batchMarketInterface.encodeFunctionData("settle", [row.jobId, row.terms, this.record(row)]);
+        const data = batchMarketInterface.encodeFunctionData("settle", [
+          row.jobId,
+          row.terms,
+          this.record(row),
+        ]);
         await this.send(row.jobId, "batch-settle", "settling", data);
         return;
       }
@@ -573,7 +581,10 @@ export class BatchDriver {
     this.store.transition(row.jobId, "paid", { earned, pendingTx: null }, mined?.hash);
     this.ctx.metrics.earningsWei.inc(Number(earned));
     this.ctx.metrics.jobsCompleted.inc();
-    this.ctx.log.info({ batchJobId: row.jobId.toString(), earned: earned.toString(), answered }, "batch job paid");
+    this.ctx.log.info(
+      { batchJobId: row.jobId.toString(), earned: earned.toString(), answered },
+      "batch job paid",
+    );
     this.inputs.delete(key(row.jobId));
     await this.hook(answered ? "batch.answered" : "batch.settled", row.jobId);
   }
@@ -589,7 +600,11 @@ export class BatchDriver {
   private async expired(row: BatchRow, deadline: number, what: string): Promise<boolean> {
     if (this.ctx.chainClock.nowSeconds() < deadline) return false;
     const slot = await this.batchSlot(row.jobId);
-    this.fail(row, slot.status === BatchStatus.Slashed ? "slashed" : "expired", `${what} deadline ${deadline} passed`);
+    this.fail(
+      row,
+      slot.status === BatchStatus.Slashed ? "slashed" : "expired",
+      `${what} deadline ${deadline} passed`,
+    );
     return true;
   }
 
@@ -679,7 +694,10 @@ export class BatchDriver {
   private async circuit(row: BatchRow): Promise<CircuitArtifacts> {
     const check = await this.ctx.artifacts.check(row.terms.circuitId);
     if (!check.ok) {
-      throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `batch job ${row.jobId}: circuit not served: ${check.detail}`);
+      throw new ProofworkError(
+        ErrorCodes.EXECUTION_FAILED,
+        `batch job ${row.jobId}: circuit not served: ${check.detail}`,
+      );
     }
     return check.circuit;
   }
@@ -690,7 +708,8 @@ export class BatchDriver {
     let p = this.inputs.get(k);
     if (p === undefined) {
       p = loadInputs(this.dir(row.jobId), row.inputsURI, row.terms, circuit.model!).then((r) => {
-        if (!r.ok) throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `batch job ${row.jobId}: ${r.detail}`);
+        if (!r.ok)
+          throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `batch job ${row.jobId}: ${r.detail}`);
         return r.inputs;
       });
       p.catch(() => this.inputs.delete(k));
@@ -699,7 +718,11 @@ export class BatchDriver {
     return p;
   }
 
-  private async outputsOf(row: BatchRow, circuit: CircuitArtifacts, inputs: BatchInputs): Promise<BatchOutputs> {
+  private async outputsOf(
+    row: BatchRow,
+    circuit: CircuitArtifacts,
+    inputs: BatchInputs,
+  ): Promise<BatchOutputs> {
     const perSample = outputElements(circuit.model!.output);
     return readOutputs(this.dir(row.jobId), inputs.commitments, perSample, row.outputsHash!);
   }
@@ -736,7 +759,12 @@ export class BatchDriver {
     const out: BatchLog[] = [];
     for (const l of logs) {
       const parsed = batchMarketInterface.parseLog(l);
-      if (parsed) out.push({ name: parsed.name, args: parsed.args as unknown as BatchLog["args"], blockNumber: l.blockNumber });
+      if (parsed)
+        out.push({
+          name: parsed.name,
+          args: parsed.args as unknown as BatchLog["args"],
+          blockNumber: l.blockNumber,
+        });
     }
     return out.reverse(); // newest first: `find` takes the latest of a kind
   }

@@ -25,8 +25,7 @@ export type BatchRefusal =
   | "inputs_root_mismatch";
 
 export type BatchDecision =
-  | { accept: true }
-  | { accept: false; reason: BatchRefusal; retryable: boolean; detail: string };
+  { accept: true } | { accept: false; reason: BatchRefusal; retryable: boolean; detail: string };
 
 export interface BatchFacts {
   terms: BatchTerms;
@@ -70,13 +69,25 @@ export function evaluateBatch(f: BatchFacts): BatchDecision {
     return no("insufficient_stake", true, `free stake ${f.freeStake} below collateral ${t.collateral}`);
   const run = t.numSamples / f.samplesPerSecond + f.marginSec;
   if (t.commitWindow < run)
-    return no("window_too_short", false, `commit window ${t.commitWindow}s, running takes ~${Math.ceil(run)}s`);
+    return no(
+      "window_too_short",
+      false,
+      `commit window ${t.commitWindow}s, running takes ~${Math.ceil(run)}s`,
+    );
   // the sample block comes SAMPLE_DELAY blocks after the commit (~12 s each on Ethereum)
   const prove = SAMPLE_DELAY * 12 + t.sampleSize * f.proofSeconds + f.marginSec;
   if (t.proveWindow < prove)
-    return no("window_too_short", false, `prove window ${t.proveWindow}s, proving takes ~${Math.ceil(prove)}s`);
+    return no(
+      "window_too_short",
+      false,
+      `prove window ${t.proveWindow}s, proving takes ~${Math.ceil(prove)}s`,
+    );
   const answer = t.maxChallenges * f.proofSeconds + f.marginSec;
   if (t.maxChallenges > 0 && t.answerWindow < answer)
-    return no("window_too_short", false, `answer window ${t.answerWindow}s, answering takes ~${Math.ceil(answer)}s`);
+    return no(
+      "window_too_short",
+      false,
+      `answer window ${t.answerWindow}s, answering takes ~${Math.ceil(answer)}s`,
+    );
   return { accept: true };
 }

@@ -175,7 +175,10 @@ function toRow(r: Row): BatchRow {
     outputsURI: str(r.outputs_uri),
     sampleBlock: num(r.sample_block),
     randomness: str(r.randomness),
-    challenged: r.challenged === null || r.challenged === undefined ? null : (JSON.parse(String(r.challenged)) as number[]),
+    challenged:
+      r.challenged === null || r.challenged === undefined
+        ? null
+        : (JSON.parse(String(r.challenged)) as number[]),
     pendingTx: str(r.pending_tx),
     earned: r.earned === null || r.earned === undefined ? null : BigInt(String(r.earned)),
     gasSpent: BigInt(String(r.gas_spent)),
@@ -297,7 +300,9 @@ export class BatchStore {
 
   private log(jobId: bigint, from: string | null, to: string, note: string | null): void {
     this.db
-      .prepare("INSERT INTO batch_transitions (job_id, from_state, to_state, at, note) VALUES (?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO batch_transitions (job_id, from_state, to_state, at, note) VALUES (?, ?, ?, ?, ?)",
+      )
       .run(jobId.toString(), from, to, this.now(), note);
   }
 }
