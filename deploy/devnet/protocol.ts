@@ -93,6 +93,7 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
   const token = await deploy("token/TestToken.sol/TestToken.json", admin, "Test Token", "TST");
   const unbonding = 12 * 24 * 3600;
   const registry = await deploy("CircuitRegistry.sol/CircuitRegistry.json", admin, adminAddr);
+  const batchCode = artifact("BatchMarket.sol/BatchMarket.json").bytecode;
   const market = await deploy(
     "JobMarket.sol/JobMarket.json",
     admin,
@@ -102,7 +103,10 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
     adminAddr,
     { feeBps: 100, slashRequesterBps: 5000, slashBountyBps: 1000 },
     { minStake: parseEther("1"), unbondingPeriod: unbonding, jailThreshold: 3, jailPeriod: 24 * 3600 },
+    keccak256(batchCode),
   );
+  // the batch market (docs/BATCH.md): CREATE2 of the code whose hash the market was built with
+  await (await market.getFunction("deployBatchMarket")(batchCode)).wait();
   // The market deployed its own staking contract (bound to it).
   const staking = new Contract(
     (await market.getFunction("staking")()) as string,

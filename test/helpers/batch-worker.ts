@@ -46,9 +46,8 @@ export const FAST_BATCH: Partial<WorkerOptions> = {
 export async function batchProtocol(provider: Provider): Promise<Protocol & { batchMarket: BatchMarket }> {
   const p = await deployProtocol(provider, { circuit: { name: BATCH_CIRCUIT, numPublic: 3 } });
   const batchMarket = connectContracts({ contracts: p.addresses }, p.requester).batchMarket!;
-  await (
-    await (p.token as Contract).getFunction("approve")(await batchMarket.getAddress(), parseEther("100000"))
-  ).wait();
+  const token = (p.token as Contract).connect(p.requester) as Contract;
+  await (await token.getFunction("approve")(await batchMarket.getAddress(), parseEther("100000"))).wait();
   return { ...p, batchMarket };
 }
 
