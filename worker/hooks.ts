@@ -35,6 +35,8 @@ export const BOUNDARIES = [
   /** payment observed and recorded (`settled`). */
   "settle.done",
   // batch jobs (worker/batch, docs/BATCH.md); each state boundary follows its store write
+  /** the signed batch claim tx is stored (`claiming`), not yet broadcast. */
+  "batch.claim.persisted",
   /** a batch claim is confirmed (`claimed`). */
   "batch.claimed",
   /** the outputs file and tree root are on disk and published (`executed`). */
@@ -53,6 +55,8 @@ export const BOUNDARIES = [
   "batch.answer.persisted",
   /** a challenge was answered (`paid`, with the bonds). */
   "batch.answered",
+  /** the signed settle tx is stored (`settling`), not yet broadcast. */
+  "batch.settle.persisted",
   /** the job was settled after its challenge window (`paid`). */
   "batch.settled",
 ] as const;
