@@ -21,7 +21,7 @@ import { computeJobKey } from "../sdk/node.ts";
 import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/node.ts";
 import { JobStatus, batchMarketInterface, marketInterface, registryInterface } from "../sdk/node.ts";
 import { BatchDriver } from "./batch/driver.ts";
-import { OWNED_BATCH_STATES } from "./batch/store.ts";
+import { BUSY_BATCH_STATES } from "./batch/store.ts";
 import { claimJob, resumeClaim } from "./claim.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";
@@ -335,7 +335,7 @@ export class Pipeline {
       const fresh = store.getJob(row.jobId);
       if (!fresh || (fresh.state !== "discovered" && fresh.state !== "refused")) continue;
       const active =
-        store.countJobs(["claiming", ...ACTIVE_STATES]) + (this.batch?.store.count(OWNED_BATCH_STATES) ?? 0);
+        store.countJobs(["claiming", ...ACTIVE_STATES]) + (this.batch?.store.count(BUSY_BATCH_STATES) ?? 0);
       const decision = await this.evaluate(row, freeStake, active);
       if (decision === "taken") continue;
       if (decision.accept) {

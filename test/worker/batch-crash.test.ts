@@ -16,7 +16,7 @@ import { network } from "hardhat";
 import { releaseCurves } from "../../circuits/pipeline.ts";
 import { BatchStatus } from "../../sdk/batch.ts";
 import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
-import type { BatchState, WorkerHandle } from "../../worker/index.ts";
+import { BatchStore, Store, type BatchState, type WorkerHandle } from "../../worker/index.ts";
 import {
   batchRecordOf,
   batchTermsOf,
@@ -175,7 +175,6 @@ async function withRestartedStore(
   p: { provider: { getNetwork(): Promise<{ chainId: bigint }> } },
   jobId: bigint,
 ): Promise<BatchState | undefined> {
-  const { Store, BatchStore } = await import("../../worker/index.ts");
   const chainId = (await p.provider.getNetwork()).chainId;
   const store = Store.open(
     join(dataDir, `worker-${chainId}-${new Wallet(key).address.toLowerCase()}.sqlite`),

@@ -65,7 +65,14 @@ import {
   type BatchInputs,
   type BatchOutputs,
 } from "./data.ts";
-import { BATCH_STATES, BatchStore, OWNED_BATCH_STATES, type BatchRow, type BatchState } from "./store.ts";
+import {
+  BATCH_STATES,
+  BUSY_BATCH_STATES,
+  BatchStore,
+  OWNED_BATCH_STATES,
+  type BatchRow,
+  type BatchState,
+} from "./store.ts";
 
 const ZERO_WORD = "0x" + "00".repeat(32);
 /** blockhash reaches back this many blocks. */
@@ -143,10 +150,12 @@ export class BatchDriver {
       .filter((r) => (r.state === "discovered" || r.retryable) && !this.tasks.has(key(r.jobId)));
     if (candidates.length === 0) return;
     let freeStake = await reader.freeStake(this.ctx.address);
+    let started = 0; // claims started this round (their rows may not be `claiming` yet)
     for (const row of candidates) {
       if (this.signal.aborted || this.draining()) return;
-      const owned = this.store.count(OWNED_BATCH_STATES) + activeSingleJobs;
-      if (owned >= settings.maxConcurrentJobs) return; // evaluated again once a job finishes
+      // jobs that only wait out their challenge window do not take a slot
+      const busy = this.store.count(BUSY_BATCH_STATES) + activeSingleJobs + started;
+      if (busy >= settings.maxConcurrentJobs) return; // evaluated again once a job finishes
       const slot = await this.batchSlot(row.jobId);
       if (slot.status !== BatchStatus.Open) {
         this.store.transition(row.jobId, "taken", { reason: `status_${slot.status}` });
@@ -158,6 +167,7 @@ export class BatchDriver {
         if (row.state === "refused")
           this.store.transition(row.jobId, "discovered", { reason: null, retryable: false, detail: null });
         this.startClaim(row.jobId);
+        started++;
         continue;
       }
       const { reason, retryable, detail } = decision;

@@ -60,6 +60,11 @@ export const OWNED_BATCH_STATES: readonly BatchState[] = [
   "settling",
 ];
 
+/** Owned states that hold the worker's compute (a proven job only waits out its window). */
+export const BUSY_BATCH_STATES: readonly BatchState[] = OWNED_BATCH_STATES.filter(
+  (s) => s !== "proven" && s !== "settling",
+);
+
 const EDGES: Record<BatchState, readonly BatchState[]> = {
   discovered: ["refused", "taken", "claiming"],
   refused: ["discovered", "taken"],
