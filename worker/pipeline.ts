@@ -108,14 +108,14 @@ export class Pipeline {
     this.intake = false;
     this.phase = "draining";
     this.ctx.log.info(
-      { inFlight: this.tasks.size, graceMs },
+      { inFlight: this.inFlight(), graceMs },
       "stopping: intake closed, draining in-flight jobs",
     );
     this.poke();
     const drained = await this.waitTasks(graceMs);
     if (!drained)
       this.ctx.log.warn(
-        { parked: [...this.tasks.keys()] },
+        { parked: [...this.tasks.keys(), ...(this.batch?.taskKeys() ?? [])] },
         "grace period over: parking in-flight jobs at their last durable state",
       );
     this.abort.abort();

@@ -107,6 +107,11 @@ export class BatchDriver {
     return this.tasks.size;
   }
 
+  /** Ids of the batch jobs with a running task (`batch:<id>`). */
+  taskKeys(): string[] {
+    return [...this.tasks.keys()].map((k) => `batch:${k}`);
+  }
+
   taskPromises(): Promise<void>[] {
     return [...this.tasks.values()];
   }
