@@ -18,8 +18,6 @@ import {
   outputsTree,
   type BatchMerkleTree,
   type BatchTerms,
-} from "../../sdk/batch.ts";
-import {
   ErrorCodes,
   ProofworkError,
   commitInput,

@@ -36,8 +36,6 @@ import {
   type BatchSampleProof,
   type BatchVerifyingKey,
   type RawBlock,
-} from "../../sdk/batch.ts";
-import {
   ErrorCodes,
   ProofworkError,
   batchMarketInterface,

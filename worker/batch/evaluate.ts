@@ -5,7 +5,7 @@
  * work. The inputs file is fetched and checked against its hash and root separately, before any
  * claim (worker/batch/data.ts).
  */
-import { SAMPLE_DELAY, type BatchTerms } from "../../sdk/batch.ts";
+import { SAMPLE_DELAY, type BatchTerms } from "../../sdk/node.ts";
 
 export type BatchRefusal =
   | "unknown_circuit"

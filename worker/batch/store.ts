@@ -18,8 +18,7 @@
  * outputs root, sample block, randomness, challenged indices) are stored as each step fixes them.
  */
 import type { SQLOutputValue } from "node:sqlite";
-import { ProofworkError } from "../../sdk/node.ts";
-import type { BatchTerms } from "../../sdk/batch.ts";
+import { ProofworkError, type BatchTerms } from "../../sdk/node.ts";
 import { WorkerErrorCodes } from "../errors.ts";
 import type { Store } from "../store.ts";
 
