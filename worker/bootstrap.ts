@@ -50,6 +50,7 @@ export async function createRunner(
     // cannot take is refused, never claimed and slashed
     preflight: (circuit, witness) => computeWitness(circuit, witness),
     prove: (circuit, witness) => inner.prove(circuit, witness),
+    infer: (circuit, bytes) => inner.infer!(circuit, bytes),
     backend: () => backendName,
     async close() {
       await inner.close();

@@ -21,6 +21,8 @@ export interface Addresses {
   staking: string;
   registry: string;
   token: string;
+  /** The batch market (docs/BATCH.md); absent in a deployment record written before it existed. */
+  batchMarket?: string;
 }
 
 /** Read-only access to the protocol for the worker. */

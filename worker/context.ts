@@ -51,6 +51,22 @@ export interface WorkerSettings {
   /** Data directory (store, artifacts). */
   dataDir: string;
   fees: FeePolicy;
+  /** Serve batch jobs (when the deployment has a BatchMarket). */
+  batchEnabled: boolean;
+  /** Lowest acceptable price of a whole batch job (token base units). */
+  batchMinPrice: bigint;
+  /** Largest batch (samples) taken. */
+  batchMaxSamples: number;
+  /** Samples per executor call. */
+  batchChunkSize: number;
+  /** Record the sample block's randomness (`sample`) first when proving starts this many blocks after it. */
+  batchSampleMarginBlocks: number;
+  /** Where outputs files are published (default `<dataDir>/batch/published`). */
+  batchPublishDir: string | undefined;
+  /** URI prefix the publish directory is served under (default its `file://` URL). */
+  batchPublishBaseUri: string | undefined;
+  /** Inference throughput assumed before one was measured, samples per second. */
+  batchSamplesPerSecond: number;
 }
 
 /** The settings a configuration gives (sdk/node/config.ts holds every default). */
@@ -75,12 +91,23 @@ export function settingsFromConfig(config: Config): Omit<
     collectBatchSize: config.workerCollectBatch,
     collectMaxAgeMs: config.workerCollectMaxAgeMs,
     maxFeePerGas: BigInt(config.workerMaxFeeGwei) * 10n ** 9n,
+    batchEnabled: config.batchEnabled,
+    batchMinPrice: config.batchMinPrice,
+    batchMaxSamples: config.batchMaxSamples,
+    batchChunkSize: config.batchChunkSize,
+    batchSampleMarginBlocks: config.batchSampleMarginBlocks,
+    batchPublishDir: config.batchPublishDir,
+    batchPublishBaseUri: config.batchPublishBaseUri,
   };
 }
 
 /** Tuning that is not configuration (measured or protocol-derived allowances). */
 type InternalSetting =
-  "defaultWorkSeconds" | "submitReserveSeconds" | "claimLatencySeconds" | "maxInputBytes";
+  | "defaultWorkSeconds"
+  | "submitReserveSeconds"
+  | "claimLatencySeconds"
+  | "maxInputBytes"
+  | "batchSamplesPerSecond";
 
 const FROM_DEFAULT_CONFIG = settingsFromConfig(loadConfig({}, { env: {}, envFile: false }));
 
@@ -102,6 +129,14 @@ export const DEFAULT_SETTINGS: Omit<WorkerSettings, "dataDir" | "fees" | "startB
   submitReserveSeconds: 15,
   claimLatencySeconds: 5,
   maxInputBytes: 1 << 20,
+  batchEnabled: FROM_DEFAULT_CONFIG.batchEnabled,
+  batchMinPrice: FROM_DEFAULT_CONFIG.batchMinPrice,
+  batchMaxSamples: FROM_DEFAULT_CONFIG.batchMaxSamples,
+  batchChunkSize: FROM_DEFAULT_CONFIG.batchChunkSize,
+  batchSampleMarginBlocks: FROM_DEFAULT_CONFIG.batchSampleMarginBlocks,
+  batchPublishDir: FROM_DEFAULT_CONFIG.batchPublishDir,
+  batchPublishBaseUri: FROM_DEFAULT_CONFIG.batchPublishBaseUri,
+  batchSamplesPerSecond: 100,
 };
 
 export interface WorkerContext {

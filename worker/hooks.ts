@@ -34,6 +34,31 @@ export const BOUNDARIES = [
   "submit.confirmed",
   /** payment observed and recorded (`settled`). */
   "settle.done",
+  // batch jobs (worker/batch, docs/BATCH.md); each state boundary follows its store write
+  /** the signed batch claim tx is stored (`claiming`), not yet broadcast. */
+  "batch.claim.persisted",
+  /** a batch claim is confirmed (`claimed`). */
+  "batch.claimed",
+  /** the outputs file and tree root are on disk and published (`executed`). */
+  "batch.outputsPersisted",
+  /** the signed commit tx is stored, not yet broadcast. */
+  "batch.commit.persisted",
+  /** the commit is mined (`committed`, sample block known). */
+  "batch.committed",
+  /** the sample block's randomness is recorded on chain (`sampled`). */
+  "batch.sampled",
+  /** the signed prove tx (k proofs) is stored, not yet broadcast. */
+  "batch.prove.persisted",
+  /** the prove is mined (`proven`): the challenge window runs. */
+  "batch.proven",
+  /** the signed answer tx is stored, not yet broadcast. */
+  "batch.answer.persisted",
+  /** a challenge was answered (`paid`, with the bonds). */
+  "batch.answered",
+  /** the signed settle tx is stored (`settling`), not yet broadcast. */
+  "batch.settle.persisted",
+  /** the job was settled after its challenge window (`paid`). */
+  "batch.settled",
 ] as const;
 
 export type Boundary = (typeof BOUNDARIES)[number];
@@ -45,6 +70,11 @@ export interface HookContext {
 
 export interface WorkerHooks {
   at(boundary: Boundary, ctx: HookContext): void | Promise<void>;
+  /**
+   * Test-only fault: rewrites a batch job's outputs before they are committed (a cheating
+   * provider faking some of them). Production hooks leave it undefined.
+   */
+  batchOutputs?(jobId: bigint, outputs: bigint[][]): bigint[][];
 }
 
 /** The production hooks: nothing. */

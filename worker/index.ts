@@ -15,6 +15,7 @@ import { createMetrics, startMetricsServer, type MetricsServer, type WorkerMetri
 import { Pipeline, type WorkerPhase } from "./pipeline.ts";
 import { bindingRunner, type JobRunner } from "./runner.ts";
 import { Store } from "./store.ts";
+import type { BatchStore } from "./batch/store.ts";
 import { DEFAULT_FEE_POLICY } from "./fees.ts";
 import { TxSender, type RpcProvider } from "./tx.ts";
 
@@ -32,6 +33,7 @@ export type { WorkerSettings } from "./context.ts";
 export type { JobRunner } from "./runner.ts";
 export { bindingRunner } from "./runner.ts";
 export { Store } from "./store.ts";
+export { BatchStore, BATCH_STATES, type BatchRow, type BatchState } from "./batch/store.ts";
 
 export interface WorkerDeps {
   provider: RpcProvider;
@@ -63,6 +65,8 @@ export interface WorkerHandle {
   address: string;
   chainId: bigint;
   store: Store;
+  /** Batch jobs' rows (null when batch mode is off or the deployment has no BatchMarket). */
+  batch: BatchStore | null;
   metrics: WorkerMetrics;
   /** Bound metrics port, when serving. */
   metricsPort: number | null;
@@ -147,6 +151,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     address,
     chainId,
     store,
+    batch: pipeline.batch?.store ?? null,
     metrics,
     metricsPort: server?.port ?? null,
     phase: () => pipeline.phase,

@@ -26,6 +26,9 @@ export interface WorkerMetrics {
   lastProcessedBlock: Gauge;
   jobsInFlight: Gauge;
   jobsByState: Gauge<"state">;
+  batchSamples: Counter;
+  batchSamplesPerSecond: Gauge;
+  batchJobsByState: Gauge<"state">;
 }
 
 /** Creates the worker's metrics in a fresh registry (`defaults` adds process metrics). */
@@ -123,6 +126,22 @@ export function createMetrics(opts: { defaults?: boolean } = {}): WorkerMetrics 
     jobsByState: new Gauge({
       name: "proofwork_jobs",
       help: "Jobs in the store, by state",
+      labelNames: ["state"],
+      registers,
+    }),
+    batchSamples: new Counter({
+      name: "proofwork_batch_samples_total",
+      help: "Batch job samples run through the executor",
+      registers,
+    }),
+    batchSamplesPerSecond: new Gauge({
+      name: "proofwork_batch_samples_per_second",
+      help: "Inference throughput of the last batch chunk, samples per second",
+      registers,
+    }),
+    batchJobsByState: new Gauge({
+      name: "proofwork_batch_jobs",
+      help: "Batch jobs in the store, by state",
       labelNames: ["state"],
       registers,
     }),

@@ -19,7 +19,9 @@ import { ErrorCodes, errorMessage, isProofworkError, ProofworkError } from "../s
 import { fetchUri, type CircuitArtifacts } from "./artifacts.ts";
 import { computeJobKey } from "../sdk/node.ts";
 import { decodeTerms, inputFromPostCalldata, termsToJson, type JobTerms } from "../sdk/node.ts";
-import { JobStatus, marketInterface, registryInterface } from "../sdk/node.ts";
+import { JobStatus, batchMarketInterface, marketInterface, registryInterface } from "../sdk/node.ts";
+import { BatchDriver } from "./batch/driver.ts";
+import { BUSY_BATCH_STATES } from "./batch/store.ts";
 import { claimJob, resumeClaim } from "./claim.ts";
 import type { WorkerContext } from "./context.ts";
 import { WorkerErrorCodes } from "./errors.ts";
@@ -45,6 +47,8 @@ export class Pipeline {
   private readonly slots: ProverSlots;
   private readonly monitor: Monitor;
   private readonly collector: Collector;
+  /** Batch jobs (worker/batch), when enabled and the deployment has a BatchMarket. */
+  readonly batch: BatchDriver | null;
   private intake = true;
   phase: WorkerPhase = "starting";
   lastTickAt = 0;
@@ -54,6 +58,16 @@ export class Pipeline {
   constructor(private readonly ctx: WorkerContext) {
     this.slots = new ProverSlots(ctx.settings.proverConcurrency);
     this.collector = new Collector(ctx);
+    const batchMarket = ctx.reader.addresses.batchMarket;
+    this.batch =
+      ctx.settings.batchEnabled && batchMarket !== undefined
+        ? new BatchDriver(
+            ctx,
+            this.abort.signal,
+            () => !this.intake,
+            () => this.poke(),
+          )
+        : null;
     this.monitor = new Monitor(
       {
         provider: ctx.provider,
@@ -67,6 +81,7 @@ export class Pipeline {
         sources: [
           { address: ctx.reader.addresses.market, iface: marketInterface },
           { address: ctx.reader.addresses.registry, iface: registryInterface },
+          ...(this.batch !== null ? [{ address: this.batch.market, iface: batchMarketInterface }] : []),
         ],
         startBlock: ctx.settings.startBlock,
         chunkSize: ctx.settings.logChunkSize,
@@ -93,14 +108,14 @@ export class Pipeline {
     this.intake = false;
     this.phase = "draining";
     this.ctx.log.info(
-      { inFlight: this.tasks.size, graceMs },
+      { inFlight: this.inFlight(), graceMs },
       "stopping: intake closed, draining in-flight jobs",
     );
     this.poke();
     const drained = await this.waitTasks(graceMs);
     if (!drained)
       this.ctx.log.warn(
-        { parked: [...this.tasks.keys()] },
+        { parked: [...this.tasks.keys(), ...(this.batch?.taskKeys() ?? [])] },
         "grace period over: parking in-flight jobs at their last durable state",
       );
     this.abort.abort();
@@ -113,12 +128,12 @@ export class Pipeline {
   /** True when every job task ended within `ms`. */
   private async waitTasks(ms: number): Promise<boolean> {
     const end = this.ctx.clock.now() + ms;
-    while (this.tasks.size > 0) {
+    while (this.inFlight() > 0) {
       const left = end - this.ctx.clock.now();
       if (left <= 0) return false;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.tasks.values()]),
+        Promise.allSettled([...this.tasks.values(), ...(this.batch?.taskPromises() ?? [])]),
         new Promise<void>((r) => (timer = setTimeout(r, left))),
       ]);
       clearTimeout(timer);
@@ -130,6 +145,11 @@ export class Pipeline {
     this.wake.resolve?.();
   }
 
+  /** Job tasks running now (single and batch). */
+  private inFlight(): number {
+    return this.tasks.size + (this.batch?.inFlight ?? 0);
+  }
+
   health(): { ok: boolean } & Record<string, unknown> {
     const stale =
       this.ctx.clock.now() - this.lastTickAt > Math.max(30_000, this.ctx.settings.pollIntervalMs * 10);
@@ -138,7 +158,7 @@ export class Pipeline {
       phase: this.phase,
       lastTickAt: this.lastTickAt,
       lastProcessedBlock: this.ctx.store.getCursor(),
-      inFlight: this.tasks.size,
+      inFlight: this.inFlight(),
       lastError: this.lastError,
     };
   }
@@ -153,6 +173,7 @@ export class Pipeline {
       if (row.terms !== null) this.ctx.reader.rememberTerms(row.jobId, row.terms);
       this.ensureTask(row);
     }
+    this.batch?.ensureTasks();
     while (!this.abort.signal.aborted) {
       try {
         await this.tick();
@@ -163,7 +184,7 @@ export class Pipeline {
           log.error({ err: this.lastError, code: (e as ProofworkError).code }, "tick failed");
       }
       this.lastTickAt = this.ctx.clock.now();
-      if (!this.intake && this.tasks.size === 0) break;
+      if (!this.intake && this.inFlight() === 0) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, settings.pollIntervalMs);
         this.wake.resolve = () => {
@@ -183,12 +204,14 @@ export class Pipeline {
     if (this.intake) {
       await this.monitor.poll((ev) => this.onEvent(ev), this.abort.signal);
       await this.evaluateOpenJobs();
+      await this.batch?.evaluateOpen(store.countJobs(["claiming", ...ACTIVE_STATES]));
     }
     for (const row of store.listJobs(OWNED_STATES)) this.ensureTask(row);
+    this.batch?.ensureTasks();
     await this.collector.reconcile();
     // collect what is due; everything once stopping (payments are never left behind needlessly)
     await this.collector.run(!this.intake, this.abort.signal);
-    metrics.jobsInFlight.set(this.tasks.size);
+    metrics.jobsInFlight.set(this.inFlight());
     for (const s of JOB_STATES) metrics.jobsByState.set({ state: s }, store.countJobs([s]));
     try {
       metrics.freeStakeWei.set(Number(await this.ctx.reader.freeStake(this.ctx.address)));
@@ -202,6 +225,10 @@ export class Pipeline {
   /** Applies one event inside the monitor's store transaction (synchronous). */
   private onEvent(ev: ChainEvent): void {
     const { store, metrics, log, artifacts } = this.ctx;
+    if (this.batch !== null && getAddress(ev.address) === this.batch.market) {
+      this.batch.onEvent(ev);
+      return;
+    }
     const jobId = ev.args.jobId as bigint | undefined;
     switch (ev.name) {
       case "JobPosted": {
@@ -307,7 +334,8 @@ export class Pipeline {
       if (!this.intake || this.abort.signal.aborted) return;
       const fresh = store.getJob(row.jobId);
       if (!fresh || (fresh.state !== "discovered" && fresh.state !== "refused")) continue;
-      const active = store.countJobs(["claiming", ...ACTIVE_STATES]);
+      const active =
+        store.countJobs(["claiming", ...ACTIVE_STATES]) + (this.batch?.store.count(BUSY_BATCH_STATES) ?? 0);
       const decision = await this.evaluate(row, freeStake, active);
       if (decision === "taken") continue;
       if (decision.accept) {

@@ -41,6 +41,11 @@ export interface JobRunner {
    * circuit). Rejects when it cannot. Optional: without it only the hash/commitment checks apply.
    */
   preflight?(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<void>;
+  /**
+   * The model's integer outputs (logits) of `n` samples (`n × inputSize` bytes) in one executor
+   * call: what a batch job streams its dataset through (worker/batch). Only model runners have it.
+   */
+  infer?(circuit: CircuitArtifacts, bytes: Uint8Array): Promise<{ logits: bigint[][]; backend: string }>;
   /** Proves the witness (off the main thread in production runners). */
   prove(circuit: CircuitArtifacts, witness: Record<string, unknown>): Promise<ProofResult>;
   /** Releases threads / models. */

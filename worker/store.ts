@@ -50,7 +50,22 @@ export interface JobRow {
 export type JobPatch = Partial<Omit<JobRow, "jobId" | "state" | "createdAt" | "updatedAt">>;
 
 export type TxKind =
-  "claim" | "submit" | "collect" | "stake" | "unstake" | "withdraw" | "register" | "approve" | "other";
+  | "claim"
+  | "submit"
+  | "collect"
+  | "stake"
+  | "unstake"
+  | "withdraw"
+  | "register"
+  | "approve"
+  | "other"
+  // batch jobs (worker/batch): stored with no job id (batch ids are another market's numbering)
+  | "batch-claim"
+  | "batch-commit"
+  | "batch-sample"
+  | "batch-prove"
+  | "batch-answer"
+  | "batch-settle";
 export type TxStatus = "pending" | "mined" | "reverted" | "dropped";
 
 export interface TxRow {
@@ -274,6 +289,14 @@ export class Store {
 
   get isOpen(): boolean {
     return this.db.isOpen;
+  }
+
+  /**
+   * The database, for a module that keeps tables of its own in the same file (worker/batch/store.ts);
+   * its writes join `transaction` like every other write.
+   */
+  get database(): DatabaseSync {
+    return this.db;
   }
 
   /** Runs `fn` in one SQLite transaction (nested calls join the outer one). */

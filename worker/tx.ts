@@ -18,7 +18,7 @@ import {
 import { DEFAULT_FEE_POLICY, bumpFees, estimateFees, type FeePolicy, type Fees } from "./fees.ts";
 import type { Clock } from "./clock.ts";
 import { WorkerErrorCodes } from "./errors.ts";
-import { noHooks, type Boundary, type WorkerHooks } from "./hooks.ts";
+import { BOUNDARIES, noHooks, type Boundary, type WorkerHooks } from "./hooks.ts";
 import type { Logger } from "./log.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { Store, TxKind, TxRow } from "./store.ts";
@@ -421,8 +421,9 @@ export class TxSender {
     jobId: bigint | null,
     hash: string,
   ): Promise<void> {
-    if (kind !== "claim" && kind !== "submit") return;
-    const b = `${kind}.${phase}` as Boundary;
+    const name = kind.startsWith("batch-") ? `batch.${kind.slice(6)}.${phase}` : `${kind}.${phase}`;
+    if (!(BOUNDARIES as readonly string[]).includes(name)) return;
+    const b = name as Boundary;
     await this.hooks.at(b, { jobId: jobId ?? undefined, txHash: hash });
   }
 }

@@ -182,6 +182,19 @@ export const ConfigSchema = z.object({
   workerCollectBatch: intField(1, 256).default(8),
   workerCollectMaxAgeMs: intField(0, 86_400_000).default(60_000),
   workerMetricsHost: z.string().min(1).default("127.0.0.1"),
+  batchEnabled: z
+    .preprocess(
+      (v) => (typeof v === "string" ? v.trim().toLowerCase() : v),
+      z.enum(["true", "false", "1", "0"], { error: "expected true or false" }),
+    )
+    .default("true")
+    .transform((v) => v === "true" || v === "1"),
+  batchMinPrice: bigintField().default(0n),
+  batchMaxSamples: intField(1, 2 ** 32 - 1).default(1 << 20),
+  batchChunkSize: intField(1, 65_536).default(512),
+  batchSampleMarginBlocks: intField(0, 255).default(64),
+  batchPublishDir: optionalString(),
+  batchPublishBaseUri: optionalString(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -365,6 +378,41 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
     env: "PROOFWORK_WORKER_COLLECT_MAX_AGE_MS",
     doc: "Worker: or once the oldest waiting job has waited this long, in ms (0 = collect each job at once)",
     example: "60000",
+  },
+  batchEnabled: {
+    env: "PROOFWORK_BATCH_ENABLED",
+    doc: "Worker: serve batch jobs (docs/BATCH.md) when the deployment has a BatchMarket (true/false)",
+    example: "true",
+  },
+  batchMinPrice: {
+    env: "PROOFWORK_BATCH_MIN_PRICE",
+    doc: "Worker: lowest batch job price (the whole batch) worth claiming, in token base units",
+    example: "0",
+  },
+  batchMaxSamples: {
+    env: "PROOFWORK_BATCH_MAX_SAMPLES",
+    doc: "Worker: largest batch (samples N) the worker takes",
+    example: "1048576",
+  },
+  batchChunkSize: {
+    env: "PROOFWORK_BATCH_CHUNK_SIZE",
+    doc: "Worker: samples per executor call when running a batch (size it to the backend's memory)",
+    example: "512",
+  },
+  batchSampleMarginBlocks: {
+    env: "PROOFWORK_BATCH_SAMPLE_MARGIN_BLOCKS",
+    doc: "Worker: record a batch's sample-block randomness with sample() first when proving starts this many blocks after it (blockhash reaches back 256)",
+    example: "64",
+  },
+  batchPublishDir: {
+    env: "PROOFWORK_BATCH_PUBLISH_DIR",
+    doc: "Worker: directory the batch outputs files are published into (default: <data dir>/batch/published)",
+    example: "",
+  },
+  batchPublishBaseUri: {
+    env: "PROOFWORK_BATCH_PUBLISH_BASE_URI",
+    doc: "Worker: URI prefix under which PROOFWORK_BATCH_PUBLISH_DIR is served, e.g. https://host/outputs/ (default: its file:// URL)",
+    example: "",
   },
   workerMetricsHost: {
     env: "PROOFWORK_WORKER_METRICS_HOST",

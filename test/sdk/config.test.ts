@@ -73,6 +73,27 @@ describe("sdk/config", () => {
     ).to.contain("PROOFWORK_RPC_URL");
   });
 
+  it("test_loadConfig_batchKeys_defaultsAndBadValues", () => {
+    const d = loadConfig({}, { env: {}, envFile: false });
+    expect(d.batchEnabled).to.equal(true);
+    expect(d.batchChunkSize).to.equal(512);
+    expect(d.batchPublishDir).to.equal(undefined);
+    const off = loadConfig({}, { env: { PROOFWORK_BATCH_ENABLED: "false" }, envFile: false });
+    expect(off.batchEnabled).to.equal(false);
+    expect(
+      configError(() => loadConfig({}, { env: { PROOFWORK_BATCH_ENABLED: "maybe" }, envFile: false }))
+        .message,
+    ).to.contain("PROOFWORK_BATCH_ENABLED");
+    expect(
+      configError(() => loadConfig({}, { env: { PROOFWORK_BATCH_CHUNK_SIZE: "0" }, envFile: false })).message,
+    ).to.contain("PROOFWORK_BATCH_CHUNK_SIZE");
+    expect(
+      configError(() =>
+        loadConfig({}, { env: { PROOFWORK_BATCH_SAMPLE_MARGIN_BLOCKS: "256" }, envFile: false }),
+      ).message,
+    ).to.contain("PROOFWORK_BATCH_SAMPLE_MARGIN_BLOCKS");
+  });
+
   it("test_loadConfig_hidesPrivateKeyInErrors", () => {
     const err = configError(() =>
       loadConfig({}, { env: { PROOFWORK_PRIVATE_KEY: "0xdeadbeef" }, envFile: false }),

@@ -102,6 +102,13 @@ export function modelRunner(opts: ModelRunnerOptions): JobRunner {
         },
       };
     },
+    async infer(circuit, bytes) {
+      const model = circuit.model;
+      if (model === undefined) return unknown(circuit);
+      const ex = await executorFor(model);
+      const { logits } = await ex.infer(bytes);
+      return { logits, backend: ex.backend.backend };
+    },
     prove(circuit, witness) {
       if (circuit.model === undefined) {
         return opts.fallback ? opts.fallback.prove(circuit, witness) : Promise.resolve(unknown(circuit));

@@ -1,0 +1,806 @@
+/**
+ * The worker's batch mode (docs/BATCH.md): a second kind of job next to the single-job pipeline,
+ * driven by the same main loop (worker/pipeline.ts calls `onEvent`, `evaluateOpen` and `ensureTasks`
+ * every tick) with the same parts: the monitor's durable log cursor finds `BatchPosted`, the
+ * artifact manager serves the circuit, the job runner executes and proves, the tx sender signs,
+ * stores and sends (one nonce allocator for both markets), the store keeps every step.
+ *
+ * One supervised task per owned job walks it through claim → run all N samples → persist and
+ * publish the outputs → commit → (record the randomness) → prove the k drawn samples → wait out
+ * the challenge window, answering a challenge at once → settle. Each step is stored before the
+ * next begins (worker/batch/store.ts), so a killed worker resumes exactly there: a stored
+ * transaction is waited for (or re-sent as the same bytes), never sent twice.
+ *
+ * Inputs are fetched and checked (hash and root) **before** claiming: a job whose data does not
+ * match its commitments is refused with a coded reason and never claimed. A sample whose committed
+ * output is not what the circuit computes cannot be proven; the worker logs it and leaves the job
+ * to be slashed at its deadline (it only happens with the test-only `batchOutputs` fault hook).
+ */
+import { getAddress, toBeHex, zeroPadValue, type Log } from "ethers";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  BatchStatus,
+  batchJobKey,
+  batchKeyHash,
+  batchPriceAt,
+  batchSampleProof,
+  batchSeed,
+  batchVerifyingKey,
+  blockHeaderRlp,
+  decodeBatchTerms,
+  inputOfFile,
+  prevRandaoOfHeader,
+  sampleIndices,
+  type BatchRecord,
+  type BatchSampleProof,
+  type BatchVerifyingKey,
+  type RawBlock,
+  ErrorCodes,
+  ProofworkError,
+  batchMarketInterface,
+  errorMessage,
+  exportVerificationKey,
+  isProofworkError,
+  outputElements,
+  type OnChainProof,
+} from "../../sdk/node.ts";
+import type { CircuitArtifacts } from "../artifacts.ts";
+import type { WorkerContext } from "../context.ts";
+import type { Boundary } from "../hooks.ts";
+import type { ChainEvent } from "../monitor.ts";
+import type { TxKind } from "../store.ts";
+import type { MinedTx } from "../tx.ts";
+import { evaluateBatch, type BatchRefusal } from "./evaluate.ts";
+import {
+  buildOutputs,
+  jobDir,
+  loadInputs,
+  persistOutputs,
+  publishOutputs,
+  readOutputs,
+  runBatch,
+  type BatchInputs,
+  type BatchOutputs,
+} from "./data.ts";
+import {
+  BATCH_STATES,
+  BUSY_BATCH_STATES,
+  BatchStore,
+  OWNED_BATCH_STATES,
+  type BatchRow,
+  type BatchState,
+} from "./store.ts";
+
+const ZERO_WORD = "0x" + "00".repeat(32);
+/** blockhash reaches back this many blocks. */
+const BLOCKHASH_WINDOW = 256;
+
+/** A parsed BatchMarket log. */
+interface BatchLog {
+  name: string;
+  args: Record<string, unknown> & unknown[];
+  blockNumber: number;
+}
+
+export class BatchDriver {
+  readonly store: BatchStore;
+  private readonly tasks = new Map<string, Promise<void>>();
+  private readonly inputs = new Map<string, Promise<BatchInputs>>();
+  private readonly keys = new Map<string, Promise<{ key: BatchVerifyingKey; hash: string }>>();
+  readonly market: string;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly signal: AbortSignal,
+    /** True once the worker's intake closed: waiting tasks park instead of holding the stop. */
+    private readonly draining: () => boolean,
+    private readonly poke: () => void,
+  ) {
+    this.store = new BatchStore(ctx.store, () => ctx.clock.now());
+    this.market = getAddress(ctx.reader.addresses.batchMarket!);
+  }
+
+  get inFlight(): number {
+    return this.tasks.size;
+  }
+
+  /** Ids of the batch jobs with a running task (`batch:<id>`). */
+  taskKeys(): string[] {
+    return [...this.tasks.keys()].map((k) => `batch:${k}`);
+  }
+
+  taskPromises(): Promise<void>[] {
+    return [...this.tasks.values()];
+  }
+
+  // ------------------------------------------------------------------------------- events
+
+  /** Applies one BatchMarket event inside the monitor's store transaction (synchronous). */
+  onEvent(ev: ChainEvent): void {
+    const jobId = ev.args.jobId as bigint | undefined;
+    if (jobId === undefined) return;
+    const row = this.store.get(jobId);
+    const idle = row !== null && (row.state === "discovered" || row.state === "refused");
+    switch (ev.name) {
+      case "BatchPosted": {
+        const terms = decodeBatchTerms(ev.args.terms as object);
+        if (this.store.insert(jobId, terms, String(ev.args.inputsURI), ev.blockNumber)) {
+          this.ctx.log.debug({ batchJobId: jobId.toString(), samples: terms.numSamples }, "batch job posted");
+        }
+        break;
+      }
+      case "BatchClaimed":
+        if (idle && getAddress(String(ev.args.provider)) !== this.ctx.address && !this.tasks.has(key(jobId)))
+          this.store.transition(jobId, "taken", { reason: "claimed_by_other" });
+        break;
+      case "BatchCancelled":
+      case "BatchReclaimed":
+        if (idle && !this.tasks.has(key(jobId))) this.store.transition(jobId, "taken", { reason: ev.name });
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------------------------- evaluate + claim
+
+  /** Evaluates open batch jobs and starts a claim for each acceptable one. */
+  async evaluateOpen(activeSingleJobs: number): Promise<void> {
+    const { reader, settings, chainClock, log, metrics } = this.ctx;
+    const candidates = this.store
+      .list(["discovered", "refused"])
+      .filter((r) => (r.state === "discovered" || r.retryable) && !this.tasks.has(key(r.jobId)));
+    if (candidates.length === 0) return;
+    let freeStake = await reader.freeStake(this.ctx.address);
+    let started = 0; // claims started this round (their rows may not be `claiming` yet)
+    for (const row of candidates) {
+      if (this.signal.aborted || this.draining()) return;
+      // jobs that only wait out their challenge window do not take a slot
+      const busy = this.store.count(BUSY_BATCH_STATES) + activeSingleJobs + started;
+      if (busy >= settings.maxConcurrentJobs) return; // evaluated again once a job finishes
+      const slot = await this.batchSlot(row.jobId);
+      if (slot.status !== BatchStatus.Open) {
+        this.store.transition(row.jobId, "taken", { reason: `status_${slot.status}` });
+        continue;
+      }
+      const decision = await this.evaluate(row, freeStake, chainClock.nowSeconds());
+      if (decision.accept) {
+        freeStake -= row.terms.collateral;
+        if (row.state === "refused")
+          this.store.transition(row.jobId, "discovered", { reason: null, retryable: false, detail: null });
+        this.startClaim(row.jobId);
+        started++;
+        continue;
+      }
+      const { reason, retryable, detail } = decision;
+      if (row.state === "discovered" || row.reason !== reason) {
+        this.store.transition(row.jobId, "refused", { reason, retryable, detail });
+        metrics.jobsRefused.inc({ reason });
+        log.info({ batchJobId: row.jobId.toString(), reason, detail }, "batch job refused");
+      }
+    }
+  }
+
+  private async evaluate(
+    row: BatchRow,
+    freeStake: bigint,
+    nowSec: number,
+  ): Promise<{ accept: true } | { accept: false; reason: BatchRefusal; retryable: boolean; detail: string }> {
+    const { settings } = this.ctx;
+    const check = await this.ctx.artifacts.check(row.terms.circuitId);
+    if (!check.ok) {
+      return {
+        accept: false,
+        reason: check.reason,
+        retryable: check.reason === "artifacts_unavailable" || check.reason === "circuit_inactive",
+        detail: check.detail,
+      };
+    }
+    const circuit = check.circuit;
+    if (circuit.model === undefined || this.ctx.runner.infer === undefined) {
+      return {
+        accept: false,
+        reason: "not_a_model_circuit",
+        retryable: false,
+        detail: `${circuit.name} proves no model (or the runner has no batch inference)`,
+      };
+    }
+    const { hash } = await this.keyOf(circuit);
+    const decision = evaluateBatch({
+      terms: row.terms,
+      keyHash: hash,
+      price: batchPriceAt(row.terms, nowSec),
+      nowSec,
+      freeStake,
+      minPrice: settings.batchMinPrice,
+      maxSamples: settings.batchMaxSamples,
+      samplesPerSecond: settings.batchSamplesPerSecond,
+      proofSeconds: settings.defaultWorkSeconds,
+      marginSec: settings.claimMarginSeconds,
+      claimLatencySec: settings.claimLatencySeconds,
+    });
+    if (!decision.accept) return decision;
+    // the data must be what the job committed to before anything is claimed
+    const loaded = await loadInputs(this.dir(row.jobId), row.inputsURI, row.terms, circuit.model);
+    if (!loaded.ok) return { accept: false, ...loaded };
+    this.inputs.set(key(row.jobId), Promise.resolve(loaded.inputs));
+    return decision;
+  }
+
+  private startClaim(jobId: bigint): void {
+    this.track(jobId, async () => {
+      const row = this.store.get(jobId)!;
+      const data = batchMarketInterface.encodeFunctionData("claim", [jobId, row.terms]);
+      try {
+        await this.send(jobId, "batch-claim", "claiming", data);
+      } catch (e) {
+        if (isProofworkError(e, ErrorCodes.WORKER_STOPPING)) throw e;
+        const slot = await this.batchSlot(jobId);
+        const now = this.store.get(jobId)!;
+        if (now.state === "discovered") {
+          if (slot.status !== BatchStatus.Open)
+            this.store.transition(jobId, "taken", { reason: "claim_lost" });
+          else
+            this.store.transition(jobId, "refused", {
+              reason: "claim_failed",
+              retryable: true,
+              detail: errorMessage(e),
+            });
+          this.ctx.log.warn({ batchJobId: jobId.toString(), err: errorMessage(e) }, "batch claim not sent");
+          return;
+        }
+      }
+      await this.drive(jobId);
+    });
+  }
+
+  // ------------------------------------------------------------------------------- tasks
+
+  /** Makes sure every owned batch job has its (single) task. */
+  ensureTasks(): void {
+    if (this.signal.aborted) return;
+    for (const row of this.store.list(OWNED_BATCH_STATES)) {
+      if (this.tasks.has(key(row.jobId))) continue;
+      // a proven job with nothing to do yet is not re-driven while stopping
+      if (this.draining() && row.state === "proven") continue;
+      this.track(row.jobId, () => this.drive(row.jobId));
+    }
+    for (const s of BATCH_STATES) this.ctx.metrics.batchJobsByState.set({ state: s }, this.store.count([s]));
+  }
+
+  private track(jobId: bigint, fn: () => Promise<void>): void {
+    const k = key(jobId);
+    if (this.tasks.has(k)) return;
+    const p = (async () => {
+      try {
+        await fn();
+      } catch (e) {
+        this.onTaskError(jobId, e);
+      } finally {
+        this.tasks.delete(k);
+        this.poke();
+      }
+    })();
+    this.tasks.set(k, p);
+  }
+
+  private onTaskError(jobId: bigint, e: unknown): void {
+    const { log } = this.ctx;
+    if (isProofworkError(e, ErrorCodes.WORKER_STOPPING) || this.signal.aborted) {
+      log.info({ batchJobId: jobId.toString(), state: this.stateOf(jobId) }, "batch job parked for restart");
+      return;
+    }
+    const code = e instanceof ProofworkError ? e.code : "UNEXPECTED";
+    // transient (RPC, a failed send): the job stays in its durable state and is driven again next tick
+    log.error(
+      { batchJobId: jobId.toString(), state: this.stateOf(jobId), code, err: errorMessage(e) },
+      "batch job step failed; retrying next tick",
+    );
+  }
+
+  private stateOf(jobId: bigint): BatchState | undefined {
+    return this.ctx.store.isOpen ? this.store.get(jobId)?.state : undefined;
+  }
+
+  /** Drives an owned job from its durable state until it is paid, failed or the worker stops. */
+  private async drive(jobId: bigint): Promise<void> {
+    for (;;) {
+      if (this.signal.aborted) throw stopping();
+      const row = this.store.get(jobId)!;
+      switch (row.state) {
+        case "claiming":
+          await this.afterClaim(row);
+          break;
+        case "claimed":
+          await this.run(row);
+          break;
+        case "executed":
+          await this.commit(row);
+          break;
+        case "committing":
+          await this.afterCommit(row);
+          break;
+        case "committed":
+        case "sampled":
+          await this.prove(row);
+          break;
+        case "sampling":
+          await this.afterSample(row);
+          break;
+        case "proving":
+          await this.afterProve(row);
+          break;
+        case "proven":
+          await this.watch(row);
+          break;
+        case "challenged":
+          await this.answer(row);
+          break;
+        case "answering":
+        case "settling":
+          await this.afterPayment(row);
+          break;
+        default:
+          this.inputs.delete(key(jobId));
+          return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------- steps
+
+  private async afterClaim(row: BatchRow): Promise<void> {
+    const mined = await this.waitStored(row);
+    const claimed = (await this.events(row)).find((l) => l.name === "BatchClaimed");
+    if (claimed && getAddress(String(claimed.args.provider)) === this.ctx.address) {
+      this.store.transition(row.jobId, "claimed", {
+        claimedAt: Number(claimed.args.claimedAt),
+        pendingTx: null,
+      });
+      this.ctx.metrics.jobsClaimed.inc();
+      this.ctx.log.info(
+        { batchJobId: row.jobId.toString(), price: String(claimed.args.price), hash: mined?.hash },
+        "batch job claimed",
+      );
+      await this.hook("batch.claimed", row.jobId);
+      return;
+    }
+    if (mined === null && (await this.batchSlot(row.jobId)).status === BatchStatus.Open) {
+      this.store.transition(row.jobId, "discovered", { pendingTx: null }, "claim tx dropped");
+      throw new ProofworkError(ErrorCodes.TX_FAILED, `batch claim of job ${row.jobId} was dropped`);
+    }
+    this.store.transition(row.jobId, "taken", { reason: "claim_lost", pendingTx: null });
+    this.ctx.metrics.claimsLost.inc();
+    this.ctx.log.info({ batchJobId: row.jobId.toString() }, "batch claim lost");
+  }
+
+  private async run(row: BatchRow): Promise<void> {
+    const { ctx } = this;
+    if (await this.expired(row, row.claimedAt! + row.terms.commitWindow, "commit")) return;
+    const circuit = await this.circuit(row);
+    const inputs = await this.inputsOf(row, circuit);
+    const jobKey = batchJobKey(ctx.chainId, this.market, row.jobId, ctx.address);
+    const t0 = ctx.clock.now();
+    let outputs = await runBatch({
+      jobId: row.jobId,
+      runner: ctx.runner,
+      circuit,
+      inputs,
+      chunk: ctx.settings.batchChunkSize,
+      salt: jobKey,
+      log: ctx.log,
+      metrics: ctx.metrics,
+      signal: this.signal,
+    });
+    ctx.metrics.inferenceSeconds.observe((ctx.clock.now() - t0) / 1000);
+    if (ctx.hooks.batchOutputs) outputs = ctx.hooks.batchOutputs(row.jobId, outputs);
+    const built = buildOutputs(inputs.commitments, outputs);
+    const dir = this.dir(row.jobId);
+    const persisted = await persistOutputs(dir, built.file);
+    const uri = await publishOutputs(
+      persisted,
+      ctx.settings.batchPublishDir ?? join(ctx.settings.dataDir, "batch", "published"),
+      ctx.settings.batchPublishBaseUri,
+      ctx.chainId,
+      row.jobId,
+      built.hash,
+    );
+    this.store.transition(row.jobId, "executed", {
+      outputsRoot: built.tree.root,
+      outputsHash: built.hash,
+      outputsURI: uri,
+    });
+    ctx.log.info(
+      { batchJobId: row.jobId.toString(), outputsRoot: built.tree.root, uri },
+      "batch outputs persisted and published",
+    );
+    await this.hook("batch.outputsPersisted", row.jobId);
+  }
+
+  private async commit(row: BatchRow): Promise<void> {
+    if (await this.expired(row, row.claimedAt! + row.terms.commitWindow, "commit")) return;
+    const data = batchMarketInterface.encodeFunctionData("commit", [
+      row.jobId,
+      row.terms,
+      row.claimedAt!,
+      row.outputsRoot!,
+      row.outputsHash!,
+      row.outputsURI!,
+    ]);
+    await this.send(row.jobId, "batch-commit", "committing", data);
+  }
+
+  private async afterCommit(row: BatchRow): Promise<void> {
+    await this.waitStored(row);
+    const committed = (await this.events(row)).find((l) => l.name === "BatchCommitted");
+    if (committed) {
+      this.store.transition(row.jobId, "committed", {
+        sampleBlock: Number(committed.args.sampleBlock),
+        pendingTx: null,
+      });
+      this.ctx.log.info(
+        { batchJobId: row.jobId.toString(), sampleBlock: Number(committed.args.sampleBlock) },
+        "batch outputs committed",
+      );
+      await this.hook("batch.committed", row.jobId);
+      return;
+    }
+    this.store.transition(row.jobId, "executed", { pendingTx: null }, "commit not mined: resend");
+  }
+
+  /** Proves the drawn samples (recording the randomness first when proving starts late). */
+  private async prove(row: BatchRow): Promise<void> {
+    const { ctx } = this;
+    const slot = await this.batchSlot(row.jobId);
+    if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
+    if (ctx.chainClock.nowSeconds() >= slot.deadline) {
+      return this.fail(row, "expired", `prove deadline ${slot.deadline} passed`);
+    }
+    const sampleBlock = row.sampleBlock!;
+    const head = await this.waitForBlock(sampleBlock);
+    const late = head - sampleBlock;
+    let randomness = row.randomness;
+    let header = "0x";
+    if (row.state === "committed") {
+      if (late >= BLOCKHASH_WINDOW) {
+        return this.fail(row, "randomness_expired", `sample block ${sampleBlock} is ${late} blocks old`);
+      }
+      header = await this.header(sampleBlock);
+      if (late >= ctx.settings.batchSampleMarginBlocks) {
+        const data = batchMarketInterface.encodeFunctionData("sample", [
+          row.jobId,
+          row.terms,
+          this.record(row),
+          header,
+        ]);
+        await this.send(row.jobId, "batch-sample", "sampling", data);
+        return;
+      }
+      randomness = prevRandaoOfHeader(header);
+    }
+    const seed = batchSeed(randomness!, ctx.chainId, this.market, row.jobId);
+    const indices = sampleIndices(seed, row.terms.numSamples, row.terms.sampleSize);
+    ctx.log.info({ batchJobId: row.jobId.toString(), indices }, "batch samples drawn");
+    const proofs = await this.proofsFor(row, indices);
+    if (proofs === null) return;
+    const circuit = await this.circuit(row);
+    const data = batchMarketInterface.encodeFunctionData("prove", [
+      row.jobId,
+      row.terms,
+      this.record(row),
+      header,
+      (await this.keyOf(circuit)).key,
+      proofs,
+    ]);
+    await this.send(row.jobId, "batch-prove", "proving", data);
+  }
+
+  private async afterSample(row: BatchRow): Promise<void> {
+    await this.waitStored(row);
+    const sampled = (await this.events(row)).find((l) => l.name === "BatchSampled");
+    if (sampled) {
+      this.store.transition(row.jobId, "sampled", {
+        randomness: String(sampled.args.randomness),
+        pendingTx: null,
+      });
+      this.ctx.log.info({ batchJobId: row.jobId.toString() }, "batch randomness recorded");
+      await this.hook("batch.sampled", row.jobId);
+      return;
+    }
+    this.store.transition(row.jobId, "committed", { pendingTx: null }, "sample not mined: retry");
+  }
+
+  private async afterProve(row: BatchRow): Promise<void> {
+    await this.waitStored(row);
+    const proven = (await this.events(row)).find((l) => l.name === "BatchProven");
+    if (proven) {
+      this.store.transition(row.jobId, "proven", { pendingTx: null });
+      this.ctx.log.info(
+        { batchJobId: row.jobId.toString(), challengeDeadline: Number(proven.args.challengeDeadline) },
+        "batch samples proven",
+      );
+      await this.hook("batch.proven", row.jobId);
+      return;
+    }
+    const back: BatchState = row.randomness !== null ? "sampled" : "committed";
+    this.store.transition(row.jobId, back, { pendingTx: null }, "prove not mined: retry");
+  }
+
+  /** Waits out the challenge window; answers a challenge at once; settles after the window. */
+  private async watch(row: BatchRow): Promise<void> {
+    const { ctx } = this;
+    for (;;) {
+      const slot = await this.batchSlot(row.jobId);
+      if (slot.status === BatchStatus.Challenged) {
+        const ev = (await this.events(row)).find((l) => l.name === "BatchChallenged");
+        const indices = ((ev?.args.indices as bigint[] | undefined) ?? []).map(Number);
+        this.store.transition(row.jobId, "challenged", { challenged: indices });
+        ctx.log.warn({ batchJobId: row.jobId.toString(), indices }, "batch job challenged");
+        return;
+      }
+      if (slot.status === BatchStatus.Paid) return this.paid(row, null);
+      if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
+      if (slot.status === BatchStatus.Proven && ctx.chainClock.nowSeconds() > slot.deadline) {
+        const data = batchMarketInterface.encodeFunctionData("settle", [
+          row.jobId,
+          row.terms,
+          this.record(row),
+        ]);
+        await this.send(row.jobId, "batch-settle", "settling", data);
+        return;
+      }
+      if (this.draining()) throw stopping();
+      await ctx.clock.sleep(ctx.settings.pollIntervalMs, this.signal);
+      const head = await ctx.provider.getBlock("latest");
+      if (head) ctx.chainClock.observe(head.timestamp);
+    }
+  }
+
+  private async answer(row: BatchRow): Promise<void> {
+    const slot = await this.batchSlot(row.jobId);
+    if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
+    if (this.ctx.chainClock.nowSeconds() >= slot.deadline) {
+      return this.fail(row, "expired", `answer deadline ${slot.deadline} passed`);
+    }
+    const indices = row.challenged ?? [];
+    const proofs = await this.proofsFor(row, indices);
+    if (proofs === null) return;
+    const circuit = await this.circuit(row);
+    const data = batchMarketInterface.encodeFunctionData("answer", [
+      row.jobId,
+      row.terms,
+      this.record(row),
+      (await this.keyOf(circuit)).key,
+      proofs,
+    ]);
+    await this.send(row.jobId, "batch-answer", "answering", data);
+  }
+
+  /** `answering`/`settling`: the stored tx's outcome decides paid, or back a step. */
+  private async afterPayment(row: BatchRow): Promise<void> {
+    const mined = await this.waitStored(row);
+    const slot = await this.batchSlot(row.jobId);
+    if (slot.status === BatchStatus.Paid) return this.paid(row, mined);
+    if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
+    const back: BatchState = row.state === "answering" ? "challenged" : "proven";
+    this.store.transition(row.jobId, back, { pendingTx: null }, `${row.state} tx not mined: retry`);
+  }
+
+  private async paid(row: BatchRow, mined: MinedTx | null): Promise<void> {
+    const ev = (await this.events(row)).find((l) => l.name === "BatchPaid");
+    const earned = ev !== undefined ? BigInt(ev.args.payout as bigint) : 0n;
+    const answered = row.state === "answering";
+    this.store.transition(row.jobId, "paid", { earned, pendingTx: null }, mined?.hash);
+    this.ctx.metrics.earningsWei.inc(Number(earned));
+    this.ctx.metrics.jobsCompleted.inc();
+    this.ctx.log.info(
+      { batchJobId: row.jobId.toString(), earned: earned.toString(), answered },
+      "batch job paid",
+    );
+    this.inputs.delete(key(row.jobId));
+    await this.hook(answered ? "batch.answered" : "batch.settled", row.jobId);
+  }
+
+  private fail(row: BatchRow, reason: string, detail: string): void {
+    this.store.transition(row.jobId, "failed", { reason, detail, pendingTx: null });
+    this.ctx.metrics.jobsFailed.inc({ reason });
+    this.ctx.log.error({ batchJobId: row.jobId.toString(), reason, detail }, "batch job failed");
+    this.inputs.delete(key(row.jobId));
+  }
+
+  /** Fails the job (true) when `deadline` passed. */
+  private async expired(row: BatchRow, deadline: number, what: string): Promise<boolean> {
+    if (this.ctx.chainClock.nowSeconds() < deadline) return false;
+    const slot = await this.batchSlot(row.jobId);
+    this.fail(
+      row,
+      slot.status === BatchStatus.Slashed ? "slashed" : "expired",
+      `${what} deadline ${deadline} passed`,
+    );
+    return true;
+  }
+
+  /**
+   * Real proofs of `indices` with their paths in both trees; null (and the job failed) when a
+   * committed output is not the circuit's — such a sample cannot be proven, the deadline will pass.
+   */
+  private async proofsFor(row: BatchRow, indices: readonly number[]): Promise<BatchSampleProof[] | null> {
+    const { ctx } = this;
+    const circuit = await this.circuit(row);
+    const inputs = await this.inputsOf(row, circuit);
+    const outputs = await this.outputsOf(row, circuit, inputs);
+    const jobKey = batchJobKey(ctx.chainId, this.market, row.jobId, ctx.address);
+    const out: BatchSampleProof[] = [];
+    for (const i of indices) {
+      if (this.signal.aborted) throw stopping();
+      const c = inputs.commitments[i]!;
+      const bytes = inputOfFile(inputs.file, inputs.inputBytes, i);
+      const exec = await ctx.runner.execute(circuit, bytes, { jobKey, inputCommitment: c });
+      const committed = outputs.outputs[i]!;
+      if (exec.outputs.length !== committed.length || exec.outputs.some((v, j) => v !== committed[j])) {
+        this.fail(
+          row,
+          "unprovable",
+          `sample ${i}: committed output ${committed.join(",")} is not the circuit's ${exec.outputs.join(",")}; it cannot be proven and the job will be slashed at its deadline`,
+        );
+        return null;
+      }
+      const t0 = ctx.clock.now();
+      const proof = await ctx.runner.prove(circuit, exec.witness);
+      ctx.metrics.provingSeconds.observe((ctx.clock.now() - t0) / 1000);
+      out.push(batchSampleProof(i, c, committed, inputs.tree, outputs.tree, proof.proof as OnChainProof));
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------- helpers
+
+  /** Signs, stores (moving the job to `pending` with the tx hash), broadcasts, waits for it. */
+  private async send(jobId: bigint, kind: TxKind, pending: BatchState, data: string): Promise<void> {
+    await this.ctx.tx.send({ kind, jobId: null, to: this.market, data }, (hash) => {
+      this.store.transition(jobId, pending, { pendingTx: hash });
+    });
+    this.ctx.log.debug({ batchJobId: jobId.toString(), kind }, "batch transaction sent");
+  }
+
+  /** Waits for the stored transaction of an `…ing` state; null when it was dropped. */
+  private async waitStored(row: BatchRow): Promise<MinedTx | null> {
+    const stored = row.pendingTx === null ? null : this.ctx.store.getTx(row.pendingTx);
+    if (stored === null) return null;
+    try {
+      const mined = await this.ctx.tx.waitMined(stored.nonce, { signal: this.signal });
+      this.store.update(row.jobId, { gasSpent: (this.store.get(row.jobId)?.gasSpent ?? 0n) + mined.gasCost });
+      if (!mined.success) {
+        this.ctx.log.warn(
+          { batchJobId: row.jobId.toString(), kind: stored.kind, revert: mined.revert?.text },
+          "batch transaction reverted",
+        );
+      }
+      return mined;
+    } catch (e) {
+      if (isProofworkError(e, ErrorCodes.WORKER_STOPPING) || this.signal.aborted) throw e;
+      this.ctx.log.warn({ batchJobId: row.jobId.toString(), err: errorMessage(e) }, "batch transaction lost");
+      return null;
+    }
+  }
+
+  private async hook(b: Boundary, jobId: bigint): Promise<void> {
+    await this.ctx.hooks.at(b, { jobId });
+  }
+
+  private dir(jobId: bigint): string {
+    return jobDir(this.ctx.settings.dataDir, this.ctx.chainId, jobId);
+  }
+
+  private record(row: BatchRow): BatchRecord {
+    return {
+      provider: this.ctx.address,
+      claimedAt: row.claimedAt ?? 0,
+      outputsRoot: row.outputsRoot ?? ZERO_WORD,
+      sampleBlock: row.sampleBlock ?? 0,
+      randomness: row.randomness ?? ZERO_WORD,
+      challenged: row.challenged ?? [],
+    };
+  }
+
+  private async circuit(row: BatchRow): Promise<CircuitArtifacts> {
+    const check = await this.ctx.artifacts.check(row.terms.circuitId);
+    if (!check.ok) {
+      throw new ProofworkError(
+        ErrorCodes.EXECUTION_FAILED,
+        `batch job ${row.jobId}: circuit not served: ${check.detail}`,
+      );
+    }
+    return check.circuit;
+  }
+
+  /** The job's checked inputs (from memory, or re-read from its directory after a restart). */
+  private inputsOf(row: BatchRow, circuit: CircuitArtifacts): Promise<BatchInputs> {
+    const k = key(row.jobId);
+    let p = this.inputs.get(k);
+    if (p === undefined) {
+      p = loadInputs(this.dir(row.jobId), row.inputsURI, row.terms, circuit.model!).then((r) => {
+        if (!r.ok)
+          throw new ProofworkError(ErrorCodes.EXECUTION_FAILED, `batch job ${row.jobId}: ${r.detail}`);
+        return r.inputs;
+      });
+      p.catch(() => this.inputs.delete(k));
+      this.inputs.set(k, p);
+    }
+    return p;
+  }
+
+  private async outputsOf(
+    row: BatchRow,
+    circuit: CircuitArtifacts,
+    inputs: BatchInputs,
+  ): Promise<BatchOutputs> {
+    const perSample = outputElements(circuit.model!.output);
+    return readOutputs(this.dir(row.jobId), inputs.commitments, perSample, row.outputsHash!);
+  }
+
+  /** The circuit's verifying key in the contract's encoding and its hash, from the verified zkey. */
+  private keyOf(circuit: CircuitArtifacts): Promise<{ key: BatchVerifyingKey; hash: string }> {
+    let p = this.keys.get(circuit.circuitId);
+    if (p === undefined) {
+      p = readFile(circuit.zkeyPath).then(async (zkey) => {
+        const vkey = await exportVerificationKey(new Uint8Array(zkey));
+        const k = batchVerifyingKey(vkey);
+        return { key: k, hash: batchKeyHash(k) };
+      });
+      p.catch(() => this.keys.delete(circuit.circuitId));
+      this.keys.set(circuit.circuitId, p);
+    }
+    return p;
+  }
+
+  private async batchSlot(jobId: bigint): Promise<{ status: number; deadline: number }> {
+    const b = this.ctx.reader.contracts.batchMarket!;
+    const slot = await b.getBatch(jobId);
+    return { status: Number(slot.status), deadline: Number(slot.deadline) };
+  }
+
+  /** Every BatchMarket log of the job since it was posted (all its events index jobId first). */
+  private async events(row: BatchRow): Promise<BatchLog[]> {
+    const logs: Log[] = await this.ctx.provider.getLogs({
+      address: this.market,
+      topics: [null, zeroPadValue(toBeHex(row.jobId), 32)],
+      fromBlock: row.postedBlock,
+      toBlock: "latest",
+    });
+    const out: BatchLog[] = [];
+    for (const l of logs) {
+      const parsed = batchMarketInterface.parseLog(l);
+      if (parsed)
+        out.push({
+          name: parsed.name,
+          args: parsed.args as unknown as BatchLog["args"],
+          blockNumber: l.blockNumber,
+        });
+    }
+    return out.reverse(); // newest first: `find` takes the latest of a kind
+  }
+
+  /** Waits until the chain's head reaches `block` (parks while stopping); returns the head. */
+  private async waitForBlock(block: number): Promise<number> {
+    for (;;) {
+      const head = await this.ctx.provider.getBlockNumber();
+      if (head >= block) return head;
+      if (this.draining()) throw stopping();
+      await this.ctx.clock.sleep(this.ctx.settings.pollIntervalMs, this.signal);
+    }
+  }
+
+  private async header(block: number): Promise<string> {
+    const rpc = this.ctx.provider as unknown as { send?: (m: string, p: unknown[]) => Promise<unknown> };
+    if (typeof rpc.send !== "function") {
+      throw new ProofworkError(ErrorCodes.RPC_FAILED, "the provider cannot send eth_getBlockByNumber");
+    }
+    const raw = (await rpc.send("eth_getBlockByNumber", [`0x${block.toString(16)}`, false])) as RawBlock;
+    return blockHeaderRlp(raw);
+  }
+}
+
+const key = (jobId: bigint): string => jobId.toString();
+const stopping = (): ProofworkError => new ProofworkError(ErrorCodes.WORKER_STOPPING, "worker is stopping");
