@@ -541,7 +541,10 @@ export class BatchClient {
     }
     sorted.forEach((i, j) => {
       if (!Number.isInteger(i) || i < 0 || i >= t.numSamples)
-        throw new ProofworkError(ErrorCodes.BAD_NUMBER, `index ${i} is not a sample of 0…${t.numSamples - 1}`);
+        throw new ProofworkError(
+          ErrorCodes.BAD_NUMBER,
+          `index ${i} is not a sample of 0…${t.numSamples - 1}`,
+        );
       if (j > 0 && sorted[j - 1] === i)
         throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `index ${i} is named twice`);
     });
@@ -569,9 +572,7 @@ export class BatchClient {
         { jobId },
       );
     }
-    return this.send(`settling batch job ${jobId}`, () =>
-      this.market.settle(jobId, job.terms, job.record),
-    );
+    return this.send(`settling batch job ${jobId}`, () => this.market.settle(jobId, job.terms, job.record));
   }
 
   /** Cancels an unclaimed batch job (requester). */

@@ -88,7 +88,10 @@ export async function readDatasetSpec(
   const mnist = parseMnistSpec(spec);
   if (mnist !== undefined) {
     const digits = await heldOutDigits(mnist.count);
-    return { samples: digits.map((d) => encodeImageBytes(model, d.image)), labels: digits.map((d) => d.label) };
+    return {
+      samples: digits.map((d) => encodeImageBytes(model, d.image)),
+      labels: digits.map((d) => d.label),
+    };
   }
   return { samples: readBatchDataset(spec, model) };
 }
@@ -97,7 +100,11 @@ export async function readDatasetSpec(
  * A progress callback drawing a bar on stderr when it is a TTY (and not --json): `label [####…] 42%`.
  * Returns `done()` to end the line. Nothing at all otherwise.
  */
-export function progressBar(out: Output, label: string, unit: "bytes" | "samples"): { fn: ProgressFn; done: () => void } {
+export function progressBar(
+  out: Output,
+  label: string,
+  unit: "bytes" | "samples",
+): { fn: ProgressFn; done: () => void } {
   const tty = !out.json && process.stderr.isTTY === true;
   let last = 0;
   let drawn = false;
@@ -114,7 +121,9 @@ export function progressBar(out: Output, label: string, unit: "bytes" | "samples
       const width = 30;
       const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
       const pct = total > 0 ? `${(frac * 100).toFixed(0).padStart(3)}%` : "    ";
-      process.stderr.write(`\r  ${label} [${bar}] ${pct} ${show(done)}${total > 0 ? ` / ${show(total)}` : ""}`);
+      process.stderr.write(
+        `\r  ${label} [${bar}] ${pct} ${show(done)}${total > 0 ? ` / ${show(total)}` : ""}`,
+      );
     },
     done: () => {
       if (drawn) process.stderr.write("\n");
@@ -152,7 +161,10 @@ export interface BatchPostOptions {
 export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promise<void> {
   const out = output(cmd);
   if (opts.samples === undefined)
-    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "--batch needs --samples <k> (samples proven on-chain)");
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      "--batch needs --samples <k> (samples proven on-chain)",
+    );
   const k = parseInteger(opts.samples, "--samples", 1, 64);
   const m = parseInteger(opts.challenges, "--challenges", 0, 32);
   const claimPeriod = parseInteger(opts.claimPeriod, "--claim-period", 1);
@@ -223,10 +235,7 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
   const inputsURI = opts.inputsUri ?? published.uri;
   out.progress(`  inputs file ${published.path} (${inputs.inputsFile.length} bytes) → ${inputsURI}`);
   out.progress("→ reading the circuit's verification key (trusted through the registered verifier) …");
-  const registered = await readCircuit(
-    connectContracts(ctx.deployment, ctx.provider).registry,
-    circuit.id,
-  );
+  const registered = await readCircuit(connectContracts(ctx.deployment, ctx.provider).registry, circuit.id);
   const { vkey } = await resolveVerificationKey(ctx.provider, registered, {
     fetch: fetchArtifact,
     vkeyUri: circuit.vkUri,
@@ -286,11 +295,12 @@ export function batchStatusLines(job: BatchJob, t: { decimals: number; symbol: s
     `  collateral     ${fmt(tm.collateral, t)}`,
   ];
   if (job.record.claimedAt > 0)
-    lines.push(`  provider       ${job.record.provider} (claimed ${iso(job.record.claimedAt)}, price ${fmt(job.price ?? 0n, t)})`);
+    lines.push(
+      `  provider       ${job.record.provider} (claimed ${iso(job.record.claimedAt)}, price ${fmt(job.price ?? 0n, t)})`,
+    );
   if (job.outputsURI !== undefined)
     lines.push(`  outputs        ${job.outputsURI} (root ${job.record.outputsRoot})`);
-  if (job.provenIndices !== undefined)
-    lines.push(`  proven samples ${job.provenIndices.join(", ")}`);
+  if (job.provenIndices !== undefined) lines.push(`  proven samples ${job.provenIndices.join(", ")}`);
   if (job.record.challenged.length > 0) lines.push(`  challenged     ${job.record.challenged.join(", ")}`);
   if (job.deadline > 0n) lines.push(`  deadline       ${iso(job.deadline)}`);
   if (job.paid !== undefined)
@@ -298,7 +308,9 @@ export function batchStatusLines(job: BatchJob, t: { decimals: number; symbol: s
       `  paid           ${fmt(job.paid.payout, t)} to the provider (fee ${fmt(job.paid.fee, t)}, refund ${fmt(job.paid.refund, t)})`,
     );
   if (job.slashed !== undefined)
-    lines.push(`  slashed        ${fmt(job.slashed.toRequester, t)} + refund ${fmt(job.slashed.refund, t)} to the requester`);
+    lines.push(
+      `  slashed        ${fmt(job.slashed.toRequester, t)} + refund ${fmt(job.slashed.refund, t)} to the requester`,
+    );
   return lines;
 }
 
@@ -313,7 +325,10 @@ async function readLabels(spec: string, n: number): Promise<number[]> {
   try {
     text = readFileSync(spec, "utf8");
   } catch (e) {
-    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `cannot read --labels ${spec}: ${(e as Error).message}`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `cannot read --labels ${spec}: ${(e as Error).message}`,
+    );
   }
   const values: unknown[] = text.trim().startsWith("[")
     ? (JSON.parse(text) as unknown[])
@@ -332,7 +347,10 @@ export function registerBatchCommands(job: Command): void {
       "a batch job's outputs: download the outputs file, check its hash and its Merkle root against what the provider committed (and the inputs against the posted root), print the predictions",
     )
     .argument("<jobId>", "batch job id")
-    .option("--labels <file|mnist>", "true labels (JSON array or whitespace-separated, or mnist for mnist:test datasets): print the accuracy")
+    .option(
+      "--labels <file|mnist>",
+      "true labels (JSON array or whitespace-separated, or mnist for mnist:test datasets): print the accuracy",
+    )
     .option("--out <file>", "write every prediction to a file (.csv or .json)")
     .option("--inputs <file|uri>", "the inputs file (default: download it from the job's inputsURI)")
     .option("--show <n>", "predictions to print (default 20; --out or --json for all)", "20")
@@ -386,7 +404,9 @@ export function registerBatchCommands(job: Command): void {
           const circuit = Object.values(ctx.deployment.circuits).find((c) => c.id === job.terms.circuitId);
           const model = circuit !== undefined ? await loadCircuitModel(circuit) : undefined;
           const predicted =
-            model === undefined ? undefined : rows.map((r) => decodePredictions(model, r)[0]?.predicted ?? -1);
+            model === undefined
+              ? undefined
+              : rows.map((r) => decodePredictions(model, r)[0]?.predicted ?? -1);
           const labels = opts.labels !== undefined ? await readLabels(opts.labels, rows.length) : undefined;
           if (labels !== undefined && labels.length !== rows.length) {
             throw new ProofworkError(
@@ -421,14 +441,18 @@ export function registerBatchCommands(job: Command): void {
           const lines = [
             `batch job ${jobId}: ${job.statusName} — ${rows.length} outputs verified against the committed root ${job.record.outputsRoot}`,
           ];
-          if (!proven) lines.push("  warning        the provider has not proven its samples yet: these outputs are unchecked");
+          if (!proven)
+            lines.push(
+              "  warning        the provider has not proven its samples yet: these outputs are unchecked",
+            );
           if (job.provenIndices !== undefined) lines.push(`  proven samples ${job.provenIndices.join(", ")}`);
           if (predicted !== undefined) {
             for (let i = 0; i < Math.min(show, rows.length); i++)
               lines.push(
                 `  sample ${String(i).padStart(5)}: predicted ${predicted[i]}${labels ? `  label ${labels[i]} ${predicted[i] === labels[i] ? "✓" : "✗"}` : ""}`,
               );
-            if (rows.length > show) lines.push(`  … ${rows.length - show} more (--out <file> or --json for all)`);
+            if (rows.length > show)
+              lines.push(`  … ${rows.length - show} more (--out <file> or --json for all)`);
           }
           if (accuracy !== undefined)
             lines.push(`  accuracy       ${correct}/${rows.length} (${(accuracy * 100).toFixed(2)}%)`);

@@ -99,10 +99,17 @@ export function registerJobCommands(program: Command): void {
     .option("--samples <k>", "batch: samples proven on-chain (1-64)")
     .option("--challenges <m>", "batch: indices the requester may challenge after the proof (0-32)", "4")
     .option("--bond <amount>", "batch: bond per challenged index, in tokens (default 0)")
-    .option("--inputs-uri <uri>", "batch: where providers fetch the inputs file (default: the dataset base URI)")
+    .option(
+      "--inputs-uri <uri>",
+      "batch: where providers fetch the inputs file (default: the dataset base URI)",
+    )
     .option("--commit-window <seconds>", "batch: seconds from the claim to commit the outputs", "3600")
     .option("--prove-window <seconds>", "batch: seconds from the commit to prove the samples", "3600")
-    .option("--challenge-window <seconds>", "batch: seconds the requester may challenge after the proof", "600")
+    .option(
+      "--challenge-window <seconds>",
+      "batch: seconds the requester may challenge after the proof",
+      "600",
+    )
     .option("--answer-window <seconds>", "batch: seconds the provider has to answer a challenge", "3600")
     .option("--index <n>", "which held-out sample of that label (default 0)", "0")
     .option("--input-uri <uri>", "also publish where the input can be fetched")
