@@ -218,6 +218,8 @@ export interface BatchJob {
   paid?: { payout: bigint; fee: bigint; refund: bigint; txHash: string };
   /** From `BatchSlashed`. */
   slashed?: { toRequester: bigint; refund: bigint; txHash: string };
+  /** The transaction of each step reached (for gas accounting). */
+  txs: Partial<Record<"posted" | "claimed" | "committed" | "proven" | "challenged" | "final", string>>;
 }
 
 export interface PostBatchRequest {
@@ -275,7 +277,10 @@ export class BatchClient {
   readonly provider: Provider;
   private readonly confirmations: number;
   private readonly logChunkSize: number;
-  private readonly terms = new Map<bigint, { terms: BatchTerms; inputsURI: string; block: number }>();
+  private readonly terms = new Map<
+    bigint,
+    { terms: BatchTerms; inputsURI: string; block: number; txHash: string }
+  >();
 
   constructor(
     readonly deployment: Deployment,
@@ -404,7 +409,12 @@ export class BatchClient {
     }
     const jobId = posted.args.getValue("jobId") as bigint;
     const terms = decodeBatchTerms(posted.args.getValue("terms") as object);
-    this.terms.set(jobId, { terms, inputsURI: req.inputsURI, block: receipt.blockNumber });
+    this.terms.set(jobId, {
+      terms,
+      inputsURI: req.inputsURI,
+      block: receipt.blockNumber,
+      txHash: receipt.hash,
+    });
     return {
       jobId,
       terms,
@@ -448,6 +458,7 @@ export class BatchClient {
         terms: decodeBatchTerms(log.args.getValue("terms") as object),
         inputsURI: String(log.args.getValue("inputsURI")),
         block: log.blockNumber,
+        txHash: log.transactionHash,
       };
       this.terms.set(jobId, posted);
     }
@@ -460,6 +471,7 @@ export class BatchClient {
       inputsURI: posted.inputsURI,
       record: { ...EMPTY_RECORD, challenged: [] },
       postedBlock: posted.block,
+      txs: { posted: posted.txHash },
     };
     if (status === BatchStatus.Open || status === BatchStatus.Cancelled || status === BatchStatus.Reclaimed)
       return job;
@@ -469,6 +481,7 @@ export class BatchClient {
       job.record.provider = getAddress(String(claimed.args.getValue("provider")));
       job.record.claimedAt = Number(claimed.args.getValue("claimedAt"));
       job.price = BigInt(claimed.args.getValue("price") as bigint);
+      job.txs.claimed = claimed.transactionHash;
     }
     const committed = (await this.events("BatchCommitted", jobId, from)).at(-1);
     if (committed !== undefined) {
@@ -476,6 +489,7 @@ export class BatchClient {
       job.record.sampleBlock = Number(committed.args.getValue("sampleBlock"));
       job.outputsHash = String(committed.args.getValue("outputsHash"));
       job.outputsURI = String(committed.args.getValue("outputsURI"));
+      job.txs.committed = committed.transactionHash;
     }
     const sampled = (await this.events("BatchSampled", jobId, from)).at(-1);
     if (sampled !== undefined) job.record.randomness = String(sampled.args.getValue("randomness"));
@@ -483,10 +497,13 @@ export class BatchClient {
     if (proven !== undefined) {
       job.provenIndices = (proven.args.getValue("indices") as bigint[]).map(Number);
       job.challengeDeadline = Number(proven.args.getValue("challengeDeadline"));
+      job.txs.proven = proven.transactionHash;
     }
     const challenged = (await this.events("BatchChallenged", jobId, from)).at(-1);
-    if (challenged !== undefined)
+    if (challenged !== undefined) {
       job.record.challenged = (challenged.args.getValue("indices") as bigint[]).map(Number);
+      job.txs.challenged = challenged.transactionHash;
+    }
     if (status === BatchStatus.Paid) {
       const paid = (await this.events("BatchPaid", jobId, from)).at(-1);
       if (paid !== undefined) {
@@ -496,6 +513,7 @@ export class BatchClient {
           refund: paid.args.getValue("refund") as bigint,
           txHash: paid.transactionHash,
         };
+        job.txs.final = paid.transactionHash;
       }
     }
     if (status === BatchStatus.Slashed) {
@@ -506,6 +524,7 @@ export class BatchClient {
           refund: s.args.getValue("refund") as bigint,
           txHash: s.transactionHash,
         };
+        job.txs.final = s.transactionHash;
       }
     }
     return job;

@@ -242,7 +242,8 @@ export const ERROR_CATALOG: { readonly [C in ErrorCode]: ErrorInfo } = {
   },
   BATCH_STATE: {
     module: "chain",
-    title: "the batch job is not in a state that allows this action (e.g. results before a commit, a challenge after the window)",
+    title:
+      "the batch job is not in a state that allows this action (e.g. results before a commit, a challenge after the window)",
     fix: "check the job with `proofwork job status <id> --batch` and retry when the lifecycle allows it",
   },
   BATCH_UNSUPPORTED: {

@@ -21,10 +21,9 @@ import {
   ErrorCodes,
   ProofworkError,
   buildBatchInputs,
-  checkBatchInputs,
   connectContracts,
+  fetchBatchResults,
   decodePredictions,
-  downloadBatchFile,
   encodeImageBytes,
   fetchArtifact,
   loadCircuitModel,
@@ -32,7 +31,6 @@ import {
   readBatchDataset,
   readCircuit,
   resolveVerificationKey,
-  verifyBatchOutputs,
   type BatchJob,
   type CircuitRecord,
   type ModelArtifact,
@@ -367,32 +365,21 @@ export function registerBatchCommands(job: Command): void {
           const ctx = await chainContext(cmd, false);
           const client = batchClient(ctx);
           const job = await client.getBatchJob(jobId);
-          if (job.outputsURI === undefined || job.outputsHash === undefined) {
-            throw new ProofworkError(
-              ErrorCodes.BATCH_STATE,
-              `batch job ${jobId} is ${job.statusName}: its provider has not committed outputs yet`,
-              { jobId },
-            );
-          }
-          const inputsUri = opts.inputs ?? job.inputsURI;
-          out.progress(`→ inputs ${inputsUri}`);
-          let bar = progressBar(out, "download", "bytes");
-          const inputsFile = await downloadBatchFile(inputsUri, { onProgress: bar.fn });
-          bar.done();
-          bar = progressBar(out, "commitments", "samples");
-          const inputs = await checkBatchInputs(job.terms, inputsFile, bar.fn);
-          bar.done();
-          out.progress(`  ✓ ${inputs.numSamples} inputs match the posted inputsHash and inputsRoot`);
-          out.progress(`→ outputs ${job.outputsURI}`);
-          bar = progressBar(out, "download", "bytes");
-          const outputsFile = await downloadBatchFile(job.outputsURI, { onProgress: bar.fn });
-          bar.done();
-          const rows = verifyBatchOutputs({
-            file: outputsFile,
-            outputsHash: job.outputsHash,
-            outputsRoot: job.record.outputsRoot,
-            commitments: inputs.commitments,
-            perSample: job.terms.numPublic - 2,
+          const labelsOf: Record<string, string> = {
+            inputs: "inputs download",
+            commitments: "input commitments",
+            outputs: "outputs download",
+          };
+          const { outputs: rows } = await fetchBatchResults(job, {
+            inputsUri: opts.inputs,
+            progress: (step) => {
+              if (step === "inputs") out.progress(`→ inputs ${opts.inputs ?? job.inputsURI}`);
+              if (step === "outputs") {
+                out.progress(`  ✓ ${job.terms.numSamples} inputs match the posted inputsHash and inputsRoot`);
+                out.progress(`→ outputs ${job.outputsURI}`);
+              }
+              return progressBar(out, labelsOf[step]!, step === "commitments" ? "samples" : "bytes");
+            },
           });
           const proven =
             job.status === BatchStatus.Proven ||

@@ -21,7 +21,13 @@ import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
 import type { ModelArtifactV2 } from "../model/format.ts";
 import { inputSize } from "../model/format.ts";
 import { encodePictures, encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
-import type { ProgressFn } from "../batch-client.ts";
+import {
+  checkBatchInputs,
+  verifyBatchOutputs,
+  type BatchInputs,
+  type BatchJob,
+  type ProgressFn,
+} from "../batch-client.ts";
 import { inputFileKind, readPicture } from "./inputs.ts";
 
 const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
@@ -168,4 +174,50 @@ export async function downloadBatchFile(
     at += c.length;
   }
   return out;
+}
+
+/**
+ * A batch job's results, checked: downloads its inputs file (or reads `inputsUri`) and checks it
+ * against the posted `inputsHash`/`inputsRoot` (its commitments are part of every output leaf), then
+ * downloads the outputs file and checks it against the committed `outputsHash` and `outputsRoot`
+ * (`verifyBatchOutputs`). BATCH_STATE before a commit; DATASET_INVALID / OUTPUTS_MISMATCH when a file
+ * is not the job's.
+ */
+export async function fetchBatchResults(
+  job: BatchJob,
+  o: {
+    inputsUri?: string | undefined;
+    progress?: (step: "inputs" | "commitments" | "outputs") => { fn: ProgressFn; done: () => void };
+  } = {},
+): Promise<{ inputs: BatchInputs; outputs: bigint[][] }> {
+  if (job.outputsURI === undefined || job.outputsHash === undefined) {
+    throw new ProofworkError(
+      ErrorCodes.BATCH_STATE,
+      `batch job ${job.jobId} is ${job.statusName}: its provider has not committed outputs yet`,
+      { jobId: job.jobId },
+    );
+  }
+  const step = async <T>(name: "inputs" | "commitments" | "outputs", f: (p?: ProgressFn) => Promise<T>) => {
+    const bar = o.progress?.(name);
+    try {
+      return await f(bar?.fn);
+    } finally {
+      bar?.done();
+    }
+  };
+  const file = await step("inputs", (p) =>
+    downloadBatchFile(o.inputsUri ?? job.inputsURI, p ? { onProgress: p } : {}),
+  );
+  const inputs = await step("commitments", (p) => checkBatchInputs(job.terms, file, p));
+  const outputsFile = await step("outputs", (p) =>
+    downloadBatchFile(job.outputsURI!, p ? { onProgress: p } : {}),
+  );
+  const outputs = verifyBatchOutputs({
+    file: outputsFile,
+    outputsHash: job.outputsHash,
+    outputsRoot: job.record.outputsRoot,
+    commitments: inputs.commitments,
+    perSample: job.terms.numPublic - 2,
+  });
+  return { inputs, outputs };
 }
