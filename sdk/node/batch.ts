@@ -20,7 +20,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
 import type { ModelArtifactV2 } from "../model/format.ts";
 import { inputSize } from "../model/format.ts";
-import { encodePictures, encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
+import { encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
+import { encodePicture } from "../images.ts";
 import {
   checkBatchInputs,
   verifyBatchOutputs,
@@ -34,7 +35,7 @@ const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
 
 /**
  * A dataset on disk → one input-bytes array per sample for `model`: a folder of PNG/JPEG pictures
- * (sorted by file name; each encoded as `encodePicture` does), or a `.npy`/`.json` tensor whose
+ * (sorted by file name; each encoded as a single job's picture input, `encodePicture`), or a `.npy`/`.json` tensor whose
  * leading dimension is the samples. DATASET_INVALID with the reason otherwise.
  */
 export function readBatchDataset(path: string, model: Pick<ModelArtifactV2, "input">): Uint8Array[] {
@@ -49,10 +50,10 @@ export function readBatchDataset(path: string, model: Pick<ModelArtifactV2, "inp
       if (files.length === 0) {
         throw new ProofworkError(ErrorCodes.DATASET_INVALID, `${path} holds no .png or .jpg pictures`);
       }
-      bytes = encodePictures(
-        model,
-        files.map((f) => readPicture(join(path, f))),
-      );
+      // each picture as a single job's picture input is encoded (`encodePicture`: digit or resize mode)
+      const parts = files.map((f) => encodePicture(model, readPicture(join(path, f))));
+      bytes = new Uint8Array(parts.length * per);
+      parts.forEach((p, i) => bytes.set(p, i * per));
     } else {
       const kind = inputFileKind(path);
       if (kind !== "npy" && kind !== "json") {
