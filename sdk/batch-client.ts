@@ -538,8 +538,8 @@ export class BatchClient {
 
   /**
    * Challenges `indices` of a proven job (requester, before the challenge deadline): sorts them,
-   * checks they are distinct, below N, at most m and not already proven by sampling, approves the
-   * bonds and sends one transaction. BAD_ARGUMENT / BATCH_STATE with the reason otherwise.
+   * checks they are distinct, below N and at most m, and that the window is open, approves the
+   * bonds and sends one transaction. BAD_ARGUMENT / BAD_NUMBER / BATCH_STATE with the reason otherwise.
    */
   async challenge(jobId: bigint, indices: readonly number[]): Promise<ContractTransactionReceipt> {
     const job = await this.getBatchJob(jobId);
