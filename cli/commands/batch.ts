@@ -351,12 +351,16 @@ export function registerBatchCommands(job: Command): void {
     )
     .option("--out <file>", "write every prediction to a file (.csv or .json)")
     .option("--inputs <file|uri>", "the inputs file (default: download it from the job's inputsURI)")
+    .option(
+      "--outputs <file|uri>",
+      "the outputs file (default: download it from the committed outputsURI); checked all the same",
+    )
     .option("--show <n>", "predictions to print (default 20; --out or --json for all)", "20")
     .action(
       actionOf(
         async (
           id: string,
-          opts: { labels?: string; out?: string; inputs?: string; show: string },
+          opts: { labels?: string; out?: string; inputs?: string; outputs?: string; show: string },
           cmd: Command,
         ) => {
           const jobId = parseJobId(id);
@@ -372,11 +376,12 @@ export function registerBatchCommands(job: Command): void {
           };
           const { outputs: rows } = await fetchBatchResults(job, {
             inputsUri: opts.inputs,
+            outputsUri: opts.outputs,
             progress: (step) => {
               if (step === "inputs") out.progress(`→ inputs ${opts.inputs ?? job.inputsURI}`);
               if (step === "outputs") {
                 out.progress(`  ✓ ${job.terms.numSamples} inputs match the posted inputsHash and inputsRoot`);
-                out.progress(`→ outputs ${job.outputsURI}`);
+                out.progress(`→ outputs ${opts.outputs ?? job.outputsURI}`);
               }
               return progressBar(out, labelsOf[step]!, step === "commitments" ? "samples" : "bytes");
             },

@@ -188,6 +188,8 @@ export async function fetchBatchResults(
   job: BatchJob,
   o: {
     inputsUri?: string | undefined;
+    /** Read the outputs file from here instead of the committed `outputsURI` (a mirror, a local copy). */
+    outputsUri?: string | undefined;
     progress?: (step: "inputs" | "commitments" | "outputs") => { fn: ProgressFn; done: () => void };
   } = {},
 ): Promise<{ inputs: BatchInputs; outputs: bigint[][] }> {
@@ -211,7 +213,7 @@ export async function fetchBatchResults(
   );
   const inputs = await step("commitments", (p) => checkBatchInputs(job.terms, file, p));
   const outputsFile = await step("outputs", (p) =>
-    downloadBatchFile(job.outputsURI!, p ? { onProgress: p } : {}),
+    downloadBatchFile(o.outputsUri ?? job.outputsURI!, p ? { onProgress: p } : {}),
   );
   const outputs = verifyBatchOutputs({
     file: outputsFile,

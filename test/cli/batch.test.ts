@@ -290,6 +290,17 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     });
     expectOneLineError(await cli(["--json", "job", "results", String(b)]), "OUTPUTS_MISMATCH", "outputsRoot");
 
+    // the honest file read from a local copy (--outputs) still fails against the other root
+    expectOneLineError(
+      await cli(["--json", "job", "results", String(b), "--outputs", join(dir, "outputs-b.bin")]),
+      "OUTPUTS_MISMATCH",
+      "outputsRoot",
+    );
+    // …and a local copy of job a's untampered outputs passes where the served file was tampered with
+    const copy = join(dir, "outputs-a-copy.bin");
+    writeFileSync(copy, encodeOutputsFile(ds.outputs));
+    expect((await ok(["job", "results", String(a), "--outputs", copy])).numSamples).to.equal(N);
+
     // an inputs file that is not the posted one
     const other = join(dir, "other-inputs.bin");
     writeFileSync(other, ds.inputsFile.slice().reverse());
