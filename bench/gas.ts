@@ -11,9 +11,9 @@
  * (mnist_mlp_full_b1 keys). Prints each figure next to the EIP-1108 floor of a Groth16
  * verification: 181,000 + 6,150 per public input (4 pairings, one ecMul + ecAdd each).
  *
- * Then the batch path (docs/BATCH.md, bench/batch-gas.ts): one batch job of N = 10,000 and of
- * N = 2^20 MNIST samples with k = 16 proven samples, its `gas per sample`, and the same k proofs
- * through the registered verifier one call each. `BENCH_GAS_ONLY=batch npm run bench:gas` runs
+ * Then the batch path (docs/BATCH.md, bench/batch-gas.ts): one batch job of N = 10,000 MNIST
+ * samples (`BENCH_BATCH_N=10000,1048576` for more sizes) with k = 16 proven samples, its
+ * `gas per sample`, and the same k proofs through the registered verifier one call each. `BENCH_GAS_ONLY=batch npm run bench:gas` runs
  * only the batch path (needs only the test profile) and updates only its part of the snapshot.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -327,8 +327,14 @@ for (const c of ONLY === "batch" ? [] : [binding, mnist]) {
 }
 // ── the batch path ─────────────────────────────────────────────────────────────────────────────
 const K = 16;
+/** N of each batch run: 10,000 by default; `BENCH_BATCH_N=10000,1048576` adds larger ones. */
+const BATCH_NS = (process.env.BENCH_BATCH_N ?? "10000").split(",").map((v) => {
+  const n = Number(v.trim());
+  if (!Number.isSafeInteger(n) || n < K) throw new Error(`BENCH_BATCH_N: ${v} is not an integer ≥ ${K}`);
+  return n;
+});
 const batchRuns: BatchGasResult[] = [];
-for (const n of [10_000, 2 ** 20]) {
+for (const n of BATCH_NS) {
   console.error(`batch: N = ${n}, k = ${K}`);
   const { ethers, networkHelpers } = await network.create();
   const p = await deployForBench(ethers);

@@ -8,6 +8,12 @@
  * ethers (the SDK and the worker), over an EIP-1193 bridge to the embedded chain.
  *
  *   npm run demo -- [--jobs N] [--model full|small|cnn|auto] [--offset K] [--ascii] [--verbose]
+ *   npm run demo -- --batch N [--samples k] [--model …]   one batch job of N digits (docs/BATCH.md)
+ *
+ * `--batch N` posts N held-out digits as ONE batch job (demo/batch.ts): the in-process worker runs
+ * all N, commits to the outputs, proves k drawn samples; the requester checks the outputs against
+ * the committed root and the job is paid after its challenge window (fast-forwarded on the embedded
+ * chain, which also mines a block every 500 ms in this mode so the sample block arrives).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,6 +58,10 @@ interface DemoOptions {
   offset: number;
   ascii: boolean;
   verbose: boolean;
+  /** `--batch N`: one batch job of N digits instead of N single jobs. */
+  batch?: number;
+  /** `--samples k`: batch samples proven on-chain. */
+  samples: number;
 }
 
 function parseOptions(argv: string[]): DemoOptions {
@@ -63,6 +73,8 @@ function parseOptions(argv: string[]): DemoOptions {
       offset: { type: "string", default: "0" },
       ascii: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
+      batch: { type: "string" },
+      samples: { type: "string", default: "16" },
       help: { type: "boolean", default: false },
     },
   });
@@ -77,6 +89,10 @@ function parseOptions(argv: string[]): DemoOptions {
     out("  --offset K    start at the K-th held-out digit (class-interleaved order)");
     out("  --ascii       draw each digit");
     out("  --verbose     show the worker's logs");
+    out(
+      "  --batch N     one batch job of N held-out digits (1-2000): all run, k proven, paid (docs/BATCH.md)",
+    );
+    out("  --samples k   with --batch: samples proven on-chain (default 16)");
     process.exit(0);
   }
   const jobs = Number(values.jobs);
@@ -100,7 +116,32 @@ function parseOptions(argv: string[]): DemoOptions {
       `--model must be one of ${[...Object.keys(DEMO_MODELS), "auto"].join(", ")}, got "${model}"`,
     );
   }
-  return { jobs, model: model as DemoModel | "auto", offset, ascii: values.ascii, verbose: values.verbose };
+  let batch: number | undefined;
+  if (values.batch !== undefined) {
+    batch = Number(values.batch);
+    if (!Number.isInteger(batch) || batch < 1 || batch > 2000) {
+      throw new ProofworkError(
+        ErrorCodes.BAD_NUMBER,
+        `--batch must be an integer between 1 and 2000 (the held-out digits), got "${values.batch}"`,
+      );
+    }
+  }
+  const samples = Number(values.samples);
+  if (!Number.isInteger(samples) || samples < 1 || samples > Math.min(64, batch ?? 64)) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_NUMBER,
+      `--samples must be an integer between 1 and ${Math.min(64, batch ?? 64)}, got "${values.samples}"`,
+    );
+  }
+  return {
+    jobs,
+    model: model as DemoModel | "auto",
+    offset,
+    ascii: values.ascii,
+    verbose: values.verbose,
+    batch,
+    samples,
+  };
 }
 
 /** Whether the full model's circuit already has keys installed (so using it costs no ceremony). */
@@ -195,6 +236,46 @@ async function main(argv: string[]): Promise<void> {
     const st = await account.status();
     out(`    staked ${formatUnits(st.stake, 18)} PWT, active: ${st.active}`);
 
+    /** `--batch N`: one batch job (demo/batch.ts) served by the in-process worker's batch mode. */
+    const batchDemo = async (numSamples: number, sampleSize: number) => {
+      const circuit = deployment.circuits[built.name]!;
+      const model = await loadCircuitModel(circuit);
+      if (model === undefined)
+        throw new ProofworkError(ErrorCodes.MODEL_INVALID, `no model found for circuit ${circuit.name}`);
+      // the sample block must arrive without transactions: mine every 500 ms besides automining
+      const rpc = connection.provider as Eip1193Provider;
+      await rpc.request({ method: "evm_setIntervalMining", params: [500] });
+      await new ProviderAccount(deployment, requester).faucet(parseEther("1000"));
+      step(
+        `requester ${requester.address}: ${numSamples} held-out MNIST digits as ONE batch job, ${sampleSize} proven on-chain …`,
+      );
+      const { runBatchDemo, batchSummaryLines } = await import("./batch.ts");
+      const summary = await runBatchDemo({
+        deployment,
+        circuit,
+        model,
+        requester,
+        provider,
+        numSamples,
+        sampleSize,
+        datasetDir: join(dataDir, "datasets"),
+        price: parseEther("50"),
+        collateral: parseEther("100"),
+        advanceTime: async (seconds) => {
+          await rpc.request({ method: "evm_increaseTime", params: [seconds] });
+          await rpc.request({ method: "evm_mine", params: [] });
+        },
+        log: (l) => out(`    ${l}`),
+      });
+      out();
+      out("summary");
+      for (const l of batchSummaryLines(summary)) out(l);
+      out(
+        `  executor backend   ${runner.backend() ?? "n/a"} (TensorFlow.js); prover snarkjs Groth16 (${circuit.name})`,
+      );
+      out(`  total time         ${secs(performance.now() - t0)}`);
+    };
+
     // 4. The worker, in-process.
     step("provider worker: starting (monitor → evaluate → claim → execute → prove → submit → settle) …");
     const runner = await createRunner(config);
@@ -221,6 +302,11 @@ async function main(argv: string[]): Promise<void> {
       },
     });
     stopWorker = () => worker.stop(5_000);
+
+    if (opts.batch !== undefined) {
+      await batchDemo(opts.batch, opts.samples);
+      return;
+    }
 
     // 5. The requester posts real held-out digits.
     const circuit = deployment.circuits[built.name]!;

@@ -37,6 +37,9 @@ export const ErrorCodes = {
   WITNESS_FAILED: "WITNESS_FAILED",
   PROOF_FAILED: "PROOF_FAILED",
   PROOF_INVALID: "PROOF_INVALID",
+  // batch jobs (requester side)
+  DATASET_INVALID: "DATASET_INVALID",
+  OUTPUTS_MISMATCH: "OUTPUTS_MISMATCH",
   // chain interaction
   TX_REVERTED: "TX_REVERTED",
   RPC_FAILED: "RPC_FAILED",
@@ -44,6 +47,8 @@ export const ErrorCodes = {
   JOB_EXPIRED: "JOB_EXPIRED",
   JOB_CANCELLED: "JOB_CANCELLED",
   TIMEOUT: "TIMEOUT",
+  BATCH_STATE: "BATCH_STATE",
+  BATCH_UNSUPPORTED: "BATCH_UNSUPPORTED",
   // worker
   STORE_FAILED: "STORE_FAILED",
   BACKEND_UNAVAILABLE: "BACKEND_UNAVAILABLE",
@@ -199,6 +204,16 @@ export const ERROR_CATALOG: { readonly [C in ErrorCode]: ErrorInfo } = {
     title: "a proof does not verify",
     fix: "the result cannot be trusted; report the job",
   },
+  DATASET_INVALID: {
+    module: "input",
+    title: "a batch dataset is unreadable, empty or not the job's (hash or inputs root differ)",
+    fix: "pass a folder of PNG/JPEG pictures, a .npy/.json tensor or mnist:test[:N]; for a posted job, the file its inputsURI served must be the one posted",
+  },
+  OUTPUTS_MISMATCH: {
+    module: "input",
+    title: "a batch job's outputs file is not what its provider committed (keccak256 or outputs root differ)",
+    fix: "do not use these outputs: fetch the file again from the committed outputsURI, or challenge the indices you need (`proofwork job challenge`) to force their proofs",
+  },
   TX_REVERTED: {
     module: "chain",
     title: "a transaction or call reverted",
@@ -224,6 +239,17 @@ export const ERROR_CATALOG: { readonly [C in ErrorCode]: ErrorInfo } = {
     module: "chain",
     title: "waiting timed out",
     fix: "wait longer (--timeout) or check that a provider serves the circuit",
+  },
+  BATCH_STATE: {
+    module: "chain",
+    title:
+      "the batch job is not in a state that allows this action (e.g. results before a commit, a challenge after the window)",
+    fix: "check the job with `proofwork job status <id> --batch` and retry when the lifecycle allows it",
+  },
+  BATCH_UNSUPPORTED: {
+    module: "chain",
+    title: "the deployment has no batch market",
+    fix: "redeploy with `proofwork deploy` (deployments made before batch jobs existed have none)",
   },
   STORE_FAILED: {
     module: "worker",

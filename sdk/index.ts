@@ -9,6 +9,7 @@
 export * from "./abi/index.ts";
 export * from "./artifacts.ts";
 export * from "./batch.ts";
+export * from "./batch-client.ts";
 export * from "./client.ts";
 export * from "./commitment.ts";
 export * from "./contracts.ts";

@@ -11,3 +11,4 @@ export * from "./node/models.ts";
 export * from "./node/model-files.ts";
 export * from "./node/model-import.ts";
 export * from "./node/inputs.ts";
+export * from "./node/batch.ts";

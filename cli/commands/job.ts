@@ -23,6 +23,13 @@ import {
 } from "../../sdk/node.ts";
 import { parseAmount, parseInteger, parseJobId, readInput } from "../args.ts";
 import { action, chainContext, fmt, output, requesterClient, tokenInfo } from "../context.ts";
+import {
+  batchClient,
+  batchStatusLines,
+  postBatchJob,
+  registerBatchCommands,
+  type BatchPostOptions,
+} from "./batch.ts";
 
 function statusLines(job: Job, t: { decimals: number; symbol: string }): string[] {
   const t_ = job.terms;
@@ -71,7 +78,9 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command("post")
-    .description("post a job: escrows the max price (EIP-2612 permit by default)")
+    .description(
+      "post a job: escrows the max price (EIP-2612 permit by default); with --batch, a batch job of many samples of which --samples k are proven on-chain (docs/BATCH.md)",
+    )
     .requiredOption("-c, --circuit <name>", "circuit name (or bytes32 id) from the deployment record")
     .option(
       "--input <file|0x…>",
@@ -83,6 +92,25 @@ export function registerJobCommands(program: Command): void {
       "read tensor values as input bytes or as the float model's inputs (default: by type)",
     )
     .option("--digit <label>", "use a held-out MNIST digit with this label (0-9) as input")
+    .option(
+      "--batch <dataset>",
+      "batch job: a folder of PNG/JPEG pictures, a .npy/.json tensor (samples first), or mnist:test[:N] (held-out digits)",
+    )
+    .option("--samples <k>", "batch: samples proven on-chain (1-64)")
+    .option("--challenges <m>", "batch: indices the requester may challenge after the proof (0-32)", "4")
+    .option("--bond <amount>", "batch: bond per challenged index, in tokens (default 0)")
+    .option(
+      "--inputs-uri <uri>",
+      "batch: where providers fetch the inputs file (default: the dataset base URI)",
+    )
+    .option("--commit-window <seconds>", "batch: seconds from the claim to commit the outputs", "3600")
+    .option("--prove-window <seconds>", "batch: seconds from the commit to prove the samples", "3600")
+    .option(
+      "--challenge-window <seconds>",
+      "batch: seconds the requester may challenge after the proof",
+      "600",
+    )
+    .option("--answer-window <seconds>", "batch: seconds the provider has to answer a challenge", "3600")
     .option("--index <n>", "which held-out sample of that label (default 0)", "0")
     .option("--input-uri <uri>", "also publish where the input can be fetched")
     .option("--price <amount>", "fixed price in tokens (e.g. 10 or 0.5)")
@@ -120,6 +148,16 @@ export function registerJobCommands(program: Command): void {
           cmd: Command,
         ) => {
           const out = output(cmd);
+          const batch = (opts as { batch?: string }).batch;
+          if (batch !== undefined) {
+            if (opts.input !== undefined || opts.digit !== undefined || opts.wait === true)
+              throw new ProofworkError(
+                ErrorCodes.BAD_ARGUMENT,
+                "--batch takes no --input, --digit or --wait (follow it with `proofwork job status <id> --batch`)",
+              );
+            await postBatchJob(opts as unknown as BatchPostOptions, cmd);
+            return;
+          }
           if ((opts.input === undefined) === (opts.digit === undefined)) {
             throw new ProofworkError(
               ErrorCodes.BAD_ARGUMENT,
@@ -248,12 +286,18 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command("status")
-    .description("show a job")
+    .description("show a job (--batch: a batch job)")
     .argument("<jobId>", "job id")
+    .option("--batch", "the id is a batch job's (batch jobs are numbered apart)")
     .action(
-      action(async (id: string, _opts: object, cmd: Command) => {
+      action(async (id: string, opts: { batch?: boolean }, cmd: Command) => {
         const jobId = parseJobId(id);
         const ctx = await chainContext(cmd, false);
+        if (opts.batch === true) {
+          const b = await batchClient(ctx).getBatchJob(jobId);
+          output(cmd).result({ ok: true, batch: true, job: b }, batchStatusLines(b, await tokenInfo(ctx)));
+          return;
+        }
         const job = await requesterClient(ctx).getJob(jobId);
         const t = await tokenInfo(ctx);
         output(cmd).result({ ok: true, job: jobToJson(job) }, statusLines(job, t));
@@ -323,6 +367,8 @@ export function registerJobCommands(program: Command): void {
         if (!report.valid) process.exitCode = 1;
       }),
     );
+
+  registerBatchCommands(job);
 
   for (const [name, desc] of [
     ["cancel", "cancel an unclaimed job and get the escrow back (requester only)"],

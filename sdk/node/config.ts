@@ -176,6 +176,8 @@ export const ConfigSchema = z.object({
   buildDir: z.string().min(1).default(fromRepo("build/circuits")),
   modelsDir: z.string().min(1).default(fromRepo("build/models")),
   artifactBaseUri: optionalString(),
+  datasetDir: z.string().min(1).default(join(".proofwork", "datasets")),
+  datasetBaseUri: optionalString(),
   workerLookbackBlocks: intField(0, 100_000).default(64),
   workerShutdownGraceMs: intField(0, 3_600_000).default(30_000),
   workerMaxFeeGwei: intField(1, 1_000_000).default(500),
@@ -352,6 +354,16 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   artifactBaseUri: {
     env: "PROOFWORK_ARTIFACT_BASE_URI",
     doc: "Base URI registered on-chain for providers to fetch circuit wasm/zkey (default: file:// of buildDir)",
+    example: "",
+  },
+  datasetDir: {
+    env: "PROOFWORK_DATASET_DIR",
+    doc: "Requester: where `proofwork job post --batch` writes batch inputs files, <inputsHash>.inputs.bin",
+    example: ".proofwork/datasets",
+  },
+  datasetBaseUri: {
+    env: "PROOFWORK_DATASET_BASE_URI",
+    doc: "Requester: base URI a batch job's inputsURI is published under (serve datasetDir there; default: file:// of datasetDir)",
     example: "",
   },
   workerLookbackBlocks: {
