@@ -26,7 +26,8 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "./index.ts";
 /** The job runner of a configuration: model circuits on the TF.js executor, binding-only ones
  * directly, both proving in `proverThreads` long-lived threads; plus the backend it runs on. */
 export async function createRunner(
-  config: Pick<Config, "executorBackend" | "proverThreads">,
+  config: Pick<Config, "executorBackend" | "proverThreads" | "webgpuFlags" | "webgpuFeatureLevel">,
+  log?: Pick<Logger, "info">,
 ): Promise<JobRunner & { backend(): string | undefined }> {
   const { modelRunner } = await import("./executor/runner.ts");
   const { createProverPool } = await import("./prover/pool.ts");
@@ -37,9 +38,12 @@ export async function createRunner(
   const inner = modelRunner({
     pool,
     ...(backend !== undefined ? { backend } : {}),
+    webgpu: { dawnFlags: config.webgpuFlags, featureLevel: config.webgpuFeatureLevel },
     logger: {
-      info: (fields) => {
+      // the executor's one line per model: which backend runs, and why each one ahead was skipped
+      info: (fields, msg) => {
         if ("backend" in fields) backendName = String(fields.backend);
+        log?.info(fields, msg);
       },
     },
     fallback: bindingRunner({ pool }),
@@ -120,8 +124,8 @@ export async function bootWorker(b: BootOptions): Promise<BootedWorker> {
   const signer = b.signer ?? new Wallet(requirePrivateKey(config), provider);
   const deployment =
     b.deployment ?? findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
-  const runner = b.runner ?? (await createRunner(config));
   const log = b.log ?? createLogger({ level: config.logLevel, destination: process.stderr });
+  const runner = b.runner ?? (await createRunner(config, log));
   const handle = await startWorker(
     {
       provider,
