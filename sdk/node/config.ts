@@ -167,7 +167,11 @@ export const ConfigSchema = z.object({
   webgpuFlags: z
     .preprocess(
       (v) => (typeof v === "string" ? v.split(/\s+/).filter((s) => s !== "") : v),
-      z.array(z.string().regex(/^[a-z][a-z0-9-]*=\S*$/, { error: "expected space-separated name=value Dawn options" })),
+      z.array(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*=\S*$/, { error: "expected space-separated name=value Dawn options" }),
+      ),
     )
     .default([]),
   webgpuFeatureLevel: z

@@ -31,7 +31,13 @@ import { activateWebGpu, type WebGpuOptions } from "./webgpu.ts";
 export type BackendName = "tensorflow-gpu" | "webgpu" | "tensorflow" | "wasm" | "cpu";
 
 /** Preference order when nothing is forced: the GPU ones first, then the CPU ones. */
-export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"];
+export const BACKEND_ORDER: readonly BackendName[] = [
+  "tensorflow-gpu",
+  "webgpu",
+  "tensorflow",
+  "wasm",
+  "cpu",
+];
 
 /** The minimal logger the executor needs (pino's `Logger` satisfies it). */
 export interface ExecutorLogger {

@@ -76,7 +76,9 @@ let registeredDevice = "";
 /** A one-line name of an adapter: "llvmpipe-… (OpenGL ES 3.2 Mesa 22.3.6)". */
 export function describeAdapter(info: AdapterInfoLike): string {
   const name = [info.vendor, info.architecture, info.device].filter((s) => s !== "").join(" ");
-  return info.description !== "" ? `${name || "unnamed adapter"} (${info.description})` : name || "unnamed adapter";
+  return info.description !== ""
+    ? `${name || "unnamed adapter"} (${info.description})`
+    : name || "unnamed adapter";
 }
 
 /**
@@ -102,7 +104,9 @@ export async function activateWebGpu(opts: WebGpuOptions): Promise<{ device: str
       throw new Error(`no WebGPU adapter (${asked}): no GPU or no driver Dawn can use on this machine`);
     }
     if (adapter.info.isFallbackAdapter === true) {
-      throw new Error(`only a fallback (software) WebGPU adapter: ${describeAdapter(adapter.info)} (${asked})`);
+      throw new Error(
+        `only a fallback (software) WebGPU adapter: ${describeAdapter(adapter.info)} (${asked})`,
+      );
     }
     if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
     registeredWith = undefined;
