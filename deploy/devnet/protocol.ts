@@ -93,6 +93,7 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
   const token = await deploy("token/TestToken.sol/TestToken.json", admin, "Test Token", "TST");
   const unbonding = 12 * 24 * 3600;
   const registry = await deploy("CircuitRegistry.sol/CircuitRegistry.json", admin, adminAddr);
+  const batchCode = artifact("BatchMarket.sol/BatchMarket.json").bytecode;
   const market = await deploy(
     "JobMarket.sol/JobMarket.json",
     admin,
@@ -102,8 +103,12 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
     adminAddr,
     { feeBps: 100, slashRequesterBps: 5000, slashBountyBps: 1000 },
     { minStake: parseEther("1"), unbondingPeriod: unbonding, jailThreshold: 3, jailPeriod: 24 * 3600 },
+    keccak256(batchCode),
   );
-  // The market deployed its own staking contract (bound to it).
+  // The market deployed its own staking contract (bound to it) and deploys the batch market, the
+  // staking contract's second market, from the creation code whose hash it was built with.
+  await (await market.getFunction("deployBatchMarket")(batchCode)).wait();
+  const batchMarket = (await market.getFunction("batchMarket")()) as string;
   const staking = new Contract(
     (await market.getFunction("staking")()) as string,
     artifact("ComputeStaking.sol/ComputeStaking.json").abi as never[],
@@ -167,6 +172,7 @@ export async function deployProtocol(provider: Provider, opts: ProtocolOptions =
       staking: await staking.getAddress(),
       registry: await registry.getAddress(),
       token: await token.getAddress(),
+      batchMarket,
     },
     startBlock,
     token,
