@@ -17,7 +17,7 @@ import {
 import type { ArtifactHint } from "../sdk/node.ts";
 import type { Clock } from "./clock.ts";
 import { settingsFromConfig } from "./context.ts";
-import type { BackendName } from "./executor/backend.ts";
+import { registerBackendMetric, type BackendChoice, type BackendName } from "./executor/backend.ts";
 import type { WorkerHooks } from "./hooks.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bindingRunner, computeWitness, type JobRunner } from "./runner.ts";
@@ -28,11 +28,12 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "./index.ts";
 export async function createRunner(
   config: Pick<Config, "executorBackend" | "proverThreads" | "webgpuFlags" | "webgpuFeatureLevel">,
   log?: Pick<Logger, "info">,
-): Promise<JobRunner & { backend(): string | undefined }> {
+): Promise<JobRunner & { backend(): string | undefined; backendChoice(): BackendChoice | undefined }> {
   const { modelRunner } = await import("./executor/runner.ts");
   const { createProverPool } = await import("./prover/pool.ts");
   const pool = createProverPool({ threads: config.proverThreads });
   let backendName: string | undefined;
+  let choice: BackendChoice | undefined;
   const backend: BackendName | undefined =
     config.executorBackend === "auto" ? undefined : config.executorBackend;
   const inner = modelRunner({
@@ -43,6 +44,7 @@ export async function createRunner(
       // the executor's one line per model: which backend runs, and why each one ahead was skipped
       info: (fields, msg) => {
         if ("backend" in fields) backendName = String(fields.backend);
+        if ("attempts" in fields) choice = fields as BackendChoice;
         log?.info(fields, msg);
       },
     },
@@ -55,6 +57,7 @@ export async function createRunner(
     preflight: (circuit, witness) => computeWitness(circuit, witness),
     prove: (circuit, witness) => inner.prove(circuit, witness),
     backend: () => backendName,
+    backendChoice: () => choice,
     async close() {
       await inner.close();
       await pool.terminate();
@@ -106,7 +109,7 @@ export interface BootedWorker {
   handle: WorkerHandle;
   deployment: Deployment;
   chainId: bigint;
-  runner: JobRunner & { backend?(): string | undefined };
+  runner: JobRunner & { backend?(): string | undefined; backendChoice?(): BackendChoice | undefined };
 }
 
 /** Starts the worker as configured. */
@@ -140,6 +143,8 @@ export async function bootWorker(b: BootOptions): Promise<BootedWorker> {
     },
     { ...workerOptionsFromConfig(config, chainId), ...b.options },
   );
+  const backendChoice = runner.backendChoice?.bind(runner);
+  if (backendChoice !== undefined) registerBackendMetric(handle.metrics.registry, backendChoice);
   return { handle, deployment, chainId, runner };
 }
 

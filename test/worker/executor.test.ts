@@ -22,7 +22,10 @@ import { encodeImageBatch } from "../../sdk/model/encode.ts";
 import { inputSize } from "../../sdk/model/format.ts";
 import { decodePublicOutputs, inferBatch } from "../../sdk/model/reference.ts";
 import { BACKEND_ORDER, selectBackend, type BackendName } from "../../worker/executor/backend.ts";
-import { EXECUTOR_BACKENDS } from "../../sdk/node/config.ts";
+import { EXECUTOR_BACKENDS, loadConfig } from "../../sdk/node/config.ts";
+import { Registry } from "prom-client";
+import { createRunner } from "../../worker/bootstrap.ts";
+import { registerBackendMetric } from "../../worker/executor/backend.ts";
 import { createModelExecutor } from "../../worker/executor/model-executor.ts";
 
 function capture() {
@@ -347,6 +350,52 @@ describe("worker/executor: webgpu backend (Dawn)", function () {
     } finally {
       await runner.close();
       await pool.terminate();
+    }
+  });
+
+  it("test_workerRunner_configuredWebgpuWithoutAdapter_metricShowsItSkippedWithReason", async function () {
+    // the worker's own runner, from configuration (PROOFWORK_WEBGPU_FLAGS), and its Prometheus metric
+    const config = loadConfig(
+      {},
+      {
+        env: { PROOFWORK_WEBGPU_FLAGS: "adapter=proofwork-no-such-adapter", PROOFWORK_PROVER_THREADS: "1" },
+        envFile: false,
+      },
+    );
+    expect(config.webgpuFlags).to.deep.equal(["adapter=proofwork-no-such-adapter"]);
+    const { lines, logger } = capture();
+    const runner = await createRunner(config, logger);
+    const registry = new Registry();
+    registerBackendMetric(registry, () => runner.backendChoice());
+    try {
+      expect(await registry.getSingleMetricAsString("proofwork_executor_backend")).to.not.contain("state=");
+      const model = loadCommittedModel("mnist-mlp-small");
+      const input = encodeImageBatch(model, [heldOutInterleaved()[12]!.image]);
+      const circuit = {
+        circuitId: "0x01",
+        name: "mnist_mlp_small_b1",
+        wasmPath: "",
+        zkeyPath: "",
+        numPublic: 3,
+        model,
+      };
+      const exec = await runner.execute(circuit, input, {
+        jobKey: 2n,
+        inputCommitment: await commitInput(input),
+      });
+      expect(decodePublicOutputs(model, exec.outputs).values).to.deep.equal(inferBatch(model, input));
+      const text = await registry.getSingleMetricAsString("proofwork_executor_backend");
+      const active = runner.backend()!;
+      expect(text).to.match(new RegExp(`backend="${active}",state="active",reason=""\\} 1`));
+      if (BACKEND_ORDER.indexOf(active as BackendName) > BACKEND_ORDER.indexOf("webgpu")) {
+        expect(text).to.match(
+          /backend="webgpu",state="skipped",reason="no WebGPU adapter \(Dawn flags \[adapter=proofwork-no-such-adapter\][^"]*"\} 1/,
+        );
+      }
+      // and the log line the worker writes says the same
+      expect(lines.at(-1)!.msg).to.contain(`"${active}"`);
+    } finally {
+      await runner.close();
     }
   });
 

@@ -24,8 +24,8 @@
  * (EXECUTOR_MISMATCH), so a backend that is still inexact fails the job instead of a proof.
  */
 import * as tf from "@tensorflow/tfjs";
+import { Gauge, type Registry } from "prom-client";
 import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/node.ts";
-
 import { activateWebGpu, type WebGpuOptions } from "./webgpu.ts";
 
 export type BackendName = "tensorflow-gpu" | "webgpu" | "tensorflow" | "wasm" | "cpu";
@@ -123,10 +123,8 @@ export async function selectBackend(
         reason,
         attempts,
       };
-      opts.logger?.info(
-        { backend, tfBackend, ...(device !== undefined ? { device } : {}), forced: choice.forced, attempts },
-        `executor: TF.js backend "${backend}" — ${reason}`,
-      );
+      // the fields are the choice itself (the worker keeps the last one for its metric)
+      opts.logger?.info({ ...choice }, `executor: TF.js backend "${backend}" — ${reason}`);
       return choice;
     } catch (e) {
       attempts.push({ backend, ok: false, error: firstLine(errorMessage(e)) });
@@ -148,4 +146,25 @@ export type { WebGpuOptions } from "./webgpu.ts";
 /** Makes `choice`'s backend the active one again (the TF.js engine is process-global). */
 export async function useBackend(choice: BackendChoice): Promise<void> {
   if (tf.getBackend() !== choice.tfBackend) await tf.setBackend(choice.tfBackend);
+}
+
+/**
+ * `proofwork_executor_backend{backend,state,reason}` in `registry`: 1 for the backend that runs
+ * (`state="active"`) and for each one tried before it and skipped (`state="skipped"`, with the
+ * first line of its reason), read from `current()` at each scrape (nothing before the first job
+ * has chosen a backend).
+ */
+export function registerBackendMetric(registry: Registry, current: () => BackendChoice | undefined): Gauge {
+  return new Gauge({
+    name: "proofwork_executor_backend",
+    help: "TF.js executor backends: the active one, and those skipped before it with their reason",
+    labelNames: ["backend", "state", "reason"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const a of current()?.attempts ?? []) {
+        this.set({ backend: a.backend, state: a.ok ? "active" : "skipped", reason: a.error ?? "" }, 1);
+      }
+    },
+  });
 }
