@@ -20,13 +20,10 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { MODELS, loadCommittedModel, type ModelName } from "../circuits/manifest.ts";
+import { MODELS, loadCommittedModel, type ModelName } from "../circuits/index.ts";
 import { heldOutInterleaved, loadMnist } from "../model/data.ts";
-import { encodeImageBatch } from "../sdk/model/encode.ts";
-import { inferBatch } from "../sdk/model/reference.ts";
-import { errorMessage } from "../sdk/errors.ts";
-import { BACKEND_ORDER, type BackendName, type WebGpuOptions } from "../worker/executor/backend.ts";
-import { createModelExecutor } from "../worker/executor/model-executor.ts";
+import { encodeImageBatch, errorMessage, inferBatch } from "../sdk/node.ts";
+import { BACKEND_ORDER, createModelExecutor, type BackendName, type WebGpuOptions } from "../worker/index.ts";
 
 interface Row {
   backend: BackendName;

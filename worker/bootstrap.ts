@@ -128,7 +128,7 @@ export async function bootWorker(b: BootOptions): Promise<BootedWorker> {
   const deployment =
     b.deployment ?? findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
   const log = b.log ?? createLogger({ level: config.logLevel, destination: process.stderr });
-  const runner = b.runner ?? (await createRunner(config, log));
+  const runner: BootedWorker["runner"] = b.runner ?? (await createRunner(config, log));
   const handle = await startWorker(
     {
       provider,
