@@ -17,7 +17,7 @@ import {
 import type { ArtifactHint } from "../sdk/node.ts";
 import type { Clock } from "./clock.ts";
 import { settingsFromConfig } from "./context.ts";
-import type { BackendName } from "./executor/backend.ts";
+import { registerBackendMetric, type BackendChoice, type BackendName } from "./executor/backend.ts";
 import type { WorkerHooks } from "./hooks.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bindingRunner, computeWitness, type JobRunner } from "./runner.ts";
@@ -26,20 +26,26 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "./index.ts";
 /** The job runner of a configuration: model circuits on the TF.js executor, binding-only ones
  * directly, both proving in `proverThreads` long-lived threads; plus the backend it runs on. */
 export async function createRunner(
-  config: Pick<Config, "executorBackend" | "proverThreads">,
-): Promise<JobRunner & { backend(): string | undefined }> {
+  config: Pick<Config, "executorBackend" | "proverThreads" | "webgpuFlags" | "webgpuFeatureLevel">,
+  log?: Pick<Logger, "info">,
+): Promise<JobRunner & { backend(): string | undefined; backendChoice(): BackendChoice | undefined }> {
   const { modelRunner } = await import("./executor/runner.ts");
   const { createProverPool } = await import("./prover/pool.ts");
   const pool = createProverPool({ threads: config.proverThreads });
   let backendName: string | undefined;
+  let choice: BackendChoice | undefined;
   const backend: BackendName | undefined =
     config.executorBackend === "auto" ? undefined : config.executorBackend;
   const inner = modelRunner({
     pool,
     ...(backend !== undefined ? { backend } : {}),
+    webgpu: { dawnFlags: config.webgpuFlags, featureLevel: config.webgpuFeatureLevel },
     logger: {
-      info: (fields) => {
+      // the executor's one line per model: which backend runs, and why each one ahead was skipped
+      info: (fields, msg) => {
         if ("backend" in fields) backendName = String(fields.backend);
+        if ("attempts" in fields) choice = fields as BackendChoice;
+        log?.info(fields, msg);
       },
     },
     fallback: bindingRunner({ pool }),
@@ -52,6 +58,7 @@ export async function createRunner(
     prove: (circuit, witness) => inner.prove(circuit, witness),
     infer: (circuit, bytes) => inner.infer!(circuit, bytes),
     backend: () => backendName,
+    backendChoice: () => choice,
     async close() {
       await inner.close();
       await pool.terminate();
@@ -103,7 +110,7 @@ export interface BootedWorker {
   handle: WorkerHandle;
   deployment: Deployment;
   chainId: bigint;
-  runner: JobRunner & { backend?(): string | undefined };
+  runner: JobRunner & { backend?(): string | undefined; backendChoice?(): BackendChoice | undefined };
 }
 
 /** Starts the worker as configured. */
@@ -121,8 +128,8 @@ export async function bootWorker(b: BootOptions): Promise<BootedWorker> {
   const signer = b.signer ?? new Wallet(requirePrivateKey(config), provider);
   const deployment =
     b.deployment ?? findDeployment({ file: config.deploymentFile, dir: config.deploymentsDir, chainId });
-  const runner = b.runner ?? (await createRunner(config));
   const log = b.log ?? createLogger({ level: config.logLevel, destination: process.stderr });
+  const runner: BootedWorker["runner"] = b.runner ?? (await createRunner(config, log));
   const handle = await startWorker(
     {
       provider,
@@ -137,6 +144,8 @@ export async function bootWorker(b: BootOptions): Promise<BootedWorker> {
     },
     { ...workerOptionsFromConfig(config, chainId), ...b.options },
   );
+  const backendChoice = runner.backendChoice?.bind(runner);
+  if (backendChoice !== undefined) registerBackendMetric(handle.metrics.registry, backendChoice);
   return { handle, deployment, chainId, runner };
 }
 

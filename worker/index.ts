@@ -163,7 +163,14 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
 export { quietKnownWarnings } from "./warnings.ts";
 export { createLogger, type Logger } from "./log.ts";
 // Lower-level parts for benchmarks and embedders (executor, prover, metrics).
-export { BACKEND_ORDER, selectBackend, type BackendName } from "./executor/backend.ts";
+export {
+  BACKEND_ORDER,
+  registerBackendMetric,
+  selectBackend,
+  type BackendChoice,
+  type BackendName,
+  type WebGpuOptions,
+} from "./executor/backend.ts";
 export {
   createModelExecutor,
   type ModelExecutor,

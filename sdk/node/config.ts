@@ -106,8 +106,11 @@ function fromRepo(rel: string): string {
 // ---------------------------------------------------------------------------------------------
 
 /** Executor backends the worker can run TF.js on (`auto` picks the fastest that loads). */
-export const EXECUTOR_BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const EXECUTOR_BACKENDS = ["auto", "tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"] as const;
 export type ExecutorBackend = (typeof EXECUTOR_BACKENDS)[number];
+
+/** WebGPU feature levels an adapter may offer (`compatibility` admits OpenGL ES adapters). */
+export const WEBGPU_FEATURE_LEVELS = ["core", "compatibility"] as const;
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -161,6 +164,19 @@ export const ConfigSchema = z.object({
   executorBackend: z
     .enum(EXECUTOR_BACKENDS, { error: `expected one of ${EXECUTOR_BACKENDS.join(", ")}` })
     .default("auto"),
+  webgpuFlags: z
+    .preprocess(
+      (v) => (typeof v === "string" ? v.split(/\s+/).filter((s) => s !== "") : v),
+      z.array(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*=\S*$/, { error: "expected space-separated name=value Dawn options" }),
+      ),
+    )
+    .default([]),
+  webgpuFeatureLevel: z
+    .enum(WEBGPU_FEATURE_LEVELS, { error: `expected one of ${WEBGPU_FEATURE_LEVELS.join(", ")}` })
+    .default("core"),
   proverThreads: intField(1, 256).default(Math.max(1, availableParallelism() - 1)),
   maxConcurrentJobs: intField(1, 1024).default(2),
   minPrice: bigintField().default(0n),
@@ -293,8 +309,18 @@ export const FIELD_SPECS: { readonly [K in ConfigKey]: FieldSpec } = {
   },
   executorBackend: {
     env: "PROOFWORK_EXECUTOR_BACKEND",
-    doc: "TensorFlow.js backend for inference: auto, tensorflow-gpu, tensorflow, wasm or cpu",
+    doc: "TensorFlow.js backend for inference: auto, tensorflow-gpu, webgpu, tensorflow, wasm or cpu",
     example: "auto",
+  },
+  webgpuFlags: {
+    env: "PROOFWORK_WEBGPU_FLAGS",
+    doc: "Space-separated Dawn options for the webgpu backend (e.g. backend=vulkan, adapter=<name>)",
+    example: "",
+  },
+  webgpuFeatureLevel: {
+    env: "PROOFWORK_WEBGPU_FEATURE_LEVEL",
+    doc: "WebGPU adapter level: core, or compatibility to also accept OpenGL ES adapters",
+    example: "core",
   },
   proverThreads: {
     env: "PROOFWORK_PROVER_THREADS",

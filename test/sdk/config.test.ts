@@ -63,6 +63,34 @@ describe("sdk/config", () => {
     expect(err.message).to.not.contain("\n");
   });
 
+  it("test_loadConfig_webgpuOptions_parsedOrRejectedNamingTheVariable", () => {
+    const c = loadConfig(
+      {},
+      {
+        env: {
+          PROOFWORK_EXECUTOR_BACKEND: "webgpu",
+          PROOFWORK_WEBGPU_FLAGS: " backend=opengles  enable-dawn-features=a,b ",
+          PROOFWORK_WEBGPU_FEATURE_LEVEL: "compatibility",
+        },
+        envFile: false,
+      },
+    );
+    expect(c.executorBackend).to.equal("webgpu");
+    expect(c.webgpuFlags).to.deep.equal(["backend=opengles", "enable-dawn-features=a,b"]);
+    expect(c.webgpuFeatureLevel).to.equal("compatibility");
+    const defaults = loadConfig({}, { env: {}, envFile: false });
+    expect([defaults.webgpuFlags, defaults.webgpuFeatureLevel]).to.deep.equal([[], "core"]);
+    const flags = configError(() =>
+      loadConfig({}, { env: { PROOFWORK_WEBGPU_FLAGS: "vulkan" }, envFile: false }),
+    );
+    expect(flags.code).to.equal(ErrorCodes.CONFIG_INVALID);
+    expect(flags.message).to.contain("PROOFWORK_WEBGPU_FLAGS");
+    expect(
+      configError(() => loadConfig({}, { env: { PROOFWORK_WEBGPU_FEATURE_LEVEL: "max" }, envFile: false }))
+        .message,
+    ).to.contain("PROOFWORK_WEBGPU_FEATURE_LEVEL");
+  });
+
   it("test_loadConfig_rejectsBadEnumAndUrl", () => {
     expect(
       configError(() => loadConfig({}, { env: { PROOFWORK_EXECUTOR_BACKEND: "cuda" }, envFile: false }))

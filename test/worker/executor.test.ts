@@ -3,6 +3,9 @@
  * results identical to the bigint reference on every backend present, for every committed model
  * (the 200-digit CNN comparison with the circuit's outputs lives in test/circuits/model.test.ts);
  * the model JobRunner: execute + prove, two models at once, and the executor-vs-reference check.
+ * The webgpu backend: its place in the chain, skipped with its reason where Dawn finds no adapter
+ * (the job then runs on the next backend), and — where Mesa's llvmpipe serves as a WebGPU adapter
+ * through Dawn's OpenGL ES backend (no GPU needed) — exact on 200 held-out digits, MLP and CNN.
  */
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
@@ -19,6 +22,10 @@ import { encodeImageBatch } from "../../sdk/model/encode.ts";
 import { inputSize } from "../../sdk/model/format.ts";
 import { decodePublicOutputs, inferBatch } from "../../sdk/model/reference.ts";
 import { BACKEND_ORDER, selectBackend, type BackendName } from "../../worker/executor/backend.ts";
+import { EXECUTOR_BACKENDS, loadConfig } from "../../sdk/node/config.ts";
+import { Registry } from "prom-client";
+import { createRunner } from "../../worker/bootstrap.ts";
+import { registerBackendMetric } from "../../worker/executor/backend.ts";
 import { createModelExecutor } from "../../worker/executor/model-executor.ts";
 
 function capture() {
@@ -277,6 +284,153 @@ describe("worker/executor/runner: model JobRunner", function () {
     } finally {
       await runner.close();
       await pool.terminate();
+    }
+  });
+});
+
+describe("worker/executor: webgpu backend (Dawn)", function () {
+  // Dawn's `adapter=<name>` option restricts it to adapters of that name: none has this one, on any
+  // machine, so "no adapter" is reproduced deterministically, GPU or not.
+  const NO_ADAPTER = { dawnFlags: ["adapter=proofwork-no-such-adapter"] };
+  // Dawn's OpenGL ES backend at the compatibility feature level: Mesa's llvmpipe (software) is an
+  // adapter there, so the WebGPU kernels really run without a GPU.
+  const SOFTWARE = { dawnFlags: ["backend=opengles"], featureLevel: "compatibility" as const };
+
+  it("test_backendOrder_webgpuAfterTensorflowGpuBeforeTheCpuBackends", function () {
+    expect(BACKEND_ORDER).to.deep.equal(["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"]);
+    // every backend of the chain can be chosen by configuration (PROOFWORK_EXECUTOR_BACKEND)
+    expect([...EXECUTOR_BACKENDS]).to.deep.equal(["auto", ...BACKEND_ORDER]);
+  });
+
+  it("test_webgpu_noAdapter_skippedWithReason_jobRunsOnNextBackend", async function () {
+    const { lines, logger } = capture();
+    const choice = await selectBackend({ logger, webgpu: NO_ADAPTER });
+    expect(choice.backend).to.not.equal("webgpu");
+    if (BACKEND_ORDER.indexOf(choice.backend) > BACKEND_ORDER.indexOf("webgpu")) {
+      const attempt = choice.attempts.find((a) => a.backend === "webgpu");
+      expect(attempt?.ok).to.equal(false);
+      expect(attempt?.error).to.match(/no WebGPU adapter \(Dawn flags \[adapter=proofwork-no-such-adapter\]/);
+      expect(choice.reason).to.contain("webgpu (no WebGPU adapter");
+      // the worker's log line carries every attempt with its reason
+      expect(JSON.stringify(lines[0]!.fields)).to.contain("no WebGPU adapter");
+    }
+
+    // forced, the same cause is a coded error naming it
+    let err: unknown;
+    try {
+      await selectBackend({ force: "webgpu", webgpu: NO_ADAPTER });
+    } catch (e) {
+      err = e;
+    }
+    expect(isProofworkError(err, "BACKEND_UNAVAILABLE"), String(err)).to.equal(true);
+    expect(String(err)).to.contain("webgpu: no WebGPU adapter");
+
+    // a job through the model runner on the auto chain: executed on the next backend, exact
+    const model = loadCommittedModel("mnist-mlp-small");
+    const pool = createProverPool({ threads: 1 });
+    const runner = modelRunner({ pool, webgpu: NO_ADAPTER, logger });
+    try {
+      const input = encodeImageBatch(model, [heldOutInterleaved()[11]!.image]);
+      const circuit = {
+        circuitId: "0x01",
+        name: "mnist_mlp_small_b1",
+        wasmPath: "",
+        zkeyPath: "",
+        numPublic: 3,
+        model,
+      };
+      const exec = await runner.execute(circuit, input, {
+        jobKey: 1n,
+        inputCommitment: await commitInput(input),
+      });
+      expect(decodePublicOutputs(model, exec.outputs).values).to.deep.equal(inferBatch(model, input));
+      const ran = lines.at(-1)!.fields as { backend: string; attempts: { backend: string; ok: boolean }[] };
+      expect(ran.backend).to.not.equal("webgpu");
+      expect(ran.attempts.at(-1)).to.include({ backend: ran.backend, ok: true });
+    } finally {
+      await runner.close();
+      await pool.terminate();
+    }
+  });
+
+  it("test_workerRunner_configuredWebgpuWithoutAdapter_metricShowsItSkippedWithReason", async function () {
+    // the worker's own runner, from configuration (PROOFWORK_WEBGPU_FLAGS), and its Prometheus metric
+    const config = loadConfig(
+      {},
+      {
+        env: { PROOFWORK_WEBGPU_FLAGS: "adapter=proofwork-no-such-adapter", PROOFWORK_PROVER_THREADS: "1" },
+        envFile: false,
+      },
+    );
+    expect(config.webgpuFlags).to.deep.equal(["adapter=proofwork-no-such-adapter"]);
+    const { lines, logger } = capture();
+    const runner = await createRunner(config, logger);
+    const registry = new Registry();
+    registerBackendMetric(registry, () => runner.backendChoice());
+    try {
+      expect(await registry.getSingleMetricAsString("proofwork_executor_backend")).to.not.contain("state=");
+      const model = loadCommittedModel("mnist-mlp-small");
+      const input = encodeImageBatch(model, [heldOutInterleaved()[12]!.image]);
+      const circuit = {
+        circuitId: "0x01",
+        name: "mnist_mlp_small_b1",
+        wasmPath: "",
+        zkeyPath: "",
+        numPublic: 3,
+        model,
+      };
+      const exec = await runner.execute(circuit, input, {
+        jobKey: 2n,
+        inputCommitment: await commitInput(input),
+      });
+      expect(decodePublicOutputs(model, exec.outputs).values).to.deep.equal(inferBatch(model, input));
+      const text = await registry.getSingleMetricAsString("proofwork_executor_backend");
+      const active = runner.backend()!;
+      expect(text).to.match(new RegExp(`backend="${active}",state="active",reason=""\\} 1`));
+      if (BACKEND_ORDER.indexOf(active as BackendName) > BACKEND_ORDER.indexOf("webgpu")) {
+        expect(text).to.match(
+          /backend="webgpu",state="skipped",reason="no WebGPU adapter \(Dawn flags \[adapter=proofwork-no-such-adapter\][^"]*"\} 1/,
+        );
+      }
+      // and the log line the worker writes says the same
+      expect(lines.at(-1)!.msg).to.contain(`"${active}"`);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it("test_webgpu_softwareAdapter_exactOn200HeldOutDigits_mlpAndCnn", async function () {
+    let available = true;
+    try {
+      await selectBackend({ force: "webgpu", webgpu: SOFTWARE });
+    } catch (e) {
+      // a machine without Mesa's EGL: the reason is still a coded, named one
+      expect(isProofworkError(e, "BACKEND_UNAVAILABLE"), String(e)).to.equal(true);
+      expect(String(e)).to.contain("webgpu:");
+      available = false;
+      console.log(`      (no software WebGPU adapter here, kernels not exercised: ${String(e)})`);
+    }
+    if (!available) return;
+    const digits = heldOutInterleaved().slice(0, 200);
+    for (const name of ["mnist-mlp-full", "mnist-cnn"] as const) {
+      const model = loadCommittedModel(name);
+      const bytes = encodeImageBatch(
+        model,
+        digits.map((d) => d.image),
+      );
+      const ref = inferBatch(model, bytes).map((l) => l.join(","));
+      const ex = await createModelExecutor(model, { backend: "webgpu", webgpu: SOFTWARE, chunk: 64 });
+      try {
+        expect(ex.backend.tfBackend).to.equal("webgpu");
+        expect(ex.backend.device).to.match(/llvmpipe|OpenGL/);
+        const got = await ex.infer(bytes);
+        expect(
+          got.logits.map((l) => l.join(",")),
+          `${name} on webgpu (${ex.backend.device})`,
+        ).to.deep.equal(ref);
+      } finally {
+        ex.dispose();
+      }
     }
   });
 });

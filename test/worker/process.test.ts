@@ -88,6 +88,8 @@ describe("worker as a separate process over JSON-RPC (hardhat node)", function (
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).to.match(/proofwork_jobs_completed_total 1/);
       expect(metrics).to.match(/proofwork_last_processed_block [1-9]/);
+      // the executor backend metric is registered (values appear once a model job chose a backend)
+      expect(metrics).to.contain("# TYPE proofwork_executor_backend gauge");
     } finally {
       w.signal("SIGTERM");
     }

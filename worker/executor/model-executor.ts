@@ -30,12 +30,15 @@ import {
   type BackendChoice,
   type BackendName,
   type ExecutorLogger,
+  type WebGpuOptions,
 } from "./backend.ts";
 
 export interface ModelExecutorOptions {
   /** Run this backend or fail (default: best available). */
   backend?: BackendName;
   logger?: ExecutorLogger;
+  /** How Dawn is asked for a WebGPU adapter when `webgpu` is tried (default: a GPU, core level). */
+  webgpu?: WebGpuOptions;
   /** Samples per TF.js call (bounds memory for big batches). Default 512. */
   chunk?: number;
 }
@@ -144,18 +147,26 @@ export async function createModelExecutor(
   const choice = await selectBackend({
     ...(opts.backend ? { force: opts.backend } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.webgpu ? { webgpu: opts.webgpu } : {}),
   });
   const chunk = opts.chunk ?? 512;
   const layers = model.layers.map(compileLayer);
   const nIn = inputSize(model);
   const nOut = model.output.classes;
 
-  const runChunk = (x: Float32Array, n: number): Float32Array =>
-    tf.tidy(() => {
+  // read back asynchronously: the WebGPU backend cannot read synchronously in Node (no canvas)
+  const runChunk = async (x: Float32Array, n: number): Promise<Float32Array> => {
+    const out = tf.tidy(() => {
       let h: tf.Tensor = tf.tensor(x, [n, ...model.input.shape]);
       for (const l of layers) h = l.op(h);
-      return h.dataSync() as Float32Array;
+      return h;
     });
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  };
 
   return {
     backend: choice,
@@ -172,7 +183,7 @@ export async function createModelExecutor(
       const logits: bigint[][] = [];
       for (let s = 0; s < n; s += chunk) {
         const m = Math.min(chunk, n - s);
-        const out = runChunk(Float32Array.from(bytes.subarray(s * nIn, (s + m) * nIn)), m);
+        const out = await runChunk(Float32Array.from(bytes.subarray(s * nIn, (s + m) * nIn)), m);
         if (out.length !== m * nOut) {
           throw new ProofworkError(
             ErrorCodes.EXECUTION_FAILED,

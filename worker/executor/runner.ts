@@ -22,13 +22,15 @@ import {
 import type { CircuitArtifacts } from "../artifacts.ts";
 import type { ProverPool } from "../prover/pool.ts";
 import { proveWithPool, type JobRunner } from "../runner.ts";
-import type { BackendName, ExecutorLogger } from "./backend.ts";
+import type { BackendName, ExecutorLogger, WebGpuOptions } from "./backend.ts";
 import { createModelExecutor, type ModelExecutor } from "./model-executor.ts";
 
 export interface ModelRunnerOptions {
   pool: ProverPool;
   backend?: BackendName;
   logger?: ExecutorLogger;
+  /** How Dawn is asked for a WebGPU adapter (default: a GPU at the core feature level). */
+  webgpu?: WebGpuOptions;
   fallback?: JobRunner;
   /** How executors are made (default `createModelExecutor`); tests inject a drifting one. */
   createExecutor?: typeof createModelExecutor;
@@ -51,6 +53,7 @@ export function modelRunner(opts: ModelRunnerOptions): JobRunner {
       ex = (opts.createExecutor ?? createModelExecutor)(model, {
         ...(opts.backend ? { backend: opts.backend } : {}),
         ...(opts.logger ? { logger: opts.logger } : {}),
+        ...(opts.webgpu ? { webgpu: opts.webgpu } : {}),
       });
       executors.set(model.hash, ex);
     }
