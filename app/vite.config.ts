@@ -10,6 +10,10 @@
  *                      deployments/<chainId of the node>[.local].json), read on every request
  *   /artifacts/<name>/<file>   the built circuits (PROOFWORK_BUILD_DIR), onto which the page maps
  *                      the `file://` artifact URIs a local deployment registers
+ *   /datasets/<file>   batch datasets: the datasets folder (PROOFWORK_DATASET_DIR) with its
+ *                      index.json (app/src/datasets.ts); its URLs are the inputsURIs of batch jobs
+ *   POST /datasets/upload?circuit=<name>&inputBytes=<n>&name=<label>   publishes an inputs file
+ *                      there (content-addressed, at most 64 MiB) and answers its index entry
  * A production build (`npm run app:build` → app/dist/) is a static folder with a default
  * `config.json` to edit: RPC URL and deployment record URL (README, "Web app").
  */
@@ -22,6 +26,8 @@ import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
 import { deploymentPath, loadConfig, probeChainId, readDeployment, type Config } from "../sdk/node.ts";
 import type { AppConfig } from "./src/config.ts";
+import type { DatasetEntry } from "./src/datasets.ts";
+import { addDatasetEntry, publishInputsFile } from "./datasets.ts";
 
 const APP_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(APP_DIR, "..");
@@ -35,6 +41,10 @@ const CIRCOMLIB_POSEIDON = join(
 /** Files of a built circuit the page may fetch. */
 const ARTIFACT_FILE = /^[A-Za-z0-9_.-]+\.(wasm|zkey|json)$/;
 const CIRCUIT_DIR = /^[A-Za-z0-9_-]+$/;
+/** Files of the datasets folder the page may fetch. */
+const DATASET_FILE = /^[A-Za-z0-9_.-]+$/;
+/** The largest inputs file the dev server accepts for upload. */
+const MAX_UPLOAD_BYTES = 64 * 2 ** 20;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
@@ -50,7 +60,53 @@ function devAppConfig(config: Config): AppConfig {
     walletRpcUrl: config.rpcUrl,
     deploymentUrl: "/deployment.json",
     fileArtifactsUrl: "/artifacts/",
+    datasetsUrl: "/datasets/",
+    datasetUploadUrl: "/datasets/upload",
   };
+}
+
+/** The request body, at most `max` bytes (undefined when larger). */
+async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > max) return undefined;
+    chunks.push(c);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** POST /datasets/upload: publishes an inputs file into the datasets folder. */
+async function uploadDataset(datasetDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const q = new URL(req.url ?? "/", "http://localhost").searchParams;
+  const circuit = q.get("circuit") ?? "";
+  const inputBytes = Number(q.get("inputBytes"));
+  if (!CIRCUIT_DIR.test(circuit) || !Number.isInteger(inputBytes) || inputBytes < 1) {
+    return sendJson(res, 400, { error: "upload needs ?circuit=<name>&inputBytes=<n>" });
+  }
+  const body = await readBody(req, MAX_UPLOAD_BYTES);
+  if (body === undefined) {
+    return sendJson(res, 413, {
+      error: `the dev server takes inputs files up to ${MAX_UPLOAD_BYTES / 2 ** 20} MiB: publish larger ones yourself`,
+    });
+  }
+  if (body.length === 0 || body.length % inputBytes !== 0) {
+    return sendJson(res, 400, {
+      error: `an inputs file of ${body.length} bytes is not whole samples of ${inputBytes} bytes`,
+    });
+  }
+  const { name, inputsHash } = publishInputsFile(datasetDir, body);
+  const entry: DatasetEntry = {
+    name: (q.get("name") ?? "").slice(0, 120) || `uploaded ${name.slice(0, 10)}`,
+    file: name,
+    circuit,
+    numSamples: body.length / inputBytes,
+    inputBytes,
+    inputsHash,
+  };
+  addDatasetEntry(datasetDir, entry);
+  return sendJson(res, 200, entry);
 }
 
 /** Which deployment record the dev server serves: the configured file, else the node's chain's. */
@@ -68,9 +124,26 @@ async function deploymentFile(config: Config): Promise<string> {
 /** Serves /config.json, /deployment.json and /artifacts/ from the project's configuration. */
 function proofworkDevServer(config: Config): Plugin {
   const buildDir = resolve(config.buildDir);
+  const datasetDir = resolve(config.datasetDir);
   const handle = async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const path = decodeURIComponent((req.url ?? "/").split("?")[0]!);
     if (path === "/config.json") return sendJson(res, 200, devAppConfig(config));
+    if (path === "/datasets/upload") {
+      if (req.method !== "POST") return sendJson(res, 405, { error: "POST an inputs file" });
+      return uploadDataset(datasetDir, req, res);
+    }
+    if (path.startsWith("/datasets/")) {
+      const file = path.slice("/datasets/".length);
+      const full = join(datasetDir, file);
+      if (!DATASET_FILE.test(file) || !existsSync(full) || !statSync(full).isFile()) {
+        if (file === "index.json") return sendJson(res, 200, { datasets: [] });
+        return sendJson(res, 404, { error: `no dataset file ${file} in ${datasetDir}` });
+      }
+      res.setHeader("content-type", file.endsWith(".json") ? "application/json" : "application/octet-stream");
+      res.setHeader("cache-control", "no-store");
+      res.setHeader("access-control-allow-origin", "*");
+      return res.end(readFileSync(full));
+    }
     if (path === "/deployment.json") {
       const file = await deploymentFile(config);
       if (!existsSync(file)) {

@@ -9,16 +9,26 @@ import { Message, navigate } from "./components/common.tsx";
 import { WalletBar, chainName } from "./components/WalletBar.tsx";
 import { Problem, loadAppConfig, loadEnv, type Env } from "./env.ts";
 import { ExplorePage } from "./pages/ExplorePage.tsx";
+import { BatchJobPage } from "./pages/BatchJobPage.tsx";
+import { BatchPostPage } from "./pages/BatchPostPage.tsx";
 import { JobPage } from "./pages/JobPage.tsx";
 import { PostPage } from "./pages/PostPage.tsx";
 import { AppProvider, useApp } from "./state.tsx";
 import { short } from "./format.ts";
 
-type Route = { page: "post" } | { page: "job"; jobId: bigint } | { page: "explore" };
+type Route =
+  | { page: "post" }
+  | { page: "post-batch" }
+  | { page: "job"; jobId: bigint }
+  | { page: "batch"; jobId: bigint }
+  | { page: "explore" };
 
 function parseRoute(hash: string): Route {
   const m = /^#\/job\/(\d+)/.exec(hash);
   if (m !== null && BigInt(m[1]!) > 0n) return { page: "job", jobId: BigInt(m[1]!) };
+  const b = /^#\/batch\/(\d+)/.exec(hash);
+  if (b !== null && BigInt(b[1]!) > 0n) return { page: "batch", jobId: BigInt(b[1]!) };
+  if (hash.startsWith("#/post/batch")) return { page: "post-batch" };
   if (hash.startsWith("#/explore")) return { page: "explore" };
   return { page: "post" };
 }
@@ -122,7 +132,10 @@ function Shell() {
   const nav = (
     <>
       <nav aria-label="Main">
-        <a href="#/post" aria-current={route.page === "post" ? "page" : undefined}>
+        <a
+          href="#/post"
+          aria-current={route.page === "post" || route.page === "post-batch" ? "page" : undefined}
+        >
           Post a job
         </a>
         <a href="#/explore" aria-current={route.page === "explore" ? "page" : undefined}>
@@ -159,7 +172,9 @@ function Shell() {
         <Message kind="warning">Live updates paused: {app.indexError}</Message>
       )}
       {route.page === "post" && <PostPage />}
+      {route.page === "post-batch" && <BatchPostPage />}
       {route.page === "job" && <JobPage jobId={route.jobId} key={route.jobId.toString()} />}
+      {route.page === "batch" && <BatchJobPage jobId={route.jobId} key={`b${route.jobId}`} />}
       {route.page === "explore" && <ExplorePage />}
       <footer>
         {chainName(env.chainId)} · chain id {env.chainId.toString()} · block {app.head?.number ?? "…"} ·

@@ -21,6 +21,16 @@ export interface AppConfig {
   artifactRewrites?: { from: string; to: string }[];
   /** Block explorer base URL for transaction and address links (e.g. https://sepolia.etherscan.io). */
   explorerUrl?: string;
+  /**
+   * Batch datasets: a folder served over HTTP holding `index.json` (the published datasets, see
+   * app/src/datasets.ts) and their inputs files (absolute, or relative to the page).
+   */
+  datasetsUrl?: string;
+  /**
+   * Where the page may POST an inputs file to publish it next to the datasets (the dev server's
+   * upload endpoint; absent on a static host, where an uploaded dataset must be published by hand).
+   */
+  datasetUploadUrl?: string;
 }
 
 /** Resolves `url` against the page's address (config URLs may be relative). */
@@ -58,6 +68,8 @@ export function parseAppConfig(json: unknown): AppConfig {
     fileArtifactsUrl: str("fileArtifactsUrl", false),
     artifactRewrites: rewrites as AppConfig["artifactRewrites"],
     explorerUrl: str("explorerUrl", false),
+    datasetsUrl: str("datasetsUrl", false),
+    datasetUploadUrl: str("datasetUploadUrl", false),
   };
 }
 

@@ -5,8 +5,12 @@
  */
 import { useEffect, useMemo, useState } from "react";
 import {
+  BatchStatus,
   JOB_STATUS_NAMES,
   MarketIndex,
+  batchMarketOf,
+  decodeBatchTerms,
+  type BatchTerms,
   type IndexedJob,
   type JobStatusName,
   type ProviderStatus,
@@ -409,6 +413,97 @@ export function ExplorePage() {
       <Jobs />
       <Providers />
       <Models />
+      <BatchJobs />
     </div>
+  );
+}
+
+const BATCH_STATUS_NAMES = Object.fromEntries(Object.entries(BatchStatus).map(([k, v]) => [v, k])) as Record<
+  number,
+  string
+>;
+
+/** Batch jobs (their own market): the latest 50 posts, with their status, read every few blocks. */
+function BatchJobs() {
+  const app = useApp();
+  const { env } = app;
+  const [rows, setRows] = useState<{ jobId: bigint; terms: BatchTerms; status: string }[]>();
+  const [error, setError] = useState<string>();
+  const every = Math.floor((app.head?.number ?? 0) / 3);
+  useEffect(() => {
+    if (env.deployment.contracts.batchMarket === undefined) return;
+    let stale = false;
+    void (async () => {
+      try {
+        const market = batchMarketOf(env.deployment, env.provider);
+        const logs = await market.queryFilter(market.filters.BatchPosted(), env.deployment.startBlock);
+        const latest = logs.slice(-50).reverse();
+        const out = await Promise.all(
+          latest.map(async (l) => {
+            const jobId = l.args.jobId;
+            const slot = await market.getBatch(jobId);
+            return {
+              jobId,
+              terms: decodeBatchTerms(l.args.terms),
+              status: BATCH_STATUS_NAMES[Number(slot.status)] ?? "?",
+            };
+          }),
+        );
+        if (!stale) setRows(out);
+      } catch (e) {
+        if (!stale) setError(e instanceof Error ? e.message.split("\n")[0] : String(e));
+      }
+    })();
+    return () => {
+      stale = true;
+    };
+  }, [env, every]);
+  if (env.deployment.contracts.batchMarket === undefined) return null;
+  const f = (v: bigint) => formatToken(env, v);
+  return (
+    <section aria-labelledby="h-batch-jobs">
+      <h2 id="h-batch-jobs">Batch jobs</h2>
+      {error !== undefined && <p className="error-text">{error}</p>}
+      {rows === undefined ? (
+        <p className="muted">reading batch jobs…</p>
+      ) : rows.length === 0 ? (
+        <p className="muted">
+          No batch job yet: <a href="#/post/batch">post one</a>.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table aria-label="Batch jobs">
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Status</th>
+                <th scope="col">Samples</th>
+                <th scope="col">k</th>
+                <th scope="col">Price</th>
+                <th scope="col">Requester</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.jobId.toString()}>
+                  <td>
+                    <a href={`#/batch/${r.jobId}`}>#{r.jobId.toString()}</a>
+                  </td>
+                  <td>
+                    <StatusBadge status={r.status} />
+                  </td>
+                  <td>{grouped(r.terms.numSamples)}</td>
+                  <td>{r.terms.sampleSize}</td>
+                  <td>{f(r.terms.maxPrice)}</td>
+                  <td>
+                    <Address address={r.terms.requester} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }

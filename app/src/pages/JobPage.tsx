@@ -59,7 +59,7 @@ function useBlockTimes(env: Env, numbers: number[]): Map<number, number> {
 }
 
 /** Seconds until a chain time, ticking. */
-function Countdown({ to, label, passed }: { to: number; label: string; passed: string }) {
+export function Countdown({ to, label, passed }: { to: number; label: string; passed: string }) {
   const app = useApp();
   useNow(1000);
   const left = to - app.chainNow();
@@ -163,7 +163,7 @@ function Timeline({ job, indexed }: { job: Job; indexed: IndexedJob | undefined 
   );
 }
 
-function ProviderCard({ address }: { address: string }) {
+export function ProviderCard({ address }: { address: string }) {
   const app = useApp();
   const { env } = app;
   const [status, setStatus] = useState<ProviderStatus>();

@@ -55,7 +55,7 @@ export function accuracyText(m: ModelArtifact): string {
   return `${pct(acc.quantized)}${samples !== undefined ? ` on ${samples.toLocaleString("en-US")} held-out samples` : ""} (quantized${acc.float !== undefined ? `; float ${pct(acc.float)}` : ""})`;
 }
 
-function parseAmount(env: Env, s: string, what: string): bigint | string {
+export function parseAmount(env: Env, s: string, what: string): bigint | string {
   const t = s.trim();
   if (t === "") return `${what}: enter an amount`;
   try {
@@ -68,14 +68,14 @@ function parseAmount(env: Env, s: string, what: string): bigint | string {
   }
 }
 
-function parseSeconds(s: string, what: string, min: number, max: number): number | string {
+export function parseSeconds(s: string, what: string, min: number, max: number): number | string {
   const v = Number(s.trim());
   if (!Number.isInteger(v)) return `${what}: a whole number of seconds`;
   if (v < min || v > max) return `${what} must be between ${duration(min)} and ${duration(max)}`;
   return v;
 }
 
-function ModelPicker({
+export function ModelPicker({
   models,
   value,
   onChange,
@@ -120,6 +120,20 @@ function ModelPicker({
         );
       })}
     </fieldset>
+  );
+}
+
+/** Single input or batch: the two ways to post, as tabs (`#/post`, `#/post/batch`). */
+export function PostModeTabs({ current }: { current: "single" | "batch" }) {
+  return (
+    <nav className="tabs" aria-label="Kind of job">
+      <a href="#/post" aria-current={current === "single" ? "page" : undefined}>
+        Single input
+      </a>
+      <a href="#/post/batch" aria-current={current === "batch" ? "page" : undefined}>
+        Batch (dataset)
+      </a>
+    </nav>
   );
 }
 
@@ -279,6 +293,7 @@ export function PostPage() {
       }}
       noValidate
     >
+      <PostModeTabs current="single" />
       <h1>Post an inference job</h1>
       <p className="lead">
         A provider runs the model on your input, proves the result with a Groth16 proof that the market
@@ -486,7 +501,7 @@ export function PostPage() {
   );
 }
 
-function Field({
+export function Field({
   id,
   label,
   value,
