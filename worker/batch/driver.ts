@@ -777,12 +777,20 @@ export class BatchDriver {
 
   /** Every BatchMarket log of the job since it was posted (all its events index jobId first). */
   private async events(row: BatchRow): Promise<BatchLog[]> {
-    const logs: Log[] = await this.ctx.provider.getLogs({
-      address: this.market,
-      topics: [null, zeroPadValue(toBeHex(row.jobId), 32)],
-      fromBlock: row.postedBlock,
-      toBlock: "latest",
-    });
+    // in ranges of at most `logChunkSize` blocks (providers cap eth_getLogs ranges)
+    const head = await this.ctx.provider.getBlockNumber();
+    const step = Math.max(1, this.ctx.settings.logChunkSize);
+    const logs: Log[] = [];
+    for (let from = row.postedBlock; from <= head; from += step) {
+      logs.push(
+        ...(await this.ctx.provider.getLogs({
+          address: this.market,
+          topics: [null, zeroPadValue(toBeHex(row.jobId), 32)],
+          fromBlock: from,
+          toBlock: Math.min(head, from + step - 1),
+        })),
+      );
+    }
     const out: BatchLog[] = [];
     for (const l of logs) {
       const parsed = batchMarketInterface.parseLog(l);
