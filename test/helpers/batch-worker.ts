@@ -5,9 +5,10 @@
  * (TF.js executor + prover thread), and the requester's check of a published outputs file against
  * the committed root. The requester side here is test scaffolding, not the SDK/CLI commands.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, normalize } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Wallet, keccak256, parseEther, type Contract, type Provider } from "ethers";
 import {
@@ -74,12 +75,12 @@ export interface PostedBatch {
 export async function postBatchJob(
   p: Protocol & { batchMarket: BatchMarket },
   ds: BatchDataset,
-  over: Partial<PostBatchParams> & { uri?: (path: string) => string } = {},
+  over: Partial<PostBatchParams> & { uri?: (path: string) => string; dir?: string } = {},
 ): Promise<PostedBatch> {
-  const dir = mkdtempSync(join(tmpdir(), "pw-batch-in-"));
+  const { uri, dir: into, ...rest } = over;
+  const dir = mkdtempSync(join(into ?? tmpdir(), "pw-batch-in-"));
   const inputsPath = join(dir, "inputs.bin");
   writeFileSync(inputsPath, ds.inputsFile);
-  const { uri, ...rest } = over;
   const now = (await p.provider.getBlock("latest"))!.timestamp;
   const params: PostBatchParams = {
     circuitId: circuitIdFor(BATCH_CIRCUIT),
@@ -173,8 +174,8 @@ export async function advance(p: Protocol, seconds: number): Promise<void> {
 }
 
 /**
- * The requester's view: the outputs file named by the job's `BatchCommitted` event, fetched from
- * its URI and checked against the committed hash and root (SDK rules); returns the outputs.
+ * The requester's view: the outputs file named by the job's `BatchCommitted` event, downloaded
+ * from its URI (http(s):// or file://) and checked against the committed hash and root (SDK rules); returns the outputs.
  */
 export async function requesterOutputs(
   market: BatchMarket,
@@ -184,7 +185,9 @@ export async function requesterOutputs(
   const ev = (await market.queryFilter(market.filters.BatchCommitted(jobId))).at(-1);
   if (ev === undefined) throw new Error(`batch job ${jobId} was never committed`);
   const { outputsURI, outputsHash, outputsRoot } = ev.args;
-  const file = new Uint8Array(readFileSync(fileURLToPath(outputsURI)));
+  const file = /^https?:\/\//.test(outputsURI)
+    ? new Uint8Array(await (await fetch(outputsURI)).arrayBuffer())
+    : new Uint8Array(readFileSync(fileURLToPath(outputsURI)));
   if (keccak256(file) !== outputsHash)
     throw new Error(`outputs file of ${jobId} does not hash to the commitment`);
   const outputs = decodeOutputsFile(file, 1);
@@ -192,4 +195,27 @@ export async function requesterOutputs(
   if (root !== outputsRoot)
     throw new Error(`outputs file of ${jobId} has root ${root}, committed ${outputsRoot}`);
   return { outputs, uri: outputsURI, root };
+}
+
+/** A static file server over `root` (what a requester's or provider's bucket is). */
+export function serveDir(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const rel = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+      /^\/+/,
+      "",
+    );
+    const file = join(root, rel);
+    if (rel.startsWith("..") || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-length": statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a !== null ? a.port : 0}/` });
+    }),
+  );
 }

@@ -94,6 +94,8 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
       const payout = PRICE - (PRICE * FEE_BPS) / 10_000n;
       expect((await balance(p, w.address)) - before).to.equal(payout);
       expect(w.batch!.get(jobId)!.earned).to.equal(payout);
+      // claim, commit, prove and settle were paid for and accounted to the job
+      expect(w.batch!.get(jobId)!.gasSpent > 0n).to.equal(true);
       const text = await w.metrics.registry.metrics();
       expect(text).to.match(/proofwork_batch_samples_total 1000/);
       expect(text).to.match(/proofwork_batch_samples_per_second \d/);

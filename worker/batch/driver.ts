@@ -147,7 +147,7 @@ export class BatchDriver {
 
   /** Evaluates open batch jobs and starts a claim for each acceptable one. */
   async evaluateOpen(activeSingleJobs: number): Promise<void> {
-    const { reader, settings, chainClock, log, metrics } = this.ctx;
+    const { reader, settings, chainClock } = this.ctx;
     const candidates = this.store
       .list(["discovered", "refused"])
       .filter((r) => (r.state === "discovered" || r.retryable) && !this.tasks.has(key(r.jobId)));
@@ -173,12 +173,7 @@ export class BatchDriver {
         started++;
         continue;
       }
-      const { reason, retryable, detail } = decision;
-      if (row.state === "discovered" || row.reason !== reason) {
-        this.store.transition(row.jobId, "refused", { reason, retryable, detail });
-        metrics.jobsRefused.inc({ reason });
-        log.info({ batchJobId: row.jobId.toString(), reason, detail }, "batch job refused");
-      }
+      this.refuse(row, decision.reason, decision.retryable, decision.detail);
     }
   }
 
@@ -220,17 +215,36 @@ export class BatchDriver {
       marginSec: settings.claimMarginSeconds,
       claimLatencySec: settings.claimLatencySeconds,
     });
-    if (!decision.accept) return decision;
-    // the data must be what the job committed to before anything is claimed
-    const loaded = await loadInputs(this.dir(row.jobId), row.inputsURI, row.terms, circuit.model);
-    if (!loaded.ok) return { accept: false, ...loaded };
-    this.inputs.set(key(row.jobId), Promise.resolve(loaded.inputs));
     return decision;
   }
 
+  /** Records a refusal (once per reason) with its metric and log line. */
+  private refuse(row: BatchRow, reason: string, retryable: boolean, detail: string): void {
+    if (row.state === "discovered" || row.reason !== reason) {
+      this.store.transition(row.jobId, "refused", { reason, retryable, detail });
+      this.ctx.metrics.jobsRefused.inc({ reason });
+      this.ctx.log.info({ batchJobId: row.jobId.toString(), reason, detail }, "batch job refused");
+    }
+  }
+
+  /**
+   * Checks the job's data (in the job's task, off the main loop: a large dataset takes a while),
+   * then claims: the inputs file must be what the job committed to before anything is locked.
+   */
   private startClaim(jobId: bigint): void {
     this.track(jobId, async () => {
-      const row = this.store.get(jobId)!;
+      let row = this.store.get(jobId)!;
+      const circuit = await this.circuit(row);
+      this.ctx.log.info(
+        { batchJobId: jobId.toString(), uri: row.inputsURI, samples: row.terms.numSamples },
+        "checking batch inputs",
+      );
+      const loaded = await loadInputs(this.dir(jobId), row.inputsURI, row.terms, circuit.model!);
+      if (!loaded.ok) return this.refuse(row, loaded.reason, loaded.retryable, loaded.detail);
+      this.inputs.set(key(jobId), Promise.resolve(loaded.inputs));
+      if (this.signal.aborted || this.draining()) throw stopping();
+      row = this.store.get(jobId)!;
+      if (row.state !== "discovered") return; // taken meanwhile (event)
       const data = batchMarketInterface.encodeFunctionData("claim", [jobId, row.terms]);
       try {
         await this.send(jobId, "batch-claim", "claiming", data);
@@ -763,12 +777,20 @@ export class BatchDriver {
 
   /** Every BatchMarket log of the job since it was posted (all its events index jobId first). */
   private async events(row: BatchRow): Promise<BatchLog[]> {
-    const logs: Log[] = await this.ctx.provider.getLogs({
-      address: this.market,
-      topics: [null, zeroPadValue(toBeHex(row.jobId), 32)],
-      fromBlock: row.postedBlock,
-      toBlock: "latest",
-    });
+    // in ranges of at most `logChunkSize` blocks (providers cap eth_getLogs ranges)
+    const head = await this.ctx.provider.getBlockNumber();
+    const step = Math.max(1, this.ctx.settings.logChunkSize);
+    const logs: Log[] = [];
+    for (let from = row.postedBlock; from <= head; from += step) {
+      logs.push(
+        ...(await this.ctx.provider.getLogs({
+          address: this.market,
+          topics: [null, zeroPadValue(toBeHex(row.jobId), 32)],
+          fromBlock: from,
+          toBlock: Math.min(head, from + step - 1),
+        })),
+      );
+    }
     const out: BatchLog[] = [];
     for (const l of logs) {
       const parsed = batchMarketInterface.parseLog(l);
