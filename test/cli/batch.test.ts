@@ -314,6 +314,22 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     const copy = join(dir, "outputs-a-copy.bin");
     writeFileSync(copy, encodeOutputsFile(ds.outputs));
     expect((await ok(["job", "results", String(a), "--outputs", copy])).numSamples).to.equal(N);
+    // on a machine without the posting's commitments file the inputs are downloaded and checked
+    const elsewhere = { PROOFWORK_DATASET_DIR: join(dir, "elsewhere") };
+    const downloaded = await cli(["job", "results", String(a), "--outputs", copy], elsewhere);
+    expect(downloaded.code, downloaded.stderr).to.equal(0);
+    expect(downloaded.stderr).to.contain("→ inputs file://");
+    expect(downloaded.stderr).to.not.contain("input commitments of the posted dataset");
+
+    // a corrupted commitments file kept at post is refused (it must form the posted inputsRoot)
+    const hash = (await batchTermsOf(market, b)).inputsHash.slice(2);
+    const kept = join(dir, "datasets", `${hash}.commitments.bin`);
+    const bytes = readFileSync(kept);
+    bytes[31] ^= 1;
+    writeFileSync(kept, bytes);
+    expectOneLineError(await cli(["--json", "job", "results", String(a)]), "DATASET_INVALID", "inputsRoot");
+    bytes[31] ^= 1;
+    writeFileSync(kept, bytes);
 
     // an inputs file that is not the posted one
     const other = join(dir, "other-inputs.bin");
