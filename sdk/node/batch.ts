@@ -23,12 +23,7 @@ import type { ModelArtifactV2 } from "../model/format.ts";
 import { inputSize } from "../model/format.ts";
 import { encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
 import { encodePicture } from "../images.ts";
-import {
-  checkBatchInputs,
-  verifyBatchOutputs,
-  type BatchJob,
-  type ProgressFn,
-} from "../batch-client.ts";
+import { checkBatchInputs, verifyBatchOutputs, type BatchJob, type ProgressFn } from "../batch-client.ts";
 import { inputFileKind, readPicture } from "./inputs.ts";
 
 const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
