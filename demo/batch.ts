@@ -142,7 +142,7 @@ export async function runBatchDemo(o: BatchDemoOptions): Promise<BatchDemoSummar
   const tProven = performance.now();
 
   // the outputs: downloaded and checked against the committed root, then scored
-  const { outputs } = await fetchBatchResults(job);
+  const { outputs } = await fetchBatchResults(job, { commitments: inputs.commitments });
   const predicted = outputs.map((r) => decodePredictions(o.model, r)[0]?.predicted ?? -1);
   const correct = predicted.filter((p, i) => p === digits[i]!.label).length;
   log(

@@ -22,6 +22,7 @@ import {
   ProofworkError,
   buildBatchInputs,
   connectContracts,
+  encodeCommitmentsFile,
   fetchBatchResults,
   decodePredictions,
   encodeImageBytes,
@@ -30,6 +31,7 @@ import {
   publishBatchFile,
   readBatchDataset,
   readCircuit,
+  readCommitmentsFile,
   resolveVerificationKey,
   type BatchJob,
   type CircuitRecord,
@@ -224,6 +226,11 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
     dir: ctx.config.datasetDir,
     baseUri: ctx.config.datasetBaseUri,
   });
+  // the commitments, kept next to the inputs file: `job results` then needs no Poseidon pass
+  publishBatchFile(encodeCommitmentsFile(inputs.commitments), inputs.inputsHash, {
+    dir: ctx.config.datasetDir,
+    suffix: ".commitments.bin",
+  });
   if (labels !== undefined) {
     publishBatchFile(new TextEncoder().encode(JSON.stringify(labels)), inputs.inputsHash, {
       dir: ctx.config.datasetDir,
@@ -350,7 +357,10 @@ export function registerBatchCommands(job: Command): void {
       "true labels (JSON array or whitespace-separated, or mnist for mnist:test datasets): print the accuracy",
     )
     .option("--out <file>", "write every prediction to a file (.csv or .json)")
-    .option("--inputs <file|uri>", "the inputs file (default: download it from the job's inputsURI)")
+    .option(
+      "--inputs <file|uri>",
+      "the inputs file (default: the commitments kept at post in the dataset dir, else a download from the job's inputsURI)",
+    )
     .option(
       "--outputs <file|uri>",
       "the outputs file (default: download it from the committed outputsURI); checked all the same",
@@ -374,13 +384,20 @@ export function registerBatchCommands(job: Command): void {
             commitments: "input commitments",
             outputs: "outputs download",
           };
+          const local =
+            opts.inputs === undefined
+              ? readCommitmentsFile(ctx.config.datasetDir, job.terms.inputsHash)
+              : undefined;
+          if (local !== undefined && job.outputsURI !== undefined)
+            out.progress(`→ input commitments of the posted dataset from ${ctx.config.datasetDir}`);
           const { outputs: rows } = await fetchBatchResults(job, {
+            commitments: local,
             inputsUri: opts.inputs,
             outputsUri: opts.outputs,
             progress: (step) => {
               if (step === "inputs") out.progress(`→ inputs ${opts.inputs ?? job.inputsURI}`);
               if (step === "outputs") {
-                out.progress(`  ✓ ${job.terms.numSamples} inputs match the posted inputsHash and inputsRoot`);
+                out.progress(`  ✓ ${job.terms.numSamples} input commitments match the posted inputsRoot`);
                 out.progress(`→ outputs ${opts.outputs ?? job.outputsURI}`);
               }
               return progressBar(out, labelsOf[step]!, step === "commitments" ? "samples" : "bytes");

@@ -17,18 +17,13 @@ import {
 } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { inputsTree } from "../batch.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
 import type { ModelArtifactV2 } from "../model/format.ts";
 import { inputSize } from "../model/format.ts";
 import { encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
 import { encodePicture } from "../images.ts";
-import {
-  checkBatchInputs,
-  verifyBatchOutputs,
-  type BatchInputs,
-  type BatchJob,
-  type ProgressFn,
-} from "../batch-client.ts";
+import { checkBatchInputs, verifyBatchOutputs, type BatchJob, type ProgressFn } from "../batch-client.ts";
 import { inputFileKind, readPicture } from "./inputs.ts";
 
 const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
@@ -178,21 +173,25 @@ export async function downloadBatchFile(
 }
 
 /**
- * A batch job's results, checked: downloads its inputs file (or reads `inputsUri`) and checks it
- * against the posted `inputsHash`/`inputsRoot` (its commitments are part of every output leaf), then
- * downloads the outputs file and checks it against the committed `outputsHash` and `outputsRoot`
- * (`verifyBatchOutputs`). BATCH_STATE before a commit; DATASET_INVALID / OUTPUTS_MISMATCH when a file
- * is not the job's.
+ * A batch job's results, checked. The inputs' commitments (part of every output leaf) are either
+ * given (`commitments`, e.g. `readCommitmentsFile` of the posting machine) and checked to form the
+ * posted `inputsRoot`, or computed from the inputs file (downloaded from `inputsURI`, or read from
+ * `inputsUri`) checked against the posted `inputsHash` and `inputsRoot`. Then the outputs file is
+ * downloaded and checked against the committed `outputsHash` and `outputsRoot`
+ * (`verifyBatchOutputs`). BATCH_STATE before a commit; DATASET_INVALID / OUTPUTS_MISMATCH when a
+ * file is not the job's.
  */
 export async function fetchBatchResults(
   job: BatchJob,
   o: {
     inputsUri?: string | undefined;
+    /** The inputs' commitments when known (`readCommitmentsFile`): checked against the inputs root, no download. */
+    commitments?: bigint[] | undefined;
     /** Read the outputs file from here instead of the committed `outputsURI` (a mirror, a local copy). */
     outputsUri?: string | undefined;
     progress?: (step: "inputs" | "commitments" | "outputs") => { fn: ProgressFn; done: () => void };
   } = {},
-): Promise<{ inputs: BatchInputs; outputs: bigint[][] }> {
+): Promise<{ commitments: bigint[]; outputs: bigint[][] }> {
   if (job.outputsURI === undefined || job.outputsHash === undefined) {
     throw new ProofworkError(
       ErrorCodes.BATCH_STATE,
@@ -208,10 +207,24 @@ export async function fetchBatchResults(
       bar?.done();
     }
   };
-  const file = await step("inputs", (p) =>
-    downloadBatchFile(o.inputsUri ?? job.inputsURI, p ? { onProgress: p } : {}),
-  );
-  const inputs = await step("commitments", (p) => checkBatchInputs(job.terms, file, p));
+  let commitments: bigint[];
+  if (o.commitments !== undefined) {
+    // the output leaves bind the commitments, not the input bytes: commitments whose tree is the
+    // posted inputsRoot are exactly the committed ones, so the inputs file is not needed
+    const root = inputsTree(o.commitments).root;
+    if (o.commitments.length !== job.terms.numSamples || root !== job.terms.inputsRoot.toLowerCase()) {
+      throw new ProofworkError(
+        ErrorCodes.DATASET_INVALID,
+        `the given input commitments' tree root ${root} is not the job's inputsRoot ${job.terms.inputsRoot}`,
+      );
+    }
+    commitments = o.commitments;
+  } else {
+    const file = await step("inputs", (p) =>
+      downloadBatchFile(o.inputsUri ?? job.inputsURI, p ? { onProgress: p } : {}),
+    );
+    commitments = (await step("commitments", (p) => checkBatchInputs(job.terms, file, p))).commitments;
+  }
   const outputsFile = await step("outputs", (p) =>
     downloadBatchFile(o.outputsUri ?? job.outputsURI!, p ? { onProgress: p } : {}),
   );
@@ -219,8 +232,36 @@ export async function fetchBatchResults(
     file: outputsFile,
     outputsHash: job.outputsHash,
     outputsRoot: job.record.outputsRoot,
-    commitments: inputs.commitments,
+    commitments,
     perSample: job.terms.numPublic - 2,
   });
-  return { inputs, outputs };
+  return { commitments, outputs };
+}
+
+/** The input commitments of a dataset as a file: 32 bytes each, big-endian, in index order. */
+export function encodeCommitmentsFile(commitments: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(32 * commitments.length);
+  commitments.forEach((c, i) => {
+    let v = c;
+    for (let b = 31; b >= 0; b--) {
+      out[32 * i + b] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+  });
+  return out;
+}
+
+/**
+ * The commitments file `publishBatchFile` wrote for `inputsHash` in `dir` at post
+ * (`<inputsHash>.commitments.bin`), or undefined when there is none (posted elsewhere).
+ */
+export function readCommitmentsFile(dir: string, inputsHash: string): bigint[] | undefined {
+  const path = join(resolve(dir), `${inputsHash.replace(/^0x/, "")}.commitments.bin`);
+  if (!existsSync(path)) return undefined;
+  const bytes = readFileSync(path);
+  if (bytes.length % 32 !== 0) return undefined;
+  const out: bigint[] = [];
+  for (let o = 0; o < bytes.length; o += 32)
+    out.push(BigInt(`0x${bytes.subarray(o, o + 32).toString("hex") || "0"}`));
+  return out;
 }

@@ -7,16 +7,20 @@
  * Needs `npx tsx circuits/build.ts --profile test` (as every batch test). A tampered outputs file, a root over other outputs, and user mistakes each give one coded line.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { keccak256, parseEther, type Signer } from "ethers";
+import { PNG } from "pngjs";
+import { heldOutInterleaved } from "../../model/data.ts";
 import type { NetworkConnection } from "hardhat/types/network";
 import { connectNetwork, deployProofwork, getHre } from "../../deploy/index.ts";
 import {
   BatchStatus,
   ProviderAccount,
+  buildBatchInputs,
+  readJobInput,
   connectContracts,
   decodePredictions,
   encodeOutputsFile,
@@ -41,6 +45,17 @@ import { runCli, type CliRun } from "../helpers/cli.ts";
 /** Hardhat's default account #1 (the requester here). */
 const REQUESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const N = 64;
+
+/** Held-out digit `i` as a 28×28 grey PNG. */
+function writeDigitPng(file: string, i: number): void {
+  const image = heldOutInterleaved()[i]!.image;
+  const png = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < 784; p++) {
+    png.data[4 * p] = png.data[4 * p + 1] = png.data[4 * p + 2] = image[p]!;
+    png.data[4 * p + 3] = 255;
+  }
+  writeFileSync(file, PNG.sync.write(png));
+}
 
 function expectOneLineError(r: CliRun, code: string, contains?: string): void {
   const lines = r.stderr.trim().split("\n");
@@ -197,7 +212,6 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     expect(results.numSamples).to.equal(N);
     expect(results.provenIndices).to.deep.equal(indices);
     expect(results.predictions).to.deep.equal(expected);
-    const { heldOutInterleaved } = await import("../../model/data.ts");
     const labels = heldOutInterleaved()
       .slice(0, N)
       .map((s) => s.label);
@@ -300,6 +314,22 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     const copy = join(dir, "outputs-a-copy.bin");
     writeFileSync(copy, encodeOutputsFile(ds.outputs));
     expect((await ok(["job", "results", String(a), "--outputs", copy])).numSamples).to.equal(N);
+    // on a machine without the posting's commitments file the inputs are downloaded and checked
+    const elsewhere = { PROOFWORK_DATASET_DIR: join(dir, "elsewhere") };
+    const downloaded = await cli(["job", "results", String(a), "--outputs", copy], elsewhere);
+    expect(downloaded.code, downloaded.stderr).to.equal(0);
+    expect(downloaded.stderr).to.contain("→ inputs file://");
+    expect(downloaded.stderr).to.not.contain("input commitments of the posted dataset");
+
+    // a corrupted commitments file kept at post is refused (it must form the posted inputsRoot)
+    const hash = (await batchTermsOf(market, b)).inputsHash.slice(2);
+    const kept = join(dir, "datasets", `${hash}.commitments.bin`);
+    const bytes = readFileSync(kept);
+    bytes[31] ^= 1;
+    writeFileSync(kept, bytes);
+    expectOneLineError(await cli(["--json", "job", "results", String(a)]), "DATASET_INVALID", "inputsRoot");
+    bytes[31] ^= 1;
+    writeFileSync(kept, bytes);
 
     // an inputs file that is not the posted one
     const other = join(dir, "other-inputs.bin");
@@ -311,7 +341,7 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     );
   });
 
-  it("test_cliBatch_userMistakes_oneCodedLine", async () => {
+  it("test_cliBatch_userMistakesOneCodedLine_pictureFolderDataset", async () => {
     expectOneLineError(
       await cli(
         ["job", "post", "-c", BATCH_CIRCUIT, "--batch", "mnist:train", "--samples", "2", "--price", "1"],
@@ -353,6 +383,19 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
       "8 samples",
     );
     expectOneLineError(await cli(["job", "challenge", "1", "abc"], asRequester), "BAD_NUMBER", "abc");
+    // a folder of pictures is a dataset too (sorted by name; the same bytes as single-job pictures)
+    const folder = join(dir, "pictures");
+    mkdirSync(folder);
+    for (const i of [0, 1, 2]) writeDigitPng(join(folder, `${i}.png`), i);
+    const fromFolder = await ok(
+      ["job", "post", "-c", BATCH_CIRCUIT, "--batch", folder, "--samples", "2", "--price", "1"],
+      asRequester,
+    );
+    expect(fromFolder.numSamples).to.equal(3);
+    const want = await buildBatchInputs(
+      [0, 1, 2].map((i) => readJobInput([join(folder, `${i}.png`)], ds.artifact)),
+    );
+    expect(fromFolder.inputsRoot).to.equal(want.inputsRoot);
     expectOneLineError(await cli(["job", "results", "999"]), "JOB_NOT_FOUND", "999");
     const help = await cli(["job", "results", "--help"]);
     expect(help.code).to.equal(0);
