@@ -30,7 +30,7 @@ import { vulkanLoaderMissing } from "../../worker/executor/webgpu.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createModelExecutor } from "../../worker/executor/model-executor.ts";
+import { createModelExecutor, defaultChunk } from "../../worker/executor/model-executor.ts";
 
 function capture() {
   const lines: { fields: object; msg?: string }[] = [];
@@ -304,6 +304,8 @@ describe("worker/executor: webgpu backend (Dawn)", function () {
     expect(BACKEND_ORDER).to.deep.equal(["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"]);
     // every backend of the chain can be chosen by configuration (PROOFWORK_EXECUTOR_BACKEND)
     expect([...EXECUTOR_BACKENDS]).to.deep.equal(["auto", ...BACKEND_ORDER]);
+    // GPU backends run in large chunks (one dispatch and one read-back each), CPU ones in 512s
+    expect(BACKEND_ORDER.map(defaultChunk)).to.deep.equal([4096, 4096, 512, 512, 512]);
   });
 
   it("test_webgpu_noAdapter_skippedWithReason_jobRunsOnNextBackend", async function () {
