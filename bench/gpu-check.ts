@@ -1,6 +1,6 @@
 /**
  * `npm run bench:gpu [-- --n 10000] [--backends tensorflow-gpu,webgpu] [--models mnist-mlp-full,mnist-cnn]
- *   [--webgpu-flags "backend=vulkan"] [--feature-level core|compatibility] [--chunk 1024] [--out file.json]`
+ *   [--webgpu-flags "backend=vulkan"] [--feature-level core|compatibility] [--chunk N] [--out file.json]`
  *
  * The GPU check of issue 13, prepared to run as one short command on a machine with a GPU: the
  * worker's executor (worker/executor/, the same code a job runs through) on each requested backend
@@ -23,12 +23,20 @@ import { parseArgs } from "node:util";
 import { MODELS, loadCommittedModel, type ModelName } from "../circuits/index.ts";
 import { heldOutInterleaved, loadMnist } from "../model/data.ts";
 import { encodeImageBatch, errorMessage, inferBatch } from "../sdk/node.ts";
-import { BACKEND_ORDER, createModelExecutor, type BackendName, type WebGpuOptions } from "../worker/index.ts";
+import {
+  BACKEND_ORDER,
+  createModelExecutor,
+  defaultChunk,
+  type BackendName,
+  type WebGpuOptions,
+} from "../worker/index.ts";
 
 interface Row {
   backend: BackendName;
   model: ModelName;
   started: boolean;
+  /** samples per TF.js call */
+  chunk?: number;
   /** why the backend could not start */
   reason?: string;
   device?: string;
@@ -55,17 +63,20 @@ const { values: args } = parseArgs({
     models: { type: "string", default: "mnist-mlp-full,mnist-cnn" },
     "webgpu-flags": { type: "string", default: "" },
     "feature-level": { type: "string", default: "core" },
-    chunk: { type: "string", default: "1024" },
+    chunk: { type: "string" },
     out: { type: "string" },
   },
 });
 
 const n = Number(args.n);
-const chunk = Number(args.chunk);
+// samples per TF.js call: the executor's default for each backend unless given
+const chunkArg = args.chunk === undefined ? undefined : Number(args.chunk);
 const heldOut = heldOutInterleaved();
 const digits = [...heldOut, ...loadMnist().train];
 if (!Number.isInteger(n) || n < 1 || n > digits.length) fail(`--n must be 1..${digits.length}`);
-if (!Number.isInteger(chunk) || chunk < 1) fail("--chunk must be a positive integer");
+if (chunkArg !== undefined && (!Number.isInteger(chunkArg) || chunkArg < 1)) {
+  fail("--chunk must be a positive integer");
+}
 const backends = args.backends.split(",").filter((s) => s !== "") as BackendName[];
 for (const b of backends)
   if (!BACKEND_ORDER.includes(b)) fail(`unknown backend ${b} (${BACKEND_ORDER.join(", ")})`);
@@ -91,6 +102,7 @@ for (const name of models) {
   const ref = inferBatch(model, bytes).map((l) => l.join(","));
   referenceSeconds[name] = (performance.now() - t0) / 1000;
   for (const backend of backends) {
+    const chunk = chunkArg ?? defaultChunk(backend);
     let ex;
     try {
       ex = await createModelExecutor(model, { backend, webgpu, chunk });
@@ -111,6 +123,7 @@ for (const name of models) {
         backend,
         model: name,
         started: true,
+        chunk,
         ...(ex.backend.device !== undefined ? { device: ex.backend.device } : {}),
         samples: n,
         seconds: Number(seconds.toFixed(3)),
@@ -130,7 +143,6 @@ const report = {
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version },
   digits: n,
   heldOutDigits: Math.min(n, heldOut.length),
-  chunk,
   webgpu,
   referenceSeconds,
   results: rows,

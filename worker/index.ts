@@ -173,6 +173,7 @@ export {
 } from "./executor/backend.ts";
 export {
   createModelExecutor,
+  defaultChunk,
   type ModelExecutor,
   type ModelInferenceResult,
 } from "./executor/model-executor.ts";

@@ -26,7 +26,11 @@ import { EXECUTOR_BACKENDS, loadConfig } from "../../sdk/node/config.ts";
 import { Registry } from "prom-client";
 import { createRunner } from "../../worker/bootstrap.ts";
 import { registerBackendMetric } from "../../worker/executor/backend.ts";
-import { createModelExecutor } from "../../worker/executor/model-executor.ts";
+import { vulkanLoaderMissing } from "../../worker/executor/webgpu.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createModelExecutor, defaultChunk } from "../../worker/executor/model-executor.ts";
 
 function capture() {
   const lines: { fields: object; msg?: string }[] = [];
@@ -300,6 +304,8 @@ describe("worker/executor: webgpu backend (Dawn)", function () {
     expect(BACKEND_ORDER).to.deep.equal(["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"]);
     // every backend of the chain can be chosen by configuration (PROOFWORK_EXECUTOR_BACKEND)
     expect([...EXECUTOR_BACKENDS]).to.deep.equal(["auto", ...BACKEND_ORDER]);
+    // GPU backends run in large chunks (one dispatch and one read-back each), CPU ones in 512s
+    expect(BACKEND_ORDER.map(defaultChunk)).to.deep.equal([4096, 4096, 512, 512, 512]);
   });
 
   it("test_webgpu_noAdapter_skippedWithReason_jobRunsOnNextBackend", async function () {
@@ -350,6 +356,27 @@ describe("worker/executor: webgpu backend (Dawn)", function () {
     } finally {
       await runner.close();
       await pool.terminate();
+    }
+  });
+
+  it("test_webgpu_defaultOptions_noVulkanLoader_skippedWithoutLoadingDawn", async function () {
+    // a loader found through LD_LIBRARY_PATH counts (Dawn is then left to decide)
+    const dir = mkdtempSync(join(tmpdir(), "pw-vk-"));
+    writeFileSync(join(dir, "libvulkan.so.1"), "");
+    expect(vulkanLoaderMissing({ LD_LIBRARY_PATH: `/nonexistent:${dir}` })).to.equal(false);
+    let err: unknown;
+    try {
+      await selectBackend({ force: "webgpu" });
+    } catch (e) {
+      err = e;
+    }
+    if (vulkanLoaderMissing()) {
+      // this machine (no GPU driver): the reason names the missing loader
+      expect(isProofworkError(err, "BACKEND_UNAVAILABLE"), String(err)).to.equal(true);
+      expect(String(err)).to.contain("webgpu: no Vulkan loader (libvulkan.so.1)");
+    } else if (err !== undefined) {
+      // a loader exists: Dawn was asked, and either found an adapter or said why not
+      expect(String(err)).to.contain("webgpu:");
     }
   });
 

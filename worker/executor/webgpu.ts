@@ -6,6 +6,9 @@
  * Both packages are optionalDependencies, loaded only when this backend is tried, through variable
  * specifiers (like the native TensorFlow packages) so that nothing resolves them at type-check time
  * and an install without them still runs on the other backends. Activation:
+ *   0. on Linux with no Dawn options, Dawn reaches GPUs through Vulkan: when the dynamic loader
+ *      cannot find `libvulkan.so.1` (not in /etc/ld.so.cache nor LD_LIBRARY_PATH), the backend is
+ *      skipped with that reason without loading Dawn — which would only print its own warnings;
  *   1. `create(flags)` → a `GPU` object, installed as `navigator.gpu` with Dawn's WebGPU globals
  *      (`GPUBufferUsage`, … which the TF.js kernels use);
  *   2. `requestAdapter({ powerPreference: "high-performance", featureLevel })`: null when Dawn finds
@@ -15,6 +18,8 @@
  *      adapter's limits (as tfjs-backend-webgpu's own factory does), then `tf.setBackend("webgpu")`.
  * Different options in the same process (tests) replace the registered factory.
  */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 /** How Dawn is asked for an adapter (config: PROOFWORK_WEBGPU_FLAGS, PROOFWORK_WEBGPU_FEATURE_LEVEL). */
@@ -90,6 +95,12 @@ export async function activateWebGpu(opts: WebGpuOptions): Promise<{ device: str
   const featureLevel = opts.featureLevel ?? "core";
   const key = JSON.stringify({ flags, featureLevel });
   if (registeredWith !== key || tf.findBackendFactory("webgpu") === null) {
+    if (flags.length === 0 && vulkanLoaderMissing()) {
+      throw new Error(
+        "no Vulkan loader (libvulkan.so.1) on this Linux machine, which Dawn needs to reach a GPU " +
+          "(install the GPU driver's Vulkan support, or set PROOFWORK_WEBGPU_FLAGS for another Dawn backend)",
+      );
+    }
     // Dawn's OpenGL backends go through EGL; a worker has no display, so let Mesa open a headless
     // (surfaceless) one unless the operator chose a platform
     if (flags.some((f) => /^backend=opengl(es)?$/.test(f))) process.env["EGL_PLATFORM"] ??= "surfaceless";
@@ -124,6 +135,19 @@ export async function activateWebGpu(opts: WebGpuOptions): Promise<{ device: str
   }
   if (!(await tf.setBackend("webgpu"))) throw new Error("the webgpu backend did not initialise");
   return { device: registeredDevice };
+}
+
+/**
+ * True only when it is known that the dynamic loader cannot find `libvulkan.so.1`: Linux with a
+ * glibc loader cache that does not list it, and no LD_LIBRARY_PATH directory holding it. Anything
+ * else (other platforms, no cache) is left to Dawn.
+ */
+export function vulkanLoaderMissing(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (process.platform !== "linux" || !existsSync("/etc/ld.so.cache")) return false;
+  const lib = "libvulkan.so.1";
+  if (readFileSync("/etc/ld.so.cache").includes(lib)) return false;
+  const dirs = (env["LD_LIBRARY_PATH"] ?? "").split(":").filter((d) => d !== "");
+  return !dirs.some((d) => existsSync(path.join(d, lib)));
 }
 
 /** `navigator.gpu` is where the TF.js WebGPU backend looks; Node ≥ 21 has a `navigator` without it. */
