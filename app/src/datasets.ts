@@ -56,9 +56,8 @@ export function datasetUrl(entry: Pick<DatasetEntry, "file">, datasetsUrl: strin
 /** The published datasets (none when the folder has no index or is not configured). */
 export async function loadDatasets(datasetsUrl: string | undefined, base: string): Promise<DatasetEntry[]> {
   if (datasetsUrl === undefined) return [];
-  const res = await fetch(absoluteUrl("index.json", absoluteUrl(datasetsUrl, base)), {
-    cache: "no-store",
-  }).catch(() => undefined);
+  // the dev server answers with cache-control: no-store
+  const res = await fetch(absoluteUrl("index.json", absoluteUrl(datasetsUrl, base))).catch(() => undefined);
   if (res === undefined || !res.ok) return [];
   return parseDatasetIndex(await res.json().catch(() => undefined)).datasets;
 }
@@ -73,7 +72,7 @@ export async function fetchBytes(
 ): Promise<Uint8Array> {
   let res: Response;
   try {
-    res = await fetch(url, { cache: "no-store" });
+    res = await fetch(url);
   } catch {
     throw new Error(
       `${url} could not be fetched (offline, or the server does not allow this page to read it: CORS)`,

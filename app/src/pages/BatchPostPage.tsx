@@ -60,8 +60,8 @@ export function DetectionTable({ k, n }: { k: number; n: number }) {
         ))}
       </tbody>
       <caption className="muted">
-        Sampling draws k distinct indices of {grouped(n)} after the outputs are committed, so it catches at least
-        this often. Any single output you doubt can still be forced to a proof with a challenge.
+        Sampling draws k distinct indices of {grouped(n)} after the outputs are committed, so it catches at
+        least this often. Any single output you doubt can still be forced to a proof with a challenge.
       </caption>
     </table>
   );
@@ -147,9 +147,13 @@ export function BatchPostPage() {
         inputBytes: String(perSample),
         name: f.name,
       });
-      const res = await fetch(`${absoluteUrl(uploadUrl, base)}?${q}`, { method: "POST", body: new Uint8Array(bytes) });
+      const res = await fetch(`${absoluteUrl(uploadUrl, base)}?${q}`, {
+        method: "POST",
+        body: new Uint8Array(bytes),
+      });
       const body = (await res.json().catch(() => ({}))) as Partial<DatasetEntry> & { error?: string };
-      if (!res.ok || body.file === undefined) throw new Error(body.error ?? `the upload answered HTTP ${res.status}`);
+      if (!res.ok || body.file === undefined)
+        throw new Error(body.error ?? `the upload answered HTTP ${res.status}`);
       const ds = body as DatasetEntry;
       await prepare(datasetUrl(ds, env.config.datasetsUrl ?? "/datasets/", base), bytes, ds);
     } catch (e) {
@@ -229,7 +233,9 @@ export function BatchPostPage() {
         // the circuit's verification key, checked against the registered verifier (its hash is a term)
         const { vkey } = await resolveVerificationKey(env.provider, entry.info, {
           fetch: env.fetcher,
-          ...(entry.record.vkUri !== undefined && entry.record.vkUri !== "" ? { vkeyUri: entry.record.vkUri } : {}),
+          ...(entry.record.vkUri !== undefined && entry.record.vkUri !== ""
+            ? { vkeyUri: entry.record.vkUri }
+            : {}),
         });
         return new BatchClient(env.deployment, signer).postBatch({
           circuit: entry.record.name,
@@ -347,13 +353,17 @@ export function BatchPostPage() {
                 placeholder="https://…/dataset.inputs.bin"
                 onChange={(e) => setUrl(e.currentTarget.value)}
               />
-              <button type="button" disabled={!/^https?:\/\//.test(url.trim())} onClick={() => void prepare(url.trim(), undefined)}>
+              <button
+                type="button"
+                disabled={!/^https?:\/\//.test(url.trim())}
+                onClick={() => void prepare(url.trim(), undefined)}
+              >
                 Load
               </button>
             </div>
             <small className="muted">
-              The samples' input bytes concatenated ({perSample} bytes each), served where providers can reach it
-              (and readable by this page: CORS).
+              The samples' input bytes concatenated ({perSample} bytes each), served where providers can reach
+              it (and readable by this page: CORS).
             </small>
           </div>
         )}
@@ -419,7 +429,11 @@ export function BatchPostPage() {
               value={challengeWindow}
               onChange={setChallengeWindow}
               error={errors.challenge}
-              hint={typeof challengeSecs === "number" ? `${duration(challengeSecs)} after the samples are proven` : ""}
+              hint={
+                typeof challengeSecs === "number"
+                  ? `${duration(challengeSecs)} after the samples are proven`
+                  : ""
+              }
             />
           </div>
           {errors.k === undefined && <DetectionTable k={k} n={n || k} />}
@@ -496,7 +510,8 @@ export function BatchPostPage() {
         <ActionProgress state={action.state} />
         {prepared.state === "ready" && (
           <p className="muted small">
-            Inputs root {short(prepared.inputs.inputsRoot, 10, 6)} over {grouped(prepared.inputs.numSamples)} samples.
+            Inputs root {short(prepared.inputs.inputsRoot, 10, 6)} over {grouped(prepared.inputs.numSamples)}{" "}
+            samples.
           </p>
         )}
       </section>
