@@ -25,7 +25,7 @@ import {
   parseArtifact,
   probeChainId,
 } from "../sdk/node.ts";
-import { publishMnistDataset } from "./datasets.ts";
+import { publishMnistDataset } from "./mnist-datasets.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BIN = join(ROOT, "node_modules", ".bin");

@@ -5,7 +5,10 @@
  * app:local`, the tests) and by the dev server's upload endpoint; read by the page. No protocol
  * rule lives here: the page computes every root and hash with the SDK from the file itself.
  */
-import { absoluteUrl } from "./config.ts";
+
+/** `url` resolved against `base` (config.ts's `absoluteUrl`; not imported: the dev server's
+ * config loads this module, and config.ts imports the SDK by its package name). */
+const absoluteUrl = (url: string, base: string): string => new URL(url, base).href;
 
 /** One published inputs file. */
 export interface DatasetEntry {

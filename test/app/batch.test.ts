@@ -43,7 +43,7 @@ import {
   type BatchMarket,
   type Deployment,
 } from "../../sdk/node.ts";
-import { publishMnistDataset } from "../../app/datasets.ts";
+import { publishMnistDataset } from "../../app/mnist-datasets.ts";
 import { heldOutInterleaved } from "../../model/data.ts";
 import {
   BATCH_CIRCUIT,
