@@ -238,8 +238,9 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     await minLine.getByText("cheating could pay").waitFor({ state: "detached" });
 
     // no PWT yet: the page offers the test faucet
-    await page.getByRole("button", { name: /test faucet/ }).click();
-    await page.getByRole("button", { name: /test faucet/ }).waitFor({ state: "detached" });
+    const noBalance = page.getByRole("alert").filter({ hasText: "Not enough PWT" });
+    await noBalance.getByRole("button", { name: /test faucet/ }).click();
+    await noBalance.waitFor({ state: "detached" });
     await shot(page, "batch-post");
     await page.getByRole("button", { name: "Post batch job" }).click();
     await page.getByRole("heading", { name: /^Batch job #\d+/ }).waitFor({ timeout: 60_000 });
