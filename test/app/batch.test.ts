@@ -29,6 +29,7 @@ import {
   type Child,
 } from "../../deploy/index.ts";
 import {
+  BatchClient,
   BatchStatus,
   DETECTION_TABLE_FRACTIONS,
   ProviderAccount,
@@ -388,5 +389,61 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     await alert.waitFor();
     expect(await alert.textContent()).to.match(/bad\.json: /);
     expect(await alert.textContent()).to.not.match(/\n\s+at /);
+  });
+
+  it("test_appBatch_reclaimAndSlash_offeredOnceTheirDeadlinesPass", async () => {
+    // two small jobs posted by the dev wallet's account through the SDK; the provider claims the
+    // second and never commits
+    const requester = (await conn.ethers.getSigners())[DEV_ACCOUNT]!;
+    await new ProviderAccount(deployment, requester).faucet(parseEther("10"));
+    const inputs = await buildBatchInputs(ds.inputs.slice(0, 4));
+    const client = new BatchClient(deployment, requester);
+    const post = () =>
+      client.postBatch({
+        circuit: BATCH_CIRCUIT,
+        inputs,
+        inputsURI: `${appUrl}datasets/none.inputs.bin`,
+        key: { vkey: ds.vkey },
+        sampleSize: 2,
+        maxChallenges: 0,
+        pricing: { price: parseEther("2") },
+        collateral: parseEther("4"),
+        claimPeriod: 30,
+      });
+    const unclaimed = await post();
+    const abandoned = await post();
+    await (await market.claim(abandoned.jobId, abandoned.terms)).wait();
+    // past the claim deadline of one and the commit deadline (1 h) of the other
+    await conn.ethers.provider.send("evm_increaseTime", [4000]);
+    await conn.ethers.provider.send("evm_mine", []);
+
+    const page = await openPage(`#/batch/${unclaimed.jobId}`);
+    await useDevWallet(page);
+    await page
+      .getByRole("timer", { name: "Claim deadline in" })
+      .getByText(/passed/)
+      .waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "Reclaim the escrow (2 PWT to the requester)" }).click();
+    await page.getByRole("heading", { name: /^Batch job #\d+ Reclaimed$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole("list", { name: "Batch job lifecycle" })
+      .getByText("2 PWT refunded to the requester")
+      .waitFor();
+    expect(Number((await market.getBatch(unclaimed.jobId)).status)).to.equal(BatchStatus.Reclaimed);
+
+    await page.goto(`${appUrl}#/batch/${abandoned.jobId}`);
+    await page.getByRole("heading", { name: /^Batch job #\d+ Claimed$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole("timer", { name: "Commit due in" })
+      .getByText(/passed/)
+      .waitFor();
+    await page.getByRole("button", { name: "Slash the provider (it missed the deadline)" }).click();
+    await page.getByRole("heading", { name: /^Batch job #\d+ Slashed$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole("list", { name: "Batch job lifecycle" })
+      .getByText(/of the collateral to the requester/)
+      .waitFor();
+    expect(Number((await market.getBatch(abandoned.jobId)).status)).to.equal(BatchStatus.Slashed);
+    await shot(page, "batch-job-slashed");
   });
 });

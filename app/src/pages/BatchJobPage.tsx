@@ -139,13 +139,16 @@ function stagesOf(job: BatchJob, fmt: (v: bigint) => string): Stage[] {
 function BatchTimeline({ job }: { job: BatchJob }) {
   const { env } = useApp();
   const stages = stagesOf(job, (v) => formatToken(env, v));
+  const final = (
+    [BatchStatus.Paid, BatchStatus.Cancelled, BatchStatus.Reclaimed, BatchStatus.Slashed] as number[]
+  ).includes(job.status);
   return (
     <ol className="timeline" aria-label="Batch job lifecycle">
       {stages.map((s) => (
         <li key={s.key} className={s.done ? "done" : "waiting"}>
           <div className="stage">
             <strong>{s.title}</strong>
-            {!s.done && <span className="muted"> — {s.waiting ?? "…"}</span>}
+            {!s.done && <span className="muted"> — {final ? "not reached" : (s.waiting ?? "…")}</span>}
           </div>
           {s.done && (s.detail !== undefined || s.tx !== undefined) && (
             <div className="small">
@@ -372,6 +375,9 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
   const now = app.chainNow();
   const inWindow = job.challengeDeadline !== undefined && now <= job.challengeDeadline;
   const parsed = parseIndices(indicesText, t.numSamples);
+  const expirable = (
+    [BatchStatus.Claimed, BatchStatus.Committed, BatchStatus.Sampled, BatchStatus.Challenged] as number[]
+  ).includes(job.status);
   const after = (r: unknown) => {
     setTick((x) => x + 1);
     return r;
@@ -388,7 +394,9 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
           {job.status === BatchStatus.Open && (
             <Countdown to={t.claimDeadline} label="Claim deadline in" passed="passed" />
           )}
-          {(job.status === BatchStatus.Claimed || job.status === BatchStatus.Committed) && (
+          {(job.status === BatchStatus.Claimed ||
+            job.status === BatchStatus.Committed ||
+            job.status === BatchStatus.Sampled) && (
             <Countdown
               to={Number(job.deadline)}
               label={job.status === BatchStatus.Claimed ? "Commit due in" : "Proof due in"}
@@ -505,6 +513,38 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
           }
         >
           Cancel and refund {fmt(t.maxPrice)}
+        </button>
+      )}
+      {job.status === BatchStatus.Open && now > t.claimDeadline && wallet.status === "connected" && (
+        <button
+          type="button"
+          onClick={() =>
+            void action
+              .run(
+                "Reclaiming",
+                (signer) => new BatchClient(env.deployment, signer).reclaim(jobId),
+                () => `Reclaimed: ${fmt(t.maxPrice)} refunded to the requester.`,
+              )
+              .then(after)
+          }
+        >
+          Reclaim the escrow ({fmt(t.maxPrice)} to the requester)
+        </button>
+      )}
+      {expirable && now > Number(job.deadline) && wallet.status === "connected" && (
+        <button
+          type="button"
+          onClick={() =>
+            void action
+              .run(
+                "Slashing",
+                (signer) => new BatchClient(env.deployment, signer).slashExpired(jobId),
+                () => `Slashed: the provider's ${fmt(t.collateral)} collateral is split as the terms say.`,
+              )
+              .then(after)
+          }
+        >
+          Slash the provider (it missed the deadline)
         </button>
       )}
       {job.status === BatchStatus.Proven && !inWindow && wallet.status === "connected" && (

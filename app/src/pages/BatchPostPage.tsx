@@ -12,6 +12,7 @@ import {
   DETECTION_TABLE_FRACTIONS,
   MAX_CHALLENGES,
   MAX_SAMPLE_SIZE,
+  batchMarketOf,
   buildBatchInputs,
   detectionProbability,
   encodeTensor,
@@ -76,6 +77,30 @@ export function BatchPostPage() {
   const model = entry?.model;
   const perSample = model !== undefined ? inputSize(model) : 0;
   const base = window.location.href;
+
+  // ---- the batch market's bounds (windows, claim period)
+  const [bounds, setBounds] = useState<{
+    minWindow: number;
+    maxTotalWindow: number;
+    maxClaimPeriod: number;
+  }>();
+  useEffect(() => {
+    let stale = false;
+    void batchMarketOf(env.deployment, env.provider)
+      .bounds()
+      .then((b) => {
+        if (!stale)
+          setBounds({
+            minWindow: Number(b.minWindow),
+            maxTotalWindow: Number(b.maxTotalWindow),
+            maxClaimPeriod: Number(b.maxClaimPeriod),
+          });
+      })
+      .catch(() => undefined);
+    return () => {
+      stale = true;
+    };
+  }, [env]);
 
   // ---- dataset
   const [source, setSource] = useState<Source>("pick");
@@ -198,9 +223,17 @@ export function BatchPostPage() {
   if (priceValue === 0n) errors.price = "Price must be above zero";
   const gainValue = num(gain, "Outside gain", "gain");
   const collateralValue = collateral.trim() === "" ? priceValue : num(collateral, "Collateral", "collateral");
-  const claim = parseSeconds(claimPeriod, "Claim period", 1, env.bounds.maxClaimPeriod);
+  const maxClaim = bounds?.maxClaimPeriod ?? env.bounds.maxClaimPeriod;
+  const claim = parseSeconds(claimPeriod, "Claim period", 1, maxClaim);
   if (typeof claim === "string") errors.claim = claim;
-  const challengeSecs = parseSeconds(challengeWindow, "Challenge window", 1, 30 * 86400);
+  // the other windows keep BatchClient's defaults (commit, prove and answer: 1 h each)
+  const maxChallenge = bounds !== undefined ? bounds.maxTotalWindow - 3 * 3600 : 30 * 86400;
+  const challengeSecs = parseSeconds(
+    challengeWindow,
+    "Challenge window",
+    bounds?.minWindow ?? 1,
+    maxChallenge,
+  );
   if (typeof challengeSecs === "string") errors.challenge = challengeSecs;
   const minCollateral =
     gainValue !== undefined && priceValue !== undefined && n > 0 && errors.k === undefined
@@ -474,7 +507,7 @@ export function BatchPostPage() {
             value={claimPeriod}
             onChange={setClaimPeriod}
             error={errors.claim}
-            hint={`1 s to ${duration(env.bounds.maxClaimPeriod)}`}
+            hint={`1 s to ${duration(maxClaim)}`}
           />
         </div>
         {minCollateral !== undefined && (
