@@ -1,15 +1,14 @@
 /**
  * Node side of the app's batch datasets (app/src/datasets.ts is the page side): publishes inputs
  * files into a datasets folder (the configured `datasetDir`, which the dev server serves at
- * `/datasets/`) and keeps its `index.json`. `npm run app:local` publishes the MNIST held-out digits
- * for every model circuit; the dev server's upload endpoint adds uploaded files. Inputs files are
- * built by the SDK (`encodeInputsFile`, `publishBatchFile`: content-addressed names).
+ * `/datasets/`) and keeps its `index.json`. The dev server's upload endpoint adds uploaded files;
+ * `npm run app:local` publishes the MNIST held-out digits (app/mnist-datasets.ts). Files are
+ * published by the SDK (`publishBatchFile`: content-addressed names).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { keccak256 } from "ethers";
-import { heldOutInterleaved } from "../model/data.ts";
-import { encodeImageBytes, encodeInputsFile, publishBatchFile, type ModelArtifactV2 } from "../sdk/node.ts";
+import { publishBatchFile } from "../sdk/node.ts";
 import { parseDatasetIndex, type DatasetEntry } from "./src/datasets.ts";
 
 /** The folder's `index.json` (an empty one when absent). */
@@ -39,31 +38,4 @@ export function publishInputsFile(dir: string, file: Uint8Array): { name: string
   const inputsHash = keccak256(file);
   const { path } = publishBatchFile(file, inputsHash, { dir });
   return { name: path.split(/[\\/]/).pop()!, inputsHash };
-}
-
-/**
- * Publishes the first `count` held-out MNIST digits (class-interleaved, never trained on),
- * encoded for `model`, as a dataset of `circuit`, with their labels.
- */
-export function publishMnistDataset(
-  dir: string,
-  circuit: string,
-  model: Pick<ModelArtifactV2, "input">,
-  count: number,
-): DatasetEntry {
-  const digits = heldOutInterleaved().slice(0, count);
-  const samples = digits.map((d) => encodeImageBytes(model, d.image));
-  const file = encodeInputsFile(samples);
-  const { name, inputsHash } = publishInputsFile(dir, file);
-  const entry: DatasetEntry = {
-    name: `MNIST held-out digits (${digits.length.toLocaleString("en-US")})`,
-    file: name,
-    circuit,
-    numSamples: digits.length,
-    inputBytes: samples[0]!.length,
-    inputsHash,
-    labels: digits.map((d) => d.label),
-  };
-  addDatasetEntry(dir, entry);
-  return entry;
 }

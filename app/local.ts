@@ -1,7 +1,9 @@
 /**
  * `npm run app:local`: the local marketplace and the web app in one command — a `hardhat node`,
  * the contracts deployed with the demo's circuits (built first, cached), a staked provider running
- * the worker, and the app's dev server — then it prints where to open the page. Ctrl-C stops
+ * the worker, the MNIST held-out digits published as batch datasets (1,000 per model circuit, in a
+ * datasets folder the app's dev server serves at /datasets/), and the app's dev server — then it
+ * prints where to open the page. Ctrl-C stops
  * everything. The same processes as the README's "three terminals", for trying the app.
  *
  *   npm run app:local -- [--port 5173] [--rpc-port 8545] [--profile demo|test]
@@ -15,7 +17,15 @@ import { parseArgs } from "node:util";
 import { JsonRpcProvider, Network, parseEther } from "ethers";
 import { buildCircuits, specsFor, type Profile } from "../circuits/index.ts";
 import { compileContracts, connectNetwork, deployProofwork, getHre } from "../deploy/index.ts";
-import { ProviderAccount, createSigner, errorMessage, isProofworkError, probeChainId } from "../sdk/node.ts";
+import {
+  ProviderAccount,
+  createSigner,
+  errorMessage,
+  isProofworkError,
+  parseArtifact,
+  probeChainId,
+} from "../sdk/node.ts";
+import { publishMnistDataset } from "./mnist-datasets.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -145,12 +155,21 @@ async function main(): Promise<void> {
     workerLog,
   );
 
+  step("publishing the MNIST held-out digits as batch datasets");
+  const datasetDir = join(logs, "datasets");
+  for (const name of circuits) {
+    const model = parseArtifact(
+      JSON.parse(readFileSync(join(ROOT, "build", "circuits", name, "model.json"), "utf8")),
+    );
+    publishMnistDataset(datasetDir, name, model, 1000);
+  }
+
   step("serving the app");
   const appLog = join(logs, "app.log");
   const app = start(
     join(BIN, "vite"),
     ["--config", join(ROOT, "app", "vite.config.ts"), "--port", values.port, "--strictPort"],
-    { PROOFWORK_RPC_URL: rpcUrl, PROOFWORK_DEPLOYMENT: deploymentFile },
+    { PROOFWORK_RPC_URL: rpcUrl, PROOFWORK_DEPLOYMENT: deploymentFile, PROOFWORK_DATASET_DIR: datasetDir },
     appLog,
   );
   await until("the app server", async () => (await fetch(`${appUrl}config.json`)).ok, app, appLog);
@@ -167,6 +186,9 @@ async function main(): Promise<void> {
   say("  1. “Use dev wallet” (Hardhat account #2, a public test key), then “Get 100 PWT (test faucet)”");
   say("  2. draw a digit, “Post job”: the worker claims it, proves it and is paid within seconds");
   say("  3. on the job's page, “Verify”: the proof is checked again in your browser");
+  say(
+    "  4. “Batch (dataset)”: pick the 1,000 held-out digits, choose k, post; then “Download & verify outputs”",
+  );
   say(
     `  the CLI on this chain: PROOFWORK_RPC_URL=${rpcUrl} PROOFWORK_DEPLOYMENT=${deploymentFile} bin/proofwork …`,
   );

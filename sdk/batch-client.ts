@@ -594,6 +594,23 @@ export class BatchClient {
     return this.send(`settling batch job ${jobId}`, () => this.market.settle(jobId, job.terms, job.record));
   }
 
+  /** Gives an unclaimed job's escrow back to its requester after the claim deadline (anyone). */
+  async reclaim(jobId: bigint): Promise<ContractTransactionReceipt> {
+    const job = await this.getBatchJob(jobId);
+    return this.send(`reclaiming batch job ${jobId}`, () => this.market.reclaim(jobId, job.terms));
+  }
+
+  /**
+   * Slashes the provider of a claimed, committed, sampled or challenged job past its current
+   * deadline (anyone; the caller gets the bounty share).
+   */
+  async slashExpired(jobId: bigint): Promise<ContractTransactionReceipt> {
+    const job = await this.getBatchJob(jobId);
+    return this.send(`slashing the provider of batch job ${jobId}`, () =>
+      this.market.slashExpired(jobId, job.terms, job.record),
+    );
+  }
+
   /** Cancels an unclaimed batch job (requester). */
   async cancel(jobId: bigint): Promise<ContractTransactionReceipt> {
     const job = await this.getBatchJob(jobId);

@@ -5,7 +5,10 @@
  * app:local`, the tests) and by the dev server's upload endpoint; read by the page. No protocol
  * rule lives here: the page computes every root and hash with the SDK from the file itself.
  */
-import { absoluteUrl } from "./config.ts";
+
+/** `url` resolved against `base` (config.ts's `absoluteUrl`; not imported: the dev server's
+ * config loads this module, and config.ts imports the SDK by its package name). */
+const absoluteUrl = (url: string, base: string): string => new URL(url, base).href;
 
 /** One published inputs file. */
 export interface DatasetEntry {
@@ -56,9 +59,8 @@ export function datasetUrl(entry: Pick<DatasetEntry, "file">, datasetsUrl: strin
 /** The published datasets (none when the folder has no index or is not configured). */
 export async function loadDatasets(datasetsUrl: string | undefined, base: string): Promise<DatasetEntry[]> {
   if (datasetsUrl === undefined) return [];
-  const res = await fetch(absoluteUrl("index.json", absoluteUrl(datasetsUrl, base)), {
-    cache: "no-store",
-  }).catch(() => undefined);
+  // the dev server answers with cache-control: no-store
+  const res = await fetch(absoluteUrl("index.json", absoluteUrl(datasetsUrl, base))).catch(() => undefined);
   if (res === undefined || !res.ok) return [];
   return parseDatasetIndex(await res.json().catch(() => undefined)).datasets;
 }
@@ -73,7 +75,7 @@ export async function fetchBytes(
 ): Promise<Uint8Array> {
   let res: Response;
   try {
-    res = await fetch(url, { cache: "no-store" });
+    res = await fetch(url);
   } catch {
     throw new Error(
       `${url} could not be fetched (offline, or the server does not allow this page to read it: CORS)`,

@@ -87,6 +87,28 @@ function revertInWords(d: DecodedRevert, formatAmount: (v: bigint) => string): s
       return `The faucet mints at most ${formatAmount(BigInt(arg(d, 1)))} per request.`;
     case "Staking__Jailed":
       return "This provider is jailed after repeated failures.";
+    case "Batch__NotRequester":
+      return `Only the requester who posted batch job ${jobId()} can do that.`;
+    case "Batch__InvalidStatus":
+      return `Batch job ${jobId()} is not in a state that allows this (it moved on: reload the page).`;
+    case "Batch__DeadlinePassed":
+      return `The deadline of this step of batch job ${jobId()} has passed.`;
+    case "Batch__DeadlineNotPassed":
+      return `Batch job ${jobId()} still has time: wait for its deadline.`;
+    case "Batch__ChallengeCount":
+      return `This job takes at most ${arg(d, 1)} challenged indices (you named ${arg(d, 0)}).`;
+    case "Batch__ChallengeIndex":
+      return `Index ${arg(d, 0)} cannot be challenged: it is outside the dataset, named twice or already proven by sampling.`;
+    case "Batch__InvalidSize":
+      return `Invalid batch size: N = ${arg(d, 0)}, k = ${arg(d, 1)}, m = ${arg(d, 2)} (k must be 1 to min(N, 64)).`;
+    case "Batch__InvalidWindows":
+      return "A batch window (commit, prove, challenge or answer) is outside the market's bounds.";
+    case "Batch__NoInputsURI":
+      return "The batch job needs the inputs file's URL.";
+    case "Batch__CircuitNotActive":
+      return "This model's circuit is deactivated: it takes no new jobs.";
+    case "Batch__MarketPaused":
+      return "The batch market is paused by its guardian: no new jobs for now.";
     default:
       return `The contract refused the transaction (${d.text}).`;
   }

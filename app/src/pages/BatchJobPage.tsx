@@ -59,7 +59,8 @@ function stagesOf(job: BatchJob, fmt: (v: bigint) => string): Stage[] {
     key: "claimed",
     title: "Claimed",
     done: job.txs.claimed !== undefined,
-    detail: job.price !== undefined ? `at ${fmt(job.price)}; ${fmt(t.collateral)} collateral locked` : undefined,
+    detail:
+      job.price !== undefined ? `at ${fmt(job.price)}; ${fmt(t.collateral)} collateral locked` : undefined,
     tx: job.txs.claimed,
     waiting: "waiting for a provider",
   });
@@ -78,15 +79,17 @@ function stagesOf(job: BatchJob, fmt: (v: bigint) => string): Stage[] {
     key: "sampled",
     title: "Sampled",
     done: job.provenIndices !== undefined,
-    detail:
-      job.provenIndices !== undefined ? `indices ${job.provenIndices.join(", ")} drawn` : undefined,
+    detail: job.provenIndices !== undefined ? `indices ${job.provenIndices.join(", ")} drawn` : undefined,
     waiting: "randomness of a later block draws k indices",
   });
   stages.push({
     key: "proven",
     title: "Proven",
     done: job.txs.proven !== undefined,
-    detail: job.txs.proven !== undefined ? `${t.sampleSize} zk proofs verified on-chain in one transaction` : undefined,
+    detail:
+      job.txs.proven !== undefined
+        ? `${t.sampleSize} zk proofs verified on-chain in one transaction`
+        : undefined,
     tx: job.txs.proven,
     waiting: "the provider proves the drawn samples",
   });
@@ -136,13 +139,16 @@ function stagesOf(job: BatchJob, fmt: (v: bigint) => string): Stage[] {
 function BatchTimeline({ job }: { job: BatchJob }) {
   const { env } = useApp();
   const stages = stagesOf(job, (v) => formatToken(env, v));
+  const final = (
+    [BatchStatus.Paid, BatchStatus.Cancelled, BatchStatus.Reclaimed, BatchStatus.Slashed] as number[]
+  ).includes(job.status);
   return (
     <ol className="timeline" aria-label="Batch job lifecycle">
       {stages.map((s) => (
         <li key={s.key} className={s.done ? "done" : "waiting"}>
           <div className="stage">
             <strong>{s.title}</strong>
-            {!s.done && <span className="muted"> — {s.waiting ?? "…"}</span>}
+            {!s.done && <span className="muted"> — {final ? "not reached" : (s.waiting ?? "…")}</span>}
           </div>
           {s.done && (s.detail !== undefined || s.tx !== undefined) && (
             <div className="small">
@@ -191,7 +197,8 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
     setResult(undefined);
     setState("running");
     try {
-      if (entry?.model === undefined) throw new Error("this job's model is not published: outputs cannot be decoded");
+      if (entry?.model === undefined)
+        throw new Error("this job's model is not published: outputs cannot be decoded");
       const file = await fetchBytes(job.inputsURI, (d, t) =>
         setProgress(`inputs: ${grouped(d)}${t > 0 ? ` of ${grouped(t)}` : ""} bytes`),
       );
@@ -233,9 +240,9 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
     <section className="card verify" aria-labelledby="h-outputs">
       <h2 id="h-outputs">Outputs</h2>
       <p className="muted">
-        Downloads the inputs and outputs files and checks them against what the chain holds: the posted
-        inputs hash and root, the committed outputs hash and root (the root the proven samples were checked
-        against). Then decodes every prediction.
+        Downloads the inputs and outputs files and checks them against what the chain holds: the posted inputs
+        hash and root, the committed outputs hash and root (the root the proven samples were checked against).
+        Then decodes every prediction.
       </p>
       <button type="button" className="primary" onClick={() => void run()} disabled={state === "running"}>
         {state === "running" ? "Verifying…" : "Download & verify outputs"}
@@ -263,7 +270,11 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
           <span className="spinner" aria-hidden="true" /> {progress}
         </div>
       )}
-      {error !== undefined && <Message kind="error" title="Not verified">{error}</Message>}
+      {error !== undefined && (
+        <Message kind="error" title="Not verified">
+          {error}
+        </Message>
+      )}
       {result !== undefined && (
         <>
           <Message kind="success">
@@ -271,8 +282,11 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
           </Message>
           {result.correct !== undefined && (
             <p data-testid="accuracy">
-              Accuracy against the dataset's labels: <strong>{result.correct}/{result.predictions.length}</strong> (
-              {((100 * result.correct) / result.predictions.length).toFixed(1)}%)
+              Accuracy against the dataset's labels:{" "}
+              <strong>
+                {result.correct}/{result.predictions.length}
+              </strong>{" "}
+              ({((100 * result.correct) / result.predictions.length).toFixed(1)}%)
             </p>
           )}
           <details open={result.predictions.length <= 100}>
@@ -282,7 +296,10 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
                 <li key={i} data-index={i} className={proven.has(i) ? "proven" : ""}>
                   <span className="muted">#{i}</span> <strong>{p}</strong>
                   {result.labels !== undefined && (
-                    <span className={result.labels[i] === p ? "muted" : "error-text"}> ({result.labels[i]})</span>
+                    <span className={result.labels[i] === p ? "muted" : "error-text"}>
+                      {" "}
+                      ({result.labels[i]})
+                    </span>
                   )}
                   {proven.has(i) && <span title="proven on-chain"> ✓</span>}
                 </li>
@@ -358,6 +375,9 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
   const now = app.chainNow();
   const inWindow = job.challengeDeadline !== undefined && now <= job.challengeDeadline;
   const parsed = parseIndices(indicesText, t.numSamples);
+  const expirable = (
+    [BatchStatus.Claimed, BatchStatus.Committed, BatchStatus.Sampled, BatchStatus.Challenged] as number[]
+  ).includes(job.status);
   const after = (r: unknown) => {
     setTick((x) => x + 1);
     return r;
@@ -374,7 +394,9 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
           {job.status === BatchStatus.Open && (
             <Countdown to={t.claimDeadline} label="Claim deadline in" passed="passed" />
           )}
-          {(job.status === BatchStatus.Claimed || job.status === BatchStatus.Committed) && (
+          {(job.status === BatchStatus.Claimed ||
+            job.status === BatchStatus.Committed ||
+            job.status === BatchStatus.Sampled) && (
             <Countdown
               to={Number(job.deadline)}
               label={job.status === BatchStatus.Claimed ? "Commit due in" : "Proof due in"}
@@ -431,9 +453,9 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
         <section className="card" aria-labelledby="h-challenge">
           <h2 id="h-challenge">Challenge outputs</h2>
           <p className="muted">
-            Name up to {t.maxChallenges} indices you doubt: the provider must prove each of them or lose its whole
-            collateral. The bond ({fmt(t.challengeBond)} per index) goes to the provider when it answers, back to
-            you when it does not.
+            Name up to {t.maxChallenges} indices you doubt: the provider must prove each of them or lose its
+            whole collateral. The bond ({fmt(t.challengeBond)} per index) goes to the provider when it
+            answers, back to you when it does not.
           </p>
           <div className="field">
             <label htmlFor="challenge-indices">Indices to challenge</label>
@@ -445,7 +467,10 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
               onChange={(e) => setIndicesText(e.currentTarget.value)}
               aria-describedby="challenge-note"
             />
-            <small id="challenge-note" className={typeof parsed === "string" && indicesText !== "" ? "error-text" : "muted"}>
+            <small
+              id="challenge-note"
+              className={typeof parsed === "string" && indicesText !== "" ? "error-text" : "muted"}
+            >
               {typeof parsed === "string"
                 ? indicesText === ""
                   ? `0 to ${t.numSamples - 1}, separated by commas or spaces`
@@ -462,7 +487,8 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
                 .run(
                   "Challenging",
                   (signer) => new BatchClient(env.deployment, signer).challenge(jobId, parsed),
-                  () => `Challenged ${parsed.length} ${parsed.length === 1 ? "index" : "indices"}: the provider must prove them.`,
+                  () =>
+                    `Challenged ${parsed.length} ${parsed.length === 1 ? "index" : "indices"}: the provider must prove them.`,
                 )
                 .then(after)
             }
@@ -487,6 +513,38 @@ export function BatchJobPage({ jobId }: { jobId: bigint }) {
           }
         >
           Cancel and refund {fmt(t.maxPrice)}
+        </button>
+      )}
+      {job.status === BatchStatus.Open && now > t.claimDeadline && wallet.status === "connected" && (
+        <button
+          type="button"
+          onClick={() =>
+            void action
+              .run(
+                "Reclaiming",
+                (signer) => new BatchClient(env.deployment, signer).reclaim(jobId),
+                () => `Reclaimed: ${fmt(t.maxPrice)} refunded to the requester.`,
+              )
+              .then(after)
+          }
+        >
+          Reclaim the escrow ({fmt(t.maxPrice)} to the requester)
+        </button>
+      )}
+      {expirable && now > Number(job.deadline) && wallet.status === "connected" && (
+        <button
+          type="button"
+          onClick={() =>
+            void action
+              .run(
+                "Slashing",
+                (signer) => new BatchClient(env.deployment, signer).slashExpired(jobId),
+                () => `Slashed: the provider's ${fmt(t.collateral)} collateral is split as the terms say.`,
+              )
+              .then(after)
+          }
+        >
+          Slash the provider (it missed the deadline)
         </button>
       )}
       {job.status === BatchStatus.Proven && !inWindow && wallet.status === "connected" && (

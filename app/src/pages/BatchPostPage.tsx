@@ -12,6 +12,7 @@ import {
   DETECTION_TABLE_FRACTIONS,
   MAX_CHALLENGES,
   MAX_SAMPLE_SIZE,
+  batchMarketOf,
   buildBatchInputs,
   detectionProbability,
   encodeTensor,
@@ -60,8 +61,8 @@ export function DetectionTable({ k, n }: { k: number; n: number }) {
         ))}
       </tbody>
       <caption className="muted">
-        Sampling draws k distinct indices of {grouped(n)} after the outputs are committed, so it catches at least
-        this often. Any single output you doubt can still be forced to a proof with a challenge.
+        Sampling draws k distinct indices of {grouped(n)} after the outputs are committed, so it catches at
+        least this often. Any single output you doubt can still be forced to a proof with a challenge.
       </caption>
     </table>
   );
@@ -76,6 +77,30 @@ export function BatchPostPage() {
   const model = entry?.model;
   const perSample = model !== undefined ? inputSize(model) : 0;
   const base = window.location.href;
+
+  // ---- the batch market's bounds (windows, claim period)
+  const [bounds, setBounds] = useState<{
+    minWindow: number;
+    maxTotalWindow: number;
+    maxClaimPeriod: number;
+  }>();
+  useEffect(() => {
+    let stale = false;
+    void batchMarketOf(env.deployment, env.provider)
+      .bounds()
+      .then((b) => {
+        if (!stale)
+          setBounds({
+            minWindow: Number(b.minWindow),
+            maxTotalWindow: Number(b.maxTotalWindow),
+            maxClaimPeriod: Number(b.maxClaimPeriod),
+          });
+      })
+      .catch(() => undefined);
+    return () => {
+      stale = true;
+    };
+  }, [env]);
 
   // ---- dataset
   const [source, setSource] = useState<Source>("pick");
@@ -147,9 +172,13 @@ export function BatchPostPage() {
         inputBytes: String(perSample),
         name: f.name,
       });
-      const res = await fetch(`${absoluteUrl(uploadUrl, base)}?${q}`, { method: "POST", body: new Uint8Array(bytes) });
+      const res = await fetch(`${absoluteUrl(uploadUrl, base)}?${q}`, {
+        method: "POST",
+        body: new Uint8Array(bytes),
+      });
       const body = (await res.json().catch(() => ({}))) as Partial<DatasetEntry> & { error?: string };
-      if (!res.ok || body.file === undefined) throw new Error(body.error ?? `the upload answered HTTP ${res.status}`);
+      if (!res.ok || body.file === undefined)
+        throw new Error(body.error ?? `the upload answered HTTP ${res.status}`);
       const ds = body as DatasetEntry;
       await prepare(datasetUrl(ds, env.config.datasetsUrl ?? "/datasets/", base), bytes, ds);
     } catch (e) {
@@ -194,9 +223,17 @@ export function BatchPostPage() {
   if (priceValue === 0n) errors.price = "Price must be above zero";
   const gainValue = num(gain, "Outside gain", "gain");
   const collateralValue = collateral.trim() === "" ? priceValue : num(collateral, "Collateral", "collateral");
-  const claim = parseSeconds(claimPeriod, "Claim period", 1, env.bounds.maxClaimPeriod);
+  const maxClaim = bounds?.maxClaimPeriod ?? env.bounds.maxClaimPeriod;
+  const claim = parseSeconds(claimPeriod, "Claim period", 1, maxClaim);
   if (typeof claim === "string") errors.claim = claim;
-  const challengeSecs = parseSeconds(challengeWindow, "Challenge window", 1, 30 * 86400);
+  // the other windows keep BatchClient's defaults (commit, prove and answer: 1 h each)
+  const maxChallenge = bounds !== undefined ? bounds.maxTotalWindow - 3 * 3600 : 30 * 86400;
+  const challengeSecs = parseSeconds(
+    challengeWindow,
+    "Challenge window",
+    bounds?.minWindow ?? 1,
+    maxChallenge,
+  );
   if (typeof challengeSecs === "string") errors.challenge = challengeSecs;
   const minCollateral =
     gainValue !== undefined && priceValue !== undefined && n > 0 && errors.k === undefined
@@ -229,7 +266,9 @@ export function BatchPostPage() {
         // the circuit's verification key, checked against the registered verifier (its hash is a term)
         const { vkey } = await resolveVerificationKey(env.provider, entry.info, {
           fetch: env.fetcher,
-          ...(entry.record.vkUri !== undefined && entry.record.vkUri !== "" ? { vkeyUri: entry.record.vkUri } : {}),
+          ...(entry.record.vkUri !== undefined && entry.record.vkUri !== ""
+            ? { vkeyUri: entry.record.vkUri }
+            : {}),
         });
         return new BatchClient(env.deployment, signer).postBatch({
           circuit: entry.record.name,
@@ -347,13 +386,17 @@ export function BatchPostPage() {
                 placeholder="https://…/dataset.inputs.bin"
                 onChange={(e) => setUrl(e.currentTarget.value)}
               />
-              <button type="button" disabled={!/^https?:\/\//.test(url.trim())} onClick={() => void prepare(url.trim(), undefined)}>
+              <button
+                type="button"
+                disabled={!/^https?:\/\//.test(url.trim())}
+                onClick={() => void prepare(url.trim(), undefined)}
+              >
                 Load
               </button>
             </div>
             <small className="muted">
-              The samples' input bytes concatenated ({perSample} bytes each), served where providers can reach it
-              (and readable by this page: CORS).
+              The samples' input bytes concatenated ({perSample} bytes each), served where providers can reach
+              it (and readable by this page: CORS).
             </small>
           </div>
         )}
@@ -419,7 +462,11 @@ export function BatchPostPage() {
               value={challengeWindow}
               onChange={setChallengeWindow}
               error={errors.challenge}
-              hint={typeof challengeSecs === "number" ? `${duration(challengeSecs)} after the samples are proven` : ""}
+              hint={
+                typeof challengeSecs === "number"
+                  ? `${duration(challengeSecs)} after the samples are proven`
+                  : ""
+              }
             />
           </div>
           {errors.k === undefined && <DetectionTable k={k} n={n || k} />}
@@ -460,7 +507,7 @@ export function BatchPostPage() {
             value={claimPeriod}
             onChange={setClaimPeriod}
             error={errors.claim}
-            hint={`1 s to ${duration(env.bounds.maxClaimPeriod)}`}
+            hint={`1 s to ${duration(maxClaim)}`}
           />
         </div>
         {minCollateral !== undefined && (
@@ -496,7 +543,8 @@ export function BatchPostPage() {
         <ActionProgress state={action.state} />
         {prepared.state === "ready" && (
           <p className="muted small">
-            Inputs root {short(prepared.inputs.inputsRoot, 10, 6)} over {grouped(prepared.inputs.numSamples)} samples.
+            Inputs root {short(prepared.inputs.inputsRoot, 10, 6)} over {grouped(prepared.inputs.numSamples)}{" "}
+            samples.
           </p>
         )}
       </section>

@@ -183,7 +183,7 @@ export function ProviderCard({ address }: { address: string }) {
   return (
     <section className="card" aria-labelledby="h-provider">
       <h2 id="h-provider">Provider</h2>
-      <p>
+      <p className="wrap-anywhere">
         <Address address={address} full />
       </p>
       {status === undefined ? (
