@@ -26,7 +26,8 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "./index.ts";
 /** The job runner of a configuration: model circuits on the TF.js executor, binding-only ones
  * directly, both proving in `proverThreads` long-lived threads; plus the backend it runs on. */
 export async function createRunner(
-  config: Pick<Config, "executorBackend" | "proverThreads" | "webgpuFlags" | "webgpuFeatureLevel">,
+  config: Pick<Config, "executorBackend" | "proverThreads"> &
+    Partial<Pick<Config, "webgpuFlags" | "webgpuFeatureLevel">>,
   log?: Pick<Logger, "info">,
 ): Promise<JobRunner & { backend(): string | undefined; backendChoice(): BackendChoice | undefined }> {
   const { modelRunner } = await import("./executor/runner.ts");
@@ -39,7 +40,10 @@ export async function createRunner(
   const inner = modelRunner({
     pool,
     ...(backend !== undefined ? { backend } : {}),
-    webgpu: { dawnFlags: config.webgpuFlags, featureLevel: config.webgpuFeatureLevel },
+    webgpu: {
+      ...(config.webgpuFlags !== undefined ? { dawnFlags: config.webgpuFlags } : {}),
+      ...(config.webgpuFeatureLevel !== undefined ? { featureLevel: config.webgpuFeatureLevel } : {}),
+    },
     logger: {
       // the executor's one line per model: which backend runs, and why each one ahead was skipped
       info: (fields, msg) => {
