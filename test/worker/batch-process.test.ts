@@ -110,7 +110,9 @@ describe("worker batch mode as a separate process (hardhat node)", function () {
         (await m.queryFilter(m.filters.BatchCommitted(jobId))).length === 1 || first.proc.exitCode !== null,
       180_000,
       "committed",
-    );
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${first.output().slice(-4000)}`);
+    });
     expect(first.proc.exitCode, first.output()).to.equal(null);
     expect(first.output()).to.contain("batch progress");
     first.signal("SIGKILL");
@@ -126,7 +128,9 @@ describe("worker batch mode as a separate process (hardhat node)", function () {
       },
       180_000,
       "proven",
-    );
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${second.output().slice(-4000)}`);
+    });
     expect(second.proc.exitCode, second.output()).to.equal(null);
     await advance(p, HOUR + 1);
     await waitFor(

@@ -366,7 +366,7 @@ export class BatchDriver {
 
   private async afterClaim(row: BatchRow): Promise<void> {
     const mined = await this.waitStored(row);
-    const claimed = (await this.events(row)).find((l) => l.name === "BatchClaimed");
+    const claimed = await this.eventOf(row, mined, "BatchClaimed");
     if (claimed && getAddress(String(claimed.args.provider)) === this.ctx.address) {
       this.store.transition(row.jobId, "claimed", {
         claimedAt: Number(claimed.args.claimedAt),
@@ -446,8 +446,7 @@ export class BatchDriver {
   }
 
   private async afterCommit(row: BatchRow): Promise<void> {
-    await this.waitStored(row);
-    const committed = (await this.events(row)).find((l) => l.name === "BatchCommitted");
+    const committed = await this.eventOf(row, await this.waitStored(row), "BatchCommitted");
     if (committed) {
       this.store.transition(row.jobId, "committed", {
         sampleBlock: Number(committed.args.sampleBlock),
@@ -511,8 +510,7 @@ export class BatchDriver {
   }
 
   private async afterSample(row: BatchRow): Promise<void> {
-    await this.waitStored(row);
-    const sampled = (await this.events(row)).find((l) => l.name === "BatchSampled");
+    const sampled = await this.eventOf(row, await this.waitStored(row), "BatchSampled");
     if (sampled) {
       this.store.transition(row.jobId, "sampled", {
         randomness: String(sampled.args.randomness),
@@ -526,8 +524,7 @@ export class BatchDriver {
   }
 
   private async afterProve(row: BatchRow): Promise<void> {
-    await this.waitStored(row);
-    const proven = (await this.events(row)).find((l) => l.name === "BatchProven");
+    const proven = await this.eventOf(row, await this.waitStored(row), "BatchProven");
     if (proven) {
       this.store.transition(row.jobId, "proven", { pendingTx: null });
       this.ctx.log.info(
@@ -548,10 +545,13 @@ export class BatchDriver {
       const slot = await this.batchSlot(row.jobId);
       if (slot.status === BatchStatus.Challenged) {
         const ev = (await this.events(row)).find((l) => l.name === "BatchChallenged");
-        const indices = ((ev?.args.indices as bigint[] | undefined) ?? []).map(Number);
-        this.store.transition(row.jobId, "challenged", { challenged: indices });
-        ctx.log.warn({ batchJobId: row.jobId.toString(), indices }, "batch job challenged");
-        return;
+        if (ev !== undefined) {
+          const indices = (ev.args.indices as bigint[]).map(Number);
+          this.store.transition(row.jobId, "challenged", { challenged: indices });
+          ctx.log.warn({ batchJobId: row.jobId.toString(), indices }, "batch job challenged");
+          return;
+        }
+        // the node's logs lag its state: read them again next round
       }
       if (slot.status === BatchStatus.Paid) return this.paid(row, null);
       if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
@@ -602,7 +602,7 @@ export class BatchDriver {
   }
 
   private async paid(row: BatchRow, mined: MinedTx | null): Promise<void> {
-    const ev = (await this.events(row)).find((l) => l.name === "BatchPaid");
+    const ev = await this.eventOf(row, mined, "BatchPaid");
     const earned = ev !== undefined ? BigInt(ev.args.payout as bigint) : 0n;
     const answered = row.state === "answering";
     this.store.transition(row.jobId, "paid", { earned, pendingTx: null }, mined?.hash);
@@ -775,21 +775,41 @@ export class BatchDriver {
     return { status: Number(slot.status), deadline: Number(slot.deadline) };
   }
 
+  /**
+   * The job's latest `name` event: from the mined transaction's own receipt when it has it (a
+   * node's log index may lag its receipts), else from the job's logs.
+   */
+  private async eventOf(row: BatchRow, mined: MinedTx | null, name: string): Promise<BatchLog | undefined> {
+    if (mined?.success) {
+      for (const l of mined.receipt.logs) {
+        if (getAddress(l.address) !== this.market) continue;
+        const parsed = batchMarketInterface.parseLog(l);
+        if (parsed?.name === name && BigInt(parsed.args[0] as bigint) === row.jobId) {
+          return { name, args: parsed.args as unknown as BatchLog["args"], blockNumber: l.blockNumber };
+        }
+      }
+    }
+    return (await this.events(row)).find((l) => l.name === name);
+  }
+
   /** Every BatchMarket log of the job since it was posted (all its events index jobId first). */
   private async events(row: BatchRow): Promise<BatchLog[]> {
     // in ranges of at most `logChunkSize` blocks (providers cap eth_getLogs ranges)
+    // (the last range ends at "latest": a provider's cached block number may lag)
     const head = await this.ctx.provider.getBlockNumber();
     const step = Math.max(1, this.ctx.settings.logChunkSize);
     const logs: Log[] = [];
-    for (let from = row.postedBlock; from <= head; from += step) {
+    for (let from = row.postedBlock; ; from += step) {
+      const last = from + step - 1 >= head;
       logs.push(
         ...(await this.ctx.provider.getLogs({
           address: this.market,
           topics: [null, zeroPadValue(toBeHex(row.jobId), 32)],
           fromBlock: from,
-          toBlock: Math.min(head, from + step - 1),
+          toBlock: last ? "latest" : from + step - 1,
         })),
       );
+      if (last) break;
     }
     const out: BatchLog[] = [];
     for (const l of logs) {
