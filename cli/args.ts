@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { getBytes, isHexString, parseUnits } from "ethers";
-import { NETWORKS, type NetworkName } from "../sdk/node.ts";
+import { NETWORKS, type NetworkName, type Pricing } from "../sdk/node.ts";
 import { ErrorCodes, ProofworkError } from "../sdk/node.ts";
 export { parseAddress, parseJobId } from "../sdk/node.ts";
 
@@ -74,4 +74,31 @@ export function parseParam(
   const value = v.slice(i + 1);
   acc[key] = /^\d+$/.test(value) ? BigInt(value) : value;
   return acc;
+}
+
+/** Fixed price (`--price`) or reverse Dutch auction (`--min-price`, `--max-price`, `--ramp`), never both. */
+export function parsePricing(
+  opts: { price?: string; minPrice?: string; maxPrice?: string; ramp?: string },
+  decimals: number,
+): Pricing {
+  if (opts.price !== undefined) {
+    if (opts.minPrice !== undefined || opts.maxPrice !== undefined) {
+      throw new ProofworkError(
+        ErrorCodes.BAD_ARGUMENT,
+        "give either --price or --min-price/--max-price/--ramp, not both",
+      );
+    }
+    return { price: parseAmount(opts.price, decimals, "--price") };
+  }
+  if (opts.minPrice !== undefined && opts.maxPrice !== undefined && opts.ramp !== undefined) {
+    return {
+      minPrice: parseAmount(opts.minPrice, decimals, "--min-price"),
+      maxPrice: parseAmount(opts.maxPrice, decimals, "--max-price"),
+      rampDuration: parseInteger(opts.ramp, "--ramp", 1),
+    };
+  }
+  throw new ProofworkError(
+    ErrorCodes.BAD_ARGUMENT,
+    "give a --price, or --min-price, --max-price and --ramp for an auction",
+  );
 }

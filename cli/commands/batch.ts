@@ -36,10 +36,9 @@ import {
   type BatchJob,
   type CircuitRecord,
   type ModelArtifact,
-  type Pricing,
   type ProgressFn,
 } from "../../sdk/node.ts";
-import { parseAmount, parseInteger, parseJobId } from "../args.ts";
+import { parseAmount, parseInteger, parseJobId, parsePricing } from "../args.ts";
 import { action as actionOf, chainContext, fmt, output, tokenInfo, type ChainContext } from "../context.ts";
 import type { Output } from "../output.ts";
 
@@ -188,21 +187,7 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
   const client = batchClient(ctx);
   const circuit = client.circuit(opts.circuit);
   const t = await tokenInfo(ctx);
-  let pricing: Pricing;
-  if (opts.price !== undefined) {
-    pricing = { price: parseAmount(opts.price, t.decimals, "--price") };
-  } else if (opts.minPrice !== undefined && opts.maxPrice !== undefined && opts.ramp !== undefined) {
-    pricing = {
-      minPrice: parseAmount(opts.minPrice, t.decimals, "--min-price"),
-      maxPrice: parseAmount(opts.maxPrice, t.decimals, "--max-price"),
-      rampDuration: parseInteger(opts.ramp, "--ramp", 1),
-    };
-  } else {
-    throw new ProofworkError(
-      ErrorCodes.BAD_ARGUMENT,
-      "give a --price, or --min-price, --max-price and --ramp for an auction",
-    );
-  }
+  const pricing = parsePricing(opts, t.decimals);
 
   const model = await loadCircuitModel(circuit);
   const { samples, labels } = await readDatasetSpec(opts.batch, model, circuit);

@@ -19,9 +19,8 @@ import {
   type CircuitRecord,
   type Job,
   type JobResult,
-  type Pricing,
 } from "../../sdk/node.ts";
-import { parseAmount, parseInteger, parseJobId, readInput } from "../args.ts";
+import { parseAmount, parseInteger, parseJobId, parsePricing, readInput } from "../args.ts";
 import { action, chainContext, fmt, output, requesterClient, tokenInfo } from "../context.ts";
 import {
   batchClient,
@@ -194,27 +193,7 @@ export function registerJobCommands(program: Command): void {
           const circuit = client.circuit(opts.circuit);
           const t = await tokenInfo(ctx);
 
-          let pricing: Pricing;
-          if (opts.price !== undefined) {
-            if (opts.minPrice !== undefined || opts.maxPrice !== undefined) {
-              throw new ProofworkError(
-                ErrorCodes.BAD_ARGUMENT,
-                "give either --price or --min-price/--max-price/--ramp, not both",
-              );
-            }
-            pricing = { price: parseAmount(opts.price, t.decimals, "--price") };
-          } else if (opts.minPrice !== undefined && opts.maxPrice !== undefined && opts.ramp !== undefined) {
-            pricing = {
-              minPrice: parseAmount(opts.minPrice, t.decimals, "--min-price"),
-              maxPrice: parseAmount(opts.maxPrice, t.decimals, "--max-price"),
-              rampDuration: parseInteger(opts.ramp, "--ramp", 1),
-            };
-          } else {
-            throw new ProofworkError(
-              ErrorCodes.BAD_ARGUMENT,
-              "give a --price, or --min-price, --max-price and --ramp for an auction",
-            );
-          }
+          const pricing = parsePricing(opts, t.decimals);
           const collateral =
             opts.collateral !== undefined
               ? parseAmount(opts.collateral, t.decimals, "--collateral")
