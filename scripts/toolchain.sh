@@ -73,7 +73,12 @@ case "$cmd" in
   run)
     ensure_node; ensure_deps
     cd "$ROOT"
-    exec npm run --silent "$@"
+    # `--` hands every further argument to the script: without it npm would take options such as
+    # `npm start -- --batch 1000` as its own config (`--batch`) and pass only the rest ("1000")
+    script="$1"
+    shift
+    if [ $# -gt 0 ]; then exec npm run --silent "$script" -- "$@"; fi
+    exec npm run --silent "$script"
     ;;
   exec)
     ensure_node; ensure_deps
