@@ -33,10 +33,17 @@ import {
   type BatchTerms,
   type PostBatchParams,
 } from "./batch.ts";
-import { isSigner, type Pricing } from "./client.ts";
+import { isSigner, requireSigner, type Pricing } from "./client.ts";
 import { commitInput } from "./commitment.ts";
-import { connectContracts, guard, sendAndConfirm, type BatchMarket, type JobMarket } from "./contracts.ts";
-import { circuitById, type CircuitRecord, type Deployment } from "./deployments.ts";
+import {
+  connectContracts,
+  guard,
+  latestTimestamp,
+  sendAndConfirm,
+  type BatchMarket,
+  type JobMarket,
+} from "./contracts.ts";
+import { circuitRecord, type CircuitRecord, type Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { queryLogsChunked } from "./jobs.ts";
 import type { VerificationKey } from "./proof.ts";
@@ -297,13 +304,7 @@ export class BatchClient {
   }
 
   private signer(): Signer {
-    if (!isSigner(this.runner)) {
-      throw new ProofworkError(
-        ErrorCodes.MISSING_KEY,
-        "this action sends a transaction: configure a private key",
-      );
-    }
-    return this.runner;
+    return requireSigner(this.runner);
   }
 
   private send(
@@ -315,20 +316,11 @@ export class BatchClient {
 
   /** The deployment's record of a circuit given by name or bytes32 id. */
   circuit(nameOrId: string): CircuitRecord {
-    const c = this.deployment.circuits[nameOrId] ?? circuitById(this.deployment, nameOrId);
-    if (c === undefined) {
-      throw new ProofworkError(
-        ErrorCodes.CIRCUIT_UNKNOWN,
-        `unknown circuit "${nameOrId}" (deployed: ${Object.keys(this.deployment.circuits).join(", ") || "none"})`,
-      );
-    }
-    return c;
+    return circuitRecord(this.deployment, nameOrId);
   }
 
-  private async chainTime(): Promise<number> {
-    const block = await guard("reading the latest block", () => this.provider.getBlock("latest"));
-    if (block === null) throw new ProofworkError(ErrorCodes.RPC_FAILED, "no latest block");
-    return block.timestamp;
+  private chainTime(): Promise<number> {
+    return latestTimestamp(this.provider);
   }
 
   /** Approves `amount` of the token to the batch market when the allowance is short. */

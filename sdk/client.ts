@@ -12,7 +12,6 @@ import {
   getAddress,
   hexlify,
   isAddress,
-  isHexString,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type Provider,
@@ -21,8 +20,14 @@ import {
 } from "ethers";
 import { commitInput } from "./commitment.ts";
 import { decodeTerms, inputFromPostCalldata, type JobTerms } from "./terms.ts";
-import { connectContracts, guard, sendAndConfirm, type ProofworkContracts } from "./contracts.ts";
-import { circuitById, type CircuitRecord, type Deployment } from "./deployments.ts";
+import {
+  connectContracts,
+  guard,
+  latestTimestamp,
+  sendAndConfirm,
+  type ProofworkContracts,
+} from "./contracts.ts";
+import { circuitRecord, type CircuitRecord, type Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { JobReader, JobStatus, type Job, type PostedRecord } from "./jobs.ts";
 
@@ -109,6 +114,17 @@ export function isSigner(runner: Signer | Provider): runner is Signer {
   return "signMessage" in runner && typeof runner.signMessage === "function";
 }
 
+/** The runner as a Signer, for an action that sends a transaction (MISSING_KEY otherwise). */
+export function requireSigner(runner: Signer | Provider): Signer {
+  if (!isSigner(runner)) {
+    throw new ProofworkError(
+      ErrorCodes.MISSING_KEY,
+      "this action sends a transaction: configure a private key",
+    );
+  }
+  return runner;
+}
+
 /** Parses a user-given job id (BAD_NUMBER unless a positive integer). */
 export function parseJobId(v: string | number | bigint): bigint {
   let id: bigint;
@@ -182,13 +198,7 @@ export class RequesterClient {
   }
 
   private signer(): Signer {
-    if (!isSigner(this.runner)) {
-      throw new ProofworkError(
-        ErrorCodes.MISSING_KEY,
-        "this action sends a transaction: configure a private key",
-      );
-    }
-    return this.runner;
+    return requireSigner(this.runner);
   }
 
   private send(
@@ -200,23 +210,12 @@ export class RequesterClient {
 
   /** The deployment's record of a circuit given by name or bytes32 id. */
   circuit(nameOrId: string): CircuitRecord {
-    const byName = this.deployment.circuits[nameOrId];
-    if (byName !== undefined) return byName;
-    if (isHexString(nameOrId, 32)) {
-      const byId = circuitById(this.deployment, nameOrId);
-      if (byId !== undefined) return byId;
-    }
-    throw new ProofworkError(
-      ErrorCodes.CIRCUIT_UNKNOWN,
-      `unknown circuit "${nameOrId}" (deployed: ${Object.keys(this.deployment.circuits).join(", ") || "none"})`,
-    );
+    return circuitRecord(this.deployment, nameOrId);
   }
 
   /** Latest block timestamp (chain time, which may differ from the wall clock on dev chains). */
   async chainTime(): Promise<bigint> {
-    const block = await guard("reading the latest block", () => this.provider.getBlock("latest"));
-    if (block === null) throw new ProofworkError(ErrorCodes.RPC_FAILED, "no latest block");
-    return BigInt(block.timestamp);
+    return BigInt(await latestTimestamp(this.provider));
   }
 
   /** Posts a job, escrowing its max price (permit or allowance). */

@@ -365,6 +365,13 @@ export async function guard<T>(action: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
+/** Timestamp of the latest block: chain time, which may differ from the wall clock on dev chains. */
+export async function latestTimestamp(provider: Provider): Promise<number> {
+  const block = await guard("reading the latest block", () => provider.getBlock("latest"));
+  if (block === null) throw new ProofworkError(ErrorCodes.RPC_FAILED, "no latest block");
+  return block.timestamp;
+}
+
 /**
  * Sends a transaction and waits for `confirmations` (at least 1) blocks; a failure becomes a coded
  * error naming `action` (custom errors decoded), a mined revert is TX_REVERTED.

@@ -112,13 +112,13 @@ export function parseDeployment(json: unknown, source = "deployment record"): De
   return parsed.data;
 }
 
-/** The record of circuit `name` (CIRCUIT_UNKNOWN listing the known ones). */
-export function circuitByName(d: Deployment, name: string): CircuitRecord {
-  const c = d.circuits[name];
+/** The record of a circuit given by name or bytes32 id (CIRCUIT_UNKNOWN listing the known ones). */
+export function circuitRecord(d: Deployment, nameOrId: string): CircuitRecord {
+  const c = d.circuits[nameOrId] ?? circuitById(d, nameOrId);
   if (c === undefined) {
     throw new ProofworkError(
       ErrorCodes.CIRCUIT_UNKNOWN,
-      `circuit "${name}" is not in the deployment (known: ${Object.keys(d.circuits).join(", ") || "none"})`,
+      `unknown circuit "${nameOrId}" (deployed: ${Object.keys(d.circuits).join(", ") || "none"})`,
     );
   }
   return c;
