@@ -31,7 +31,7 @@ import { formatToken } from "../env.ts";
 import { explain } from "../errors.ts";
 import { duration, grouped, short } from "../format.ts";
 import { useAction, useApp } from "../state.tsx";
-import { Field, ModelPicker, PostModeTabs, parseAmount, parseSeconds } from "./PostPage.tsx";
+import { Field, ModelPicker, PostModeTabs, parseAmount, parseSeconds, useModelChoice } from "./PostPage.tsx";
 
 type Source = "pick" | "upload" | "url";
 
@@ -71,10 +71,7 @@ export function DetectionTable({ k, n }: { k: number; n: number }) {
 export function BatchPostPage() {
   const app = useApp();
   const { env, wallet, balances } = app;
-  const models = env.models.filter((m) => m.model !== undefined);
-  const [circuit, setCircuit] = useState(models.find((m) => m.info.active)?.record.name);
-  const entry = models.find((m) => m.record.name === circuit);
-  const model = entry?.model;
+  const { models, circuit, setCircuit, entry, model } = useModelChoice(env.models);
   const perSample = model !== undefined ? inputSize(model) : 0;
   const base = window.location.href;
 

@@ -137,13 +137,18 @@ export function PostModeTabs({ current }: { current: "single" | "batch" }) {
   );
 }
 
+/** The registered models that have a model file, and the one picked (the first active by default). */
+export function useModelChoice(all: readonly ModelEntry[]) {
+  const models = all.filter((m) => m.model !== undefined);
+  const [circuit, setCircuit] = useState(models.find((m) => m.info.active)?.record.name);
+  const entry = models.find((m) => m.record.name === circuit);
+  return { models, circuit, setCircuit, entry, model: entry?.model };
+}
+
 export function PostPage() {
   const app = useApp();
   const { env, wallet, balances } = app;
-  const models = env.models.filter((m) => m.model !== undefined);
-  const [circuit, setCircuit] = useState(models.find((m) => m.info.active)?.record.name);
-  const entry = models.find((m) => m.record.name === circuit);
-  const model = entry?.model;
+  const { models, circuit, setCircuit, entry, model } = useModelChoice(env.models);
 
   // ---- input
   const [image, setImage] = useState<RgbaImage>();
