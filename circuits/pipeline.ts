@@ -457,6 +457,31 @@ async function publicKeys(
   return dir;
 }
 
+/**
+ * The ptau power of the dev-ceremony keys installed in `outDir` for `sourceHash`, when they are
+ * intact (zkey hash as recorded) and large enough for the circuit (`own`); otherwise undefined.
+ */
+async function installedDevPower(
+  name: string,
+  outDir: string,
+  sourceHash: string,
+  own: number,
+): Promise<number | undefined> {
+  const installed = await loadBuiltCircuit(name, path.dirname(outDir)).catch(() => undefined);
+  if (
+    installed?.sourceHash !== sourceHash ||
+    installed.keysSource !== "dev-ceremony" ||
+    installed.ptauPower === undefined ||
+    installed.ptauPower < own ||
+    !installed.zkey ||
+    !existsSync(installed.zkey) ||
+    (await sha256File(installed.zkey)) !== installed.zkeySha256
+  ) {
+    return undefined;
+  }
+  return installed.ptauPower;
+}
+
 /** Keys from the build's dev ceremony (cached by compile hash + ceremony power and version). */
 async function devKeys(
   name: string,
@@ -567,8 +592,12 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   }
 
   if (spec.setup) {
-    // 2. Powers of Tau sized to the largest circuit of this build, and 3. the Groth16 keys.
-    const need = Math.max(requiredPower(constraints, nPublic), opts.minPower ?? 0);
+    // 2. Powers of Tau sized to the largest circuit of this build, and 3. the Groth16 keys. Dev
+    // keys already installed for this very source stay (their power is kept): a build of a subset
+    // of the circuits must not re-key one, or its keys would depend on what else was built.
+    const own = requiredPower(constraints, nPublic);
+    const kept = opts.ptau ? undefined : await installedDevPower(spec.name, outDir, sourceHash, own);
+    const need = kept ?? Math.max(own, opts.minPower ?? 0);
     // A direct call (not through buildCircuits) gets its own dev session, closed right after.
     const ownSession = opts.ptau || opts.devSession ? undefined : new DevSession(cache, log, need);
     let keysDir: string;

@@ -212,6 +212,37 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
       ).to.equal(false);
     });
 
+    it("test_build_largerCeremonyOfABiggerBuild_keepsTheInstalledDevKeys", async function () {
+      // buildCircuits sizes one ceremony for every circuit it builds; a circuit whose dev keys are
+      // installed keeps them whatever else is built with it (else its keys, its verifier and every
+      // proof made with them would depend on which circuits were built together)
+      const [before] = await buildCircuits(spec(), opts());
+      lines.length = 0;
+      const [after] = await buildCircuits(spec(), { ...opts(), minPower: before!.ptauPower! + 2 });
+      expect(after!.zkeySha256).to.equal(before!.zkeySha256);
+      expect(after!.ptauPower).to.equal(before!.ptauPower);
+      expect(
+        lines.some((l) => /dev ptau/.test(l)),
+        "no new ceremony",
+      ).to.equal(false);
+      // keys that are not intact any more are made again, at the build's size
+      await writeFile(after!.zkey!, "not a zkey");
+      const [remade] = await buildCircuits(spec(), { ...opts(), minPower: before!.ptauPower! + 2 });
+      expect(remade!.ptauPower).to.equal(before!.ptauPower! + 2);
+      expect(remade!.zkeySha256).to.not.equal(before!.zkeySha256);
+      const ptauFile = (await readdir(path.join(cache, "ptau"))).find((f) =>
+        f.includes(remade!.ptauSha256!.slice(0, 16)),
+      );
+      expect(
+        await snarkjs.zKey.verifyFromR1cs(
+          remade!.r1cs,
+          path.join(cache, "ptau", ptauFile!),
+          remade!.zkey!,
+          quiet,
+        ),
+      ).to.equal(true);
+    });
+
     it("test_build_usesImportedMultiPartyPhase2ForItsPtau", async function () {
       // ptau10 stands in for a public ceremony's file here. Without an imported phase 2, the build
       // makes its keys with snarkjs (zkey new + one local contribution).

@@ -105,24 +105,27 @@ describe("demo --batch (requester side; provider = the batch test helper, real p
     await new ProviderAccount(deployment, requester!).faucet(parseEther("1000"));
     const market = connectContracts(deployment, providerSigner!).batchMarket!;
     const jobId = await market.nextJobId();
-    const provider = serve(market, jobId);
     const lines: string[] = [];
-    const summary = await runBatchDemo({
-      deployment,
-      circuit: deployment.circuits[BATCH_CIRCUIT]!,
-      model: ds.artifact,
-      requester: requester!,
-      provider: conn.ethers.provider,
-      numSamples: N,
-      sampleSize: K,
-      datasetDir: join(dir, "datasets"),
-      price: parseEther("50"),
-      collateral: parseEther("100"),
-      advanceTime: (s) => conn.networkHelpers.time.increase(s),
-      pollIntervalMs: 50,
-      log: (l) => lines.push(l),
-    });
-    await provider;
+    // both sides at once; a failure of either fails the test at once (no dangling rejection)
+    const [, summary] = await Promise.all([
+      serve(market, jobId),
+      runBatchDemo({
+        deployment,
+        circuit: deployment.circuits[BATCH_CIRCUIT]!,
+        model: ds.artifact,
+        requester: requester!,
+        provider: conn.ethers.provider,
+        numSamples: N,
+        sampleSize: K,
+        datasetDir: join(dir, "datasets"),
+        price: parseEther("50"),
+        collateral: parseEther("100"),
+        advanceTime: (s) => conn.networkHelpers.time.increase(s),
+        pollIntervalMs: 50,
+        timeoutMs: 300_000,
+        log: (l) => lines.push(l),
+      }),
+    ]);
 
     expect(summary.jobId).to.equal(jobId);
     expect(summary.numSamples).to.equal(N);

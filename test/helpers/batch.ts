@@ -85,9 +85,13 @@ export async function loadBatchDataset(n: number): Promise<BatchDataset> {
 
 const proofCache = new Map<string, OnChainProof>();
 
-/** A real proof of sample `index` of `ds` under `jobKey` (public signals `[jobKey, c_i, out_i]`). */
+/**
+ * A real proof of sample `index` of `ds` under `jobKey` (public signals `[jobKey, c_i, out_i]`),
+ * cached per process by proving key, jobKey and sample.
+ */
 export async function proveSample(ds: BatchDataset, jobKey: bigint, index: number): Promise<OnChainProof> {
-  const id = `${jobKey}:${index}:${ds.commitments[index]}`;
+  // keyed by the proving key too: a proof is only valid under the key it was made with
+  const id = `${ds.circuit.zkeySha256}:${jobKey}:${index}:${ds.commitments[index]}`;
   const cached = proofCache.get(id);
   if (cached) return cached;
   const ci = await modelCircuitInput(ds.artifact, 1, { jobKey, bytes: ds.inputs[index]! });
