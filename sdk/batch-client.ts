@@ -229,6 +229,31 @@ export interface BatchJob {
   txs: Partial<Record<"posted" | "claimed" | "committed" | "proven" | "challenged" | "final", string>>;
 }
 
+/** A batch job in a listing: its terms and inputs location from `BatchPosted`, its status now. */
+export interface BatchListing {
+  jobId: bigint;
+  status: BatchStatusValue;
+  statusName: BatchStatusName;
+  /** The current status's deadline (0 when final). */
+  deadline: bigint;
+  terms: BatchTerms;
+  inputsURI: string;
+  postedBlock: number;
+  txHash: string;
+}
+
+/** What `listBatchJobs` keeps. */
+export interface BatchListFilter {
+  /** Only jobs posted by this address. */
+  requester?: string;
+  /** Only jobs of this circuit (bytes32 id). */
+  circuitId?: string;
+  /** Only jobs in these statuses. */
+  status?: readonly BatchStatusName[];
+  /** At most this many (newest first; default 50). */
+  limit?: number;
+}
+
 export interface PostBatchRequest {
   /** Circuit name in the deployment or its bytes32 id. */
   circuit: string;
@@ -429,6 +454,46 @@ export class BatchClient {
       this.logChunkSize,
     );
     return logs.filter((l): l is EventLog => "args" in l);
+  }
+
+  /**
+   * Batch jobs posted since the deployment's start block, newest first, with their status now:
+   * `BatchPosted` logs (filtered by requester and circuit in the query, both are indexed), then one
+   * `getBatch` per job until `limit` match.
+   */
+  async listBatchJobs(filter: BatchListFilter = {}): Promise<BatchListing[]> {
+    const limit = filter.limit ?? 50;
+    const logs = await queryLogsChunked(
+      this.market as unknown as JobMarket,
+      "BatchPosted",
+      [null, filter.requester ?? null, filter.circuitId ?? null],
+      this.deployment.startBlock,
+      "latest",
+      this.logChunkSize,
+    );
+    const out: BatchListing[] = [];
+    for (const log of logs.filter((l): l is EventLog => "args" in l).reverse()) {
+      if (out.length >= limit) break;
+      const jobId = BigInt(log.args.getValue("jobId") as bigint);
+      const slot = await guard(`reading batch job ${jobId}`, () => this.market.getBatch(jobId));
+      const status = Number(slot.status) as BatchStatusValue;
+      const statusName = STATUS_NAMES[status]!;
+      if (filter.status !== undefined && !filter.status.includes(statusName)) continue;
+      const terms = decodeBatchTerms(log.args.getValue("terms") as object);
+      const inputsURI = String(log.args.getValue("inputsURI"));
+      this.terms.set(jobId, { terms, inputsURI, block: log.blockNumber, txHash: log.transactionHash });
+      out.push({
+        jobId,
+        status,
+        statusName,
+        deadline: BigInt(slot.deadline),
+        terms,
+        inputsURI,
+        postedBlock: log.blockNumber,
+        txHash: log.transactionHash,
+      });
+    }
+    return out;
   }
 
   /** A batch job: its slot, terms (`BatchPosted`) and record and outcome (later events). */

@@ -67,6 +67,8 @@ export interface WorkerSettings {
   batchPublishBaseUri: string | undefined;
   /** Inference throughput assumed before one was measured, samples per second. */
   batchSamplesPerSecond: number;
+  /** First backoff of a retryable batch refusal (doubles per attempt, capped at 64×), ms. */
+  batchRetryBaseMs: number;
 }
 
 /** The settings a configuration gives (sdk/node/config.ts holds every default). */
@@ -107,7 +109,8 @@ type InternalSetting =
   | "submitReserveSeconds"
   | "claimLatencySeconds"
   | "maxInputBytes"
-  | "batchSamplesPerSecond";
+  | "batchSamplesPerSecond"
+  | "batchRetryBaseMs";
 
 const FROM_DEFAULT_CONFIG = settingsFromConfig(loadConfig({}, { env: {}, envFile: false }));
 
@@ -137,6 +140,7 @@ export const DEFAULT_SETTINGS: Omit<WorkerSettings, "dataDir" | "fees" | "startB
   batchPublishDir: FROM_DEFAULT_CONFIG.batchPublishDir,
   batchPublishBaseUri: FROM_DEFAULT_CONFIG.batchPublishBaseUri,
   batchSamplesPerSecond: 100,
+  batchRetryBaseMs: 5_000,
 };
 
 export interface WorkerContext {

@@ -174,6 +174,7 @@ export class Pipeline {
       this.ensureTask(row);
     }
     this.batch?.ensureTasks();
+    await this.batch?.sweep();
     while (!this.abort.signal.aborted) {
       try {
         await this.tick();

@@ -4,8 +4,11 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import {
+  BatchStatus,
   ErrorCodes,
+  JOB_STATUS_NAMES,
   JobStatus,
+  MarketIndex,
   ProofworkError,
   decodePredictions,
   encodeDigits,
@@ -16,11 +19,23 @@ import {
   readJobInput,
   renderDigit,
   verifyResult,
+  type BatchStatusName,
   type CircuitRecord,
   type Job,
   type JobResult,
+  type JobStatusName,
 } from "../../sdk/node.ts";
-import { parseAmount, parseInteger, parseJobId, parsePricing, readInput } from "../args.ts";
+import {
+  parseAddress,
+  parseAmount,
+  parseInteger,
+  parseJobId,
+  parseList,
+  parsePricing,
+  readInput,
+} from "../args.ts";
+
+const BATCH_STATUS_NAMES = Object.keys(BatchStatus);
 import { action, chainContext, fmt, output, requesterClient, tokenInfo } from "../context.ts";
 import {
   batchClient,
@@ -281,6 +296,83 @@ export function registerJobCommands(program: Command): void {
         const t = await tokenInfo(ctx);
         output(cmd).result({ ok: true, job: jobToJson(job) }, statusLines(job, t));
       }),
+    );
+
+  job
+    .command("list")
+    .description("list jobs, newest first (--batch: batch jobs), from the chain's events")
+    .option("--batch", "batch jobs instead of single jobs")
+    .option("--mine", "only jobs posted by the configured key (PROOFWORK_PRIVATE_KEY)")
+    .option("--requester <address>", "only jobs posted by this address")
+    .option("--status <names>", "only these statuses, comma-separated (e.g. Open,Claimed)")
+    .option("--limit <n>", "at most this many", "20")
+    .action(
+      action(
+        async (
+          opts: { batch?: boolean; mine?: boolean; requester?: string; status?: string; limit: string },
+          cmd: Command,
+        ) => {
+          const limit = parseInteger(opts.limit, "--limit", 1, 10_000);
+          const ctx = await chainContext(cmd, opts.mine === true);
+          const requester =
+            opts.mine === true
+              ? await ctx.signer!.getAddress()
+              : opts.requester !== undefined
+                ? parseAddress(opts.requester, "--requester")
+                : undefined;
+          const names: readonly string[] = opts.batch === true ? BATCH_STATUS_NAMES : JOB_STATUS_NAMES;
+          const status = opts.status === undefined ? undefined : parseList(opts.status);
+          for (const n of status ?? []) {
+            if (!names.includes(n) || n === "None")
+              throw new ProofworkError(
+                ErrorCodes.BAD_ARGUMENT,
+                `--status: "${n}" is not a${opts.batch === true ? " batch" : ""} job status (${names.filter((x) => x !== "None").join(", ")})`,
+              );
+          }
+          const t = await tokenInfo(ctx);
+          const out = output(cmd);
+          if (opts.batch === true) {
+            const jobs = await batchClient(ctx).listBatchJobs({
+              ...(requester !== undefined ? { requester } : {}),
+              ...(status !== undefined ? { status: status as BatchStatusName[] } : {}),
+              limit,
+            });
+            out.result(
+              { ok: true, batch: true, jobs },
+              jobs.length === 0
+                ? ["no batch jobs"]
+                : jobs.map(
+                    (j) =>
+                      `batch ${String(j.jobId).padStart(4)}  ${j.statusName.padEnd(10)}  N ${String(j.terms.numSamples).padStart(7)}  k ${String(j.terms.sampleSize).padStart(2)}  ${fmt(j.terms.maxPrice, t).padStart(14)}  ${j.terms.requester}`,
+                  ),
+            );
+            return;
+          }
+          const index = new MarketIndex(ctx.provider, {
+            market: ctx.deployment.contracts.market,
+            registry: ctx.deployment.contracts.registry,
+            fromBlock: ctx.deployment.startBlock,
+            chunkSize: ctx.config.logChunkSize,
+          });
+          out.progress(`→ reading the market's events from block ${ctx.deployment.startBlock} …`);
+          await index.sync();
+          const jobs = index
+            .jobs({
+              ...(requester !== undefined ? { requester } : {}),
+              ...(status !== undefined ? { status: status as JobStatusName[] } : {}),
+            })
+            .slice(0, limit);
+          out.result(
+            { ok: true, jobs },
+            jobs.length === 0
+              ? ["no jobs"]
+              : jobs.map(
+                  (j) =>
+                    `job ${j.jobId.padStart(4)}  ${j.status.padEnd(9)}  ${fmt(j.price !== undefined ? BigInt(j.price) : j.terms.maxPrice, t).padStart(14)}  ${j.terms.requester}${j.provider !== undefined ? `  → ${j.provider}` : ""}`,
+                ),
+          );
+        },
+      ),
     );
 
   job

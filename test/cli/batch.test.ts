@@ -401,4 +401,53 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     expect(help.code).to.equal(0);
     expect(help.stdout).to.contain("--labels");
   });
+
+  it("test_cliList_singleAndBatchJobs_newestFirst_filteredByStatusAndRequester", async () => {
+    const batchId = BigInt(
+      (
+        await ok(
+          ["job", "post", "-c", BATCH_CIRCUIT, "--batch", `mnist:test:8`, "--samples", "2", "--price", "1"],
+          asRequester,
+        )
+      ).jobId as string,
+    );
+    const singleId = String(
+      (await ok(["job", "post", "-c", BATCH_CIRCUIT, "--digit", "3", "--price", "1"], asRequester)).jobId,
+    );
+    const { requester } = await batchTermsOf(market, batchId);
+
+    // batch jobs: newest first, with status and terms; the filters narrow them
+    const all = (await ok(["job", "list", "--batch"])).jobs as { jobId: string; statusName: string }[];
+    expect(all[0]).to.deep.include({ jobId: String(batchId), statusName: "Open" });
+    const ids = all.map((j) => BigInt(j.jobId));
+    expect(ids).to.deep.equal([...ids].sort((a, b) => (a > b ? -1 : 1)));
+    const open = (await ok(["job", "list", "--batch", "--status", "Open"])).jobs as { statusName: string }[];
+    expect(open.length).to.be.greaterThan(0);
+    expect(open.every((j) => j.statusName === "Open")).to.equal(true);
+    const paid = (await ok(["job", "list", "--batch", "--status", "Paid,Slashed"])).jobs as {
+      jobId: string;
+    }[];
+    expect(paid.map((j) => j.jobId)).to.not.include(String(batchId));
+    const mine = (await ok(["job", "list", "--batch", "--mine", "--limit", "1"], asRequester)).jobs as {
+      jobId: string;
+      terms: { requester: string };
+    }[];
+    expect(mine).to.have.length(1);
+    expect(mine[0]!.jobId).to.equal(String(batchId));
+    expect(mine[0]!.terms.requester).to.equal(requester);
+    const providerAddress = await provider.getAddress();
+    expect((await ok(["job", "list", "--batch", "--requester", providerAddress])).jobs).to.deep.equal([]);
+
+    // single jobs, from the SDK's market index
+    const singles = (await ok(["job", "list"])).jobs as { jobId: string; status: string }[];
+    expect(singles[0]).to.deep.include({ jobId: singleId, status: "Open" });
+    expect((await ok(["job", "list", "--status", "Completed"])).jobs).to.deep.equal([]);
+    const human = await cli(["job", "list", "--batch", "--limit", "1"]);
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(new RegExp(`^batch +${batchId} +Open +N +8 +k +2 `));
+
+    // a status that does not exist: one coded line naming the valid ones
+    expectOneLineError(await cli(["job", "list", "--batch", "--status", "Done"]), "BAD_ARGUMENT", "Proven");
+    expectOneLineError(await cli(["job", "list", "--requester", "0x12"]), "BAD_ADDRESS");
+  });
 });

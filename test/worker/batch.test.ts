@@ -7,11 +7,15 @@
  * commitments is refused with its reason and never claimed.
  */
 import { expect } from "chai";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseEther, type Contract } from "ethers";
 import { network } from "hardhat";
 import { BatchStatus } from "../../sdk/batch.ts";
 import { decodePublicOutputs } from "../../sdk/node.ts";
+import { jobDir } from "../../worker/batch/data.ts";
 import type { WorkerHandle } from "../../worker/index.ts";
 import { releaseCurves } from "../../circuits/pipeline.ts";
 import {
@@ -54,7 +58,8 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
     const { ethers } = await network.create();
     const p = await batchProtocol(ethers.provider);
     const box: { w?: WorkerHandle } = {};
-    box.w = await startBatchWorker(p, p.providerKeys[0]!);
+    const dataDir = mkdtempSync(join(tmpdir(), "pw-batch-worker-"));
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, { dataDir });
     const w = box.w;
     try {
       const before = await balance(p, w.address);
@@ -94,6 +99,9 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
       const payout = PRICE - (PRICE * FEE_BPS) / 10_000n;
       expect((await balance(p, w.address)) - before).to.equal(payout);
       expect(w.batch!.get(jobId)!.earned).to.equal(payout);
+      // the job's working files (inputs copy, outputs) are gone; the published outputs stay
+      expect(existsSync(jobDir(dataDir, 31337n, jobId)), "job directory removed once paid").to.equal(false);
+      expect(existsSync(new URL(view.uri)), "published outputs kept").to.equal(true);
       // claim, commit, prove and settle were paid for and accounted to the job
       expect(w.batch!.get(jobId)!.gasSpent > 0n).to.equal(true);
       const text = await w.metrics.registry.metrics();
@@ -152,7 +160,19 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
     const p = await batchProtocol(ethers.provider);
     const small = subset(ds, 16);
     const box: { w?: WorkerHandle } = {};
-    box.w = await startBatchWorker(p, p.providerKeys[0]!);
+    const dataDir = mkdtempSync(join(tmpdir(), "pw-batch-worker-"));
+    // the inputs of one job sit behind a server that fails (503) until told otherwise
+    const fetchedAt: number[] = [];
+    let serving: Uint8Array | null = null;
+    const server = createServer((_req, res) => {
+      fetchedAt.push(performance.now());
+      if (serving === null) res.writeHead(503).end();
+      else res.writeHead(200, { "content-length": serving.length }).end(serving);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const RETRY_BASE_MS = 250;
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, { dataDir, batchRetryBaseMs: RETRY_BASE_MS });
     const w = box.w;
     try {
       // the file changed after posting: its hash is not the job's
@@ -164,6 +184,7 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
       const wrongRoot = await postBatchJob(p, small, { inputsRoot: subset(ds, 17).inputs_.root });
       // nothing at the URI
       const missing = await postBatchJob(p, small, { uri: () => "file:///nonexistent/proofwork/inputs.bin" });
+      const flaky = await postBatchJob(p, small, { uri: () => `http://127.0.0.1:${port}/inputs.bin` });
       const good = await postBatchJob(p, small);
       await waitMining(
         p,
@@ -182,9 +203,36 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
       expect(w.batch!.get(missing.jobId)!.reason).to.equal("inputs_unavailable");
       for (const j of [changed, wrongRoot, missing])
         expect(Number((await p.batchMarket.getBatch(j.jobId)).status)).to.equal(BatchStatus.Open);
+      // refused for good: the fetched files are removed; nothing was kept for the unreachable one
+      for (const j of [changed, wrongRoot])
+        expect(existsSync(jobDir(dataDir, 31337n, j.jobId)), `job ${j.jobId} files`).to.equal(false);
+
+      // an unreachable dataset is retried with a doubling backoff, not fetched again every tick:
+      // the n-th wait is at least base × 2^(n-1)
+      await waitMining(
+        p,
+        () => box.w,
+        () => fetchedAt.length >= 5 && w.batch!.get(flaky.jobId)?.state === "refused",
+        "four retries of the unreachable dataset",
+      );
+      expect(w.batch!.get(flaky.jobId)!.reason).to.equal("inputs_unavailable");
+      expect(w.batch!.get(flaky.jobId)!.retryable).to.equal(true);
+      for (let n = 1; n < 5; n++) {
+        const gap = fetchedAt[n]! - fetchedAt[n - 1]!;
+        expect(gap, `wait before retry ${n}`).to.be.at.least(RETRY_BASE_MS * 2 ** (n - 1) - 5);
+      }
+      // once the dataset is served the job is claimed and proven
+      serving = new Uint8Array(readFileSync(flaky.inputsPath));
+      await waitMining(
+        p,
+        () => box.w,
+        () => w.batch!.get(flaky.jobId)?.state === "proven",
+        "the retried job proven",
+      );
       expect(w.phase()).to.equal("running");
     } finally {
       await w.stop();
+      server.close();
     }
   });
 });

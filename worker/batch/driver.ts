@@ -15,9 +15,15 @@
  * match its commitments is refused with a coded reason and never claimed. A sample whose committed
  * output is not what the circuit computes cannot be proven; the worker logs it and leaves the job
  * to be slashed at its deadline (it only happens with the test-only `batchOutputs` fault hook).
+ *
+ * A retryable refusal (inputs unreachable, artifacts not yet served, a claim not sent) is evaluated
+ * again after a backoff that doubles per attempt (`batchRetryBaseMs`, capped at 64×), not every
+ * tick: a dataset is not downloaded again every poll. A job's directory (its inputs copy and
+ * outputs) is removed once the job is over (paid, failed, refused for good, taken by another) and
+ * swept at start for jobs that ended while the worker was down; published outputs files stay.
  */
 import { getAddress, toBeHex, zeroPadValue, type Log } from "ethers";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   BatchStatus,
@@ -75,6 +81,10 @@ import {
 const ZERO_WORD = "0x" + "00".repeat(32);
 /** blockhash reaches back this many blocks. */
 const BLOCKHASH_WINDOW = 256;
+/** The longest retry backoff, in multiples of `batchRetryBaseMs`. */
+const RETRY_MAX_FACTOR = 64;
+/** States after which a job's files are not needed any more. */
+const OVER: readonly BatchState[] = ["paid", "failed", "taken"];
 
 /** A parsed BatchMarket log. */
 interface BatchLog {
@@ -88,6 +98,8 @@ export class BatchDriver {
   private readonly tasks = new Map<string, Promise<void>>();
   private readonly inputs = new Map<string, Promise<BatchInputs>>();
   private readonly keys = new Map<string, Promise<{ key: BatchVerifyingKey; hash: string }>>();
+  /** Retryable refusals: attempts so far and when the next may start (clock ms; in memory). */
+  private readonly retries = new Map<string, { attempts: number; at: number }>();
   readonly market: string;
 
   constructor(
@@ -131,12 +143,21 @@ export class BatchDriver {
         break;
       }
       case "BatchClaimed":
-        if (idle && getAddress(String(ev.args.provider)) !== this.ctx.address && !this.tasks.has(key(jobId)))
+        if (
+          idle &&
+          getAddress(String(ev.args.provider)) !== this.ctx.address &&
+          !this.tasks.has(key(jobId))
+        ) {
           this.store.transition(jobId, "taken", { reason: "claimed_by_other" });
+          this.over(jobId);
+        }
         break;
       case "BatchCancelled":
       case "BatchReclaimed":
-        if (idle && !this.tasks.has(key(jobId))) this.store.transition(jobId, "taken", { reason: ev.name });
+        if (idle && !this.tasks.has(key(jobId))) {
+          this.store.transition(jobId, "taken", { reason: ev.name });
+          this.over(jobId);
+        }
         break;
       default:
         break;
@@ -150,7 +171,11 @@ export class BatchDriver {
     const { reader, settings, chainClock } = this.ctx;
     const candidates = this.store
       .list(["discovered", "refused"])
-      .filter((r) => (r.state === "discovered" || r.retryable) && !this.tasks.has(key(r.jobId)));
+      .filter(
+        (r) =>
+          (r.state === "discovered" || (r.retryable && this.retryDue(r.jobId))) &&
+          !this.tasks.has(key(r.jobId)),
+      );
     if (candidates.length === 0) return;
     let freeStake = await reader.freeStake(this.ctx.address);
     let started = 0; // claims started this round (their rows may not be `claiming` yet)
@@ -162,6 +187,7 @@ export class BatchDriver {
       const slot = await this.batchSlot(row.jobId);
       if (slot.status !== BatchStatus.Open) {
         this.store.transition(row.jobId, "taken", { reason: `status_${slot.status}` });
+        this.over(row.jobId);
         continue;
       }
       const decision = await this.evaluate(row, freeStake, chainClock.nowSeconds());
@@ -218,12 +244,70 @@ export class BatchDriver {
     return decision;
   }
 
-  /** Records a refusal (once per reason) with its metric and log line. */
+  /**
+   * Records a refusal (once per reason) with its metric and log line; a retryable one is tried
+   * again after its backoff, the files of a final one are removed.
+   */
   private refuse(row: BatchRow, reason: string, retryable: boolean, detail: string): void {
     if (row.state === "discovered" || row.reason !== reason) {
       this.store.transition(row.jobId, "refused", { reason, retryable, detail });
       this.ctx.metrics.jobsRefused.inc({ reason });
       this.ctx.log.info({ batchJobId: row.jobId.toString(), reason, detail }, "batch job refused");
+    }
+    if (retryable) this.backoff(row.jobId);
+    else this.over(row.jobId);
+  }
+
+  /** Whether a retryable refusal's backoff has passed. */
+  private retryDue(jobId: bigint): boolean {
+    const r = this.retries.get(key(jobId));
+    return r === undefined || this.ctx.clock.now() >= r.at;
+  }
+
+  /** Schedules the next evaluation of a retryable refusal: base × 2^attempts, capped. */
+  private backoff(jobId: bigint): void {
+    const k = key(jobId);
+    const attempts = (this.retries.get(k)?.attempts ?? 0) + 1;
+    const base = this.ctx.settings.batchRetryBaseMs;
+    const delay = Math.min(base * 2 ** (attempts - 1), base * RETRY_MAX_FACTOR);
+    this.retries.set(k, { attempts, at: this.ctx.clock.now() + delay });
+    this.ctx.log.debug(
+      { batchJobId: jobId.toString(), attempts, retryInMs: delay },
+      "batch job retry scheduled",
+    );
+  }
+
+  /** The job is over for this worker: forget its retries and remove its files (in the background). */
+  private over(jobId: bigint): void {
+    this.retries.delete(key(jobId));
+    void this.removeFiles(jobId);
+  }
+
+  private async removeFiles(jobId: bigint): Promise<void> {
+    try {
+      await rm(this.dir(jobId), { recursive: true, force: true });
+    } catch (e) {
+      this.ctx.log.warn(
+        { batchJobId: jobId.toString(), err: errorMessage(e) },
+        "batch job files not removed",
+      );
+    }
+  }
+
+  /**
+   * Removes the directories of jobs that are over or unknown to the store (ended while the worker
+   * was down, or a crash between the final state and the removal). Published outputs stay.
+   */
+  async sweep(): Promise<void> {
+    const root = join(this.ctx.settings.dataDir, "batch");
+    const prefix = `${this.ctx.chainId}-`;
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const name of names) {
+      const id = name.startsWith(prefix) ? name.slice(prefix.length) : "";
+      if (!/^\d+$/.test(id)) continue;
+      const row = this.store.get(BigInt(id));
+      if (row !== null && !OVER.includes(row.state) && !(row.state === "refused" && !row.retryable)) continue;
+      await this.removeFiles(BigInt(id));
     }
   }
 
@@ -241,6 +325,7 @@ export class BatchDriver {
       );
       const loaded = await loadInputs(this.dir(jobId), row.inputsURI, row.terms, circuit.model!);
       if (!loaded.ok) return this.refuse(row, loaded.reason, loaded.retryable, loaded.detail);
+      this.retries.delete(key(jobId));
       this.inputs.set(key(jobId), Promise.resolve(loaded.inputs));
       if (this.signal.aborted || this.draining()) throw stopping();
       row = this.store.get(jobId)!;
@@ -253,14 +338,17 @@ export class BatchDriver {
         const slot = await this.batchSlot(jobId);
         const now = this.store.get(jobId)!;
         if (now.state === "discovered") {
-          if (slot.status !== BatchStatus.Open)
+          if (slot.status !== BatchStatus.Open) {
             this.store.transition(jobId, "taken", { reason: "claim_lost" });
-          else
+            this.over(jobId);
+          } else {
             this.store.transition(jobId, "refused", {
               reason: "claim_failed",
               retryable: true,
               detail: errorMessage(e),
             });
+            this.backoff(jobId);
+          }
           this.ctx.log.warn({ batchJobId: jobId.toString(), err: errorMessage(e) }, "batch claim not sent");
           return;
         }
@@ -613,6 +701,7 @@ export class BatchDriver {
       "batch job paid",
     );
     this.inputs.delete(key(row.jobId));
+    await this.removeFiles(row.jobId);
     await this.hook(answered ? "batch.answered" : "batch.settled", row.jobId);
   }
 
@@ -621,6 +710,7 @@ export class BatchDriver {
     this.ctx.metrics.jobsFailed.inc({ reason });
     this.ctx.log.error({ batchJobId: row.jobId.toString(), reason, detail }, "batch job failed");
     this.inputs.delete(key(row.jobId));
+    this.over(row.jobId);
   }
 
   /** Fails the job (true) when `deadline` passed. */

@@ -5,12 +5,10 @@
  */
 import { useEffect, useMemo, useState } from "react";
 import {
-  BatchStatus,
+  BatchClient,
   JOB_STATUS_NAMES,
   MarketIndex,
-  batchMarketOf,
-  decodeBatchTerms,
-  type BatchTerms,
+  type BatchListing,
   type IndexedJob,
   type JobStatusName,
   type ProviderStatus,
@@ -418,16 +416,11 @@ export function ExplorePage() {
   );
 }
 
-const BATCH_STATUS_NAMES = Object.fromEntries(Object.entries(BatchStatus).map(([k, v]) => [v, k])) as Record<
-  number,
-  string
->;
-
-/** Batch jobs (their own market): the latest 50 posts, with their status, read every few blocks. */
+/** Batch jobs (their own market): the latest 50 posts, with their status (SDK `listBatchJobs`), read every few blocks. */
 function BatchJobs() {
   const app = useApp();
   const { env } = app;
-  const [rows, setRows] = useState<{ jobId: bigint; terms: BatchTerms; status: string }[]>();
+  const [rows, setRows] = useState<BatchListing[]>();
   const [error, setError] = useState<string>();
   const every = Math.floor((app.head?.number ?? 0) / 3);
   useEffect(() => {
@@ -435,20 +428,7 @@ function BatchJobs() {
     let stale = false;
     void (async () => {
       try {
-        const market = batchMarketOf(env.deployment, env.provider);
-        const logs = await market.queryFilter(market.filters.BatchPosted(), env.deployment.startBlock);
-        const latest = logs.slice(-50).reverse();
-        const out = await Promise.all(
-          latest.map(async (l) => {
-            const jobId = l.args.jobId;
-            const slot = await market.getBatch(jobId);
-            return {
-              jobId,
-              terms: decodeBatchTerms(l.args.terms),
-              status: BATCH_STATUS_NAMES[Number(slot.status)] ?? "?",
-            };
-          }),
-        );
+        const out = await new BatchClient(env.deployment, env.provider).listBatchJobs({ limit: 50 });
         if (!stale) setRows(out);
       } catch (e) {
         if (!stale) setError(e instanceof Error ? e.message.split("\n")[0] : String(e));
@@ -490,7 +470,7 @@ function BatchJobs() {
                     <a href={`#/batch/${r.jobId}`}>#{r.jobId.toString()}</a>
                   </td>
                   <td>
-                    <StatusBadge status={r.status} />
+                    <StatusBadge status={r.statusName} />
                   </td>
                   <td>{grouped(r.terms.numSamples)}</td>
                   <td>{r.terms.sampleSize}</td>
