@@ -28,5 +28,6 @@ export * from "./model/circuit-input.ts";
 export * from "./model/inputs.ts";
 export * from "./proof.ts";
 export * from "./provider.ts";
+export * from "./sampling.ts";
 export * from "./terms.ts";
 export * from "./verify.ts";

@@ -9,7 +9,10 @@ import { assertField } from "../field.ts";
 import { inputSize, type ModelArtifactV2 } from "./format.ts";
 import { inferBatch, publicOutputs } from "./reference.ts";
 
-/** Signal name → value(s), as circom witness calculators take them. */
+/** Signal name → value(s), as circom witness calculators take them (any circuit's input). */
+export type CircuitSignals = Record<string, bigint | bigint[] | bigint[][]>;
+
+/** A model circuit's input signals (scalars and flat arrays). */
 export type ModelCircuitSignals = Record<string, bigint | bigint[]>;
 
 export interface ModelJob {

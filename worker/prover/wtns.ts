@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { ErrorCodes, ProofworkError, errorMessage } from "../../sdk/node.ts";
-import type { ModelCircuitSignals as CircuitInput } from "../../sdk/node.ts";
+import type { CircuitSignals as CircuitInput } from "../../sdk/node.ts";
 
 /** An in-memory fastfile, as snarkjs accepts in place of a file name. */
 export interface MemFile {

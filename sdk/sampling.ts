@@ -1,0 +1,168 @@
+/**
+ * Batch jobs, design 2 (docs/BATCH.md, "Design 2: one proof over the k samples"): fixed-depth
+ * Poseidon Merkle trees over a dataset's input commitments and its outputs, the packing of the
+ * sampled indices into public signals, and the witness input of a model's sampling circuit
+ * (`circuits/model-gen.ts` `generateSamplingCircuit`). Must match `circuits/src/lib/merkle.circom`
+ * and the generated circuit bit for bit. Browser-safe.
+ *
+ * This is the measured alternative to today's protocol (keccak trees, k single-sample proofs in one
+ * randomized batch check): `bench/batch-design2.ts` proves and verifies it; the contracts do not
+ * use it yet.
+ *
+ * Trees: leaf i at position i (bit d of i, least significant first, is 1 when the level-d node is
+ * a right child), empty positions hold 0, node = Poseidon(left, right). Input leaf: the sample's
+ * input commitment `c_i` (the packed-bytes Poseidon chain). Output leaf: Poseidon(c_i, packed
+ * outputs of sample i).
+ */
+import { getPoseidon } from "./commitment.ts";
+import { ErrorCodes, ProofworkError } from "./errors.ts";
+import type { CircuitSignals } from "./model/circuit-input.ts";
+import { inputSize, outputElements, type ModelArtifactV2 } from "./model/format.ts";
+import { inferSample, packOutputs } from "./model/reference.ts";
+
+/** Depth of the sampling trees: datasets of up to 2^20 samples. */
+export const SAMPLING_DEPTH = 20;
+
+/** A fixed-depth Poseidon tree: its root and the populated part of every level. */
+export interface PoseidonTree {
+  depth: number;
+  root: bigint;
+  /** levels[0] are the leaves; levels[d] the populated nodes of level d (the rest are zeros[d]). */
+  levels: bigint[][];
+  /** zeros[d]: the root of an empty subtree of height d. */
+  zeros: bigint[];
+}
+
+/** Roots of empty subtrees: zeros[0] = 0, zeros[d + 1] = Poseidon(zeros[d], zeros[d]). */
+export async function emptyRoots(depth: number): Promise<bigint[]> {
+  const poseidon = await getPoseidon();
+  const z = [0n];
+  for (let d = 0; d < depth; d++) z.push(poseidon([z[d]!, z[d]!]));
+  return z;
+}
+
+/** The tree of `leaves` at positions 0.. (the rest empty). */
+export async function poseidonTree(leaves: readonly bigint[], depth = SAMPLING_DEPTH): Promise<PoseidonTree> {
+  if (leaves.length === 0 || leaves.length > 2 ** depth) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `a tree of depth ${depth} holds 1 to ${2 ** depth} leaves, not ${leaves.length}`,
+    );
+  }
+  const poseidon = await getPoseidon();
+  const zeros = await emptyRoots(depth);
+  const levels: bigint[][] = [[...leaves]];
+  for (let d = 0; d < depth; d++) {
+    const below = levels[d]!;
+    const next: bigint[] = [];
+    for (let i = 0; i < below.length; i += 2) next.push(poseidon([below[i]!, below[i + 1] ?? zeros[d]!]));
+    levels.push(next);
+  }
+  return { depth, root: levels[depth]![0]!, levels, zeros };
+}
+
+/** The siblings of leaf `index` from the bottom up (what the circuit's `MerkleRoot` takes). */
+export function poseidonPath(tree: PoseidonTree, index: number): bigint[] {
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** tree.depth) {
+    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `index ${index} is not a position of the tree`);
+  }
+  const path: bigint[] = [];
+  let i = index;
+  for (let d = 0; d < tree.depth; d++) {
+    path.push(tree.levels[d]![i ^ 1] ?? tree.zeros[d]!);
+    i >>= 1;
+  }
+  return path;
+}
+
+/** The output leaf of a sample: Poseidon(c, packed outputs). */
+export async function samplingOutputLeaf(commitment: bigint, outputs: readonly bigint[]): Promise<bigint> {
+  return (await getPoseidon())([commitment, ...outputs]);
+}
+
+/** Indices of `depth` bits each, ⌊248 / depth⌋ per field element, least significant first. */
+export function packIndices(indices: readonly number[], depth = SAMPLING_DEPTH): bigint[] {
+  const per = Math.floor(248 / depth);
+  const out: bigint[] = [];
+  indices.forEach((index, n) => {
+    if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
+      throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `index ${index} does not fit ${depth} bits`);
+    }
+    const at = Math.floor(n / per);
+    out[at] = (out[at] ?? 0n) | (BigInt(index) << BigInt((n % per) * depth));
+  });
+  return out;
+}
+
+/** A dataset's two sampling trees from its input bytes (one row per sample) and the model. */
+export async function samplingTrees(
+  a: ModelArtifactV2,
+  commitments: readonly bigint[],
+  outputs: readonly (readonly bigint[])[],
+  depth = SAMPLING_DEPTH,
+): Promise<{ inputs: PoseidonTree; outputs: PoseidonTree }> {
+  if (outputs.length !== commitments.length || outputs.some((o) => o.length !== outputElements(a.output))) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `${commitments.length} commitments need as many outputs of ${outputElements(a.output)} element(s)`,
+    );
+  }
+  const leaves: bigint[] = [];
+  for (let i = 0; i < commitments.length; i++)
+    leaves.push(await samplingOutputLeaf(commitments[i]!, outputs[i]!));
+  return { inputs: await poseidonTree(commitments, depth), outputs: await poseidonTree(leaves, depth) };
+}
+
+/**
+ * The sampling circuit's input for `slots` slots proving `indices` (k ≤ slots; the remaining slots
+ * repeat the last index) of a dataset with the given trees; `publicSignals` in the circuit's order.
+ */
+export function samplingCircuitInput(
+  a: ModelArtifactV2,
+  o: {
+    jobKey: bigint;
+    slots: number;
+    trees: { inputs: PoseidonTree; outputs: PoseidonTree };
+    /** Input bytes of sample i. */
+    sample: (i: number) => Uint8Array;
+    indices: readonly number[];
+  },
+): { input: CircuitSignals; publicSignals: bigint[] } {
+  const { trees, slots } = o;
+  const depth = trees.inputs.depth;
+  if (o.indices.length === 0 || o.indices.length > slots) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `1 to ${slots} indices per proof, not ${o.indices.length}`,
+    );
+  }
+  const padded = [...o.indices];
+  while (padded.length < slots) padded.push(o.indices.at(-1)!);
+  const bytes: bigint[] = [];
+  for (const i of padded) {
+    const s = o.sample(i);
+    if (s.length !== inputSize(a)) {
+      throw new ProofworkError(
+        ErrorCodes.INPUT_INVALID,
+        `sample ${i} has ${s.length} bytes, not ${inputSize(a)}`,
+      );
+    }
+    for (const b of s) bytes.push(BigInt(b));
+  }
+  const indices = packIndices(padded, depth);
+  const input: CircuitSignals = {
+    jobKey: o.jobKey,
+    inputsRoot: trees.inputs.root,
+    outputsRoot: trees.outputs.root,
+    indices,
+    bytes,
+    inputPaths: padded.map((i) => poseidonPath(trees.inputs, i)),
+    outputPaths: padded.map((i) => poseidonPath(trees.outputs, i)),
+  };
+  return { input, publicSignals: [o.jobKey, trees.inputs.root, trees.outputs.root, ...indices] };
+}
+
+/** The packed outputs of sample `bytes` by the bigint reference (what an honest provider commits). */
+export function referenceOutputs(a: ModelArtifactV2, bytes: Uint8Array): bigint[] {
+  return packOutputs(inferSample(a, bytes), a.output);
+}
