@@ -30,5 +30,13 @@ export {
   saveImportedModel,
   type CatalogEntry,
 } from "./catalog.ts";
-export { circuitName, circuitSpecFor, constraintEstimate, generateCircuit } from "./model-gen.ts";
+export {
+  circuitName,
+  circuitSpecFor,
+  constraintEstimate,
+  generateCircuit,
+  generateSamplingCircuit,
+  samplingCircuitName,
+  samplingSpecFor,
+} from "./model-gen.ts";
 export { DevCeremony, circuitPower, readR1cs, type DevPtau } from "./ceremony.ts";
