@@ -54,7 +54,8 @@ ensure_deps() {
   local stamp="$ROOT/node_modules/.proofwork-lock-hash"
   local want
   want="$(lock_hash)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$ROOT/node_modules/@nomicfoundation/edr" ]; then
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$ROOT/node_modules/@nomicfoundation/edr" ] &&
+    [ -z "$(missing_optional)" ]; then
     return 0
   fi
   log "installing dependencies (npm install from package-lock.json) under Node $(node -v)"
@@ -63,8 +64,32 @@ ensure_deps() {
   # optional EDR binaries, which `npm ci` insists on seeing in the lock file. `npm install --no-save`
   # installs the locked versions and leaves package.json and package-lock.json untouched.
   (cd "$ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
+  # npm drops an optional dependency whose download failed without a word (a registry hiccup,
+  # e.g. a proxy's certificate error), and the WebGPU backend and its tests need two of them. On
+  # linux-x64, where they install, missing ones are fetched again; still missing is an error.
+  local tries=0
+  while [ -n "$(missing_optional)" ]; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 3 ]; then
+      log "ERROR: optional dependencies not installed after 3 retries: $(missing_optional) (registry unreachable?)"
+      exit 1
+    fi
+    log "optional dependencies missing after npm install: $(missing_optional) — retrying ($tries/3)"
+    sleep $((tries * 5))
+    (cd "$ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
+  done
   printf '%s' "$want" > "$stamp"
   log "dependencies installed in $((SECONDS - t0))s"
+}
+
+# Optional dependencies this platform must have (the WebGPU backend: Dawn for Node, TF.js's backend).
+missing_optional() {
+  [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || return 0
+  local p out=""
+  for p in webgpu @tensorflow/tfjs-backend-webgpu; do
+    [ -f "$ROOT/node_modules/$p/package.json" ] || out="$out $p"
+  done
+  printf '%s' "${out# }"
 }
 
 cmd="${1:-}"

@@ -52,6 +52,7 @@ import {
   type OnChainProof,
 } from "../../sdk/node.ts";
 import type { CircuitArtifacts } from "../artifacts.ts";
+import { WorkerErrorCodes } from "../errors.ts";
 import type { WorkerContext } from "../context.ts";
 import type { Boundary } from "../hooks.ts";
 import type { ChainEvent } from "../monitor.ts";
@@ -536,10 +537,7 @@ export class BatchDriver {
   private async afterCommit(row: BatchRow): Promise<void> {
     const committed = await this.eventOf(row, await this.waitStored(row), "BatchCommitted");
     if (committed) {
-      this.store.transition(row.jobId, "committed", {
-        sampleBlock: Number(committed.args.sampleBlock),
-        pendingTx: null,
-      });
+      this.store.transition(row.jobId, "committed", { sampleBlock: Number(committed.args.sampleBlock) });
       this.ctx.log.info(
         { batchJobId: row.jobId.toString(), sampleBlock: Number(committed.args.sampleBlock) },
         "batch outputs committed",
@@ -554,6 +552,9 @@ export class BatchDriver {
   private async prove(row: BatchRow): Promise<void> {
     const { ctx } = this;
     const slot = await this.batchSlot(row.jobId);
+    if (slot.status === BatchStatus.Claimed) return this.reorgedOut(row, "commit");
+    if (row.state === "sampled" && slot.status === BatchStatus.Committed)
+      return this.reorgedOut(row, "sample");
     if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
     if (ctx.chainClock.nowSeconds() >= slot.deadline) {
       return this.fail(row, "expired", `prove deadline ${slot.deadline} passed`);
@@ -600,10 +601,7 @@ export class BatchDriver {
   private async afterSample(row: BatchRow): Promise<void> {
     const sampled = await this.eventOf(row, await this.waitStored(row), "BatchSampled");
     if (sampled) {
-      this.store.transition(row.jobId, "sampled", {
-        randomness: String(sampled.args.randomness),
-        pendingTx: null,
-      });
+      this.store.transition(row.jobId, "sampled", { randomness: String(sampled.args.randomness) });
       this.ctx.log.info({ batchJobId: row.jobId.toString() }, "batch randomness recorded");
       await this.hook("batch.sampled", row.jobId);
       return;
@@ -614,7 +612,7 @@ export class BatchDriver {
   private async afterProve(row: BatchRow): Promise<void> {
     const proven = await this.eventOf(row, await this.waitStored(row), "BatchProven");
     if (proven) {
-      this.store.transition(row.jobId, "proven", { pendingTx: null });
+      this.store.transition(row.jobId, "proven", {});
       this.ctx.log.info(
         { batchJobId: row.jobId.toString(), challengeDeadline: Number(proven.args.challengeDeadline) },
         "batch samples proven",
@@ -643,6 +641,8 @@ export class BatchDriver {
       }
       if (slot.status === BatchStatus.Paid) return this.paid(row, null);
       if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
+      if (slot.status === BatchStatus.Committed || slot.status === BatchStatus.Sampled)
+        return this.reorgedOut(row, "prove");
       if (slot.status === BatchStatus.Proven && ctx.chainClock.nowSeconds() > slot.deadline) {
         const data = batchMarketInterface.encodeFunctionData("settle", [
           row.jobId,
@@ -657,6 +657,52 @@ export class BatchDriver {
       const head = await ctx.provider.getBlock("latest");
       if (head) ctx.chainClock.observe(head.timestamp);
     }
+  }
+
+  /**
+   * The chain is behind the stored state: a reorg removed the commit, sample or prove transaction
+   * that led to it, and the node did not take it back. Sends the same signed bytes again (same
+   * nonce: it cannot land twice) and returns to the step's `…ing` state, whose handler reads the
+   * outcome from the chain again (a re-mined commit has a new sample block). When the transaction
+   * cannot be restored (its nonce went to another, or none is stored), the step is done anew.
+   */
+  private async reorgedOut(row: BatchRow, step: "commit" | "sample" | "prove"): Promise<void> {
+    const { ctx } = this;
+    const pending = { commit: "committing", sample: "sampling", prove: "proving" } as const;
+    const redo: BatchState =
+      step === "commit"
+        ? "executed"
+        : step === "sample"
+          ? "committed"
+          : row.randomness !== null
+            ? "sampled"
+            : "committed";
+    ctx.log.warn(
+      { batchJobId: row.jobId.toString(), state: row.state, tx: row.pendingTx },
+      `our batch ${step} was reorged out: sending it again`,
+    );
+    const hash = row.pendingTx;
+    if (hash !== null) {
+      try {
+        await ctx.tx.restoreReorgedOut(hash);
+        this.store.transition(
+          row.jobId,
+          pending[step],
+          { pendingTx: hash },
+          `${step} ${hash} reorged out: re-sent`,
+        );
+        return;
+      } catch (e) {
+        if (!isProofworkError(e, WorkerErrorCodes.TX_FAILED)) throw e;
+        ctx.log.warn(
+          { batchJobId: row.jobId.toString(), err: errorMessage(e) },
+          `batch ${step} cannot be restored`,
+        );
+      }
+    }
+    const patch =
+      step === "commit" ? { pendingTx: null, sampleBlock: null, randomness: null } : { pendingTx: null };
+    this.store.transition(row.jobId, redo, patch, `${step} reorged out: done anew`);
   }
 
   private async answer(row: BatchRow): Promise<void> {

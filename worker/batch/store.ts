@@ -72,11 +72,13 @@ const EDGES: Record<BatchState, readonly BatchState[]> = {
   claimed: ["executed", "failed"],
   executed: ["committing", "failed"],
   committing: ["committed", "executed", "failed"],
-  committed: ["sampling", "proving", "failed"],
+  // (committed → committing/executed, sampled → sampling/committed, proven → proving/…: a reorg
+  // removed the transaction that led there)
+  committed: ["sampling", "proving", "committing", "executed", "failed"],
   sampling: ["sampled", "committed", "failed"],
-  sampled: ["proving", "failed"],
+  sampled: ["proving", "sampling", "committed", "failed"],
   proving: ["proven", "committed", "sampled", "failed"],
-  proven: ["settling", "challenged", "paid", "failed"],
+  proven: ["settling", "challenged", "paid", "proving", "committed", "sampled", "failed"],
   challenged: ["answering", "failed"],
   answering: ["paid", "challenged", "failed"],
   settling: ["paid", "proven", "failed"],
@@ -101,7 +103,10 @@ export interface BatchRow {
   sampleBlock: number | null;
   randomness: string | null;
   challenged: number[] | null;
-  /** The signed transaction of the step in flight (`…ing` states). */
+  /**
+   * The signed transaction of the step in flight (`…ing` states), kept in the state it led to
+   * (`committed`, `sampled`, `proven`) so that it can be sent again if a reorg removes it.
+   */
   pendingTx: string | null;
   earned: bigint | null;
   gasSpent: bigint;

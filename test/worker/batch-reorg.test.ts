@@ -1,0 +1,147 @@
+/**
+ * Reorgs of a batch job's transactions, made with `evm_snapshot`/`evm_revert` on the in-process
+ * chain from the worker's own hooks (real inference and proofs, as test/worker/batch.test.ts):
+ * (1) the block holding the worker's commit disappears after the worker recorded it — the same
+ * signed commit is sent again, the job is sampled from the re-mined commit's sample block and
+ * proven once; (2) the block holding its prove disappears after it recorded the job proven — the
+ * same prove is sent again, and the job is settled and paid once. Before, the worker waited on a
+ * chain that no longer had its step until the deadline slashed it.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { parseEther, type Contract } from "ethers";
+import { releaseCurves } from "../../circuits/pipeline.ts";
+import { BatchStatus } from "../../sdk/batch.ts";
+import type { WorkerHooks } from "../../worker/hooks.ts";
+import type { WorkerHandle } from "../../worker/index.ts";
+import {
+  batchRecordOf,
+  batchTermsOf,
+  drawnIndices,
+  loadBatchDataset,
+  type BatchDataset,
+} from "../helpers/batch.ts";
+import {
+  HOUR,
+  advance,
+  batchProtocol,
+  postBatchJob,
+  startBatchWorker,
+  subset,
+  waitMining,
+} from "../helpers/batch-worker.ts";
+
+let ds: BatchDataset;
+
+/** Hooks that snapshot at `persisted` and, once `recorded` is reached, revert to it (once). */
+function reorgAt(
+  ethers: { provider: { send(m: string, a: unknown[]): Promise<unknown> } },
+  persisted: "batch.commit.persisted" | "batch.prove.persisted",
+  recorded: "batch.committed" | "batch.proven",
+  box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean },
+): WorkerHooks {
+  let snapshot: string | undefined;
+  return {
+    at: async (b) => {
+      if (b === persisted && snapshot === undefined)
+        snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+      if (b === recorded && box.reverted !== true && snapshot !== undefined) {
+        box.tx = box.w!.batch!.get(box.jobId!)!.pendingTx;
+        expect(await ethers.provider.send("evm_revert", [snapshot])).to.equal(true);
+        box.reverted = true;
+      }
+    },
+  };
+}
+
+describe("worker batch mode: reorgs of its own transactions", function () {
+  this.timeout(300_000);
+
+  before(async function () {
+    ds = subset(await loadBatchDataset(32), 32);
+  });
+  after(releaseCurves);
+
+  it("test_batchReorg_commitBlockRemoved_sameCommitResent_sampledFromTheNewBlock_provenOnce", async function () {
+    const { ethers } = await network.create();
+    const p = await batchProtocol(ethers.provider);
+    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
+    box.jobId = await p.batchMarket.nextJobId();
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
+      hooks: reorgAt(ethers, "batch.commit.persisted", "batch.committed", box),
+    });
+    const w = box.w;
+    try {
+      const { jobId } = await postBatchJob(p, ds);
+      expect(jobId).to.equal(box.jobId);
+      await waitMining(
+        p,
+        () => box.w,
+        () => w.batch!.get(jobId)?.state === "proven",
+        "proven after the commit was reorged out",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
+      });
+      expect(box.reverted).to.equal(true);
+      // one commit on chain: the same signed transaction, sent again
+      const commits = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId));
+      expect(commits).to.have.length(1);
+      expect(commits[0]!.transactionHash, "the same signed commit").to.equal(box.tx);
+      expect(
+        w.batch!.history(jobId).some((h) => /commit 0x[0-9a-f]{64} reorged out: re-sent/.test(h.note ?? "")),
+      ).to.equal(true);
+      // sampled from the re-mined commit's sample block, as the SDK derives it
+      const record = await batchRecordOf(p.batchMarket, jobId);
+      expect(w.batch!.get(jobId)!.sampleBlock).to.equal(record.sampleBlock);
+      const terms = await batchTermsOf(p.batchMarket, jobId);
+      const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
+      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
+      expect(proven).to.have.length(1);
+      expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it("test_batchReorg_proveBlockRemoved_sameProveResent_thenSettledAndPaidOnce", async function () {
+    const { ethers } = await network.create();
+    const p = await batchProtocol(ethers.provider);
+    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
+    box.jobId = await p.batchMarket.nextJobId();
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
+      hooks: reorgAt(ethers, "batch.prove.persisted", "batch.proven", box),
+    });
+    const w = box.w;
+    const token = p.token as Contract;
+    const before = BigInt((await token.getFunction("balanceOf")(w.address)) as bigint);
+    try {
+      const { jobId } = await postBatchJob(p, ds);
+      await waitMining(
+        p,
+        () => box.w,
+        () => box.reverted === true && w.batch!.get(jobId)?.state === "proven",
+        "proven again after the prove was reorged out",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
+      });
+      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
+      expect(proven).to.have.length(1);
+      expect(proven[0]!.transactionHash, "the same signed prove").to.equal(box.tx);
+      expect(Number((await p.batchMarket.getBatch(jobId)).status)).to.equal(BatchStatus.Proven);
+      // the window passes: settled and paid once
+      await advance(p, HOUR + 1);
+      await waitMining(
+        p,
+        () => box.w,
+        () => w.batch!.get(jobId)?.state === "paid",
+        "paid",
+      );
+      const price = parseEther("20");
+      const payout = price - (price * 100n) / 10_000n;
+      expect(BigInt((await token.getFunction("balanceOf")(w.address)) as bigint) - before).to.equal(payout);
+      expect(await p.batchMarket.queryFilter(p.batchMarket.filters.BatchPaid(jobId))).to.have.length(1);
+    } finally {
+      await w.stop();
+    }
+  });
+});
