@@ -201,8 +201,8 @@ const STATUS_NAMES = Object.fromEntries(Object.entries(BatchStatus).map(([k, v])
 >;
 export type BatchStatusName = keyof typeof BatchStatus;
 
-/** A batch job as read from the chain: its slot, terms and record, and what its events say. */
-export interface BatchJob {
+/** A batch job's slot now and what its `BatchPosted` event says. */
+export interface BatchPosting {
   jobId: bigint;
   status: BatchStatusValue;
   statusName: BatchStatusName;
@@ -210,9 +210,13 @@ export interface BatchJob {
   deadline: bigint;
   terms: BatchTerms;
   inputsURI: string;
+  postedBlock: number;
+}
+
+/** A batch job as read from the chain: its slot, terms and record, and what its events say. */
+export interface BatchJob extends BatchPosting {
   /** What every call after the claim takes (zero fields until reached). */
   record: BatchRecord;
-  postedBlock: number;
   /** From `BatchClaimed`. */
   price?: bigint;
   /** From `BatchCommitted`. */
@@ -229,16 +233,8 @@ export interface BatchJob {
   txs: Partial<Record<"posted" | "claimed" | "committed" | "proven" | "challenged" | "final", string>>;
 }
 
-/** A batch job in a listing: its terms and inputs location from `BatchPosted`, its status now. */
-export interface BatchListing {
-  jobId: bigint;
-  status: BatchStatusValue;
-  statusName: BatchStatusName;
-  /** The current status's deadline (0 when final). */
-  deadline: bigint;
-  terms: BatchTerms;
-  inputsURI: string;
-  postedBlock: number;
+/** A batch job in a listing (`listBatchJobs`): its posting and the post's transaction. */
+export interface BatchListing extends BatchPosting {
   txHash: string;
 }
 

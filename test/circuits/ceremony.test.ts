@@ -173,6 +173,15 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
       log: (l: string) => void lines.push(l),
     });
 
+    /** snarkjs verifies a build's zkey against its r1cs and the dev ptau kept in the cache (by hash). */
+    async function keysVerifyAgainstCachedPtau(b: BuiltCircuit): Promise<boolean> {
+      const ptauFile = (await readdir(path.join(cache, "ptau"))).find((f) =>
+        f.includes(b.ptauSha256!.slice(0, 16)),
+      );
+      expect(ptauFile, "dev ptau kept in the cache").to.not.equal(undefined);
+      return snarkjs.zKey.verifyFromR1cs(b.r1cs, path.join(cache, "ptau", ptauFile!), b.zkey!, quiet);
+    }
+
     before(async function () {
       // Seed the compile cache with the built circuit: these tests are about keys, not circom.
       cache = path.join(dir, "cache");
@@ -187,18 +196,7 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
       expect(built!.keysSource).to.equal("dev-ceremony");
       expect(built!.ptauSource).to.equal("dev-ceremony");
       // The dev ptau the keys came from stays in the cache, named by its hash.
-      const ptauFile = (await readdir(path.join(cache, "ptau"))).find((f) =>
-        f.includes(built!.ptauSha256!.slice(0, 16)),
-      );
-      expect(ptauFile, "dev ptau kept in the cache").to.not.equal(undefined);
-      expect(
-        await snarkjs.zKey.verifyFromR1cs(
-          built!.r1cs,
-          path.join(cache, "ptau", ptauFile!),
-          built!.zkey!,
-          quiet,
-        ),
-      ).to.equal(true);
+      expect(await keysVerifyAgainstCachedPtau(built!)).to.equal(true);
       const header = await readFile(path.join(dir, "contracts", "BindingTestVerifier.sol"), "utf8");
       expect(header).to.match(/groth16 phase 2: LOCAL DEV CEREMONY \(insecure, development only\)/);
 
@@ -230,17 +228,7 @@ describe("circuits/ceremony (fast dev ceremony, verified by snarkjs)", function 
       const [remade] = await buildCircuits(spec(), { ...opts(), minPower: before!.ptauPower! + 2 });
       expect(remade!.ptauPower).to.equal(before!.ptauPower! + 2);
       expect(remade!.zkeySha256).to.not.equal(before!.zkeySha256);
-      const ptauFile = (await readdir(path.join(cache, "ptau"))).find((f) =>
-        f.includes(remade!.ptauSha256!.slice(0, 16)),
-      );
-      expect(
-        await snarkjs.zKey.verifyFromR1cs(
-          remade!.r1cs,
-          path.join(cache, "ptau", ptauFile!),
-          remade!.zkey!,
-          quiet,
-        ),
-      ).to.equal(true);
+      expect(await keysVerifyAgainstCachedPtau(remade!)).to.equal(true);
     });
 
     it("test_build_usesImportedMultiPartyPhase2ForItsPtau", async function () {
