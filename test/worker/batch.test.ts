@@ -203,9 +203,14 @@ describe("worker batch mode (in-process chain, real inference and proofs)", func
       expect(w.batch!.get(missing.jobId)!.reason).to.equal("inputs_unavailable");
       for (const j of [changed, wrongRoot, missing])
         expect(Number((await p.batchMarket.getBatch(j.jobId)).status)).to.equal(BatchStatus.Open);
-      // refused for good: the fetched files are removed; nothing was kept for the unreachable one
-      for (const j of [changed, wrongRoot])
-        expect(existsSync(jobDir(dataDir, 31337n, j.jobId)), `job ${j.jobId} files`).to.equal(false);
+      // refused for good: the fetched files are removed (in the background of the refusal)
+      await waitMining(
+        p,
+        () => box.w,
+        () => [changed, wrongRoot].every((j) => !existsSync(jobDir(dataDir, 31337n, j.jobId))),
+        "the refused jobs' files removed",
+        10_000,
+      );
 
       // an unreachable dataset is retried with a doubling backoff, not fetched again every tick:
       // the n-th wait is at least base × 2^(n-1)

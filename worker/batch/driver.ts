@@ -739,6 +739,9 @@ export class BatchDriver {
     const ev = await this.eventOf(row, mined, "BatchPaid");
     const earned = ev !== undefined ? BigInt(ev.args.payout as bigint) : 0n;
     const answered = row.state === "answering";
+    // paid on-chain: nothing needs the job's files any more (removed first, so `paid` implies it)
+    this.inputs.delete(key(row.jobId));
+    await this.removeFiles(row.jobId);
     this.store.transition(row.jobId, "paid", { earned, pendingTx: null }, mined?.hash);
     this.ctx.metrics.earningsWei.inc(Number(earned));
     this.ctx.metrics.jobsCompleted.inc();
@@ -746,8 +749,6 @@ export class BatchDriver {
       { batchJobId: row.jobId.toString(), earned: earned.toString(), answered },
       "batch job paid",
     );
-    this.inputs.delete(key(row.jobId));
-    await this.removeFiles(row.jobId);
     await this.hook(answered ? "batch.answered" : "batch.settled", row.jobId);
   }
 
