@@ -116,10 +116,17 @@ describe("worker batch mode: reorgs of its own transactions", function () {
     const before = BigInt((await token.getFunction("balanceOf")(w.address)) as bigint);
     try {
       const { jobId } = await postBatchJob(p, ds);
+      // (right after the revert the store still says proven: wait for the re-sent prove's record)
+      const resent = () =>
+        w.batch!.history(jobId).some((h) => /^prove 0x[0-9a-f]{64} reorged out: re-sent$/.test(h.note ?? ""));
       await waitMining(
         p,
         () => box.w,
-        () => box.reverted === true && w.batch!.get(jobId)?.state === "proven",
+        async () =>
+          box.reverted === true &&
+          resent() &&
+          w.batch!.get(jobId)?.state === "proven" &&
+          Number((await p.batchMarket.getBatch(jobId)).status) === BatchStatus.Proven,
         "proven again after the prove was reorged out",
       ).catch((e: unknown) => {
         throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
