@@ -9,7 +9,6 @@ import {
   getAddress,
   keccak256,
   type ContractTransactionReceipt,
-  type ContractTransactionResponse,
   type EventLog,
   type Provider,
   type Signer,
@@ -33,17 +32,10 @@ import {
   type BatchTerms,
   type PostBatchParams,
 } from "./batch.ts";
-import { isSigner, requireSigner, type Pricing } from "./client.ts";
+import { ClientBase, type Pricing } from "./client.ts";
 import { commitInput } from "./commitment.ts";
-import {
-  connectContracts,
-  guard,
-  latestTimestamp,
-  sendAndConfirm,
-  type BatchMarket,
-  type JobMarket,
-} from "./contracts.ts";
-import { circuitRecord, type CircuitRecord, type Deployment } from "./deployments.ts";
+import { connectContracts, guard, latestTimestamp, type BatchMarket, type JobMarket } from "./contracts.ts";
+import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { queryLogsChunked } from "./jobs.ts";
 import type { VerificationKey } from "./proof.ts";
@@ -300,10 +292,8 @@ export function batchMarketOf(deployment: Deployment, runner: Signer | Provider)
  * The requester's batch client: post, read, challenge, settle. Plain ethers v6; the deployment
  * record and the signer (or a provider, read only) are passed in.
  */
-export class BatchClient {
+export class BatchClient extends ClientBase {
   readonly market: BatchMarket;
-  readonly provider: Provider;
-  private readonly confirmations: number;
   private readonly logChunkSize: number;
   private readonly terms = new Map<
     bigint,
@@ -311,33 +301,13 @@ export class BatchClient {
   >();
 
   constructor(
-    readonly deployment: Deployment,
-    readonly runner: Signer | Provider,
+    deployment: Deployment,
+    runner: Signer | Provider,
     options: { confirmations?: number; logChunkSize?: number } = {},
   ) {
-    const provider = isSigner(runner) ? runner.provider : runner;
-    if (provider === null)
-      throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the signer is not connected to a provider");
-    this.provider = provider;
+    super(deployment, runner, options);
     this.market = batchMarketOf(deployment, runner);
-    this.confirmations = options.confirmations ?? 1;
     this.logChunkSize = options.logChunkSize ?? 1000;
-  }
-
-  private signer(): Signer {
-    return requireSigner(this.runner);
-  }
-
-  private send(
-    action: string,
-    tx: () => Promise<ContractTransactionResponse>,
-  ): Promise<ContractTransactionReceipt> {
-    return sendAndConfirm(action, this.confirmations, tx);
-  }
-
-  /** The deployment's record of a circuit given by name or bytes32 id. */
-  circuit(nameOrId: string): CircuitRecord {
-    return circuitRecord(this.deployment, nameOrId);
   }
 
   private chainTime(): Promise<number> {

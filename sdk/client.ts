@@ -164,44 +164,38 @@ function nextBlockOrTimeout(provider: Provider, ms: number, signal?: AbortSignal
 }
 
 // ---------------------------------------------------------------------------------------------
-// The client
+// The clients
 // ---------------------------------------------------------------------------------------------
 
-export class RequesterClient {
-  readonly contracts: ProofworkContracts;
+/**
+ * What the requester's job and batch clients share: the deployment record, the runner (a signer,
+ * or a provider for reading only) and its provider, confirmations, sending and circuit lookup.
+ */
+export abstract class ClientBase {
   readonly provider: Provider;
-  /** Reads jobs (terms and claimers cached: they never change). */
-  readonly jobs: JobReader;
-  private readonly confirmations: number;
-  private readonly pollIntervalMs: number;
+  protected readonly confirmations: number;
 
   /**
    * @param deployment Deployment record of the chain.
-   * @param runner A signer (needed to post/cancel/reclaim) or a provider (read only).
+   * @param runner A signer (needed to send transactions) or a provider (read only).
    */
   constructor(
     readonly deployment: Deployment,
     readonly runner: Signer | Provider,
-    options: ClientOptions = {},
+    options: { confirmations?: number } = {},
   ) {
     const provider = isSigner(runner) ? runner.provider : runner;
     if (provider === null)
       throw new ProofworkError(ErrorCodes.CONFIG_INVALID, "the signer is not connected to a provider");
     this.provider = provider;
-    this.contracts = connectContracts(deployment, runner);
-    this.jobs = new JobReader(this.contracts.market, {
-      fromBlock: deployment.startBlock,
-      logChunkSize: options.logChunkSize ?? 1000,
-    });
     this.confirmations = options.confirmations ?? 1;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
   }
 
-  private signer(): Signer {
+  protected signer(): Signer {
     return requireSigner(this.runner);
   }
 
-  private send(
+  protected send(
     action: string,
     tx: () => Promise<ContractTransactionResponse>,
   ): Promise<ContractTransactionReceipt> {
@@ -211,6 +205,27 @@ export class RequesterClient {
   /** The deployment's record of a circuit given by name or bytes32 id. */
   circuit(nameOrId: string): CircuitRecord {
     return circuitRecord(this.deployment, nameOrId);
+  }
+}
+
+export class RequesterClient extends ClientBase {
+  readonly contracts: ProofworkContracts;
+  /** Reads jobs (terms and claimers cached: they never change). */
+  readonly jobs: JobReader;
+  private readonly pollIntervalMs: number;
+
+  /**
+   * @param deployment Deployment record of the chain.
+   * @param runner A signer (needed to post/cancel/reclaim) or a provider (read only).
+   */
+  constructor(deployment: Deployment, runner: Signer | Provider, options: ClientOptions = {}) {
+    super(deployment, runner, options);
+    this.contracts = connectContracts(deployment, runner);
+    this.jobs = new JobReader(this.contracts.market, {
+      fromBlock: deployment.startBlock,
+      logChunkSize: options.logChunkSize ?? 1000,
+    });
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
   }
 
   /** Latest block timestamp (chain time, which may differ from the wall clock on dev chains). */
