@@ -76,11 +76,18 @@ export function parseParam(
   return acc;
 }
 
+/** The pricing flags of `job post` (single and batch). */
+export interface PricingFlags {
+  price?: string;
+  minPrice?: string;
+  maxPrice?: string;
+  ramp?: string;
+  collateral?: string;
+  claimPeriod: string;
+}
+
 /** Fixed price (`--price`) or reverse Dutch auction (`--min-price`, `--max-price`, `--ramp`), never both. */
-export function parsePricing(
-  opts: { price?: string; minPrice?: string; maxPrice?: string; ramp?: string },
-  decimals: number,
-): Pricing {
+export function parsePricing(opts: PricingFlags, decimals: number): Pricing {
   if (opts.price !== undefined) {
     if (opts.minPrice !== undefined || opts.maxPrice !== undefined) {
       throw new ProofworkError(

@@ -38,7 +38,7 @@ import {
   type ModelArtifact,
   type ProgressFn,
 } from "../../sdk/node.ts";
-import { parseAmount, parseInteger, parseJobId, parsePricing } from "../args.ts";
+import { parseAmount, parseInteger, parseJobId, parsePricing, type PricingFlags } from "../args.ts";
 import { action as actionOf, chainContext, fmt, output, tokenInfo, type ChainContext } from "../context.ts";
 import type { Output } from "../output.ts";
 
@@ -137,19 +137,13 @@ export function batchClient(ctx: ChainContext): BatchClient {
   });
 }
 
-export interface BatchPostOptions {
+export interface BatchPostOptions extends PricingFlags {
   circuit: string;
   batch: string;
   samples?: string;
   challenges: string;
   bond?: string;
   inputsUri?: string;
-  price?: string;
-  minPrice?: string;
-  maxPrice?: string;
-  ramp?: string;
-  collateral?: string;
-  claimPeriod: string;
   commitWindow: string;
   proveWindow: string;
   challengeWindow: string;

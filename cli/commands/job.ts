@@ -140,20 +140,14 @@ export function registerJobCommands(program: Command): void {
     .action(
       action(
         async (
-          opts: {
-            circuit: string;
+          opts: Omit<BatchPostOptions, "batch"> & {
+            batch?: string;
             input?: string[];
             as?: string;
             picture?: string;
             digit?: string;
             index: string;
             inputUri?: string;
-            price?: string;
-            minPrice?: string;
-            maxPrice?: string;
-            ramp?: string;
-            collateral?: string;
-            claimPeriod: string;
             window: string;
             permit: boolean;
             wait?: boolean;
@@ -162,14 +156,14 @@ export function registerJobCommands(program: Command): void {
           cmd: Command,
         ) => {
           const out = output(cmd);
-          const batch = (opts as { batch?: string }).batch;
+          const batch = opts.batch;
           if (batch !== undefined) {
             if (opts.input !== undefined || opts.digit !== undefined || opts.wait === true)
               throw new ProofworkError(
                 ErrorCodes.BAD_ARGUMENT,
                 "--batch takes no --input, --digit or --wait (follow it with `proofwork job status <id> --batch`)",
               );
-            await postBatchJob(opts as unknown as BatchPostOptions, cmd);
+            await postBatchJob({ ...opts, batch }, cmd);
             return;
           }
           if ((opts.input === undefined) === (opts.digit === undefined)) {
