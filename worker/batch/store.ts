@@ -43,21 +43,11 @@ export const BATCH_STATES = [
 ] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
 
-/** States a batch task drives (the job is ours and not finished). */
-export const OWNED_BATCH_STATES: readonly BatchState[] = [
-  "claiming",
-  "claimed",
-  "executed",
-  "committing",
-  "committed",
-  "sampling",
-  "sampled",
-  "proving",
-  "proven",
-  "challenged",
-  "answering",
-  "settling",
-];
+/** States a batch task drives (the job is ours and not finished): `claiming` through `settling`. */
+export const OWNED_BATCH_STATES: readonly BatchState[] = BATCH_STATES.slice(
+  BATCH_STATES.indexOf("claiming"),
+  BATCH_STATES.indexOf("settling") + 1,
+);
 
 /** Owned states that hold the worker's compute (a proven job only waits out its window). */
 export const BUSY_BATCH_STATES: readonly BatchState[] = OWNED_BATCH_STATES.filter(
