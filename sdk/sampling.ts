@@ -77,7 +77,15 @@ export function poseidonPath(tree: PoseidonTree, index: number): bigint[] {
 
 /** The output leaf of a sample: Poseidon(c, packed outputs). */
 export async function samplingOutputLeaf(commitment: bigint, outputs: readonly bigint[]): Promise<bigint> {
-  return (await getPoseidon())([commitment, ...outputs]);
+  return outputLeaf(await getPoseidon(), commitment, outputs);
+}
+
+function outputLeaf(
+  poseidon: (inputs: bigint[]) => bigint,
+  commitment: bigint,
+  outputs: readonly bigint[],
+): bigint {
+  return poseidon([commitment, ...outputs]);
 }
 
 /** Indices of `depth` bits each, ⌊248 / depth⌋ per field element, least significant first. */
@@ -107,9 +115,8 @@ export async function samplingTrees(
       `${commitments.length} commitments need as many outputs of ${outputElements(a.output)} element(s)`,
     );
   }
-  const leaves: bigint[] = [];
-  for (let i = 0; i < commitments.length; i++)
-    leaves.push(await samplingOutputLeaf(commitments[i]!, outputs[i]!));
+  const poseidon = await getPoseidon();
+  const leaves = commitments.map((c, i) => outputLeaf(poseidon, c, outputs[i]!));
   return { inputs: await poseidonTree(commitments, depth), outputs: await poseidonTree(leaves, depth) };
 }
 
