@@ -180,6 +180,8 @@ export async function batchGasScenario(
   const postTx = batch.connect(requester).postBatch({
     circuitId,
     keyHash: batchKeyHash(key),
+    slots: 0,
+    treeDepth: 0,
     inputsRoot: ds.inputs_.root,
     inputsHash: ds.inputsHash,
     inputsURI: "https://datasets.example/mnist-10k.bin",
@@ -345,6 +347,8 @@ async function runChallenge(
   await batch.connect(s.requester).postBatch({
     circuitId: o.circuitId,
     keyHash: batchKeyHash(o.key),
+    slots: 0,
+    treeDepth: 0,
     inputsRoot: ds.inputs_.root,
     inputsHash: ds.inputsHash,
     inputsURI: "https://datasets.example/mnist-10k.bin",

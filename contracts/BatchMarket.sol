@@ -24,8 +24,9 @@ import {ProtocolBounds} from "./libraries/ProtocolBounds.sol";
 /// market was constructed with), which is then `jobMarket()` for ever; the staking contract the
 /// market deployed accepts `lock`/`unlock`/`slash` from this contract too (its second immutable
 /// market, the CREATE2 address). No roles: the fee, slash split, pause and treasury are the `JobMarket`'s. One
-/// storage slot per job; terms and record travel as calldata. The sample checks (Merkle paths and
-/// the Groth16 batch verification) are in a stateless `BatchVerifier` this contract deploys. No loop over stored jobs; loops run
+/// storage slot per job; terms and record travel as calldata. The sample-proof checks (Merkle paths
+/// and the Groth16 batch verification) are in a stateless `BatchVerifier` this contract deploys; a
+/// sampling-circuit job's proofs go to its circuit's registered verifier. No loop over stored jobs; loops run
 /// over a job's k (≤ 64) or challenged (≤ 32) samples, their outputs (≤ 62) and paths (≤ 32).
 contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
     using SafeERC20 for IERC20;
@@ -78,6 +79,7 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
         _validate(params);
         (, , uint16 numPublic, bool active) = _registry.getVerifier(params.circuitId);
         if (!active) revert Batch__CircuitNotActive(params.circuitId);
+        _validateSampling(params, numPublic);
 
         BatchTerms memory terms = _terms(params, numPublic, _jobMarket.economics());
         jobId = _nextJobId;
@@ -235,24 +237,34 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
         VerifyingKey calldata key,
         SampleProof[] calldata samples
     ) external {
-        if (msg.sender != record.provider) revert Batch__NotProvider(jobId, msg.sender);
-        bytes26 claimed = _claimed(_termsHash(terms), record);
-        bytes32 randomness = _provenRandomness(jobId, claimed, record, header);
-
-        uint256[] memory indices = BatchSampling.indices(
-            BatchSampling.seed(randomness, jobId),
-            terms.numSamples,
-            terms.sampleSize
+        (bytes26 claimed, bytes32 randomness, uint256[] memory indices) = _drawn(
+            jobId,
+            terms,
+            record,
+            header,
+            false
         );
         _verifySamples(jobId, terms, record, key, indices, samples);
+        _proven(jobId, terms, record, claimed, randomness, indices);
+    }
 
-        uint40 challengeDeadline = uint40(block.timestamp) + terms.challengeWindow;
-        _jobs[jobId] = Batch({
-            status: BatchStatus.Proven,
-            deadline: challengeDeadline,
-            commitment: _result(claimed, record.outputsRoot)
-        });
-        emit BatchProven(jobId, msg.sender, randomness, indices, challengeDeadline);
+    /// @inheritdoc IBatchMarket
+    function proveSampled(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        bytes calldata header,
+        uint256[8][] calldata proofs
+    ) external {
+        (bytes26 claimed, bytes32 randomness, uint256[] memory indices) = _drawn(
+            jobId,
+            terms,
+            record,
+            header,
+            true
+        );
+        _verifySampling(jobId, terms, record, indices, proofs);
+        _proven(jobId, terms, record, claimed, randomness, indices);
     }
 
     /// @inheritdoc IBatchMarket
@@ -263,21 +275,21 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
         VerifyingKey calldata key,
         SampleProof[] calldata samples
     ) external nonReentrant {
-        if (msg.sender != record.provider) revert Batch__NotProvider(jobId, msg.sender);
-        bytes26 result = _result(_claimed(_termsHash(terms), record), record.outputsRoot);
-        Batch storage job = _checked(jobId, BatchStatus.Challenged, _challenged(result, record.challenged));
-        uint40 deadline = job.deadline;
-        if (block.timestamp > deadline) revert Batch__DeadlinePassed(jobId, deadline);
-
-        uint256 count = record.challenged.length;
-        uint256[] memory indices = new uint256[](count);
-        for (uint256 i; i < count; ++i) indices[i] = record.challenged[i];
+        (Batch storage job, bytes26 result, uint256[] memory indices) = _toAnswer(jobId, terms, record, false);
         _verifySamples(jobId, terms, record, key, indices, samples);
+        _answered(jobId, job, terms, record, result);
+    }
 
-        // count ≤ 32 and challengeBond < 2^96: no overflow.
-        uint256 bonds = uint256(terms.challengeBond) * count;
-        emit BatchAnswered(jobId, msg.sender, bonds);
-        _pay(jobId, job, terms, record, result, bonds);
+    /// @inheritdoc IBatchMarket
+    function answerSampled(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        uint256[8][] calldata proofs
+    ) external nonReentrant {
+        (Batch storage job, bytes26 result, uint256[] memory indices) = _toAnswer(jobId, terms, record, true);
+        _verifySampling(jobId, terms, record, indices, proofs);
+        _answered(jobId, job, terms, record, result);
     }
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════
@@ -567,6 +579,106 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
         return BlockRandao.prevRandao(header);
     }
 
+    /// @dev The claimer's checks before a proof of the drawn samples: caller, proof system, state
+    /// and deadline (`_provenRandomness`); returns the claim commitment, randomness and indices.
+    function _drawn(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        bytes calldata header,
+        bool sampling
+    ) private view returns (bytes26 claimed, bytes32 randomness, uint256[] memory indices) {
+        if (msg.sender != record.provider) revert Batch__NotProvider(jobId, msg.sender);
+        if ((terms.slots != 0) != sampling) revert Batch__WrongProofSystem(jobId);
+        claimed = _claimed(_termsHash(terms), record);
+        randomness = _provenRandomness(jobId, claimed, record, header);
+        indices = BatchSampling.indices(
+            BatchSampling.seed(randomness, jobId),
+            terms.numSamples,
+            terms.sampleSize
+        );
+    }
+
+    /// @dev Records a proven job and opens its challenge window.
+    function _proven(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        bytes26 claimed,
+        bytes32 randomness,
+        uint256[] memory indices
+    ) private {
+        uint40 challengeDeadline = uint40(block.timestamp) + terms.challengeWindow;
+        _jobs[jobId] = Batch({
+            status: BatchStatus.Proven,
+            deadline: challengeDeadline,
+            commitment: _result(claimed, record.outputsRoot)
+        });
+        emit BatchProven(jobId, msg.sender, randomness, indices, challengeDeadline);
+    }
+
+    /// @dev The claimer's checks before answering a challenge: caller, proof system, state,
+    /// commitment and deadline; returns the job, its result commitment and the challenged indices.
+    function _toAnswer(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        bool sampling
+    ) private view returns (Batch storage job, bytes26 result, uint256[] memory indices) {
+        if (msg.sender != record.provider) revert Batch__NotProvider(jobId, msg.sender);
+        if ((terms.slots != 0) != sampling) revert Batch__WrongProofSystem(jobId);
+        result = _result(_claimed(_termsHash(terms), record), record.outputsRoot);
+        job = _checked(jobId, BatchStatus.Challenged, _challenged(result, record.challenged));
+        uint40 deadline = job.deadline;
+        if (block.timestamp > deadline) revert Batch__DeadlinePassed(jobId, deadline);
+
+        uint256 count = record.challenged.length;
+        indices = new uint256[](count);
+        for (uint256 i; i < count; ++i) indices[i] = record.challenged[i];
+    }
+
+    /// @dev Pays an answered job, the challenge bonds included.
+    function _answered(
+        uint256 jobId,
+        Batch storage job,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        bytes26 result
+    ) private {
+        // count ≤ 32 and challengeBond < 2^96: no overflow.
+        uint256 bonds = uint256(terms.challengeBond) * record.challenged.length;
+        emit BatchAnswered(jobId, msg.sender, bonds);
+        _pay(jobId, job, terms, record, result, bonds);
+    }
+
+    /// @dev Checks a sampling-circuit job's `proofs` for `indices` with the stateless verifier and
+    /// the circuit's registered verifier (an immutable entry; a deactivated circuit still verifies
+    /// the jobs it already has).
+    function _verifySampling(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        uint256[] memory indices,
+        uint256[8][] calldata proofs
+    ) private view {
+        (address circuitVerifier, bytes4 selector, , ) = _registry.getVerifier(terms.circuitId);
+        _verifier.verifySampling(
+            IBatchVerifier.SamplingCheck({
+                jobId: jobId,
+                jobKey: _jobKey(jobId, record.provider),
+                inputsRoot: terms.inputsRoot,
+                outputsRoot: record.outputsRoot,
+                slots: terms.slots,
+                treeDepth: terms.treeDepth,
+                numPublic: terms.numPublic,
+                verifier: circuitVerifier,
+                selector: selector
+            }),
+            indices,
+            proofs
+        );
+    }
+
     /// @dev Checks `samples` for `indices` with the stateless verifier (it reverts with this
     /// interface's errors: wrong key, count, output count, field bounds, paths, invalid proof).
     function _verifySamples(
@@ -680,6 +792,8 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
         terms.circuitId = params.circuitId;
         terms.numPublic = numPublic;
         terms.keyHash = params.keyHash;
+        terms.slots = params.slots;
+        terms.treeDepth = params.treeDepth;
         terms.inputsRoot = params.inputsRoot;
         terms.inputsHash = params.inputsHash;
         terms.numSamples = params.numSamples;
@@ -735,6 +849,29 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
             params.challengeWindow,
             params.answerWindow
         );
+    }
+
+    /// @dev The proof system's fields (`Batch__InvalidSampling`): none with sample proofs; with a
+    /// sampling circuit, no key hash, slots and depth in range, N fits the tree, the inputs root
+    /// is a field element and the circuit's public signal count matches.
+    function _validateSampling(PostBatchParams calldata params, uint16 numPublic) private pure {
+        uint8 slots = params.slots;
+        uint8 depth = params.treeDepth;
+        if (slots == 0) {
+            if (depth != 0) revert Batch__InvalidSampling(slots, depth, numPublic);
+            return;
+        }
+        if (
+            params.keyHash != bytes32(0) ||
+            slots > ProtocolBounds.MAX_SAMPLE_SIZE ||
+            depth == 0 ||
+            depth > 32 ||
+            uint256(params.numSamples) > (uint256(1) << depth) ||
+            uint256(params.inputsRoot) >= ProtocolBounds.R ||
+            numPublic != 3 + (uint256(slots) + 248 / depth - 1) / (248 / depth)
+        ) {
+            revert Batch__InvalidSampling(slots, depth, numPublic);
+        }
     }
 
     /// @dev Each window ≥ MIN_EXECUTION_WINDOW, their sum ≤ MAX_EXECUTION_WINDOW: a batch job lives

@@ -66,4 +66,48 @@ contract BatchVerifier is IBatchVerifier {
             revert IBatchMarket.Batch__OutputNotInRoot(check.jobId, index);
         }
     }
+
+    /// @inheritdoc IBatchVerifier
+    function verifySampling(
+        SamplingCheck calldata check,
+        uint256[] calldata indices,
+        uint256[8][] calldata proofs
+    ) external view {
+        uint256 slots = check.slots;
+        uint256 expected = (indices.length + slots - 1) / slots;
+        if (proofs.length != expected) revert IBatchMarket.Batch__WrongProofCount(proofs.length, expected);
+        uint256 outputsRoot = uint256(check.outputsRoot);
+        if (outputsRoot >= ProtocolBounds.R) revert IBatchMarket.Batch__NotInField(outputsRoot);
+        uint256[] memory signals = new uint256[](check.numPublic);
+        signals[0] = check.jobKey;
+        signals[1] = uint256(check.inputsRoot);
+        signals[2] = outputsRoot;
+        for (uint256 j; j < expected; ++j) {
+            _pack(signals, indices, j * slots, slots, check.treeDepth);
+            (bool ok, bytes memory ret) = check.verifier.staticcall(
+                abi.encodePacked(check.selector, proofs[j], signals)
+            );
+            if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) {
+                revert IBatchMarket.Batch__InvalidProof(check.jobId);
+            }
+        }
+    }
+
+    /// @dev Packs `slots` indices from `indices[from]` (past the end: the last index) into
+    /// `signals[3..]`: `depth` bits each, ⌊248 / depth⌋ per element, least significant first.
+    function _pack(
+        uint256[] memory signals,
+        uint256[] calldata indices,
+        uint256 from,
+        uint256 slots,
+        uint256 depth
+    ) private pure {
+        uint256 per = 248 / depth;
+        uint256 last = indices.length - 1;
+        for (uint256 e = 3; e < signals.length; ++e) signals[e] = 0;
+        for (uint256 s; s < slots; ++s) {
+            uint256 at = from + s;
+            signals[3 + s / per] |= indices[at < last ? at : last] << ((s % per) * depth);
+        }
+    }
 }

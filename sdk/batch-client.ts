@@ -6,6 +6,7 @@
  * only drives them. Browser-safe: downloading and publishing files is `sdk/node/batch.ts`.
  */
 import {
+  ZeroHash,
   getAddress,
   keccak256,
   type ContractTransactionReceipt,
@@ -39,6 +40,7 @@ import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { queryLogsChunked } from "./jobs.ts";
 import type { VerificationKey } from "./proof.ts";
+import { batchInputsRoot, checkSamplingShape, type SamplingShape } from "./sampling.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Datasets
@@ -53,7 +55,9 @@ export interface BatchInputs {
   inputsFile: Uint8Array;
   /** `commitInput` of each sample, in index order. */
   commitments: bigint[];
-  tree: BatchMerkleTree;
+  /** The keccak inputs tree (sample-proof jobs, `treeDepth` 0); absent for a sampling circuit's Poseidon tree. */
+  tree?: BatchMerkleTree;
+  /** The root to post: of `tree`, or of the Poseidon tree of `treeDepth` (`batchInputsRoot`). */
   inputsRoot: string;
   /** keccak256 of the inputs file. */
   inputsHash: string;
@@ -70,6 +74,8 @@ export type ProgressFn = (done: number, total: number) => void;
 export async function buildBatchInputs(
   samples: readonly Uint8Array[] | { file: Uint8Array; inputBytes: number },
   onProgress?: ProgressFn,
+  /** 0 (the default): the keccak tree of sample-proof jobs; else a sampling circuit's tree depth. */
+  treeDepth = 0,
 ): Promise<BatchInputs> {
   let file: Uint8Array;
   let inputBytes: number;
@@ -93,14 +99,14 @@ export async function buildBatchInputs(
     if (onProgress !== undefined && ((i + 1) % 256 === 0 || i + 1 === numSamples))
       onProgress(i + 1, numSamples);
   }
-  const tree = inputsTree(commitments);
+  const tree = treeDepth === 0 ? inputsTree(commitments) : undefined;
   return {
     inputBytes,
     numSamples,
     inputsFile: file,
     commitments,
-    tree,
-    inputsRoot: tree.root,
+    ...(tree !== undefined ? { tree } : {}),
+    inputsRoot: tree?.root ?? (await batchInputsRoot(commitments, treeDepth)),
     inputsHash: keccak256(file),
   };
 }
@@ -111,7 +117,7 @@ export async function buildBatchInputs(
  * job's.
  */
 export async function checkBatchInputs(
-  terms: Pick<BatchTerms, "inputsHash" | "inputsRoot" | "numSamples">,
+  terms: Pick<BatchTerms, "inputsHash" | "inputsRoot" | "numSamples" | "treeDepth">,
   file: Uint8Array,
   onProgress?: ProgressFn,
 ): Promise<BatchInputs> {
@@ -127,7 +133,11 @@ export async function checkBatchInputs(
       `an inputs file of ${file.length} bytes does not hold ${terms.numSamples} equal samples`,
     );
   }
-  const inputs = await buildBatchInputs({ file, inputBytes: file.length / terms.numSamples }, onProgress);
+  const inputs = await buildBatchInputs(
+    { file, inputBytes: file.length / terms.numSamples },
+    onProgress,
+    terms.treeDepth,
+  );
   if (inputs.inputsRoot.toLowerCase() !== terms.inputsRoot.toLowerCase()) {
     throw new ProofworkError(
       ErrorCodes.DATASET_INVALID,
@@ -249,8 +259,13 @@ export interface PostBatchRequest {
   inputs: Pick<BatchInputs, "inputsRoot" | "inputsHash" | "numSamples">;
   /** Where providers fetch the inputs file. */
   inputsURI: string;
-  /** The circuit's verification key (trusted: `resolveVerificationKey`), or its `keyHash`. */
-  key: { vkey: VerificationKey } | { keyHash: string };
+  /**
+   * How the samples are proven: the model circuit's verification key (trusted:
+   * `resolveVerificationKey`) or its `keyHash` (sample proofs, `prove`); or `sampling`: `circuit`
+   * is the model's sampling circuit, proving `slots` samples per proof over Poseidon trees of
+   * `treeDepth` (`inputs` built with `buildBatchInputs(…, { treeDepth })`, `proveSampled`).
+   */
+  key: { vkey: VerificationKey } | { keyHash: string } | { sampling: SamplingShape };
   /** k: samples proven on-chain. */
   sampleSize: number;
   /** m: indices the requester may challenge (default 4). */
@@ -354,11 +369,19 @@ export class BatchClient extends ClientBase {
         `the challenge count must be between 0 and ${MAX_CHALLENGES}, got ${m}`,
       );
     }
+    if ("sampling" in req.key) checkSamplingShape(req.key.sampling, n);
     const w = { commit: 3600, prove: 3600, challenge: 600, answer: 3600, ...req.windows };
     const now = await this.chainTime();
     const params: PostBatchParams = {
       circuitId: circuit.id,
-      keyHash: "vkey" in req.key ? batchKeyHash(req.key.vkey) : req.key.keyHash,
+      keyHash:
+        "vkey" in req.key
+          ? batchKeyHash(req.key.vkey)
+          : "keyHash" in req.key
+            ? req.key.keyHash
+            : ZeroHash,
+      slots: "sampling" in req.key ? req.key.sampling.slots : 0,
+      treeDepth: "sampling" in req.key ? req.key.sampling.treeDepth : 0,
       inputsRoot: req.inputs.inputsRoot,
       inputsHash: req.inputs.inputsHash,
       inputsURI: req.inputsURI,

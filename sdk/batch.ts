@@ -61,7 +61,7 @@ export type BatchStatusValue = (typeof BatchStatus)[keyof typeof BatchStatus];
 
 /** ABI tuple of `IBatchMarket.BatchTerms` (static: `abi.encode(terms)` is one word per field). */
 export const BATCH_TERMS_TUPLE =
-  "tuple(address requester, bytes32 circuitId, uint16 numPublic, bytes32 keyHash, bytes32 inputsRoot, bytes32 inputsHash, uint32 numSamples, uint8 sampleSize, uint8 maxChallenges, uint96 challengeBond, uint96 minPrice, uint96 maxPrice, uint32 rampDuration, uint96 collateral, uint40 postedAt, uint40 claimDeadline, uint32 commitWindow, uint32 proveWindow, uint32 challengeWindow, uint32 answerWindow, uint16 feeBps, uint16 slashRequesterBps, uint16 slashBountyBps)";
+  "tuple(address requester, bytes32 circuitId, uint16 numPublic, bytes32 keyHash, uint8 slots, uint8 treeDepth, bytes32 inputsRoot, bytes32 inputsHash, uint32 numSamples, uint8 sampleSize, uint8 maxChallenges, uint96 challengeBond, uint96 minPrice, uint96 maxPrice, uint32 rampDuration, uint96 collateral, uint40 postedAt, uint40 claimDeadline, uint32 commitWindow, uint32 proveWindow, uint32 challengeWindow, uint32 answerWindow, uint16 feeBps, uint16 slashRequesterBps, uint16 slashBountyBps)";
 
 /** ABI tuple of `IBatchMarket.BatchRecord`. */
 export const BATCH_RECORD_TUPLE =
@@ -77,6 +77,10 @@ export interface BatchTerms {
   circuitId: string;
   numPublic: number;
   keyHash: string;
+  /** 0: sample proofs (keccak trees, `prove`). Else samples per proof of the sampling circuit. */
+  slots: number;
+  /** 0 with sample proofs; else the sampling circuit's Poseidon tree depth. */
+  treeDepth: number;
   inputsRoot: string;
   inputsHash: string;
   numSamples: number;
@@ -112,6 +116,8 @@ export interface BatchRecord {
 export interface PostBatchParams {
   circuitId: string;
   keyHash: string;
+  slots: number;
+  treeDepth: number;
   inputsRoot: string;
   inputsHash: string;
   inputsURI: string;
@@ -156,6 +162,8 @@ export function decodeBatchTerms(r: Fields): BatchTerms {
     circuitId: str("circuitId"),
     numPublic: num("numPublic"),
     keyHash: str("keyHash"),
+    slots: num("slots"),
+    treeDepth: num("treeDepth"),
     inputsRoot: str("inputsRoot"),
     inputsHash: str("inputsHash"),
     numSamples: num("numSamples"),

@@ -5,15 +5,18 @@
  * (`circuits/model-gen.ts` `generateSamplingCircuit`). Must match `circuits/src/lib/merkle.circom`
  * and the generated circuit bit for bit. Browser-safe.
  *
- * This is the measured alternative to today's protocol (keccak trees, k single-sample proofs in one
- * randomized batch check): `bench/batch-design2.ts` proves and verifies it; the contracts do not
- * use it yet.
+ * A batch job uses it when its terms name `slots > 0` (`BatchMarket.proveSampled`/`answerSampled`):
+ * its `inputsRoot` and `outputsRoot` are these trees' roots (`rootHex`), and each proof covers one
+ * chunk of the drawn or challenged indices (`samplingChunks`). Jobs with `slots == 0` keep sample
+ * proofs over keccak trees (sdk/batch.ts).
  *
  * Trees: leaf i at position i (bit d of i, least significant first, is 1 when the level-d node is
  * a right child), empty positions hold 0, node = Poseidon(left, right). Input leaf: the sample's
  * input commitment `c_i` (the packed-bytes Poseidon chain). Output leaf: Poseidon(c_i, packed
  * outputs of sample i).
  */
+import { toBeHex } from "ethers";
+import { MAX_SAMPLE_SIZE, inputsTree, type BatchTerms } from "./batch.ts";
 import { getPoseidon } from "./commitment.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import type { CircuitSignals } from "./model/circuit-input.ts";
@@ -22,6 +25,74 @@ import { inferSample, packOutputs } from "./model/reference.ts";
 
 /** Depth of the sampling trees: datasets of up to 2^20 samples. */
 export const SAMPLING_DEPTH = 20;
+
+/** A sampling-circuit job's shape: samples per proof and tree depth (`BatchTerms.slots`, `treeDepth`). */
+export interface SamplingShape {
+  slots: number;
+  treeDepth: number;
+}
+
+/** Whether a batch job is proven by a sampling circuit (`proveSampled`) rather than sample proofs. */
+export function isSamplingJob(t: Pick<BatchTerms, "slots">): boolean {
+  return t.slots > 0;
+}
+
+/** Indices per packed public signal: ⌊248 / depth⌋. */
+export function indicesPerSignal(depth: number): number {
+  return Math.floor(248 / depth);
+}
+
+/** A sampling circuit's public signal count, `3 + ⌈slots / ⌊248 / depth⌋⌉` (what `postBatch` checks). */
+export function samplingNumPublic(shape: SamplingShape): number {
+  return 3 + Math.ceil(shape.slots / indicesPerSignal(shape.treeDepth));
+}
+
+/** Checks a sampling shape against `postBatch`'s rule for N samples (BAD_ARGUMENT when it breaks it). */
+export function checkSamplingShape(shape: SamplingShape, numSamples: number): void {
+  const { slots, treeDepth } = shape;
+  if (
+    !Number.isInteger(slots) ||
+    !Number.isInteger(treeDepth) ||
+    slots < 1 ||
+    slots > MAX_SAMPLE_SIZE ||
+    treeDepth < 1 ||
+    treeDepth > 32 ||
+    numSamples > 2 ** treeDepth
+  ) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `a sampling circuit takes 1 to ${MAX_SAMPLE_SIZE} slots and a tree depth of 1 to 32 holding the ${numSamples} samples, not ${slots} slots of depth ${treeDepth}`,
+    );
+  }
+}
+
+/**
+ * The indices each proof covers (as `BatchVerifier.verifySampling`): `indices` in order, in chunks
+ * of `slots`; the last chunk is padded by the circuit input (`samplingCircuitInput` repeats its last index).
+ */
+export function samplingChunks(indices: readonly number[], slots: number): number[][] {
+  if (!Number.isInteger(slots) || slots < 1) {
+    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `a sampling circuit has at least one slot, not ${slots}`);
+  }
+  const out: number[][] = [];
+  for (let i = 0; i < indices.length; i += slots) out.push(indices.slice(i, i + slots));
+  return out;
+}
+
+/** A field element as the bytes32 the contracts take (a Poseidon root as `inputsRoot`/`outputsRoot`). */
+export function rootHex(v: bigint): string {
+  return toBeHex(v, 32);
+}
+
+/**
+ * The inputs root a job of this shape posts over the samples' input commitments: the keccak tree
+ * (`inputsTree`) with sample proofs (`treeDepth` 0), the Poseidon tree of `treeDepth` with a
+ * sampling circuit.
+ */
+export async function batchInputsRoot(commitments: readonly bigint[], treeDepth: number): Promise<string> {
+  if (treeDepth === 0) return inputsTree(commitments).root;
+  return rootHex((await poseidonTree(commitments, treeDepth)).root);
+}
 
 /** A fixed-depth Poseidon tree: its root and the populated part of every level. */
 export interface PoseidonTree {

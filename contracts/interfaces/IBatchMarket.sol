@@ -19,6 +19,12 @@ pragma solidity ^0.8.28;
 /// `BatchSampling`; proofs are `uint256[8] = [a0, a1, b00, b01, b10, b11, c0, c1]` (snarkjs
 /// `exportSolidityCallData` order). Job ids start at 1 and are independent of `JobMarket`'s.
 ///
+/// Two proof systems, fixed per job by its terms (docs/BATCH.md): sample proofs (`slots == 0`,
+/// above: keccak trees, `prove`/`answer`) or a sampling circuit (`slots > 0`: the circuit proves
+/// `slots` samples per proof, both Merkle paths inside it over fixed-depth Poseidon trees,
+/// public signals `[jobKey, inputsRoot, outputsRoot, packed indices…]`; `proveSampled`/
+/// `answerSampled` take ⌈k / slots⌉ proofs checked by the circuit's registered verifier).
+///
 /// Token flows: the market's token balance equals `totalEscrowed + accruedFees`, where
 /// `totalEscrowed` is the max price of every unsettled job plus the challenge bonds of challenged
 /// ones. Governance: none here — the fee and slash split are the `JobMarket`'s, copied into the terms
@@ -66,7 +72,13 @@ interface IBatchMarket {
     /// @param keyHash `keccak256(abi.encode(key))` of the circuit's Groth16 verifying key
     /// (`VerifyingKey`), which proofs are batch-verified against; providers check it before
     /// claiming (docs/BATCH.md).
-    /// @param inputsRoot Merkle root over the N input leaves `(index, inputCommitment)`.
+    /// For a sampling-circuit job (`slots > 0`), `circuitId` is the model's sampling circuit and
+    /// `keyHash` is zero (its registered verifier checks the proofs).
+    /// @param slots 0: sample proofs. Else samples per proof of the sampling circuit (≤ maxSampleSize).
+    /// @param treeDepth 0 with sample proofs. Else the sampling circuit's tree depth (1..32, 2^depth ≥ N);
+    /// the circuit must have `3 + ⌈slots / ⌊248 / treeDepth⌋⌉` public signals.
+    /// @param inputsRoot Merkle root over the N input leaves `(index, inputCommitment)` (sampling
+    /// circuit: the Poseidon tree of the input commitments, a field element).
     /// @param inputsHash keccak256 of the inputs file.
     /// @param inputsURI Where the inputs file is published (not empty).
     /// @param numSamples N (≥ 1).
@@ -85,6 +97,8 @@ interface IBatchMarket {
     struct PostBatchParams {
         bytes32 circuitId;
         bytes32 keyHash;
+        uint8 slots;
+        uint8 treeDepth;
         bytes32 inputsRoot;
         bytes32 inputsHash;
         string inputsURI;
@@ -109,7 +123,9 @@ interface IBatchMarket {
     /// @param requester Who posted (gets refunds, may challenge).
     /// @param circuitId Circuit.
     /// @param numPublic The circuit's number of public signals (outputs per sample: numPublic − 2).
-    /// @param keyHash Hash of the verifying key the proofs are checked against.
+    /// @param keyHash Hash of the verifying key the proofs are checked against (zero with a sampling circuit).
+    /// @param slots 0 (sample proofs) or the sampling circuit's samples per proof.
+    /// @param treeDepth 0 (sample proofs) or the sampling circuit's tree depth.
     /// @param inputsRoot Merkle root of the input leaves.
     /// @param inputsHash keccak256 of the inputs file.
     /// @param numSamples N.
@@ -134,6 +150,8 @@ interface IBatchMarket {
         bytes32 circuitId;
         uint16 numPublic;
         bytes32 keyHash;
+        uint8 slots;
+        uint8 treeDepth;
         bytes32 inputsRoot;
         bytes32 inputsHash;
         uint32 numSamples;
@@ -284,6 +302,16 @@ interface IBatchMarket {
     /// @notice Thrown when a batch is posted without an inputs URI.
     error Batch__NoInputsURI();
 
+    /// @notice Thrown at post when the proof system's fields do not fit: with sample proofs,
+    /// `slots` and `treeDepth` must be 0; with a sampling circuit, `keyHash` must be 0, `slots`
+    /// 1..maxSampleSize, `treeDepth` 1..32 with 2^treeDepth ≥ N, `inputsRoot` < r, and the
+    /// circuit must have `3 + ⌈slots / ⌊248 / treeDepth⌋⌉` public signals (`numPublic`, its own).
+    error Batch__InvalidSampling(uint8 slots, uint8 treeDepth, uint16 numPublic);
+
+    /// @notice Thrown when a job is proven with the other proof system than its terms name
+    /// (`prove`/`answer` for sample proofs, `proveSampled`/`answerSampled` for a sampling circuit).
+    error Batch__WrongProofSystem(uint256 jobId);
+
     /// @notice Thrown when the sample block has not been mined yet (its RANDAO mix does not exist).
     /// @param sampleBlock The block.
     /// @param currentBlock The current block number.
@@ -305,7 +333,7 @@ interface IBatchMarket {
     error Batch__WrongKey(uint256 jobId);
 
     /// @notice Thrown when the number of sample proofs is not the number of drawn (or challenged)
-    /// indices.
+    /// indices (with a sampling circuit: that number divided by `slots`, rounded up).
     error Batch__WrongProofCount(uint256 given, uint256 expected);
 
     /// @notice Thrown when a sample has not `numPublic − 2` outputs.
@@ -519,6 +547,29 @@ interface IBatchMarket {
         BatchRecord calldata record,
         VerifyingKey calldata key,
         SampleProof[] calldata samples
+    ) external;
+
+    /// @notice `prove` for a sampling-circuit job (`slots > 0`): the k drawn indices, in draw
+    /// order, in chunks of `slots` (the last chunk padded by repeating its last index), each chunk
+    /// one proof of the job's circuit with public signals `[jobKey, inputsRoot, outputsRoot,
+    /// packed chunk]` (`treeDepth` bits per index, ⌊248 / treeDepth⌋ per element, least
+    /// significant first), checked by the circuit's registered verifier.
+    /// @param proofs ⌈k / slots⌉ proofs, `[a0, a1, b00, b01, b10, b11, c0, c1]` each.
+    function proveSampled(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        bytes calldata header,
+        uint256[8][] calldata proofs
+    ) external;
+
+    /// @notice `answer` for a sampling-circuit job: ⌈challenged / slots⌉ proofs over
+    /// `record.challenged` chunked as in `proveSampled`; then pays the job, the bonds included.
+    function answerSampled(
+        uint256 jobId,
+        BatchTerms calldata terms,
+        BatchRecord calldata record,
+        uint256[8][] calldata proofs
     ) external;
 
     // ═══════════════════════════════════════════════════════════════════════════════════════════

@@ -81,6 +81,8 @@ describe("BatchMarket (real proofs of mnist_mlp_small_b1)", function () {
     return {
       circuitId: BATCH_CIRCUIT_ID,
       keyHash: batchKeyHash(ds.key),
+      slots: 0,
+      treeDepth: 0,
       inputsRoot: ds.inputs_.root,
       inputsHash: keccak256(ds.inputsFile),
       inputsURI: "file:///batches/digits.bin",

@@ -85,6 +85,8 @@ export async function postBatchJob(
   const params: PostBatchParams = {
     circuitId: circuitIdFor(BATCH_CIRCUIT),
     keyHash: batchKeyHash(ds.key),
+    slots: 0,
+    treeDepth: 0,
     inputsRoot: ds.inputs_.root,
     inputsHash: keccak256(ds.inputsFile),
     inputsURI: uri ? uri(inputsPath) : pathToFileURL(inputsPath).href,

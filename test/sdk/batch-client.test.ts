@@ -20,9 +20,11 @@ import {
   downloadBatchFile,
   encodeOutputsFile,
   isProofworkError,
+  poseidonTree,
   publishBatchFile,
   readBatchDataset,
   readJobInput,
+  rootHex,
   verifyBatchOutputs,
   type ProofworkError,
 } from "../../sdk/node.ts";
@@ -57,7 +59,7 @@ describe("sdk batch requester helpers (no chain)", function () {
     expect(inputs.inputsHash).to.equal(keccak256(ds.inputsFile));
     expect(inputs.commitments).to.deep.equal(ds.commitments);
     expect(progress.at(-1)).to.equal(8);
-    const terms = { inputsHash: inputs.inputsHash, inputsRoot: inputs.inputsRoot, numSamples: 8 };
+    const terms = { inputsHash: inputs.inputsHash, inputsRoot: inputs.inputsRoot, numSamples: 8, treeDepth: 0 };
     expect((await checkBatchInputs(terms, ds.inputsFile)).commitments).to.deep.equal(ds.commitments);
     const other = ds.inputsFile.slice();
     other[3] ^= 1;
@@ -68,6 +70,21 @@ describe("sdk batch requester helpers (no chain)", function () {
     expect(e.code).to.equal(ErrorCodes.DATASET_INVALID);
     expect(e.message).to.contain("inputsRoot");
     expect((await codeOf(() => buildBatchInputs([]))).code).to.equal(ErrorCodes.DATASET_INVALID);
+  });
+
+  it("test_buildBatchInputs_samplingShape_postsThePoseidonRoot_andCheckUsesTheTermsDepth", async () => {
+    const inputs = await buildBatchInputs(ds.inputs, undefined, 4);
+    expect(inputs.tree).to.equal(undefined);
+    expect(inputs.inputsRoot).to.equal(rootHex((await poseidonTree(ds.commitments, 4)).root));
+    expect(inputs.inputsRoot).to.not.equal(ds.inputs_.root);
+    const terms = { inputsHash: inputs.inputsHash, inputsRoot: inputs.inputsRoot, numSamples: 8, treeDepth: 4 };
+    expect((await checkBatchInputs(terms, ds.inputsFile)).commitments).to.deep.equal(ds.commitments);
+    // the same file under the keccak root of a sample-proof job is not this job's
+    const e = await codeOf(() => checkBatchInputs({ ...terms, inputsRoot: ds.inputs_.root }, ds.inputsFile));
+    expect(e.code).to.equal(ErrorCodes.DATASET_INVALID);
+    // another depth is another tree
+    const d5 = await codeOf(() => checkBatchInputs({ ...terms, treeDepth: 5 }, ds.inputsFile));
+    expect(d5.code).to.equal(ErrorCodes.DATASET_INVALID);
   });
 
   it("test_verifyBatchOutputs_hashRootAndSize_eachMismatchCoded", async () => {

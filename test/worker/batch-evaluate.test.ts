@@ -15,6 +15,8 @@ function facts(terms: Partial<BatchTerms> = {}, over: Partial<BatchFacts> = {}):
     circuitId: "0x" + "01".repeat(32),
     numPublic: 3,
     keyHash: KEY,
+    slots: 0,
+    treeDepth: 0,
     inputsRoot: "0x" + "02".repeat(32),
     inputsHash: "0x" + "03".repeat(32),
     numSamples: 1000,
