@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArtifact, type ModelArtifact } from "../sdk/index.ts";
-import { circuitSpecFor } from "./model-gen.ts";
+import { circuitSpecFor, samplingSpecFor } from "./model-gen.ts";
 import { ROOT, type CircuitSpec } from "./pipeline.ts";
 
 export type Profile = "test" | "demo" | "all" | "bench";
@@ -40,6 +40,11 @@ export function loadCommittedModel(name: ModelName): ModelArtifact {
 }
 
 const src = (file: string) => () => readFile(path.join(ROOT, "circuits", "src", file), "utf8");
+
+/** The spec of a committed model's sampling circuit (batch jobs proven by `proveSampled`). */
+function samplingSpec(name: ModelName, slots: number, depth: number): CircuitSpec {
+  return samplingSpecFor(loadCommittedModel(name), { slots, depth, setup: true });
+}
 
 /** The spec of a committed model's circuit at a batch size. */
 function modelSpec(name: ModelName, batch: number): CircuitSpec {
@@ -78,6 +83,11 @@ export const MANIFEST: ManifestEntry[] = [
   { spec: modelSpec("mnist-cnn", 1), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
   { spec: modelSpec("mnist-mlp-small", 4), setupIn: ["all", "bench"], in: ["all", "bench"] },
   { spec: modelSpec("mnist-mlp-full", 4), setupIn: ["bench"], in: ["all", "bench"] },
+  // Sampling circuits (batch jobs with `slots > 0`, docs/BATCH.md): the small MLP with 4 slots over
+  // trees of depth 10 (N ≤ 1,024; tests and the demo's batch), and with 16 slots over depth 20
+  // (N ≤ 2^20, ~195,000 constraints, 2^18: the benchmark's k = 16 in one proof).
+  { spec: samplingSpec("mnist-mlp-small", 4, 10), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
+  { spec: samplingSpec("mnist-mlp-small", 16, 20), setupIn: ["bench"], in: ["bench"] },
 ];
 
 /** The specs a profile builds (optionally only the named ones), with `setup` resolved per profile. */

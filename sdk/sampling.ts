@@ -240,6 +240,18 @@ export function samplingCircuitInput(
   return { input, publicSignals: [o.jobKey, trees.inputs.root, trees.outputs.root, ...indices] };
 }
 
+/**
+ * The sampling circuit's inputs for all of `indices` (drawn or challenged, in the contract's
+ * order): one per chunk of `slots` (`samplingChunks`), proof j for `proofs[j]` of
+ * `proveSampled`/`answerSampled`.
+ */
+export function samplingProofInputs(
+  a: ModelArtifactV2,
+  o: Omit<Parameters<typeof samplingCircuitInput>[1], "indices"> & { indices: readonly number[] },
+): { input: CircuitSignals; publicSignals: bigint[] }[] {
+  return samplingChunks(o.indices, o.slots).map((chunk) => samplingCircuitInput(a, { ...o, indices: chunk }));
+}
+
 /** The packed outputs of sample `bytes` by the bigint reference (what an honest provider commits). */
 export function referenceOutputs(a: ModelArtifactV2, bytes: Uint8Array): bigint[] {
   return packOutputs(inferSample(a, bytes), a.output);
