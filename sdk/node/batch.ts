@@ -24,6 +24,7 @@ import { inputSize } from "../model/format.ts";
 import { encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
 import { encodePicture } from "../images.ts";
 import { checkBatchInputs, verifyBatchOutputs, type BatchJob, type ProgressFn } from "../batch-client.ts";
+import { isSamplingJob } from "../sampling.ts";
 import { inputFileKind, readPicture } from "./inputs.ts";
 
 const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
@@ -192,6 +193,13 @@ export async function fetchBatchResults(
     progress?: (step: "inputs" | "commitments" | "outputs") => { fn: ProgressFn; done: () => void };
   } = {},
 ): Promise<{ commitments: bigint[]; outputs: bigint[][] }> {
+  if (isSamplingJob(job.terms)) {
+    throw new ProofworkError(
+      ErrorCodes.BATCH_UNSUPPORTED,
+      `batch job ${job.jobId} is proven by a sampling circuit (Poseidon trees): checking its results is not supported yet`,
+      { jobId: job.jobId },
+    );
+  }
   if (job.outputsURI === undefined || job.outputsHash === undefined) {
     throw new ProofworkError(
       ErrorCodes.BATCH_STATE,

@@ -1,6 +1,7 @@
 /**
- * Whether a posted batch job is worth claiming (pure; the driver gathers the facts): the circuit
- * is served and active, its verifying key is the job's, the price meets the floor, the collateral
+ * Whether a posted batch job is worth claiming (pure; the driver gathers the facts): the job is
+ * proven by sample proofs (sampling-circuit jobs are refused), the circuit is served and active,
+ * its verifying key is the job's, the price meets the floor, the collateral
  * fits the free stake, N is within the operator's maximum, and every window leaves room for the
  * work. The inputs file is fetched and checked against its hash and root separately, before any
  * claim (worker/batch/data.ts).
@@ -13,6 +14,7 @@ export type BatchRefusal =
   | "artifacts_mismatch"
   | "artifacts_unavailable"
   | "not_a_model_circuit"
+  | "proof_system_unsupported"
   | "key_mismatch"
   | "too_many_samples"
   | "price_too_low"
@@ -54,6 +56,14 @@ export function evaluateBatch(f: BatchFacts): BatchDecision {
     retryable,
     detail,
   });
+  // sampling-circuit jobs (docs/BATCH.md "Design 2"): the contracts take them, this worker does
+  // not prove them yet — refused before the key check (their keyHash is zero by rule)
+  if (t.slots > 0)
+    return no(
+      "proof_system_unsupported",
+      false,
+      `a sampling-circuit job (${t.slots} slots, trees of depth ${t.treeDepth}): this worker proves sample-proof jobs only`,
+    );
   if (f.keyHash.toLowerCase() !== t.keyHash.toLowerCase())
     return no("key_mismatch", false, `job key ${t.keyHash}, circuit's ${f.keyHash}`);
   if (t.numSamples > f.maxSamples)
