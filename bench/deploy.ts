@@ -1,5 +1,5 @@
 /**
- * The benches' protocol on an in-process chain (bench/gas.ts, bench/batch-design2.ts): token,
+ * The benches' protocol on an in-process chain (bench/gas.ts, bench/batch-sampling.ts): token,
  * registry, market with its staking and batch market, funded requesters and two staked providers.
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";

@@ -86,7 +86,11 @@ export const MANIFEST: ManifestEntry[] = [
   // Sampling circuits (batch jobs with `slots > 0`, docs/BATCH.md): the small MLP with 4 slots over
   // trees of depth 10 (N ≤ 1,024; tests and the demo's batch), and with 16 slots over depth 20
   // (N ≤ 2^20, ~195,000 constraints, 2^18: the benchmark's k = 16 in one proof).
-  { spec: samplingSpec("mnist-mlp-small", 4, 10), setupIn: ["test", "demo", "all"], in: ["test", "demo", "all"] },
+  {
+    spec: samplingSpec("mnist-mlp-small", 4, 10),
+    setupIn: ["test", "demo", "all"],
+    in: ["test", "demo", "all"],
+  },
   { spec: samplingSpec("mnist-mlp-small", 16, 20), setupIn: ["bench"], in: ["bench"] },
 ];
 

@@ -275,7 +275,12 @@ contract BatchMarket is IBatchMarket, TransientReentrancyGuard {
         VerifyingKey calldata key,
         SampleProof[] calldata samples
     ) external nonReentrant {
-        (Batch storage job, bytes26 result, uint256[] memory indices) = _toAnswer(jobId, terms, record, false);
+        (Batch storage job, bytes26 result, uint256[] memory indices) = _toAnswer(
+            jobId,
+            terms,
+            record,
+            false
+        );
         _verifySamples(jobId, terms, record, key, indices, samples);
         _answered(jobId, job, terms, record, result);
     }

@@ -375,11 +375,7 @@ export class BatchClient extends ClientBase {
     const params: PostBatchParams = {
       circuitId: circuit.id,
       keyHash:
-        "vkey" in req.key
-          ? batchKeyHash(req.key.vkey)
-          : "keyHash" in req.key
-            ? req.key.keyHash
-            : ZeroHash,
+        "vkey" in req.key ? batchKeyHash(req.key.vkey) : "keyHash" in req.key ? req.key.keyHash : ZeroHash,
       slots: "sampling" in req.key ? req.key.sampling.slots : 0,
       treeDepth: "sampling" in req.key ? req.key.sampling.treeDepth : 0,
       inputsRoot: req.inputs.inputsRoot,

@@ -72,7 +72,10 @@ export function checkSamplingShape(shape: SamplingShape, numSamples: number): vo
  */
 export function samplingChunks(indices: readonly number[], slots: number): number[][] {
   if (!Number.isInteger(slots) || slots < 1) {
-    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, `a sampling circuit has at least one slot, not ${slots}`);
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `a sampling circuit has at least one slot, not ${slots}`,
+    );
   }
   const out: number[][] = [];
   for (let i = 0; i < indices.length; i += slots) out.push(indices.slice(i, i + slots));

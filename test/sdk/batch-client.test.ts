@@ -59,7 +59,12 @@ describe("sdk batch requester helpers (no chain)", function () {
     expect(inputs.inputsHash).to.equal(keccak256(ds.inputsFile));
     expect(inputs.commitments).to.deep.equal(ds.commitments);
     expect(progress.at(-1)).to.equal(8);
-    const terms = { inputsHash: inputs.inputsHash, inputsRoot: inputs.inputsRoot, numSamples: 8, treeDepth: 0 };
+    const terms = {
+      inputsHash: inputs.inputsHash,
+      inputsRoot: inputs.inputsRoot,
+      numSamples: 8,
+      treeDepth: 0,
+    };
     expect((await checkBatchInputs(terms, ds.inputsFile)).commitments).to.deep.equal(ds.commitments);
     const other = ds.inputsFile.slice();
     other[3] ^= 1;
@@ -77,7 +82,12 @@ describe("sdk batch requester helpers (no chain)", function () {
     expect(inputs.tree).to.equal(undefined);
     expect(inputs.inputsRoot).to.equal(rootHex((await poseidonTree(ds.commitments, 4)).root));
     expect(inputs.inputsRoot).to.not.equal(ds.inputs_.root);
-    const terms = { inputsHash: inputs.inputsHash, inputsRoot: inputs.inputsRoot, numSamples: 8, treeDepth: 4 };
+    const terms = {
+      inputsHash: inputs.inputsHash,
+      inputsRoot: inputs.inputsRoot,
+      numSamples: 8,
+      treeDepth: 4,
+    };
     expect((await checkBatchInputs(terms, ds.inputsFile)).commitments).to.deep.equal(ds.commitments);
     // the same file under the keccak root of a sample-proof job is not this job's
     const e = await codeOf(() => checkBatchInputs({ ...terms, inputsRoot: ds.inputs_.root }, ds.inputsFile));

@@ -63,7 +63,11 @@ describe("worker/batch/evaluate", function () {
     const cases: [BatchFacts, string, boolean][] = [
       [facts({}, { keyHash: "0x" + "cd".repeat(32) }), "key_mismatch", false],
       // a sampling-circuit job (zero keyHash by rule): its own reason, not a key mismatch
-      [facts({ slots: 4, treeDepth: 10, keyHash: "0x" + "00".repeat(32) }), "proof_system_unsupported", false],
+      [
+        facts({ slots: 4, treeDepth: 10, keyHash: "0x" + "00".repeat(32) }),
+        "proof_system_unsupported",
+        false,
+      ],
       [facts({ numSamples: 5000 }, { maxSamples: 4096 }), "too_many_samples", false],
       [facts({ claimDeadline: NOW + 2 }), "claim_deadline_passed", false],
       // a rising auction may reach the floor: retryable; a flat one below it: not
