@@ -34,25 +34,30 @@ export default defineConfig({
     // BatchMarket: via-IR with few optimizer runs keeps it under the 24 KB code-size limit (its
     // gas is dominated by precompiles and calldata, not by the code the optimizer would inline).
     // The Solidity tests (fuzz, invariants) compile without via-IR: several times faster to build,
-    // and they check behaviour, not gas (few runs: BatchMarket stays under the code-size limit
-    // there too).
+    // and they check behaviour, not gas.
     overrides: {
-      "contracts/BatchMarket.sol": {
-        version: SOLC_VERSION,
-        path: require.resolve("solc/soljson.js"),
-        settings: {
-          optimizer: { enabled: true, runs: BATCH_MARKET_RUNS },
-          evmVersion: "cancun",
-          viaIR: true,
-        },
-      },
+      ...Object.fromEntries(
+        // the Solidity tests' deployer embeds BatchMarket's creation code: the same settings
+        ["contracts/BatchMarket.sol", "test/contracts/utils/Deployer.sol"].map((f) => [
+          f,
+          {
+            version: SOLC_VERSION,
+            path: require.resolve("solc/soljson.js"),
+            settings: {
+              optimizer: { enabled: true, runs: BATCH_MARKET_RUNS },
+              evmVersion: "cancun",
+              viaIR: true,
+            },
+          },
+        ]),
+      ),
       ...Object.fromEntries(
         SOLIDITY_TEST_FILES.map((f) => [
           f,
           {
             version: SOLC_VERSION,
             path: require.resolve("solc/soljson.js"),
-            settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
+            settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" },
           },
         ]),
       ),

@@ -26,7 +26,6 @@ import {
   encodeInputsFile,
   inputOfFile,
   inputsTree,
-  outputsTree,
   type BatchMerkleTree,
   type BatchRecord,
   type BatchStatusValue,
@@ -40,7 +39,7 @@ import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { queryLogsChunked } from "./jobs.ts";
 import type { VerificationKey } from "./proof.ts";
-import { batchInputsRoot, checkSamplingShape, type SamplingShape } from "./sampling.ts";
+import { batchInputsRoot, batchOutputsRoot, checkSamplingShape, type SamplingShape } from "./sampling.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Datasets
@@ -153,14 +152,16 @@ export async function checkBatchInputs(
  * committed `outputsRoot` (the root the proven samples were checked against). Returns each
  * sample's outputs. OUTPUTS_MISMATCH when either differs.
  */
-export function verifyBatchOutputs(o: {
+export async function verifyBatchOutputs(o: {
   file: Uint8Array;
   outputsHash: string;
   outputsRoot: string;
   commitments: readonly bigint[];
-  /** Output field elements per sample (`numPublic − 2`). */
+  /** Output field elements per sample (`numPublic − 2` for sample-proof jobs; the model's for a sampling circuit). */
   perSample: number;
-}): bigint[][] {
+  /** The terms' `treeDepth`: 0 for the keccak tree of sample-proof jobs (the default), else the Poseidon tree's. */
+  treeDepth?: number;
+}): Promise<bigint[][]> {
   const hash = keccak256(o.file);
   if (hash.toLowerCase() !== o.outputsHash.toLowerCase()) {
     throw new ProofworkError(
@@ -183,7 +184,7 @@ export function verifyBatchOutputs(o: {
       `the outputs file holds ${rows.length} samples, the job ${o.commitments.length}`,
     );
   }
-  const root = outputsTree(o.commitments, rows).root;
+  const root = await batchOutputsRoot(o.commitments, rows, o.treeDepth ?? 0);
   if (root.toLowerCase() !== o.outputsRoot.toLowerCase()) {
     throw new ProofworkError(
       ErrorCodes.OUTPUTS_MISMATCH,

@@ -16,7 +16,7 @@
  * outputs of sample i).
  */
 import { toBeHex } from "ethers";
-import { MAX_SAMPLE_SIZE, inputsTree, type BatchTerms } from "./batch.ts";
+import { MAX_SAMPLE_SIZE, inputsTree, outputsTree, type BatchTerms } from "./batch.ts";
 import { getPoseidon } from "./commitment.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import type { CircuitSignals } from "./model/circuit-input.ts";
@@ -95,6 +95,16 @@ export function rootHex(v: bigint): string {
 export async function batchInputsRoot(commitments: readonly bigint[], treeDepth: number): Promise<string> {
   if (treeDepth === 0) return inputsTree(commitments).root;
   return rootHex((await poseidonTree(commitments, treeDepth)).root);
+}
+
+/** The outputs root a provider commits for a job of this shape (as `batchInputsRoot`). */
+export async function batchOutputsRoot(
+  commitments: readonly bigint[],
+  outputs: readonly (readonly bigint[])[],
+  treeDepth: number,
+): Promise<string> {
+  if (treeDepth === 0) return outputsTree(commitments, outputs).root;
+  return rootHex((await samplingOutputsTree(commitments, outputs, treeDepth)).root);
 }
 
 /** A fixed-depth Poseidon tree: its root and the populated part of every level. */
@@ -176,7 +186,26 @@ export function packIndices(indices: readonly number[], depth = SAMPLING_DEPTH):
   return out;
 }
 
-/** A dataset's two sampling trees from its input bytes (one row per sample) and the model. */
+/** The outputs tree of a sampling-circuit job: leaf i = Poseidon(c_i, packed outputs of sample i). */
+export async function samplingOutputsTree(
+  commitments: readonly bigint[],
+  outputs: readonly (readonly bigint[])[],
+  depth = SAMPLING_DEPTH,
+): Promise<PoseidonTree> {
+  if (outputs.length !== commitments.length) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `${outputs.length} outputs for ${commitments.length} input commitments`,
+    );
+  }
+  const poseidon = await getPoseidon();
+  return poseidonTree(
+    commitments.map((c, i) => outputLeaf(poseidon, c, outputs[i]!)),
+    depth,
+  );
+}
+
+/** A dataset's two sampling trees from its samples' input commitments and outputs, for the model. */
 export async function samplingTrees(
   a: ModelArtifactV2,
   commitments: readonly bigint[],
@@ -189,9 +218,10 @@ export async function samplingTrees(
       `${commitments.length} commitments need as many outputs of ${outputElements(a.output)} element(s)`,
     );
   }
-  const poseidon = await getPoseidon();
-  const leaves = commitments.map((c, i) => outputLeaf(poseidon, c, outputs[i]!));
-  return { inputs: await poseidonTree(commitments, depth), outputs: await poseidonTree(leaves, depth) };
+  return {
+    inputs: await poseidonTree(commitments, depth),
+    outputs: await samplingOutputsTree(commitments, outputs, depth),
+  };
 }
 
 /**

@@ -17,14 +17,13 @@ import {
 } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { inputsTree } from "../batch.ts";
 import { ErrorCodes, ProofworkError, errorMessage } from "../errors.ts";
 import type { ModelArtifactV2 } from "../model/format.ts";
 import { inputSize } from "../model/format.ts";
 import { encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
 import { encodePicture } from "../images.ts";
 import { checkBatchInputs, verifyBatchOutputs, type BatchJob, type ProgressFn } from "../batch-client.ts";
-import { isSamplingJob } from "../sampling.ts";
+import { batchInputsRoot, isSamplingJob } from "../sampling.ts";
 import { inputFileKind, readPicture } from "./inputs.ts";
 
 const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
@@ -193,13 +192,6 @@ export async function fetchBatchResults(
     progress?: (step: "inputs" | "commitments" | "outputs") => { fn: ProgressFn; done: () => void };
   } = {},
 ): Promise<{ commitments: bigint[]; outputs: bigint[][] }> {
-  if (isSamplingJob(job.terms)) {
-    throw new ProofworkError(
-      ErrorCodes.BATCH_UNSUPPORTED,
-      `batch job ${job.jobId} is proven by a sampling circuit (Poseidon trees): checking its results is not supported yet`,
-      { jobId: job.jobId },
-    );
-  }
   if (job.outputsURI === undefined || job.outputsHash === undefined) {
     throw new ProofworkError(
       ErrorCodes.BATCH_STATE,
@@ -219,7 +211,7 @@ export async function fetchBatchResults(
   if (o.commitments !== undefined) {
     // the output leaves bind the commitments, not the input bytes: commitments whose tree is the
     // posted inputsRoot are exactly the committed ones, so the inputs file is not needed
-    const root = inputsTree(o.commitments).root;
+    const root = await batchInputsRoot(o.commitments, job.terms.treeDepth);
     if (o.commitments.length !== job.terms.numSamples || root !== job.terms.inputsRoot.toLowerCase()) {
       throw new ProofworkError(
         ErrorCodes.DATASET_INVALID,
@@ -236,12 +228,16 @@ export async function fetchBatchResults(
   const outputsFile = await step("outputs", (p) =>
     downloadBatchFile(o.outputsUri ?? job.outputsURI!, p ? { onProgress: p } : {}),
   );
-  const outputs = verifyBatchOutputs({
+  const outputs = await verifyBatchOutputs({
     file: outputsFile,
     outputsHash: job.outputsHash,
     outputsRoot: job.record.outputsRoot,
     commitments,
-    perSample: job.terms.numPublic - 2,
+    // a sampling circuit's signals are not outputs: the file's size says (the root checks it)
+    perSample: isSamplingJob(job.terms)
+      ? outputsFile.length / (32 * job.terms.numSamples)
+      : job.terms.numPublic - 2,
+    treeDepth: job.terms.treeDepth,
   });
   return { commitments, outputs };
 }

@@ -43,9 +43,15 @@ export const FAST_BATCH: Partial<WorkerOptions> = {
   batchChunkSize: 256,
 };
 
-/** The devnet protocol with the batch circuit registered and the requester's batch allowance. */
-export async function batchProtocol(provider: Provider): Promise<Protocol & { batchMarket: BatchMarket }> {
-  const p = await deployProtocol(provider, { circuit: { name: BATCH_CIRCUIT, numPublic: 3 } });
+/**
+ * The devnet protocol with the batch circuit (or `circuit`, e.g. a sampling circuit) registered and
+ * the requester's batch allowance.
+ */
+export async function batchProtocol(
+  provider: Provider,
+  circuit: { name: string; numPublic: number } = { name: BATCH_CIRCUIT, numPublic: 3 },
+): Promise<Protocol & { batchMarket: BatchMarket }> {
+  const p = await deployProtocol(provider, { circuit });
   const batchMarket = connectContracts({ contracts: p.addresses }, p.requester).batchMarket!;
   const token = (p.token as Contract).connect(p.requester) as Contract;
   await (await token.getFunction("approve")(await batchMarket.getAddress(), parseEther("100000"))).wait();

@@ -106,7 +106,7 @@ describe("sdk batch requester helpers (no chain)", function () {
       commitments: ds.commitments,
       perSample: 1,
     };
-    expect(verifyBatchOutputs(good)).to.deep.equal(ds.outputs);
+    expect(await verifyBatchOutputs(good)).to.deep.equal(ds.outputs);
     const flipped = file.slice();
     flipped[40] ^= 1;
     const a = await codeOf(() => verifyBatchOutputs({ ...good, file: flipped }));

@@ -7,6 +7,7 @@ import type { BatchTerms } from "../../sdk/batch.ts";
 import { evaluateBatch, type BatchFacts } from "../../worker/batch/evaluate.ts";
 
 const KEY = "0x" + "ab".repeat(32);
+const ZERO = "0x" + "00".repeat(32);
 const NOW = 1_000_000;
 
 function facts(terms: Partial<BatchTerms> = {}, over: Partial<BatchFacts> = {}): BatchFacts {
@@ -41,6 +42,7 @@ function facts(terms: Partial<BatchTerms> = {}, over: Partial<BatchFacts> = {}):
   return {
     terms: t,
     keyHash: KEY,
+    circuitNumPublic: 3,
     price: t.maxPrice,
     nowSec: NOW,
     freeStake: 1000n,
@@ -57,6 +59,10 @@ function facts(terms: Partial<BatchTerms> = {}, over: Partial<BatchFacts> = {}):
 describe("worker/batch/evaluate", function () {
   it("test_evaluateBatch_acceptsAFeasibleJob", () => {
     expect(evaluateBatch(facts())).to.deep.equal({ accept: true });
+    // a sampling-circuit job: no key to match, the signal count fits
+    expect(
+      evaluateBatch(facts({ slots: 4, treeDepth: 10, keyHash: ZERO }, { circuitNumPublic: 4 })),
+    ).to.deep.equal({ accept: true });
   });
 
   it("test_evaluateBatch_refusesEachInfeasibleJobWithItsReason", () => {

@@ -24,21 +24,32 @@ import {
   errorMessage,
   inferSample,
   inputSize,
+  poseidonTree,
   publicOutputs,
+  referenceOutputs,
+  rootHex,
+  samplingCircuitInput,
+  samplingOutputsTree,
   type ModelArtifact,
+  type PoseidonTree,
 } from "../../sdk/node.ts";
 import { fetchUri, type CircuitArtifacts } from "../artifacts.ts";
 import type { Logger } from "../log.ts";
 import type { WorkerMetrics } from "../metrics.ts";
-import type { JobRunner } from "../runner.ts";
+import { computeWitness, type JobRunner } from "../runner.ts";
 import type { BatchRefusal } from "./evaluate.ts";
 
-/** A checked inputs file with its samples' commitments and tree. */
+/**
+ * A checked inputs file with its samples' commitments and tree: the keccak tree of a sample-proof
+ * job (`tree`), or the Poseidon tree of a sampling-circuit job (`poseidon`, `treeDepth > 0`).
+ */
 export interface BatchInputs {
   file: Uint8Array;
   inputBytes: number;
   commitments: bigint[];
-  tree: BatchMerkleTree;
+  treeDepth: number;
+  tree?: BatchMerkleTree;
+  poseidon?: PoseidonTree;
 }
 
 export type InputsCheck =
@@ -103,16 +114,29 @@ export async function loadInputs(
   const commitments: bigint[] = [];
   for (let i = 0; i < terms.numSamples; i++)
     commitments.push(await commitInput(inputOfFile(file, inputBytes, i)));
-  const tree = inputsTree(commitments);
-  if (tree.root !== terms.inputsRoot.toLowerCase()) {
+  const depth = terms.treeDepth;
+  const tree = depth === 0 ? inputsTree(commitments) : undefined;
+  const poseidon = depth === 0 ? undefined : await poseidonTree(commitments, depth);
+  const root = tree?.root ?? rootHex(poseidon!.root);
+  if (root !== terms.inputsRoot.toLowerCase()) {
     return {
       ok: false,
       reason: "inputs_root_mismatch",
       retryable: false,
-      detail: `the inputs' commitments have root ${tree.root}, the job says ${terms.inputsRoot}`,
+      detail: `the inputs' commitments have root ${root}, the job says ${terms.inputsRoot}`,
     };
   }
-  return { ok: true, inputs: { file, inputBytes, commitments, tree } };
+  return {
+    ok: true,
+    inputs: {
+      file,
+      inputBytes,
+      commitments,
+      treeDepth: depth,
+      ...(tree !== undefined ? { tree } : {}),
+      ...(poseidon !== undefined ? { poseidon } : {}),
+    },
+  };
 }
 
 /**
@@ -189,17 +213,67 @@ export async function runBatch(o: {
   return out;
 }
 
-/** The outputs file, its hash and the outputs tree of a run. */
+/** The outputs file, its hash and the outputs tree of a run (keccak or Poseidon, as the inputs'). */
 export interface BatchOutputs {
   file: Uint8Array;
   hash: string;
   outputs: bigint[][];
-  tree: BatchMerkleTree;
+  /** The root to commit. */
+  root: string;
+  tree?: BatchMerkleTree;
+  poseidon?: PoseidonTree;
 }
 
-export function buildOutputs(commitments: readonly bigint[], outputs: bigint[][]): BatchOutputs {
+/** The outputs file and tree of a job whose trees have `treeDepth` (0: keccak). */
+export async function buildOutputs(
+  commitments: readonly bigint[],
+  outputs: bigint[][],
+  treeDepth: number,
+): Promise<BatchOutputs> {
   const file = encodeOutputsFile(outputs);
-  return { file, hash: keccak256(file), outputs, tree: outputsTree(commitments, outputs) };
+  const hash = keccak256(file);
+  if (treeDepth === 0) {
+    const tree = outputsTree(commitments, outputs);
+    return { file, hash, outputs, root: tree.root, tree };
+  }
+  const poseidon = await samplingOutputsTree(commitments, outputs, treeDepth);
+  return { file, hash, outputs, root: rootHex(poseidon.root), poseidon };
+}
+
+/**
+ * Whether `circuit` is a sampling circuit of the job's shape (before a claim): the witness of one
+ * chunk — sample 0 in every slot, its reference outputs in a one-leaf outputs tree of the job's
+ * depth, the real inputs tree — computes. A circuit of other slots or depth, or not a sampling
+ * circuit at all, fails here instead of at proving time.
+ */
+export async function checkSamplingCircuit(
+  circuit: CircuitArtifacts,
+  inputs: BatchInputs,
+  slots: number,
+): Promise<{ ok: true } | { ok: false; detail: string }> {
+  try {
+    const model = circuit.model!;
+    const bytes = inputOfFile(inputs.file, inputs.inputBytes, 0);
+    const outputs = await samplingOutputsTree(
+      [inputs.commitments[0]!],
+      [referenceOutputs(model, bytes)],
+      inputs.treeDepth,
+    );
+    const { input } = samplingCircuitInput(model, {
+      jobKey: 1n,
+      slots,
+      trees: { inputs: inputs.poseidon!, outputs },
+      sample: () => bytes,
+      indices: [0],
+    });
+    await computeWitness(circuit, input);
+    return { ok: true };
+  } catch (e) {
+    return {
+      ok: false,
+      detail: `${circuit.name} is not a sampling circuit of ${slots} slots over trees of depth ${inputs.treeDepth}: ${errorMessage(e)}`,
+    };
+  }
 }
 
 /** Writes the outputs file into the job's directory (atomically: temp file, then rename). */
@@ -217,6 +291,7 @@ export async function readOutputs(
   commitments: readonly bigint[],
   perSample: number,
   hash: string,
+  treeDepth: number,
 ): Promise<BatchOutputs> {
   const file = new Uint8Array(await readFile(join(dir, "outputs.bin")));
   if (keccak256(file) !== hash.toLowerCase()) {
@@ -225,7 +300,7 @@ export async function readOutputs(
       `the stored outputs file of ${dir} is not the committed one`,
     );
   }
-  return buildOutputs(commitments, decodeOutputsFile(file, perSample));
+  return buildOutputs(commitments, decodeOutputsFile(file, perSample), treeDepth);
 }
 
 /**

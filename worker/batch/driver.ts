@@ -48,7 +48,10 @@ import {
   errorMessage,
   exportVerificationKey,
   isProofworkError,
+  isSamplingJob,
   outputElements,
+  samplingChunks,
+  samplingProofInputs,
   type OnChainProof,
 } from "../../sdk/node.ts";
 import type { CircuitArtifacts } from "../artifacts.ts";
@@ -61,6 +64,7 @@ import type { MinedTx } from "../tx.ts";
 import { evaluateBatch, type BatchRefusal } from "./evaluate.ts";
 import {
   buildOutputs,
+  checkSamplingCircuit,
   jobDir,
   loadInputs,
   persistOutputs,
@@ -228,10 +232,13 @@ export class BatchDriver {
         detail: `${circuit.name} proves no model (or the runner has no batch inference)`,
       };
     }
-    const { hash } = await this.keyOf(circuit);
+    // a sampling circuit has no key in the terms: its signal count is checked here, its shape by
+    // a witness before the claim (startClaim)
+    const keyHash = isSamplingJob(row.terms) ? row.terms.keyHash : (await this.keyOf(circuit)).hash;
     const decision = evaluateBatch({
       terms: row.terms,
-      keyHash: hash,
+      keyHash,
+      circuitNumPublic: circuit.numPublic,
       price: batchPriceAt(row.terms, nowSec),
       nowSec,
       freeStake,
@@ -326,6 +333,10 @@ export class BatchDriver {
       );
       const loaded = await loadInputs(this.dir(jobId), row.inputsURI, row.terms, circuit.model!);
       if (!loaded.ok) return this.refuse(row, loaded.reason, loaded.retryable, loaded.detail);
+      if (isSamplingJob(row.terms)) {
+        const fits = await checkSamplingCircuit(circuit, loaded.inputs, row.terms.slots);
+        if (!fits.ok) return this.refuse(row, "not_a_sampling_circuit", false, fits.detail);
+      }
       this.retries.delete(key(jobId));
       this.inputs.set(key(jobId), Promise.resolve(loaded.inputs));
       if (this.signal.aborted || this.draining()) throw stopping();
@@ -498,7 +509,7 @@ export class BatchDriver {
     });
     ctx.metrics.inferenceSeconds.observe((ctx.clock.now() - t0) / 1000);
     if (ctx.hooks.batchOutputs) outputs = ctx.hooks.batchOutputs(row.jobId, outputs);
-    const built = buildOutputs(inputs.commitments, outputs);
+    const built = await buildOutputs(inputs.commitments, outputs, row.terms.treeDepth);
     const dir = this.dir(row.jobId);
     const persisted = await persistOutputs(dir, built.file);
     const uri = await publishOutputs(
@@ -510,12 +521,12 @@ export class BatchDriver {
       built.hash,
     );
     this.store.transition(row.jobId, "executed", {
-      outputsRoot: built.tree.root,
+      outputsRoot: built.root,
       outputsHash: built.hash,
       outputsURI: uri,
     });
     ctx.log.info(
-      { batchJobId: row.jobId.toString(), outputsRoot: built.tree.root, uri },
+      { batchJobId: row.jobId.toString(), outputsRoot: built.root, uri },
       "batch outputs persisted and published",
     );
     await this.hook("batch.outputsPersisted", row.jobId);
@@ -584,17 +595,30 @@ export class BatchDriver {
     const seed = batchSeed(randomness!, ctx.chainId, this.market, row.jobId);
     const indices = sampleIndices(seed, row.terms.numSamples, row.terms.sampleSize);
     ctx.log.info({ batchJobId: row.jobId.toString(), indices }, "batch samples drawn");
-    const proofs = await this.proofsFor(row, indices);
-    if (proofs === null) return;
-    const circuit = await this.circuit(row);
-    const data = batchMarketInterface.encodeFunctionData("prove", [
-      row.jobId,
-      row.terms,
-      this.record(row),
-      header,
-      (await this.keyOf(circuit)).key,
-      proofs,
-    ]);
+    let data: string;
+    if (isSamplingJob(row.terms)) {
+      const proofs = await this.samplingProofsFor(row, indices);
+      if (proofs === null) return;
+      data = batchMarketInterface.encodeFunctionData("proveSampled", [
+        row.jobId,
+        row.terms,
+        this.record(row),
+        header,
+        proofs,
+      ]);
+    } else {
+      const proofs = await this.proofsFor(row, indices);
+      if (proofs === null) return;
+      const circuit = await this.circuit(row);
+      data = batchMarketInterface.encodeFunctionData("prove", [
+        row.jobId,
+        row.terms,
+        this.record(row),
+        header,
+        (await this.keyOf(circuit)).key,
+        proofs,
+      ]);
+    }
     await this.send(row.jobId, "batch-prove", "proving", data);
   }
 
@@ -712,16 +736,28 @@ export class BatchDriver {
       return this.fail(row, "expired", `answer deadline ${slot.deadline} passed`);
     }
     const indices = row.challenged ?? [];
-    const proofs = await this.proofsFor(row, indices);
-    if (proofs === null) return;
-    const circuit = await this.circuit(row);
-    const data = batchMarketInterface.encodeFunctionData("answer", [
-      row.jobId,
-      row.terms,
-      this.record(row),
-      (await this.keyOf(circuit)).key,
-      proofs,
-    ]);
+    let data: string;
+    if (isSamplingJob(row.terms)) {
+      const proofs = await this.samplingProofsFor(row, indices);
+      if (proofs === null) return;
+      data = batchMarketInterface.encodeFunctionData("answerSampled", [
+        row.jobId,
+        row.terms,
+        this.record(row),
+        proofs,
+      ]);
+    } else {
+      const proofs = await this.proofsFor(row, indices);
+      if (proofs === null) return;
+      const circuit = await this.circuit(row);
+      data = batchMarketInterface.encodeFunctionData("answer", [
+        row.jobId,
+        row.terms,
+        this.record(row),
+        (await this.keyOf(circuit)).key,
+        proofs,
+      ]);
+    }
     await this.send(row.jobId, "batch-answer", "answering", data);
   }
 
@@ -800,7 +836,46 @@ export class BatchDriver {
       const t0 = ctx.clock.now();
       const proof = await ctx.runner.prove(circuit, exec.witness);
       ctx.metrics.provingSeconds.observe((ctx.clock.now() - t0) / 1000);
-      out.push(batchSampleProof(i, c, committed, inputs.tree, outputs.tree, proof.proof as OnChainProof));
+      out.push(batchSampleProof(i, c, committed, inputs.tree!, outputs.tree!, proof.proof as OnChainProof));
+    }
+    return out;
+  }
+
+  /**
+   * A sampling-circuit job's proofs of `indices`: one real proof per chunk of `slots`
+   * (`samplingProofInputs`), both paths inside the circuit; null (and the job failed) when a chunk
+   * has no witness — a committed output that is not the model's cannot be proven.
+   */
+  private async samplingProofsFor(row: BatchRow, indices: readonly number[]): Promise<OnChainProof[] | null> {
+    const { ctx } = this;
+    const circuit = await this.circuit(row);
+    const inputs = await this.inputsOf(row, circuit);
+    const outputs = await this.outputsOf(row, circuit, inputs);
+    const jobKey = batchJobKey(ctx.chainId, this.market, row.jobId, ctx.address);
+    const chunks = samplingProofInputs(circuit.model!, {
+      jobKey,
+      slots: row.terms.slots,
+      trees: { inputs: inputs.poseidon!, outputs: outputs.poseidon! },
+      sample: (i) => inputOfFile(inputs.file, inputs.inputBytes, i),
+      indices,
+    });
+    const out: OnChainProof[] = [];
+    for (const [j, chunk] of chunks.entries()) {
+      if (this.signal.aborted) throw stopping();
+      const t0 = ctx.clock.now();
+      try {
+        const proof = await ctx.runner.prove(circuit, chunk.input);
+        out.push(proof.proof as OnChainProof);
+      } catch (e) {
+        if (isProofworkError(e, ErrorCodes.WORKER_STOPPING) || this.signal.aborted) throw e;
+        this.fail(
+          row,
+          "unprovable",
+          `chunk ${j} (indices ${samplingChunks(indices, row.terms.slots)[j]!.join(", ")}): ${errorMessage(e)}; it cannot be proven and the job will be slashed at its deadline`,
+        );
+        return null;
+      }
+      ctx.metrics.provingSeconds.observe((ctx.clock.now() - t0) / 1000);
     }
     return out;
   }
@@ -888,7 +963,13 @@ export class BatchDriver {
     inputs: BatchInputs,
   ): Promise<BatchOutputs> {
     const perSample = outputElements(circuit.model!.output);
-    return readOutputs(this.dir(row.jobId), inputs.commitments, perSample, row.outputsHash!);
+    return readOutputs(
+      this.dir(row.jobId),
+      inputs.commitments,
+      perSample,
+      row.outputsHash!,
+      row.terms.treeDepth,
+    );
   }
 
   /** The circuit's verifying key in the contract's encoding and its hash, from the verified zkey. */

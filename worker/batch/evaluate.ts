@@ -1,12 +1,12 @@
 /**
- * Whether a posted batch job is worth claiming (pure; the driver gathers the facts): the job is
- * proven by sample proofs (sampling-circuit jobs are refused), the circuit is served and active,
- * its verifying key is the job's, the price meets the floor, the collateral
+ * Whether a posted batch job is worth claiming (pure; the driver gathers the facts): the circuit
+ * is served and active, its verifying key is the job's (sample proofs) or its signal count fits
+ * the job's sampling shape (a sampling circuit), the price meets the floor, the collateral
  * fits the free stake, N is within the operator's maximum, and every window leaves room for the
  * work. The inputs file is fetched and checked against its hash and root separately, before any
  * claim (worker/batch/data.ts).
  */
-import { SAMPLE_DELAY, type BatchTerms } from "../../sdk/node.ts";
+import { SAMPLE_DELAY, samplingNumPublic, type BatchTerms } from "../../sdk/node.ts";
 
 export type BatchRefusal =
   | "unknown_circuit"
@@ -14,7 +14,7 @@ export type BatchRefusal =
   | "artifacts_mismatch"
   | "artifacts_unavailable"
   | "not_a_model_circuit"
-  | "proof_system_unsupported"
+  | "not_a_sampling_circuit"
   | "key_mismatch"
   | "too_many_samples"
   | "price_too_low"
@@ -31,8 +31,10 @@ export type BatchDecision =
 
 export interface BatchFacts {
   terms: BatchTerms;
-  /** The job's verifying key hash as the worker derives it from the verified zkey. */
+  /** The job's verifying key hash as the worker derives it from the verified zkey (sample proofs). */
   keyHash: string;
+  /** The registered circuit's public signal count (a sampling circuit's must fit the job's shape). */
+  circuitNumPublic: number;
   price: bigint;
   nowSec: number;
   freeStake: bigint;
@@ -56,15 +58,17 @@ export function evaluateBatch(f: BatchFacts): BatchDecision {
     retryable,
     detail,
   });
-  // sampling-circuit jobs (docs/BATCH.md "Design 2"): the contracts take them, this worker does
-  // not prove them yet — refused before the key check (their keyHash is zero by rule)
-  if (t.slots > 0)
-    return no(
-      "proof_system_unsupported",
-      false,
-      `a sampling-circuit job (${t.slots} slots, trees of depth ${t.treeDepth}): this worker proves sample-proof jobs only`,
-    );
-  if (f.keyHash.toLowerCase() !== t.keyHash.toLowerCase())
+  if (t.slots > 0) {
+    // a sampling-circuit job (docs/BATCH.md "Design 2"): no key in its terms; the circuit's signal
+    // count must fit its shape (the shape itself is checked by a witness before the claim)
+    const want = samplingNumPublic(t);
+    if (f.circuitNumPublic !== want)
+      return no(
+        "not_a_sampling_circuit",
+        false,
+        `${t.slots} slots over depth ${t.treeDepth} need ${want} public signals, the circuit has ${f.circuitNumPublic}`,
+      );
+  } else if (f.keyHash.toLowerCase() !== t.keyHash.toLowerCase())
     return no("key_mismatch", false, `job key ${t.keyHash}, circuit's ${f.keyHash}`);
   if (t.numSamples > f.maxSamples)
     return no("too_many_samples", false, `${t.numSamples} samples, this worker takes ${f.maxSamples}`);

@@ -13,6 +13,8 @@ import {
   BatchStatus,
   checkBatchInputs,
   decodePredictions,
+  isSamplingJob,
+  outputElements,
   verifyBatchOutputs,
   type BatchJob,
 } from "proofwork";
@@ -212,12 +214,14 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
         setProgress(`outputs: ${grouped(d)}${t > 0 ? ` of ${grouped(t)}` : ""} bytes`),
       );
       setPassed(4);
-      const rows = verifyBatchOutputs({
+      const rows = await verifyBatchOutputs({
         file: outputsFile,
         outputsHash: job.outputsHash!,
         outputsRoot: job.record.outputsRoot,
         commitments: inputs.commitments,
-        perSample: job.terms.numPublic - 2,
+        // a sampling circuit's public signals are not its outputs: the model says how many
+        perSample: isSamplingJob(job.terms) ? outputElements(entry.model.output) : job.terms.numPublic - 2,
+        treeDepth: job.terms.treeDepth,
       });
       setPassed(5);
       const predictions = rows.map((r) => decodePredictions(entry.model!, r)[0]!.predicted);
