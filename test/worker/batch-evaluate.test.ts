@@ -68,10 +68,11 @@ describe("worker/batch/evaluate", function () {
   it("test_evaluateBatch_refusesEachInfeasibleJobWithItsReason", () => {
     const cases: [BatchFacts, string, boolean][] = [
       [facts({}, { keyHash: "0x" + "cd".repeat(32) }), "key_mismatch", false],
-      // a sampling-circuit job (zero keyHash by rule): its own reason, not a key mismatch
+      // a sampling-circuit job (zero keyHash by rule) on a circuit whose signal count does not fit
+      // 4 slots over depth 10 (3 + ⌈4 / 24⌉ = 4): its own reason, not a key mismatch
       [
-        facts({ slots: 4, treeDepth: 10, keyHash: "0x" + "00".repeat(32) }),
-        "proof_system_unsupported",
+        facts({ slots: 4, treeDepth: 10, keyHash: ZERO }, { circuitNumPublic: 3 }),
+        "not_a_sampling_circuit",
         false,
       ],
       [facts({ numSamples: 5000 }, { maxSamples: 4096 }), "too_many_samples", false],
