@@ -452,6 +452,7 @@ export function samplingSpecFor(
     source: () => source,
     setup: opts.setup ?? false,
     model: { artifact: a, artifactHash: a.hash, generatedSourceSha256: sourceSha256(source) },
+    sampling: { slots: opts.slots, treeDepth: opts.depth },
     description: `${a.name} sampling circuit: ${opts.slots} samples, trees of depth ${opts.depth}, model ${a.hash.slice(0, 10)}…`,
   };
 }

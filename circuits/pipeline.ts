@@ -59,6 +59,11 @@ export interface CircuitSpec {
    * generated main source (anyone can regenerate the source from the artifact and compare).
    */
   model?: ModelProvenance & { artifact: unknown };
+  /**
+   * For a model's sampling circuit (batch jobs with `slots > 0`, docs/BATCH.md "Design 2"): its
+   * samples per proof and tree depth, recorded in the manifest and the deployment record.
+   */
+  sampling?: { slots: number; treeDepth: number };
 }
 
 /** What pins a built circuit to its model artifact. */
@@ -585,6 +590,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
           },
         }
       : {}),
+    ...(spec.sampling ? { sampling: spec.sampling } : {}),
     wasmSha256: await sha256File(wasm),
   };
   if (spec.model !== undefined) {

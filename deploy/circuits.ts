@@ -72,7 +72,9 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
     artifactsURI,
   };
   const r1cs = join(dir, `${name}.r1cs`);
-  const inputBytes = m.inputBytes ?? (existsSync(r1cs) ? r1csPrivateInputs(r1cs) : 0);
+  // a sampling circuit takes no single job's input (its private inputs are K samples and paths)
+  const inputBytes =
+    m.sampling !== undefined ? 0 : (m.inputBytes ?? (existsSync(r1cs) ? r1csPrivateInputs(r1cs) : 0));
   return {
     registration,
     record: {
@@ -90,6 +92,7 @@ export function prepareCircuit(name: string, buildDir: string, artifactBaseUri?:
       ...(m.model !== undefined
         ? { modelUri: `${artifactsURI}model.json`, modelHash: m.model.artifactHash }
         : {}),
+      ...(m.sampling !== undefined ? { sampling: m.sampling } : {}),
     },
   };
 }

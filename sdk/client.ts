@@ -238,6 +238,12 @@ export class RequesterClient extends ClientBase {
     const signer = this.signer();
     const owner = await signer.getAddress();
     const circuit = this.circuit(req.circuit);
+    if (circuit.sampling !== undefined) {
+      throw new ProofworkError(
+        ErrorCodes.BAD_ARGUMENT,
+        `circuit ${circuit.name} is a sampling circuit: it proves batch jobs only (post with --batch / BatchClient.postBatch)`,
+      );
+    }
     if (circuit.inputBytes > 0 && req.input.length !== circuit.inputBytes) {
       throw new ProofworkError(
         ErrorCodes.INPUT_INVALID,

@@ -44,6 +44,14 @@ export const CircuitRecordSchema = z.object({
   modelUri: z.string().optional(),
   /** Its content hash (= the registry's `modelCommitment`). */
   modelHash: z.string().optional(),
+  /**
+   * A model's sampling circuit (batch jobs with `slots > 0` only, docs/BATCH.md "Design 2"): its
+   * samples per proof and Poseidon tree depth; its public signals are `[jobKey, inputsRoot,
+   * outputsRoot, packed indices…]`, not a single job's.
+   */
+  sampling: z
+    .object({ slots: z.number().int().positive(), treeDepth: z.number().int().positive() })
+    .optional(),
 });
 export type CircuitRecord = z.output<typeof CircuitRecordSchema>;
 

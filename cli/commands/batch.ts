@@ -36,6 +36,7 @@ import {
   type BatchJob,
   type CircuitRecord,
   type ModelArtifact,
+  type PostBatchRequest,
   type ProgressFn,
 } from "../../sdk/node.ts";
 import { parseAmount, parseInteger, parseJobId, parsePricing, type PricingFlags } from "../args.ts";
@@ -193,7 +194,9 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
   }
   out.progress(`→ ${samples.length} samples from ${opts.batch}: computing input commitments …`);
   const bar = progressBar(out, "commitments", "samples");
-  const inputs = await buildBatchInputs(samples, bar.fn);
+  // a sampling circuit (its deployment record says its shape): Poseidon trees of its depth
+  const shape = circuit.sampling;
+  const inputs = await buildBatchInputs(samples, bar.fn, shape?.treeDepth ?? 0);
   bar.done();
   if (circuit.inputBytes > 0 && inputs.inputBytes !== circuit.inputBytes) {
     throw new ProofworkError(
@@ -218,18 +221,26 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
   }
   const inputsURI = opts.inputsUri ?? published.uri;
   out.progress(`  inputs file ${published.path} (${inputs.inputsFile.length} bytes) → ${inputsURI}`);
-  out.progress("→ reading the circuit's verification key (trusted through the registered verifier) …");
-  const registered = await readCircuit(connectContracts(ctx.deployment, ctx.provider).registry, circuit.id);
-  const { vkey } = await resolveVerificationKey(ctx.provider, registered, {
-    fetch: fetchArtifact,
-    vkeyUri: circuit.vkUri,
-  });
-  out.progress(`→ posting batch job on ${circuit.name}: N = ${inputs.numSamples}, k = ${k}, m = ${m} …`);
+  let key: PostBatchRequest["key"];
+  if (shape !== undefined) {
+    key = { sampling: shape };
+  } else {
+    out.progress("→ reading the circuit's verification key (trusted through the registered verifier) …");
+    const registered = await readCircuit(connectContracts(ctx.deployment, ctx.provider).registry, circuit.id);
+    const { vkey } = await resolveVerificationKey(ctx.provider, registered, {
+      fetch: fetchArtifact,
+      vkeyUri: circuit.vkUri,
+    });
+    key = { vkey };
+  }
+  out.progress(
+    `→ posting batch job on ${circuit.name}: N = ${inputs.numSamples}, k = ${k}, m = ${m}${shape ? `, ${shape.slots} samples per proof` : ""} …`,
+  );
   const posted = await client.postBatch({
     circuit: circuit.id,
     inputs,
     inputsURI,
-    key: { vkey },
+    key,
     sampleSize: k,
     maxChallenges: m,
     challengeBond: opts.bond !== undefined ? parseAmount(opts.bond, t.decimals, "--bond") : 0n,

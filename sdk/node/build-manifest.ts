@@ -42,6 +42,10 @@ export const BuiltCircuitSchema = z.object({
   model: z.object({ artifactHash: z.string(), generatedSourceSha256: z.string() }).optional(),
   /** Input bytes per job (private inputs of the circuit). */
   inputBytes: z.number().int().nonnegative().optional(),
+  /** A model's sampling circuit (batch jobs with `slots > 0`): samples per proof and tree depth. */
+  sampling: z
+    .object({ slots: z.number().int().positive(), treeDepth: z.number().int().positive() })
+    .optional(),
   /** sha256 (plain hex) of the installed wasm, zkey and verification key. */
   wasmSha256: hex,
   zkeySha256: hex.optional(),

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { keccak256, parseEther, type Signer } from "ethers";
+import { ZeroHash, keccak256, parseEther, type Signer } from "ethers";
 import { PNG } from "pngjs";
 import { heldOutInterleaved } from "../../model/data.ts";
 import type { NetworkConnection } from "hardhat/types/network";
@@ -25,6 +25,8 @@ import {
   decodePredictions,
   encodeOutputsFile,
   releaseSnarkjs,
+  rootHex,
+  samplingTrees,
   writeDeployment,
   type BatchMarket,
   type Deployment,
@@ -45,6 +47,8 @@ import { runCli, type CliRun } from "../helpers/cli.ts";
 /** Hardhat's default account #1 (the requester here). */
 const REQUESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const N = 64;
+/** The small model's sampling circuit (4 samples per proof, trees of depth 10). */
+const SAMPLING_CIRCUIT = "mnist_mlp_small_s4d10";
 
 /** Held-out digit `i` as a 28×28 grey PNG. */
 function writeDigitPng(file: string, i: number): void {
@@ -121,7 +125,7 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     const rpc = `http://127.0.0.1:${port}`;
     conn = await connectNetwork(hre, { network: "localhost", rpcUrl: rpc });
     ({ deployment } = await deployProofwork(conn, {
-      circuits: [BATCH_CIRCUIT],
+      circuits: [BATCH_CIRCUIT, SAMPLING_CIRCUIT],
       networkName: "localhost",
       writeRecord: false,
     }));
@@ -154,6 +158,71 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     await conn?.close();
     await close?.();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("test_cliBatch_samplingCircuit_postedWithItsShape_resultsVerifyThePoseidonRoot_singlePostRefused", async () => {
+    // the deployment record carries the circuit's shape from its build
+    expect(deployment.circuits[SAMPLING_CIRCUIT]!.sampling).to.deep.equal({ slots: 4, treeDepth: 10 });
+    const posted = await ok(
+      [
+        "job",
+        "post",
+        "-c",
+        SAMPLING_CIRCUIT,
+        "--batch",
+        `mnist:test:${N}`,
+        "--samples",
+        "6",
+        "--price",
+        "10",
+      ],
+      asRequester,
+    );
+    const jobId = BigInt(posted.jobId as string);
+    const terms = await batchTermsOf(market, jobId);
+    expect([terms.slots, terms.treeDepth, terms.keyHash]).to.deep.equal([4, 10, ZeroHash]);
+    const trees = await samplingTrees(ds.artifact, ds.commitments, ds.outputs, 10);
+    expect(posted.inputsRoot).to.equal(rootHex(trees.inputs.root));
+
+    // the provider claims and commits the Poseidon root of the true outputs
+    await claimAndCommit(jobId, { name: "outputs-sampling.bin", root: rootHex(trees.outputs.root) });
+    const results = await ok(["job", "results", String(jobId), "--labels", "mnist"]);
+    const expected = ds.outputs.map((r) => decodePredictions(ds.artifact, r)[0]!.predicted);
+    expect(results.predictions).to.deep.equal(expected);
+    // a root over other outputs is refused by the same check
+    const other = await ok(
+      [
+        "job",
+        "post",
+        "-c",
+        SAMPLING_CIRCUIT,
+        "--batch",
+        `mnist:test:${N}`,
+        "--samples",
+        "6",
+        "--price",
+        "10",
+      ],
+      asRequester,
+    );
+    const otherId = BigInt(other.jobId as string);
+    const faked = await samplingTrees(ds.artifact, ds.commitments, fakeOutputs(ds.outputs, [5]), 10);
+    await claimAndCommit(otherId, { name: "outputs-sampling-2.bin", root: rootHex(faked.outputs.root) });
+    expectOneLineError(
+      await cli(["--json", "job", "results", String(otherId)]),
+      "OUTPUTS_MISMATCH",
+      "outputsRoot",
+    );
+
+    // a single job on a sampling circuit is a user mistake with one readable line
+    expectOneLineError(
+      await cli(
+        ["--json", "job", "post", "-c", SAMPLING_CIRCUIT, "--digit", "3", "--price", "1"],
+        asRequester,
+      ),
+      "BAD_ARGUMENT",
+      "sampling circuit",
+    );
   });
 
   it("test_cliBatch_postMnist_proven_resultsVerifyWithAccuracy_challengeAnswered_paid", async () => {
