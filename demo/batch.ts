@@ -31,6 +31,7 @@ import {
   type CircuitRecord,
   type Deployment,
   type ModelArtifact,
+  type PostBatchRequest,
 } from "../sdk/node.ts";
 
 export interface BatchDemoOptions {
@@ -91,13 +92,25 @@ export async function runBatchDemo(o: BatchDemoOptions): Promise<BatchDemoSummar
       `--batch: the held-out set has ${digits.length} digits, not ${o.numSamples}`,
     );
   }
-  const inputs = await buildBatchInputs(digits.map((d) => encodeImageBytes(o.model, d.image)));
+  // a sampling circuit (its record says its shape): Poseidon trees, no key in the terms
+  const shape = o.circuit.sampling;
+  const inputs = await buildBatchInputs(
+    digits.map((d) => encodeImageBytes(o.model, d.image)),
+    undefined,
+    shape?.treeDepth ?? 0,
+  );
   const published = publishBatchFile(inputs.inputsFile, inputs.inputsHash, { dir: o.datasetDir });
-  const registered = await readCircuit(connectContracts(o.deployment, o.provider).registry, o.circuit.id);
-  const { vkey } = await resolveVerificationKey(o.provider, registered, {
-    fetch: fetchArtifact,
-    vkeyUri: o.circuit.vkUri,
-  });
+  let key: PostBatchRequest["key"];
+  if (shape !== undefined) {
+    key = { sampling: shape };
+  } else {
+    const registered = await readCircuit(connectContracts(o.deployment, o.provider).registry, o.circuit.id);
+    const { vkey } = await resolveVerificationKey(o.provider, registered, {
+      fetch: fetchArtifact,
+      vkeyUri: o.circuit.vkUri,
+    });
+    key = { vkey };
+  }
   const requesterPrepare = (performance.now() - t0) / 1000;
   log(
     `${inputs.numSamples} digits → inputs file ${published.uri} (${inputs.inputsFile.length.toLocaleString("en-US")} bytes), root ${inputs.inputsRoot.slice(0, 18)}… (${requesterPrepare.toFixed(1)}s)`,
@@ -108,7 +121,7 @@ export async function runBatchDemo(o: BatchDemoOptions): Promise<BatchDemoSummar
     circuit: o.circuit.id,
     inputs,
     inputsURI: published.uri,
-    key: { vkey },
+    key,
     sampleSize: o.sampleSize,
     maxChallenges: 4,
     pricing: { price: o.price },

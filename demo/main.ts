@@ -45,6 +45,9 @@ const step = (line: string) => process.stdout.write(`\x1b[1m▸\x1b[0m ${line}\n
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 /** `--model` → the committed model artifact the demo's circuit is generated from. */
+/** `--sampling`: samples per proof of the demo's sampling circuit. */
+const SAMPLING_SLOTS = 4;
+
 const DEMO_MODELS = {
   full: "mnist-mlp-full",
   small: "mnist-mlp-small",
@@ -62,6 +65,8 @@ interface DemoOptions {
   batch?: number;
   /** `--samples k`: batch samples proven on-chain. */
   samples: number;
+  /** `--sampling`: the batch job is proven by the model's sampling circuit (docs/BATCH.md "Design 2"). */
+  sampling: boolean;
 }
 
 function parseOptions(argv: string[]): DemoOptions {
@@ -75,6 +80,7 @@ function parseOptions(argv: string[]): DemoOptions {
       verbose: { type: "boolean", default: false },
       batch: { type: "string" },
       samples: { type: "string", default: "16" },
+      sampling: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -93,6 +99,9 @@ function parseOptions(argv: string[]): DemoOptions {
       "  --batch N     one batch job of N held-out digits (1-2000): all run, k proven, paid (docs/BATCH.md)",
     );
     out("  --samples k   with --batch: samples proven on-chain (default 16)");
+    out(
+      `  --sampling    with --batch: prove with the model's sampling circuit (${SAMPLING_SLOTS} samples per proof, paths inside)`,
+    );
     process.exit(0);
   }
   const jobs = Number(values.jobs);
@@ -133,6 +142,9 @@ function parseOptions(argv: string[]): DemoOptions {
       `--samples must be an integer between 1 and ${Math.min(64, batch ?? 64)}, got "${values.samples}"`,
     );
   }
+  if (values.sampling && batch === undefined) {
+    throw new ProofworkError(ErrorCodes.BAD_ARGUMENT, "--sampling goes with --batch N");
+  }
   return {
     jobs,
     model: model as DemoModel | "auto",
@@ -141,6 +153,7 @@ function parseOptions(argv: string[]): DemoOptions {
     verbose: values.verbose,
     batch,
     samples,
+    sampling: values.sampling,
   };
 }
 
@@ -163,7 +176,7 @@ async function main(argv: string[]): Promise<void> {
   out();
 
   // 1. Circuit (cached by content hash: a second run does no ceremony and no setup).
-  const { circuitSpecFor, loadCommittedModel, buildCircuits, releaseCurves } =
+  const { circuitSpecFor, samplingSpecFor, loadCommittedModel, buildCircuits, releaseCurves } =
     await import("../circuits/index.ts");
   const instance: DemoModel =
     opts.model === "auto" ? (fullKeysBuilt(config.buildDir) ? "full" : "small") : opts.model;
@@ -176,8 +189,18 @@ async function main(argv: string[]): Promise<void> {
   step(
     `circuit ${spec.name}: building what is missing (first run: trusted-setup ceremony, minutes; then cached)`,
   );
+  // --sampling: the model's sampling circuit too, its trees just deep enough for the batch
+  const samplingSpec =
+    opts.sampling && opts.batch !== undefined
+      ? samplingSpecFor(loadCommittedModel(DEMO_MODELS[instance]), {
+          slots: SAMPLING_SLOTS,
+          depth: Math.max(1, Math.ceil(Math.log2(opts.batch))),
+          setup: true,
+        })
+      : undefined;
+  if (samplingSpec !== undefined) step(`sampling circuit ${samplingSpec.name}: building what is missing`);
   const tBuild = performance.now();
-  const [built] = await buildCircuits([spec], {
+  const [built, builtSampling] = await buildCircuits(samplingSpec ? [spec, samplingSpec] : [spec], {
     ptau: config.ptau,
     cacheDir: config.cacheDir,
     outDir: config.buildDir,
@@ -201,7 +224,7 @@ async function main(argv: string[]): Promise<void> {
   let stopWorker: (() => Promise<void>) | undefined;
   try {
     const { deployment } = await d.deployProofwork(connection, {
-      circuits: [built.name],
+      circuits: builtSampling ? [built.name, builtSampling.name] : [built.name],
       buildDir: config.buildDir,
       networkName: "hardhat (in-process)",
       writeRecord: false,
@@ -238,7 +261,7 @@ async function main(argv: string[]): Promise<void> {
 
     /** `--batch N`: one batch job (demo/batch.ts) served by the in-process worker's batch mode. */
     const batchDemo = async (numSamples: number, sampleSize: number) => {
-      const circuit = deployment.circuits[built.name]!;
+      const circuit = deployment.circuits[(builtSampling ?? built).name]!;
       const model = await loadCircuitModel(circuit);
       if (model === undefined)
         throw new ProofworkError(ErrorCodes.MODEL_INVALID, `no model found for circuit ${circuit.name}`);
@@ -247,7 +270,7 @@ async function main(argv: string[]): Promise<void> {
       await rpc.request({ method: "evm_setIntervalMining", params: [500] });
       await new ProviderAccount(deployment, requester).faucet(parseEther("1000"));
       step(
-        `requester ${requester.address}: ${numSamples} held-out MNIST digits as ONE batch job, ${sampleSize} proven on-chain …`,
+        `requester ${requester.address}: ${numSamples} held-out MNIST digits as ONE batch job, ${sampleSize} proven on-chain${circuit.sampling ? ` by ${Math.ceil(sampleSize / circuit.sampling.slots)} proof(s) of ${circuit.name}` : ""} …`,
       );
       const { runBatchDemo, batchSummaryLines } = await import("./batch.ts");
       const summary = await runBatchDemo({
