@@ -129,11 +129,15 @@ export function BatchPostPage() {
           }),
         );
       }
-      const inputs = await buildBatchInputs({ file: bytes, inputBytes: perSample }, (done, total) =>
-        setPrepared({
-          state: "working",
-          step: `Computing the input commitments (Poseidon): ${grouped(done)} of ${grouped(total)} samples…`,
-        }),
+      const inputs = await buildBatchInputs(
+        { file: bytes, inputBytes: perSample },
+        (done, total) =>
+          setPrepared({
+            state: "working",
+            step: `Computing the input commitments (Poseidon): ${grouped(done)} of ${grouped(total)} samples…`,
+          }),
+        // a sampling circuit's job posts the Poseidon root of its depth (docs/BATCH.md "Design 2")
+        entry?.record.sampling?.treeDepth ?? 0,
       );
       setPrepared({ state: "ready", uri, inputs, ...(ds !== undefined ? { entry: ds } : {}) });
     } catch (e) {
@@ -260,18 +264,27 @@ export function BatchPostPage() {
     const r = await action.run(
       "Posting the batch job",
       async (signer) => {
-        // the circuit's verification key, checked against the registered verifier (its hash is a term)
-        const { vkey } = await resolveVerificationKey(env.provider, entry.info, {
-          fetch: env.fetcher,
-          ...(entry.record.vkUri !== undefined && entry.record.vkUri !== ""
-            ? { vkeyUri: entry.record.vkUri }
-            : {}),
-        });
+        // a sampling circuit: its shape, no key; else the circuit's verification key, checked
+        // against the registered verifier (its hash is a term)
+        const shape = entry.record.sampling;
+        const key =
+          shape !== undefined
+            ? { sampling: shape }
+            : {
+                vkey: (
+                  await resolveVerificationKey(env.provider, entry.info, {
+                    fetch: env.fetcher,
+                    ...(entry.record.vkUri !== undefined && entry.record.vkUri !== ""
+                      ? { vkeyUri: entry.record.vkUri }
+                      : {}),
+                  })
+                ).vkey,
+              };
         return new BatchClient(env.deployment, signer).postBatch({
           circuit: entry.record.name,
           inputs: ready.inputs,
           inputsURI: ready.uri,
-          key: { vkey },
+          key,
           sampleSize: k,
           maxChallenges: m,
           challengeBond: bondValue!,

@@ -148,7 +148,10 @@ export function useModelChoice(all: readonly ModelEntry[]) {
 export function PostPage() {
   const app = useApp();
   const { env, wallet, balances } = app;
-  const { models, circuit, setCircuit, entry, model } = useModelChoice(env.models);
+  // a sampling circuit proves batch jobs only
+  const { models, circuit, setCircuit, entry, model } = useModelChoice(
+    useMemo(() => env.models.filter((m) => m.record.sampling === undefined), [env.models]),
+  );
 
   // ---- input
   const [image, setImage] = useState<RgbaImage>();
