@@ -15,7 +15,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, parseEther, type Signer } from "ethers";
+import { ZeroHash, keccak256, parseEther, type Signer } from "ethers";
+import * as snarkjs from "snarkjs";
+import { loadBuiltCircuit } from "../../circuits/pipeline.ts";
 import type { NetworkConnection } from "hardhat/types/network";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
@@ -38,8 +40,12 @@ import {
   decodePredictions,
   detectionProbability,
   encodeOutputsFile,
+  encodeProof,
   minimumBatchCollateral,
   releaseSnarkjs,
+  rootHex,
+  samplingProofInputs,
+  samplingTrees,
   writeDeployment,
   type BatchMarket,
   type Deployment,
@@ -58,6 +64,8 @@ import {
 } from "../helpers/batch.ts";
 
 const N = 64;
+/** The small model's sampling circuit (4 samples per proof, trees of depth 10). */
+const SAMPLING_CIRCUIT = "mnist_mlp_small_s4d10";
 const SHOTS = join(ROOT, "test-results", "app");
 /** The page's dev wallet uses Hardhat account #3 (the requester); #1 is the provider. */
 const DEV_ACCOUNT = 3;
@@ -103,7 +111,7 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     const rpc = `http://127.0.0.1:${rpcPort}`;
     conn = await connectNetwork(hre, { network: "localhost", rpcUrl: rpc });
     ({ deployment } = await deployProofwork(conn, {
-      circuits: [BATCH_CIRCUIT],
+      circuits: [BATCH_CIRCUIT, SAMPLING_CIRCUIT],
       networkName: "localhost",
       writeRecord: false,
     }));
@@ -125,6 +133,7 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     // the published dataset, as `npm run app:local` writes it
     const entry = publishMnistDataset(datasetDir, BATCH_CIRCUIT, ds.artifact, N);
     expect(new Uint8Array(readFileSync(join(datasetDir, entry.file)))).to.deep.equal(ds.inputsFile);
+    publishMnistDataset(datasetDir, SAMPLING_CIRCUIT, ds.artifact, N);
 
     const port = await freePort();
     appUrl = `http://127.0.0.1:${port}/`;
@@ -445,5 +454,79 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
       .waitFor();
     expect(Number((await market.getBatch(abandoned.jobId)).status)).to.equal(BatchStatus.Slashed);
     await shot(page, "batch-job-slashed");
+  });
+
+  it("test_appBatch_samplingCircuit_postedWithItsShape_provenByTwoProofs_outputsVerifiedInThePage", async () => {
+    const page = await openPage("#/post/batch");
+    await page.getByRole("heading", { name: "Post a batch job" }).waitFor({ timeout: 60_000 });
+    await useDevWallet(page);
+    // the sampling circuit's card says what it is; choosing it makes the page build Poseidon trees
+    const card = page.getByRole("radio", { name: new RegExp(SAMPLING_CIRCUIT) });
+    await card.check();
+    await page.getByText("Proofs: 4 samples per proof (sampling circuit, trees of depth 10)").waitFor();
+    await page
+      .getByLabel("Dataset", { exact: true })
+      .selectOption({ label: `MNIST held-out digits (${N}) · ${N} samples` });
+    await page.getByTestId("inputs-root").waitFor({ timeout: 60_000 });
+    const trees = await samplingTrees(ds.artifact, ds.commitments, ds.outputs, 10);
+    expect(await page.getByTestId("inputs-root").textContent()).to.equal(rootHex(trees.inputs.root));
+    await page.getByLabel("Samples proven on-chain (k)").fill("6");
+    await page.getByLabel("Price (PWT)").fill("10");
+    await page.getByLabel("Collateral (PWT)").fill("10");
+    // (the dev account has PWT from the faucet of the tests above)
+    await page.getByRole("button", { name: "Post batch job" }).click();
+    await page.getByRole("heading", { name: /^Batch job #\d+/ }).waitFor({ timeout: 60_000 });
+    const jobId = BigInt(/#\/batch\/(\d+)/.exec(page.url())![1]!);
+    const terms = await batchTermsOf(market, jobId);
+    expect([terms.slots, terms.treeDepth, terms.keyHash]).to.deep.equal([4, 10, ZeroHash]);
+
+    // the provider (helper): claim, commit the Poseidon root, prove the 6 drawn samples in 2 proofs
+    await (await market.claim(jobId, terms)).wait();
+    let record = await batchRecordOf(market, jobId);
+    const outputsFile = encodeOutputsFile(ds.outputs);
+    const outputsName = `${keccak256(outputsFile).slice(2)}.outputs.bin`;
+    writeFileSync(join(datasetDir, outputsName), outputsFile);
+    await (
+      await market.commit(
+        jobId,
+        terms,
+        record.claimedAt,
+        rootHex(trees.outputs.root),
+        keccak256(outputsFile),
+        `${appUrl}datasets/${outputsName}`,
+      )
+    ).wait();
+    record = await batchRecordOf(market, jobId);
+    await conn.ethers.provider.send("hardhat_mine", ["0x5"]);
+    const { indices, header } = await drawnIndices(conn.ethers, market, jobId, terms, record.sampleBlock);
+    const jobKey = await market.jobKey(jobId, record.provider);
+    const built = await loadBuiltCircuit(SAMPLING_CIRCUIT);
+    const proofs = [];
+    for (const ci of samplingProofInputs(ds.artifact, {
+      jobKey,
+      slots: 4,
+      trees,
+      sample: (i) => ds.inputs[i]!,
+      indices,
+    })) {
+      const { proof } = await snarkjs.groth16.fullProve(
+        ci.input as unknown as snarkjs.CircuitSignals,
+        built.wasm,
+        built.zkey!,
+      );
+      proofs.push(encodeProof(proof));
+    }
+    expect(proofs).to.have.length(2);
+    await (await market.proveSampled(jobId, terms, record, header, proofs)).wait();
+    await page.getByRole("heading", { name: /^Batch job #\d+ Proven$/ }).waitFor({ timeout: 30_000 });
+
+    // the page checks the outputs against the committed Poseidon root
+    await page.getByRole("button", { name: "Download & verify outputs" }).click();
+    await page.getByText(`✓ Outputs verified: ${N} predictions match the committed root`).waitFor({
+      timeout: 60_000,
+    });
+    const checks = page.getByRole("list", { name: "Outputs checks" }).getByRole("listitem");
+    for (const text of await checks.allTextContents()) expect(text).to.match(/: passed$/);
+    await shot(page, "batch-job-sampling-verified");
   });
 });

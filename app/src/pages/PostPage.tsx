@@ -107,6 +107,13 @@ export function ModelPicker({
               <br />
               Accuracy: {accuracyText(m.model!)}
               <br />
+              {m.record.sampling !== undefined ? (
+                <>
+                  Proofs: {m.record.sampling.slots} samples per proof (sampling circuit, trees of depth{" "}
+                  {m.record.sampling.treeDepth})
+                  <br />
+                </>
+              ) : null}
               {m.modelMatches === true ? (
                 <span className="ok">✓ model.json matches the registry's model commitment</span>
               ) : (
