@@ -11,10 +11,12 @@ import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Wallet, parseEther, type Contract } from "ethers";
+import { Wallet, ZeroHash, parseEther, type Contract } from "ethers";
 import { network } from "hardhat";
 import { releaseCurves } from "../../circuits/pipeline.ts";
+import { circuitIdFor } from "../../deploy/devnet/protocol.ts";
 import { BatchStatus } from "../../sdk/batch.ts";
+import { poseidonTree, rootHex } from "../../sdk/sampling.ts";
 import type { Boundary, WorkerHooks } from "../../worker/hooks.ts";
 import { BatchStore, Store, type BatchState, type WorkerHandle } from "../../worker/index.ts";
 import {
@@ -34,6 +36,7 @@ import {
   waitMining,
 } from "../helpers/batch-worker.ts";
 
+const SAMPLING_CIRCUIT = "mnist_mlp_small_s4d10";
 const PRICE = parseEther("20");
 const BOND = parseEther("1");
 const payout = PRICE - (PRICE * 100n) / 10_000n;
@@ -67,9 +70,8 @@ describe("worker batch mode: crash at every durable boundary", function () {
   });
   after(releaseCurves);
 
-  it("test_batch_crashAtEachBoundaryInTurn_paidOnceNothingLost", async function () {
-    const { ethers } = await network.create();
-    const p = await batchProtocol(ethers.provider);
+  /** A worker harness on `p` whose workers crash at a chosen boundary, on one data directory. */
+  function harness(p: Awaited<ReturnType<typeof batchProtocol>>) {
     const key = p.providerKeys[0]!;
     const address = new Wallet(key).address;
     const dataDir = mkdtempSync(join(tmpdir(), "pw-batch-crash-"));
@@ -99,11 +101,20 @@ describe("worker batch mode: crash at every durable boundary", function () {
       );
       await box.w.done;
     };
+    return { key, address, dataDir, balance, box, crashAt };
+  }
 
-    // job A: the challenge path
+  /** Job A: posted with `over`, crashed at every boundary of the challenge path, paid once. */
+  async function challengePath(
+    ethers: Awaited<ReturnType<typeof network.create>>["ethers"],
+    p: Awaited<ReturnType<typeof batchProtocol>>,
+    h: ReturnType<typeof harness>,
+    over: Parameters<typeof postBatchJob>[2] = {},
+  ): Promise<bigint> {
+    const { key, address, dataDir, balance, crashAt } = h;
     const nonceA = await p.provider.getTransactionCount(address);
     const balanceA = await balance();
-    const a = (await postBatchJob(p, ds)).jobId;
+    const a = (await postBatchJob(p, ds, over)).jobId;
     for (const [boundary, state] of CHALLENGE_PATH) {
       await crashAt(boundary, async () => {
         if (boundary !== "batch.answer.persisted") return;
@@ -132,6 +143,15 @@ describe("worker batch mode: crash at every durable boundary", function () {
     // claim, commit, sample, prove, answer: five transactions signed, each mined once
     expect((await p.provider.getTransactionCount(address)) - nonceA).to.equal(5);
     expect((await balance()) - balanceA).to.equal(payout + 2n * BOND);
+    return a;
+  }
+
+  it("test_batch_crashAtEachBoundaryInTurn_paidOnceNothingLost", async function () {
+    const { ethers } = await network.create();
+    const p = await batchProtocol(ethers.provider);
+    const h = harness(p);
+    const { key, address, dataDir, balance, box, crashAt } = h;
+    const a = await challengePath(ethers, p, h);
 
     // job B: the settle path (proven by an uninterrupted worker, then crashes around the settle)
     const balanceB = await balance();
@@ -165,6 +185,21 @@ describe("worker batch mode: crash at every durable boundary", function () {
       await last.stop();
     }
     expect(await p.provider.getTransactionCount(address)).to.equal(nonce);
+  });
+
+  it("test_batch_samplingCircuitJob_crashAtEachBoundaryInTurn_paidOnceNothingLost", async function () {
+    // the same path for a sampling-circuit job: Poseidon trees rebuilt from the persisted files
+    // after each restart, proveSampled and answerSampled sent once
+    const { ethers } = await network.create();
+    const p = await batchProtocol(ethers.provider, { name: SAMPLING_CIRCUIT, numPublic: 4 });
+    await challengePath(ethers, p, harness(p), {
+      circuitId: circuitIdFor(SAMPLING_CIRCUIT),
+      keyHash: ZeroHash,
+      slots: 4,
+      treeDepth: 10,
+      inputsRoot: rootHex((await poseidonTree(ds.commitments, 10)).root),
+      sampleSize: 6,
+    });
   });
 });
 
