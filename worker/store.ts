@@ -546,6 +546,16 @@ export class Store {
     return this.db.prepare("SELECT * FROM txs WHERE nonce = ? ORDER BY sent_at").all(nonce).map(toTx);
   }
 
+  /** The last `limit` transactions recorded mined (succeeded or reverted) below `nonce`, newest first. */
+  minedTxsBelow(nonce: number, limit: number): TxRow[] {
+    return this.db
+      .prepare(
+        "SELECT * FROM txs WHERE status IN ('mined', 'reverted') AND nonce < ? ORDER BY nonce DESC LIMIT ?",
+      )
+      .all(nonce, limit)
+      .map(toTx);
+  }
+
   /** Highest nonce the store has ever signed with, or -1. */
   maxNonce(): number {
     const r = this.db.prepare("SELECT MAX(nonce) AS n FROM txs").get();

@@ -265,15 +265,37 @@ export class TxSender {
    * is still on chain, rejects with TX_FAILED when its nonce went to another transaction.
    */
   async restoreReorgedOut(hash: string): Promise<MinedTx | null> {
+    return (await this.restoreReorgedOutWithEarlier(hash)).mined;
+  }
+
+  /**
+   * `restoreReorgedOut`, and the earlier transactions of this account the same reorg removed (its
+   * receipt gone too; up to 16 nonces back): those are re-sent first, in nonce order, the same
+   * signed bytes — else the gap below would hold this one back for ever. Each may now revert (a
+   * step that depended on chain state the reorg changed) but it fills its nonce. Returns them.
+   */
+  async restoreReorgedOutWithEarlier(hash: string): Promise<{ mined: MinedTx | null; earlier: TxRow[] }> {
     const { provider, store, log } = this.deps;
     const row = store.getTx(hash);
-    if (row?.status !== "mined" || (await provider.getTransactionReceipt(hash)) !== null) return null;
-    log.warn({ hash, nonce: row.nonce, kind: row.kind }, "mined transaction reorged out; re-broadcasting it");
-    // its gas is no longer spent; waitMined records the new receipt's
-    if (row.jobId !== null && row.gasUsed !== null && row.effectiveGasPrice !== null)
-      store.addGasSpent(row.jobId, -(row.gasUsed * row.effectiveGasPrice));
-    await this.broadcast(row.raw, row.hash);
-    return this.waitMined(row.nonce);
+    if (row?.status !== "mined" || (await provider.getTransactionReceipt(hash)) !== null)
+      return { mined: null, earlier: [] };
+    const earlier: TxRow[] = [];
+    for (const t of store.minedTxsBelow(row.nonce, 16)) {
+      if ((await provider.getTransactionReceipt(t.hash)) !== null) break;
+      earlier.unshift(t);
+    }
+    for (const t of [...earlier, row]) {
+      log.warn(
+        { hash: t.hash, nonce: t.nonce, kind: t.kind },
+        "mined transaction reorged out; re-broadcasting it",
+      );
+      // its gas is no longer spent; waitMined records the new receipt's
+      if (t.jobId !== null && t.gasUsed !== null && t.effectiveGasPrice !== null)
+        store.addGasSpent(t.jobId, -(t.gasUsed * t.effectiveGasPrice));
+      await this.broadcast(t.raw, t.hash);
+    }
+    for (const t of earlier) await this.waitMined(t.nonce);
+    return { mined: await this.waitMined(row.nonce), earlier };
   }
 
   /**

@@ -4,8 +4,10 @@
  * (1) the block holding the worker's commit disappears after the worker recorded it — the same
  * signed commit is sent again, the job is sampled from the re-mined commit's sample block and
  * proven once; (2) the block holding its prove disappears after it recorded the job proven — the
- * same prove is sent again, and the job is settled and paid once. Before, the worker waited on a
- * chain that no longer had its step until the deadline slashed it.
+ * same prove is sent again, and the job is settled and paid once; (3) one reorg removes both its
+ * commit and the sample that followed — both are sent again in nonce order (no gap holds the
+ * sample back), the job is committed anew and proven once. Before, the worker waited on a chain
+ * that no longer had its step until the deadline slashed it.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -37,7 +39,7 @@ let ds: BatchDataset;
 function reorgAt(
   ethers: { provider: { send(m: string, a: unknown[]): Promise<unknown> } },
   persisted: "batch.commit.persisted" | "batch.prove.persisted",
-  recorded: "batch.committed" | "batch.proven",
+  recorded: "batch.committed" | "batch.sampled" | "batch.proven",
   box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean },
 ): WorkerHooks {
   let snapshot: string | undefined;
@@ -98,6 +100,55 @@ describe("worker batch mode: reorgs of its own transactions", function () {
       const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
       expect(proven).to.have.length(1);
       expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it("test_batchReorg_commitAndSampleRemovedTogether_bothResentInNonceOrder_provenOnce", async function () {
+    const { ethers } = await network.create();
+    const p = await batchProtocol(ethers.provider);
+    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
+    box.jobId = await p.batchMarket.nextJobId();
+    // margin 0: the worker records the randomness with its own sample transaction
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
+      hooks: reorgAt(ethers, "batch.commit.persisted", "batch.sampled", box),
+      batchSampleMarginBlocks: 0,
+    });
+    const w = box.w;
+    const nonce0 = await p.provider.getTransactionCount(w.address);
+    try {
+      const { jobId } = await postBatchJob(p, ds);
+      await waitMining(
+        p,
+        () => box.w,
+        () => w.batch!.get(jobId)?.state === "proven",
+        "proven after the commit and the sample were reorged out",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
+      });
+      expect(box.reverted).to.equal(true);
+      expect(
+        w
+          .batch!.history(jobId)
+          .some((h) =>
+            /^commit 0x[0-9a-f]{64} and sample 0x[0-9a-f]{64} reorged out: both re-sent$/.test(h.note ?? ""),
+          ),
+      ).to.equal(true);
+      // one commit on chain, and the proof of the samples its (re-mined) sample block draws
+      const commits = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId));
+      expect(commits).to.have.length(1);
+      const record = await batchRecordOf(p.batchMarket, jobId);
+      expect(w.batch!.get(jobId)!.sampleBlock).to.equal(record.sampleBlock);
+      const terms = await batchTermsOf(p.batchMarket, jobId);
+      const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
+      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
+      expect(proven).to.have.length(1);
+      expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+      // no nonce was skipped: every transaction the worker signed is on chain
+      const signed = await p.provider.getTransactionCount(w.address);
+      expect(signed - nonce0).to.be.at.least(3); // claim, commit, (sample,) prove
+      expect(await p.provider.getTransactionCount(w.address, "pending")).to.equal(signed);
     } finally {
       await w.stop();
     }

@@ -567,6 +567,19 @@ export class BatchDriver {
     if (row.state === "sampled" && slot.status === BatchStatus.Committed)
       return this.reorgedOut(row, "sample");
     if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
+    if (row.state === "committed" && slot.status === BatchStatus.Sampled) {
+      // a sample the worker re-sent after a reorg mined: take its recorded randomness
+      const sampled = (await this.events(row)).findLast((l) => l.name === "BatchSampled");
+      if (sampled !== undefined) {
+        this.store.transition(
+          row.jobId,
+          "sampled",
+          { randomness: String(sampled.args.randomness) },
+          "randomness recorded on chain",
+        );
+        return;
+      }
+    }
     if (ctx.chainClock.nowSeconds() >= slot.deadline) {
       return this.fail(row, "expired", `prove deadline ${slot.deadline} passed`);
     }
@@ -708,7 +721,22 @@ export class BatchDriver {
     const hash = row.pendingTx;
     if (hash !== null) {
       try {
-        await ctx.tx.restoreReorgedOut(hash);
+        const { earlier } = await ctx.tx.restoreReorgedOutWithEarlier(hash);
+        // the commit went with the sample that followed it (two steps in one reorg): the stored
+        // transaction is the sample's, the commit is among the earlier ones re-sent before it
+        const commit =
+          step === "commit" && row.state !== "committed"
+            ? earlier.findLast((t) => t.kind === "batch-commit")
+            : undefined;
+        if (commit !== undefined) {
+          this.store.transition(
+            row.jobId,
+            "committing",
+            { pendingTx: commit.hash, sampleBlock: null, randomness: null },
+            `commit ${commit.hash} and sample ${hash} reorged out: both re-sent`,
+          );
+          return;
+        }
         this.store.transition(
           row.jobId,
           pending[step],

@@ -62,11 +62,12 @@ const EDGES: Record<BatchState, readonly BatchState[]> = {
   claimed: ["executed", "failed"],
   executed: ["committing", "failed"],
   committing: ["committed", "executed", "failed"],
-  // (committed → committing/executed, sampled → sampling/committed, proven → proving/…: a reorg
-  // removed the transaction that led there)
-  committed: ["sampling", "proving", "committing", "executed", "failed"],
+  // (committed → committing/executed, sampled → sampling/committed/committing, proven →
+  // proving/…: a reorg removed the transaction(s) that led there; committed → sampled: a re-sent
+  // sample mined)
+  committed: ["sampling", "sampled", "proving", "committing", "executed", "failed"],
   sampling: ["sampled", "committed", "failed"],
-  sampled: ["proving", "sampling", "committed", "failed"],
+  sampled: ["proving", "sampling", "committed", "committing", "failed"],
   proving: ["proven", "committed", "sampled", "failed"],
   proven: ["settling", "challenged", "paid", "proving", "committed", "sampled", "failed"],
   challenged: ["answering", "failed"],
