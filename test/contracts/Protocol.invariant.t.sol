@@ -28,6 +28,74 @@ interface IGovernanceRecord {
     function gSlashBountyBps() external view returns (uint16);
 }
 
+// G2 generator in the precompile's order (x_imag, x_real, y_imag, y_real).
+uint256 constant G2_X_IM = 11559732032986387107991004021392285783925812861821192530917403151452391805634;
+uint256 constant G2_X_RE = 10857046999023057135944570762232829481370756359578518086990519993285655852781;
+uint256 constant G2_Y_IM = 4082367875863433681332203403145435568316851327593401208105741076214120093531;
+uint256 constant G2_Y_RE = 8495653923123431417604973247489272438418190587263600148770280649306958101930;
+
+/// @notice A Groth16 verifier of 4 public signals in the snarkjs calling convention
+/// (`verifyProof(uint[2], uint[2][2], uint[2], uint[4])`, what BatchMarket calls for a sampling
+/// circuit), with a key whose trapdoor the batch handler knows: α = 11·G1, β = γ = δ = G2, IC_i =
+/// u_i·G1 with u = (2, 3, 5, 7, 11). It runs the real pairing check e(A, B) = e(α, β)·e(L, γ)·e(C, δ)
+/// with L = IC_0 + Σ x_i·IC_{i+1}; the handler, which could forge anything with this key, makes
+/// proofs only of what a sound sampling circuit allows (drawn samples whose outputs are true).
+contract TrapdoorSamplingVerifier {
+    uint256 internal constant R = ProtocolBounds.R;
+    uint256 internal constant Q =
+        21888242871839275222246405745257275088696311157297823662689037894645226208583;
+
+    function verifyProof(
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[4] calldata x
+    ) external view returns (bool) {
+        uint256[5] memory u = [uint256(2), 3, 5, 7, 11];
+        uint256 l = u[0];
+        for (uint256 i; i < 4; ++i) {
+            if (x[i] >= R) return false;
+            l = addmod(l, mulmod(u[i + 1], x[i], R), R);
+        }
+        (uint256 lx, uint256 ly) = _mul(l);
+        (uint256 ax, uint256 ay) = _mul(11);
+        uint256[24] memory input = [
+            a[0],
+            a[1] == 0 ? 0 : Q - a[1],
+            b[0][0],
+            b[0][1],
+            b[1][0],
+            b[1][1],
+            ax,
+            ay,
+            G2_X_IM,
+            G2_X_RE,
+            G2_Y_IM,
+            G2_Y_RE,
+            lx,
+            ly,
+            G2_X_IM,
+            G2_X_RE,
+            G2_Y_IM,
+            G2_Y_RE,
+            c[0],
+            c[1],
+            G2_X_IM,
+            G2_X_RE,
+            G2_Y_IM,
+            G2_Y_RE
+        ];
+        (bool ok, bytes memory out) = address(0x08).staticcall(abi.encodePacked(input));
+        return ok && out.length == 32 && abi.decode(out, (uint256)) == 1;
+    }
+
+    function _mul(uint256 s) private view returns (uint256, uint256) {
+        (bool ok, bytes memory out) = address(0x07).staticcall(abi.encode(uint256(1), uint256(2), s));
+        require(ok && out.length == 64, "ecMul");
+        return abi.decode(out, (uint256, uint256));
+    }
+}
+
 /// @notice Drives `BatchMarket` through random sequences for the invariant campaign (docs/BATCH.md):
 /// posts, cancels, reclaims, claims, commits (some with faked outputs), sample recordings, proofs,
 /// challenges, answers, settlements, slashes and fee withdrawals; every action first brings a job
@@ -48,6 +116,8 @@ contract BatchHandler is TestBase {
     ComputeStaking public immutable staking;
     IGovernanceRecord public immutable governance;
     bytes32 public immutable circuit;
+    /// @notice A sampling circuit (4 public signals) checked by `TrapdoorSamplingVerifier`.
+    bytes32 public immutable samplingCircuit;
 
     address[2] internal _requesters = [address(0x4001), address(0x4002)];
     address[3] internal _providers = [address(0x5001), address(0x5002), address(0x5003)];
@@ -56,16 +126,9 @@ contract BatchHandler is TestBase {
 
     uint256 internal constant R = ProtocolBounds.R;
     uint256 internal constant MAX_N = 8;
+    uint8 internal constant SLOTS = 3;
+    uint8 internal constant DEPTH = 3;
     uint256 internal constant ALPHA = 11;
-    // G2 generator in the precompile's order (x_imag, x_real, y_imag, y_real).
-    uint256 internal constant G2_X_IM =
-        11559732032986387107991004021392285783925812861821192530917403151452391805634;
-    uint256 internal constant G2_X_RE =
-        10857046999023057135944570762232829481370756359578518086990519993285655852781;
-    uint256 internal constant G2_Y_IM =
-        4082367875863433681332203403145435568316851327593401208105741076214120093531;
-    uint256 internal constant G2_Y_RE =
-        8495653923123431417604973247489272438418190587263600148770280649306958101930;
 
     /// @notice Ghost of a batch job.
     struct Ghost {
@@ -100,7 +163,14 @@ contract BatchHandler is TestBase {
     bytes32 public keyHash;
     uint256[4] internal _u = [uint256(2), 3, 5, 7];
 
-    constructor(SkewedToken token_, JobMarket market_, IGovernanceRecord governance_, bytes32 circuit_) {
+    constructor(
+        SkewedToken token_,
+        JobMarket market_,
+        IGovernanceRecord governance_,
+        bytes32 circuit_,
+        bytes32 samplingCircuit_
+    ) {
+        samplingCircuit = samplingCircuit_;
         token = token_;
         market = market_;
         batch = BatchMarket(market_.batchMarket());
@@ -267,11 +337,18 @@ contract BatchHandler is TestBase {
             vm.warp(uint256(_deadline(id)) + 1);
             _slash(id);
         } else {
-            IBatchMarket.SampleProof[] memory proofs = _proofs(id, g.challenged);
-            vm.prank(g.provider);
-            batch.answer(id, g.terms, ghostRecord(id), _key, proofs);
+            if (g.terms.slots == 0) {
+                IBatchMarket.SampleProof[] memory proofs = _proofs(id, g.challenged);
+                vm.prank(g.provider);
+                batch.answer(id, g.terms, ghostRecord(id), _key, proofs);
+                _count("batchAnswer");
+            } else {
+                uint256[8][] memory proofs = _samplingProofs(id, g.challenged);
+                vm.prank(g.provider);
+                batch.answerSampled(id, g.terms, ghostRecord(id), proofs);
+                _count("batchAnswerSampled");
+            }
             _pay(id, uint256(g.terms.challengeBond) * g.challenged.length);
-            _count("batchAnswer");
         }
         ++effectiveActions;
     }
@@ -344,8 +421,13 @@ contract BatchHandler is TestBase {
     function _post(address requester, uint256 seed, bool challengeable) private returns (uint256 id) {
         if (market.paused()) market.unpause();
         IBatchMarket.PostBatchParams memory p;
-        p.circuitId = circuit;
-        p.keyHash = keyHash;
+        // Half the jobs are proven by a sampling circuit: 3 slots (k and m are at most 3: one
+        // proof each) over trees of depth 3 (N ≤ 8), no key, a field element as the inputs root.
+        bool sampling = (seed >> 100) & 1 == 1;
+        p.circuitId = sampling ? samplingCircuit : circuit;
+        p.keyHash = sampling ? bytes32(0) : keyHash;
+        p.slots = sampling ? SLOTS : 0;
+        p.treeDepth = sampling ? DEPTH : 0;
         uint256 n = bound(seed, 1, MAX_N);
         p.numSamples = uint32(n);
         p.sampleSize = uint8(bound(seed >> 8, 1, n < 3 ? n : 3));
@@ -362,7 +444,7 @@ contract BatchHandler is TestBase {
         p.answerWindow = uint32(bound(seed >> 80, 1 minutes, 2 hours));
         p.inputsURI = "ipfs://inputs";
         uint256 dataSeed = uint256(keccak256(abi.encode(seed, jobIds.length, "data")));
-        p.inputsRoot = _root(_inputLeaves(dataSeed, n));
+        p.inputsRoot = sampling ? _fieldRoot(_inputLeaves(dataSeed, n)) : _root(_inputLeaves(dataSeed, n));
         vm.prank(requester);
         id = batch.postBatch(p);
 
@@ -382,8 +464,10 @@ contract BatchHandler is TestBase {
     ) private {
         t.requester = requester;
         t.circuitId = p.circuitId;
-        t.numPublic = 3;
+        t.numPublic = p.slots == 0 ? 3 : 4;
         t.keyHash = p.keyHash;
+        t.slots = p.slots;
+        t.treeDepth = p.treeDepth;
         t.inputsRoot = p.inputsRoot;
         t.inputsHash = p.inputsHash;
         t.numSamples = p.numSamples;
@@ -469,7 +553,10 @@ contract BatchHandler is TestBase {
         uint256 n = g.terms.numSamples;
         // A third of the commits fake some outputs.
         uint256 mask = fakeSeed % 3 == 0 ? (fakeSeed >> 8) & ((1 << n) - 1) : 0;
-        bytes32 root = _root(_outputLeaves(g.dataSeed, n, mask));
+        bytes32 root =
+            g.terms.slots == 0
+                ? _root(_outputLeaves(g.dataSeed, n, mask))
+                : _fieldRoot(_outputLeaves(g.dataSeed, n, mask));
         vm.prank(g.provider);
         batch.commit(id, g.terms, g.claimedAt, root, keccak256(abi.encode(root)), "ipfs://outputs");
         g.outputsRoot = root;
@@ -526,11 +613,18 @@ contract BatchHandler is TestBase {
             _slash(id);
             return id;
         }
-        IBatchMarket.SampleProof[] memory proofs = _proofs(id, drawn);
-        vm.prank(g.provider);
-        batch.prove(id, g.terms, ghostRecord(id), header, _key, proofs);
+        if (g.terms.slots == 0) {
+            IBatchMarket.SampleProof[] memory proofs = _proofs(id, drawn);
+            vm.prank(g.provider);
+            batch.prove(id, g.terms, ghostRecord(id), header, _key, proofs);
+            _count("batchProve");
+        } else {
+            uint256[8][] memory proofs = _samplingProofs(id, drawn);
+            vm.prank(g.provider);
+            batch.proveSampled(id, g.terms, ghostRecord(id), header, proofs);
+            _count("batchProveSampled");
+        }
         g.status = IBatchMarket.BatchStatus.Proven;
-        _count("batchProve");
         return id;
     }
 
@@ -789,6 +883,35 @@ contract BatchHandler is TestBase {
             s.outputPath = _path(outLeaves, i);
             s.proof = _trapdoorProof(jobKey, s.inputCommitment, s.outputs[0]);
         }
+    }
+
+    /// A sampling-circuit job's proofs of `indices` (≤ 3 = SLOTS: one chunk), for
+    /// `TrapdoorSamplingVerifier`: public signals [jobKey, inputsRoot, outputsRoot, packed], the
+    /// indices packed here independently of the contract (DEPTH bits each, the last repeated).
+    function _samplingProofs(
+        uint256 id,
+        uint32[] memory indices
+    ) private view returns (uint256[8][] memory out) {
+        Ghost storage g = _jobs[id];
+        uint256 packed;
+        for (uint256 s; s < SLOTS; ++s) {
+            uint256 i = indices[s < indices.length ? s : indices.length - 1];
+            packed |= i << (s * DEPTH);
+        }
+        uint256 jobKey = uint256(keccak256(abi.encode(block.chainid, address(batch), id, g.provider))) % R;
+        uint256[5] memory u = [uint256(2), 3, 5, 7, 11];
+        uint256[4] memory x = [jobKey, uint256(g.terms.inputsRoot), uint256(g.outputsRoot), packed];
+        uint256 l = u[0];
+        for (uint256 j; j < 4; ++j) l = addmod(l, mulmod(u[j + 1], x[j], R), R);
+        (uint256 ax, uint256 ay) = _mul(1, 2, addmod(addmod(ALPHA, l, R), 1, R));
+        out = new uint256[8][](1);
+        out[0] = [ax, ay, G2_X_IM, G2_X_RE, G2_Y_IM, G2_Y_RE, 1, 2];
+    }
+
+    /// A root for a sampling-circuit job: any field element committing to the leaves (the contract
+    /// never rebuilds the tree; the circuit would).
+    function _fieldRoot(bytes32[] memory leaves) private pure returns (bytes32) {
+        return bytes32(uint256(keccak256(abi.encode(leaves))) % R);
     }
 
     /// A proof for public signals x with the trapdoor key: L = u0 + Σ u_i·x_i, A = (α + L + 1)·G1,
@@ -1508,6 +1631,7 @@ contract ProtocolHandler is TestBase {
 abstract contract CampaignSetup is TestBase, Deployer {
     bytes32 internal constant TOGGLED_CIRCUIT = keccak256("toggled-circuit");
     bytes32 internal constant BATCH_CIRCUIT = keccak256("batch-circuit");
+    bytes32 internal constant SAMPLING_CIRCUIT = keccak256("sampling-circuit");
 
     function _setUpCampaign(SkewedToken skewed) internal returns (ProtocolHandler h, BatchHandler b) {
         _deployWith(IERC20(address(skewed)), 250, 5_000, 1_000);
@@ -1533,7 +1657,20 @@ abstract contract CampaignSetup is TestBase, Deployer {
         staking.grantRole(staking.DEFAULT_ADMIN_ROLE(), address(h));
         staking.grantRole(staking.PAUSER_ROLE(), address(h));
         registry.grantRole(registry.CIRCUIT_ADMIN_ROLE(), address(h));
-        b = new BatchHandler(skewed, market, IGovernanceRecord(address(h)), BATCH_CIRCUIT);
+        registry.registerCircuit(
+            SAMPLING_CIRCUIT,
+            ICircuitRegistry.Circuit({
+                verifier: address(new TrapdoorSamplingVerifier()),
+                selector: registry.snarkjsSelector(4),
+                numPublic: 4,
+                active: true,
+                modelCommitment: bytes32(0),
+                zkeyHash: bytes32(0),
+                wasmHash: bytes32(0),
+                artifactsURI: ""
+            })
+        );
+        b = new BatchHandler(skewed, market, IGovernanceRecord(address(h)), BATCH_CIRCUIT, SAMPLING_CIRCUIT);
         market.grantRole(market.PAUSER_ROLE(), address(b));
         staking.grantRole(staking.PAUSER_ROLE(), address(b));
     }
@@ -1840,6 +1977,33 @@ contract ProtocolInvariantTest is CampaignSetup {
 contract ProtocolCampaignTest is CampaignSetup {
     uint256 internal constant CALLS = 700;
 
+    /// The campaign's sampling-circuit verifier runs a real pairing check: the trapdoor proof of
+    /// signals x verifies, the same proof for x with any one signal changed does not, and neither
+    /// does a signal outside the field.
+    function test_trapdoorSamplingVerifier_acceptsItsSignalsOnly() public {
+        TrapdoorSamplingVerifier v = new TrapdoorSamplingVerifier();
+        uint256[4] memory x = [uint256(123), 456, 789, 5 | (6 << 3) | (6 << 6)];
+        uint256[5] memory u = [uint256(2), 3, 5, 7, 11];
+        uint256 l = u[0];
+        for (uint256 j; j < 4; ++j) l = addmod(l, mulmod(u[j + 1], x[j], ProtocolBounds.R), ProtocolBounds.R);
+        (bool ok, bytes memory out) = address(0x07).staticcall(
+            abi.encode(uint256(1), uint256(2), addmod(addmod(11, l, ProtocolBounds.R), 1, ProtocolBounds.R))
+        );
+        assertTrue(ok, "ecMul");
+        (uint256 ax, uint256 ay) = abi.decode(out, (uint256, uint256));
+        uint256[2] memory a = [ax, ay];
+        uint256[2][2] memory b = [[G2_X_IM, G2_X_RE], [G2_Y_IM, G2_Y_RE]];
+        uint256[2] memory c = [uint256(1), 2];
+        assertTrue(v.verifyProof(a, b, c, x), "its own signals verify");
+        for (uint256 j; j < 4; ++j) {
+            uint256[4] memory y = [x[0], x[1], x[2], x[3]];
+            y[j] += 1;
+            assertTrue(!v.verifyProof(a, b, c, y), "another signal does not");
+        }
+        x[3] = ProtocolBounds.R;
+        assertTrue(!v.verifyProof(a, b, c, x), "a signal outside the field does not");
+    }
+
     function test_campaign_reachesEveryStateWithEffectiveCalls() public {
         vm.warp(1_700_000_000);
         SkewedToken skewed = new SkewedToken();
@@ -1905,7 +2069,7 @@ contract ProtocolCampaignTest is CampaignSetup {
             console.log(string.concat("  ", names[i], ": ", _str(b.calls(names[i]))));
             assertLe(5, b.calls(names[i]), string.concat(names[i], " called at least 5 times"));
         }
-        assertEq(names.length, 12, "every batch function exercised");
+        assertEq(names.length, 14, "every batch function exercised (both proof systems)");
         assertLe(b.actions() * 95, b.effectiveActions() * 100, "batch: effective handler calls >= 95%");
         uint256[11] memory byStatus;
         for (uint256 k; k < b.jobCount(); ++k) ++byStatus[uint256(batchMarket.getBatch(b.jobIds(k)).status)];
