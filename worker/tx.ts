@@ -98,6 +98,8 @@ class Mutex {
 
 export class TxSender {
   private readonly mutex = new Mutex();
+  /** Reorged-out transactions being re-sent now (by hash). */
+  private readonly restoring = new Set<string>();
   private readonly lastCheck = new Map<string, number>();
   private nextNonce: number | null = null;
   private address = "";
@@ -284,18 +286,27 @@ export class TxSender {
       if ((await provider.getTransactionReceipt(t.hash)) !== null) break;
       earlier.unshift(t);
     }
-    for (const t of [...earlier, row]) {
-      log.warn(
-        { hash: t.hash, nonce: t.nonce, kind: t.kind },
-        "mined transaction reorged out; re-broadcasting it",
-      );
-      // its gas is no longer spent; waitMined records the new receipt's
-      if (t.jobId !== null && t.gasUsed !== null && t.effectiveGasPrice !== null)
-        store.addGasSpent(t.jobId, -(t.gasUsed * t.effectiveGasPrice));
-      await this.broadcast(t.raw, t.hash);
+    const mine: string[] = [];
+    try {
+      for (const t of [...earlier, row]) {
+        // another job's task may be restoring the same transaction: re-send and un-count it once
+        if (this.restoring.has(t.hash)) continue;
+        this.restoring.add(t.hash);
+        mine.push(t.hash);
+        log.warn(
+          { hash: t.hash, nonce: t.nonce, kind: t.kind },
+          "mined transaction reorged out; re-broadcasting it",
+        );
+        // its gas is no longer spent; waitMined records the new receipt's
+        if (t.jobId !== null && t.gasUsed !== null && t.effectiveGasPrice !== null)
+          store.addGasSpent(t.jobId, -(t.gasUsed * t.effectiveGasPrice));
+        await this.broadcast(t.raw, t.hash);
+      }
+      for (const t of earlier) await this.waitMined(t.nonce);
+      return { mined: await this.waitMined(row.nonce), earlier };
+    } finally {
+      for (const h of mine) this.restoring.delete(h);
     }
-    for (const t of earlier) await this.waitMined(t.nonce);
-    return { mined: await this.waitMined(row.nonce), earlier };
   }
 
   /**

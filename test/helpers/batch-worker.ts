@@ -24,6 +24,7 @@ import type { BatchMarket } from "../../sdk/types/BatchMarket.ts";
 import { circuitIdFor, deployProtocol, waitFor, type Protocol } from "../../deploy/devnet/protocol.ts";
 import { createRunner } from "../../worker/bootstrap.ts";
 import type { WorkerHooks } from "../../worker/hooks.ts";
+import type { JobRunner } from "../../worker/runner.ts";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "../../worker/index.ts";
 import { createLogger, silentLogger } from "../../worker/log.ts";
 import { createMetrics } from "../../worker/metrics.ts";
@@ -120,16 +121,22 @@ export async function postBatchJob(
 export async function startBatchWorker(
   p: Protocol,
   key: string,
-  over: Partial<WorkerOptions> & { hooks?: WorkerHooks; dataDir?: string } = {},
+  over: Partial<WorkerOptions> & {
+    hooks?: WorkerHooks;
+    dataDir?: string;
+    /** Wraps the real runner (fault injection). */
+    wrapRunner?: (r: JobRunner) => JobRunner;
+  } = {},
 ): Promise<WorkerHandle> {
-  const { hooks, ...opts } = over;
+  const { hooks, wrapRunner, ...opts } = over;
+  const runner = await createRunner({ executorBackend: "wasm", proverThreads: 1 });
   return startWorker(
     {
       provider: p.provider,
       signer: new Wallet(key, p.provider),
       addresses: p.addresses,
       startBlock: p.startBlock,
-      runner: await createRunner({ executorBackend: "wasm", proverThreads: 1 }),
+      runner: wrapRunner ? wrapRunner(runner) : runner,
       log: process.env.WORKER_TEST_LOG
         ? createLogger({
             level: "debug",

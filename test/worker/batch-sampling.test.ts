@@ -3,8 +3,9 @@
  * the in-process chain: real TF.js inference over 200 held-out digits, the Poseidon outputs tree
  * committed, the 6 drawn samples proven by ⌈6 / 4⌉ = 2 real proofs of `mnist_mlp_small_s4d10` in
  * one `proveSampled`, a challenge of two more answered automatically (`answerSampled`, one proof),
- * paid with the bonds; the requester's outputs verify against the committed Poseidon root. A job
- * whose trees do not fit the circuit (another depth) is refused before any claim.
+ * paid with the bonds; the requester's outputs verify against the committed Poseidon root; a
+ * prover failure on the way is retried, not taken for an unprovable sample. A job whose trees do
+ * not fit the circuit (another depth) is refused before any claim.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -63,7 +64,17 @@ describe("worker batch mode on sampling-circuit jobs (real inference and proofs)
     const { ethers } = await network.create();
     const p = await batchProtocol(ethers.provider, { name: CIRCUIT, numPublic: samplingNumPublic(SHAPE) });
     const box: { w?: WorkerHandle } = {};
-    box.w = await startBatchWorker(p, p.providerKeys[0]!);
+    // the prover fails once (a crashed pool, not a bad witness): the job is tried again, not failed
+    let proverFailures = 0;
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
+      wrapRunner: (r) => ({
+        ...r,
+        prove: async (circuit, witness) => {
+          if (proverFailures++ === 0) throw new Error("prover pool crashed");
+          return r.prove(circuit, witness);
+        },
+      }),
+    });
     const w = box.w;
     try {
       const before = await balance(p, w.address);
@@ -74,6 +85,8 @@ describe("worker batch mode on sampling-circuit jobs (real inference and proofs)
         () => w.batch!.get(jobId)?.state === "proven",
         "sampling job proven",
       );
+      expect(proverFailures, "the failed proof was made again").to.be.greaterThan(2);
+      expect(w.batch!.history(jobId).some((h) => h.to === "failed")).to.equal(false);
       const terms = await batchTermsOf(p.batchMarket, jobId);
       const record = await batchRecordOf(p.batchMarket, jobId);
       expect(terms.slots).to.equal(4);

@@ -22,7 +22,7 @@
  * outputs) is removed once the job is over (paid, failed, refused for good, taken by another) and
  * swept at start for jobs that ended while the worker was down; published outputs files stay.
  */
-import { getAddress, toBeHex, zeroPadValue, type Log } from "ethers";
+import { Transaction, getAddress, toBeHex, zeroPadValue, type Log } from "ethers";
 import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -55,6 +55,7 @@ import {
   type OnChainProof,
 } from "../../sdk/node.ts";
 import type { CircuitArtifacts } from "../artifacts.ts";
+import { computeWitness } from "../runner.ts";
 import { WorkerErrorCodes } from "../errors.ts";
 import type { WorkerContext } from "../context.ts";
 import type { Boundary } from "../hooks.ts";
@@ -721,12 +722,13 @@ export class BatchDriver {
     const hash = row.pendingTx;
     if (hash !== null) {
       try {
+        const stored = ctx.store.getTx(hash);
         const { earlier } = await ctx.tx.restoreReorgedOutWithEarlier(hash);
         // the commit went with the sample that followed it (two steps in one reorg): the stored
-        // transaction is the sample's, the commit is among the earlier ones re-sent before it
+        // transaction is the sample's, this job's commit is among the earlier ones re-sent first
         const commit =
-          step === "commit" && row.state !== "committed"
-            ? earlier.findLast((t) => t.kind === "batch-commit")
+          step === "commit" && stored?.kind !== "batch-commit"
+            ? earlier.findLast((t) => t.kind === "batch-commit" && this.txJobId(t.raw) === row.jobId)
             : undefined;
         if (commit !== undefined) {
           this.store.transition(
@@ -890,12 +892,11 @@ export class BatchDriver {
     const out: OnChainProof[] = [];
     for (const [j, chunk] of chunks.entries()) {
       if (this.signal.aborted) throw stopping();
-      const t0 = ctx.clock.now();
+      // no witness: a committed output that is not the model's (a prover failure is not that:
+      // it propagates and the step is tried again)
       try {
-        const proof = await ctx.runner.prove(circuit, chunk.input);
-        out.push(proof.proof as OnChainProof);
+        await computeWitness(circuit, chunk.input);
       } catch (e) {
-        if (isProofworkError(e, ErrorCodes.WORKER_STOPPING) || this.signal.aborted) throw e;
         this.fail(
           row,
           "unprovable",
@@ -903,6 +904,9 @@ export class BatchDriver {
         );
         return null;
       }
+      const t0 = ctx.clock.now();
+      const proof = await ctx.runner.prove(circuit, chunk.input);
+      out.push(proof.proof as OnChainProof);
       ctx.metrics.provingSeconds.observe((ctx.clock.now() - t0) / 1000);
     }
     return out;
@@ -936,6 +940,16 @@ export class BatchDriver {
       if (isProofworkError(e, ErrorCodes.WORKER_STOPPING) || this.signal.aborted) throw e;
       this.ctx.log.warn({ batchJobId: row.jobId.toString(), err: errorMessage(e) }, "batch transaction lost");
       return null;
+    }
+  }
+
+  /** The batch job a signed BatchMarket transaction is for (its calls all take jobId first). */
+  private txJobId(raw: string): bigint | undefined {
+    try {
+      const call = batchMarketInterface.parseTransaction({ data: Transaction.from(raw).data });
+      return call === null ? undefined : BigInt(call.args[0] as bigint);
+    } catch {
+      return undefined;
     }
   }
 
