@@ -18,6 +18,7 @@ import {
   BatchStatus,
   ErrorCodes,
   ProofworkError,
+  batchProofFor,
   buildBatchInputs,
   connectContracts,
   decodePredictions,
@@ -31,7 +32,6 @@ import {
   type CircuitRecord,
   type Deployment,
   type ModelArtifact,
-  type PostBatchRequest,
 } from "../sdk/node.ts";
 
 export interface BatchDemoOptions {
@@ -93,24 +93,18 @@ export async function runBatchDemo(o: BatchDemoOptions): Promise<BatchDemoSummar
     );
   }
   // a sampling circuit (its record says its shape): Poseidon trees, no key in the terms
-  const shape = o.circuit.sampling;
+  const { key, treeDepth } = await batchProofFor(o.circuit, async () => {
+    const registered = await readCircuit(connectContracts(o.deployment, o.provider).registry, o.circuit.id);
+    return (
+      await resolveVerificationKey(o.provider, registered, { fetch: fetchArtifact, vkeyUri: o.circuit.vkUri })
+    ).vkey;
+  });
   const inputs = await buildBatchInputs(
     digits.map((d) => encodeImageBytes(o.model, d.image)),
     undefined,
-    shape?.treeDepth ?? 0,
+    treeDepth,
   );
   const published = publishBatchFile(inputs.inputsFile, inputs.inputsHash, { dir: o.datasetDir });
-  let key: PostBatchRequest["key"];
-  if (shape !== undefined) {
-    key = { sampling: shape };
-  } else {
-    const registered = await readCircuit(connectContracts(o.deployment, o.provider).registry, o.circuit.id);
-    const { vkey } = await resolveVerificationKey(o.provider, registered, {
-      fetch: fetchArtifact,
-      vkeyUri: o.circuit.vkUri,
-    });
-    key = { vkey };
-  }
   const requesterPrepare = (performance.now() - t0) / 1000;
   log(
     `${inputs.numSamples} digits → inputs file ${published.uri} (${inputs.inputsFile.length.toLocaleString("en-US")} bytes), root ${inputs.inputsRoot.slice(0, 18)}… (${requesterPrepare.toFixed(1)}s)`,

@@ -25,7 +25,6 @@ import {
   decodeOutputsFile,
   encodeInputsFile,
   inputOfFile,
-  inputsTree,
   type BatchMerkleTree,
   type BatchRecord,
   type BatchStatusValue,
@@ -39,7 +38,7 @@ import type { Deployment } from "./deployments.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import { queryLogsChunked } from "./jobs.ts";
 import type { VerificationKey } from "./proof.ts";
-import { batchInputsRoot, batchOutputsRoot, checkSamplingShape, type SamplingShape } from "./sampling.ts";
+import { batchInputsTree, batchOutputsRoot, checkSamplingShape, type SamplingShape } from "./sampling.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Datasets
@@ -98,14 +97,14 @@ export async function buildBatchInputs(
     if (onProgress !== undefined && ((i + 1) % 256 === 0 || i + 1 === numSamples))
       onProgress(i + 1, numSamples);
   }
-  const tree = treeDepth === 0 ? inputsTree(commitments) : undefined;
+  const { root, tree } = await batchInputsTree(commitments, treeDepth);
   return {
     inputBytes,
     numSamples,
     inputsFile: file,
     commitments,
     ...(tree !== undefined ? { tree } : {}),
-    inputsRoot: tree?.root ?? (await batchInputsRoot(commitments, treeDepth)),
+    inputsRoot: root,
     inputsHash: keccak256(file),
   };
 }

@@ -16,7 +16,8 @@
  * outputs of sample i).
  */
 import { toBeHex } from "ethers";
-import { MAX_SAMPLE_SIZE, inputsTree, outputsTree, type BatchTerms } from "./batch.ts";
+import { MAX_SAMPLE_SIZE, inputsTree, outputsTree, type BatchMerkleTree, type BatchTerms } from "./batch.ts";
+import type { VerificationKey } from "./proof.ts";
 import { getPoseidon } from "./commitment.ts";
 import { ErrorCodes, ProofworkError } from "./errors.ts";
 import type { CircuitSignals } from "./model/circuit-input.ts";
@@ -88,23 +89,92 @@ export function rootHex(v: bigint): string {
 }
 
 /**
- * The inputs root a job of this shape posts over the samples' input commitments: the keccak tree
+ * A batch tree of a job's shape: the keccak tree (`tree`) of sample-proof jobs (`treeDepth` 0) or
+ * the Poseidon tree (`poseidon`) of a sampling circuit's `treeDepth`; `root` as the contracts take it.
+ */
+export interface BatchTree {
+  root: string;
+  tree?: BatchMerkleTree;
+  poseidon?: PoseidonTree;
+}
+
+/**
+ * The inputs tree a job of this shape posts over the samples' input commitments: the keccak tree
  * (`inputsTree`) with sample proofs (`treeDepth` 0), the Poseidon tree of `treeDepth` with a
  * sampling circuit.
  */
-export async function batchInputsRoot(commitments: readonly bigint[], treeDepth: number): Promise<string> {
-  if (treeDepth === 0) return inputsTree(commitments).root;
-  return rootHex((await poseidonTree(commitments, treeDepth)).root);
+export async function batchInputsTree(commitments: readonly bigint[], treeDepth: number): Promise<BatchTree> {
+  if (treeDepth === 0) {
+    const tree = inputsTree(commitments);
+    return { root: tree.root, tree };
+  }
+  const poseidon = await poseidonTree(commitments, treeDepth);
+  return { root: rootHex(poseidon.root), poseidon };
 }
 
-/** The outputs root a provider commits for a job of this shape (as `batchInputsRoot`). */
+/** The outputs tree a provider commits for a job of this shape (as `batchInputsTree`). */
+export async function batchOutputsTree(
+  commitments: readonly bigint[],
+  outputs: readonly (readonly bigint[])[],
+  treeDepth: number,
+): Promise<BatchTree> {
+  if (treeDepth === 0) {
+    const tree = outputsTree(commitments, outputs);
+    return { root: tree.root, tree };
+  }
+  const poseidon = await samplingOutputsTree(commitments, outputs, treeDepth);
+  return { root: rootHex(poseidon.root), poseidon };
+}
+
+/** `batchInputsTree(…).root`. */
+export async function batchInputsRoot(commitments: readonly bigint[], treeDepth: number): Promise<string> {
+  return (await batchInputsTree(commitments, treeDepth)).root;
+}
+
+/** `batchOutputsTree(…).root`. */
 export async function batchOutputsRoot(
   commitments: readonly bigint[],
   outputs: readonly (readonly bigint[])[],
   treeDepth: number,
 ): Promise<string> {
-  if (treeDepth === 0) return outputsTree(commitments, outputs).root;
-  return rootHex((await samplingOutputsTree(commitments, outputs, treeDepth)).root);
+  return (await batchOutputsTree(commitments, outputs, treeDepth)).root;
+}
+
+/**
+ * Output field elements per sample of a job (what its outputs file holds per sample): `numPublic −
+ * 2` with sample proofs (the circuit's signals are `[jobKey, c, ...outputs]`); with a sampling
+ * circuit (whose signals are not outputs) the model's, or — without the model — what an outputs
+ * file of `fileBytes` says (32 bytes each over N samples; the committed root then checks it).
+ * BAD_ARGUMENT when neither gives a whole number.
+ */
+export function batchOutputsPerSample(
+  terms: Pick<BatchTerms, "slots" | "numPublic" | "numSamples">,
+  from: { model?: Pick<ModelArtifactV2, "output">; fileBytes?: number } = {},
+): number {
+  if (terms.slots === 0) return terms.numPublic - 2;
+  if (from.model !== undefined) return outputElements(from.model.output);
+  const per = from.fileBytes !== undefined ? from.fileBytes / (32 * terms.numSamples) : Number.NaN;
+  if (!Number.isInteger(per) || per < 1) {
+    throw new ProofworkError(
+      ErrorCodes.BAD_ARGUMENT,
+      `a sampling-circuit job's outputs per sample come from its model or a whole outputs file (${from.fileBytes ?? "no"} bytes for ${terms.numSamples} samples)`,
+    );
+  }
+  return per;
+}
+
+/**
+ * How a batch job on `circuit` is proven, as `BatchClient.postBatch` takes it, and the depth of its
+ * trees: a sampling circuit's shape (its deployment record's `sampling`) with Poseidon trees, else
+ * the circuit's verification key (`vkey()`: trusted, e.g. `resolveVerificationKey`) with keccak trees.
+ */
+export async function batchProofFor(
+  circuit: { sampling?: SamplingShape | undefined },
+  vkey: () => Promise<VerificationKey>,
+): Promise<{ key: { vkey: VerificationKey } | { sampling: SamplingShape }; treeDepth: number }> {
+  if (circuit.sampling !== undefined)
+    return { key: { sampling: circuit.sampling }, treeDepth: circuit.sampling.treeDepth };
+  return { key: { vkey: await vkey() }, treeDepth: 0 };
 }
 
 /** A fixed-depth Poseidon tree: its root and the populated part of every level. */

@@ -20,6 +20,7 @@ import {
   BatchStatus,
   ErrorCodes,
   ProofworkError,
+  batchProofFor,
   buildBatchInputs,
   connectContracts,
   encodeCommitmentsFile,
@@ -27,6 +28,7 @@ import {
   decodePredictions,
   encodeImageBytes,
   fetchArtifact,
+  inputSize,
   loadCircuitModel,
   publishBatchFile,
   readBatchDataset,
@@ -36,7 +38,6 @@ import {
   type BatchJob,
   type CircuitRecord,
   type ModelArtifact,
-  type PostBatchRequest,
   type ProgressFn,
 } from "../../sdk/node.ts";
 import { parseAmount, parseInteger, parseJobId, parsePricing, type PricingFlags } from "../args.ts";
@@ -192,16 +193,26 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
       `--samples ${k} is more than the dataset's ${samples.length} samples`,
     );
   }
+  // the proof system: a sampling circuit's shape (its deployment record's) or the circuit's key,
+  // trusted through the registered verifier
+  const { key, treeDepth } = await batchProofFor(circuit, async () => {
+    out.progress("→ reading the circuit's verification key (trusted through the registered verifier) …");
+    const registered = await readCircuit(connectContracts(ctx.deployment, ctx.provider).registry, circuit.id);
+    return (
+      await resolveVerificationKey(ctx.provider, registered, { fetch: fetchArtifact, vkeyUri: circuit.vkUri })
+    ).vkey;
+  });
+  const shape = circuit.sampling;
   out.progress(`→ ${samples.length} samples from ${opts.batch}: computing input commitments …`);
   const bar = progressBar(out, "commitments", "samples");
-  // a sampling circuit (its deployment record says its shape): Poseidon trees of its depth
-  const shape = circuit.sampling;
-  const inputs = await buildBatchInputs(samples, bar.fn, shape?.treeDepth ?? 0);
+  const inputs = await buildBatchInputs(samples, bar.fn, treeDepth);
   bar.done();
-  if (circuit.inputBytes > 0 && inputs.inputBytes !== circuit.inputBytes) {
+  // (a sampling circuit records no single input size: its model's is the sample size)
+  const takes = shape !== undefined && model !== undefined ? inputSize(model) : circuit.inputBytes;
+  if (takes > 0 && inputs.inputBytes !== takes) {
     throw new ProofworkError(
       ErrorCodes.DATASET_INVALID,
-      `circuit ${circuit.name} takes ${circuit.inputBytes} input bytes a sample, the dataset has ${inputs.inputBytes}`,
+      `circuit ${circuit.name} takes ${takes} input bytes a sample, the dataset has ${inputs.inputBytes}`,
     );
   }
   const published = publishBatchFile(inputs.inputsFile, inputs.inputsHash, {
@@ -221,18 +232,6 @@ export async function postBatchJob(opts: BatchPostOptions, cmd: Command): Promis
   }
   const inputsURI = opts.inputsUri ?? published.uri;
   out.progress(`  inputs file ${published.path} (${inputs.inputsFile.length} bytes) → ${inputsURI}`);
-  let key: PostBatchRequest["key"];
-  if (shape !== undefined) {
-    key = { sampling: shape };
-  } else {
-    out.progress("→ reading the circuit's verification key (trusted through the registered verifier) …");
-    const registered = await readCircuit(connectContracts(ctx.deployment, ctx.provider).registry, circuit.id);
-    const { vkey } = await resolveVerificationKey(ctx.provider, registered, {
-      fetch: fetchArtifact,
-      vkeyUri: circuit.vkUri,
-    });
-    key = { vkey };
-  }
   out.progress(
     `→ posting batch job on ${circuit.name}: N = ${inputs.numSamples}, k = ${k}, m = ${m}${shape ? `, ${shape.slots} samples per proof` : ""} …`,
   );

@@ -23,7 +23,7 @@ import { inputSize } from "../model/format.ts";
 import { encodeTensor, parseNpy, tensorFromJson } from "../model/inputs.ts";
 import { encodePicture } from "../images.ts";
 import { checkBatchInputs, verifyBatchOutputs, type BatchJob, type ProgressFn } from "../batch-client.ts";
-import { batchInputsRoot, isSamplingJob } from "../sampling.ts";
+import { batchInputsRoot, batchOutputsPerSample } from "../sampling.ts";
 import { inputFileKind, readPicture } from "./inputs.ts";
 
 const PICTURE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
@@ -233,10 +233,7 @@ export async function fetchBatchResults(
     outputsHash: job.outputsHash,
     outputsRoot: job.record.outputsRoot,
     commitments,
-    // a sampling circuit's signals are not outputs: the file's size says (the root checks it)
-    perSample: isSamplingJob(job.terms)
-      ? outputsFile.length / (32 * job.terms.numSamples)
-      : job.terms.numPublic - 2,
+    perSample: batchOutputsPerSample(job.terms, { fileBytes: outputsFile.length }),
     treeDepth: job.terms.treeDepth,
   });
   return { commitments, outputs };

@@ -22,6 +22,7 @@ import {
 } from "../../sdk/batch.ts";
 import { encodeProof, type OnChainProof } from "../../sdk/proof.ts";
 import {
+  packIndices,
   rootHex,
   samplingChunks,
   samplingNumPublic,
@@ -301,6 +302,49 @@ describe("BatchMarket sampling-circuit jobs (real proofs of mnist_mlp_small_s4d1
       j.p.batchMarket,
       "BatchSlashed",
     );
+  });
+
+  it("test_proveSampled_mockVerifier_packsIndicesAcrossTwoSignalsAsTheSdk", async function () {
+    // A unit test of the packing alone (MockVerifier in MatchSignals mode, not a proof): 10 slots
+    // of depth 31 take ⌊248 / 31⌋ = 8 indices per signal, so the 10 drawn indices span two
+    // signals; the contract must hand the verifier exactly the SDK's packIndices.
+    const p = await loadFixture(fixture);
+    const mock = await ethers.deployContract("MockVerifier");
+    const shape = { slots: 10, treeDepth: 31 };
+    const numPublic = samplingNumPublic(shape);
+    expect(numPublic).to.equal(5);
+    const id = ethers.id("proofwork/mock-sampling-s10d31");
+    await p.registry.registerCircuit(
+      id,
+      emptyCircuit(await mock.getAddress(), await p.registry.snarkjsSelector(numPublic), numPublic),
+    );
+    await p.batchMarket
+      .connect(p.requester)
+      .postBatch(params(await now(networkHelpers), { circuitId: id, ...shape, sampleSize: 10 }));
+    const jobId = (await p.batchMarket.nextJobId()) - 1n;
+    const terms = await batchTermsOf(p.batchMarket, jobId);
+    await p.batchMarket.connect(p.provider).claim(jobId, terms);
+    let record = await batchRecordOf(p.batchMarket, jobId);
+    const outputsRoot = rootHex(trees.outputs.root);
+    await p.batchMarket
+      .connect(p.provider)
+      .commit(jobId, terms, record.claimedAt, outputsRoot, keccak256("0x01"), "file:///out.bin");
+    record = await batchRecordOf(p.batchMarket, jobId);
+    await mine(SAMPLE_DELAY);
+    const { indices, header } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
+    const jobKey = await p.batchMarket.jobKey(jobId, p.provider.address);
+    const signals = (packed: bigint[]) => [jobKey, trees.inputs.root, trees.outputs.root, ...packed];
+    const dummy = [[1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n]];
+    const b = p.batchMarket.connect(p.provider);
+    // another order packs to other signals: refused
+    await mock.expectSignals(signals(packIndices([...indices].reverse(), 31)));
+    await expect(b.proveSampled(jobId, terms, record, header, dummy))
+      .to.be.revertedWithCustomError(p.batchMarket, "Batch__InvalidProof")
+      .withArgs(jobId);
+    const packed = packIndices(indices, 31);
+    expect(packed).to.have.length(2);
+    await mock.expectSignals(signals(packed));
+    await expect(b.proveSampled(jobId, terms, record, header, dummy)).to.emit(p.batchMarket, "BatchProven");
   });
 });
 

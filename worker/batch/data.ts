@@ -14,8 +14,6 @@ import {
   decodeOutputsFile,
   encodeOutputsFile,
   inputOfFile,
-  inputsTree,
-  outputsTree,
   type BatchMerkleTree,
   type BatchTerms,
   ErrorCodes,
@@ -24,12 +22,12 @@ import {
   errorMessage,
   inferSample,
   inputSize,
-  poseidonTree,
   publicOutputs,
   referenceOutputs,
-  rootHex,
   samplingCircuitInput,
   samplingOutputsTree,
+  batchInputsTree,
+  batchOutputsTree,
   type ModelArtifact,
   type PoseidonTree,
 } from "../../sdk/node.ts";
@@ -115,9 +113,7 @@ export async function loadInputs(
   for (let i = 0; i < terms.numSamples; i++)
     commitments.push(await commitInput(inputOfFile(file, inputBytes, i)));
   const depth = terms.treeDepth;
-  const tree = depth === 0 ? inputsTree(commitments) : undefined;
-  const poseidon = depth === 0 ? undefined : await poseidonTree(commitments, depth);
-  const root = tree?.root ?? rootHex(poseidon!.root);
+  const { root, tree, poseidon } = await batchInputsTree(commitments, depth);
   if (root !== terms.inputsRoot.toLowerCase()) {
     return {
       ok: false,
@@ -231,13 +227,12 @@ export async function buildOutputs(
   treeDepth: number,
 ): Promise<BatchOutputs> {
   const file = encodeOutputsFile(outputs);
-  const hash = keccak256(file);
-  if (treeDepth === 0) {
-    const tree = outputsTree(commitments, outputs);
-    return { file, hash, outputs, root: tree.root, tree };
-  }
-  const poseidon = await samplingOutputsTree(commitments, outputs, treeDepth);
-  return { file, hash, outputs, root: rootHex(poseidon.root), poseidon };
+  return {
+    file,
+    hash: keccak256(file),
+    outputs,
+    ...(await batchOutputsTree(commitments, outputs, treeDepth)),
+  };
 }
 
 /**

@@ -6,7 +6,7 @@
  * work. The inputs file is fetched and checked against its hash and root separately, before any
  * claim (worker/batch/data.ts).
  */
-import { SAMPLE_DELAY, samplingNumPublic, type BatchTerms } from "../../sdk/node.ts";
+import { SAMPLE_DELAY, isSamplingJob, samplingNumPublic, type BatchTerms } from "../../sdk/node.ts";
 
 export type BatchRefusal =
   | "unknown_circuit"
@@ -58,7 +58,7 @@ export function evaluateBatch(f: BatchFacts): BatchDecision {
     retryable,
     detail,
   });
-  if (t.slots > 0) {
+  if (isSamplingJob(t)) {
     // a sampling-circuit job (docs/BATCH.md "Design 2"): no key in its terms; the circuit's signal
     // count must fit its shape (the shape itself is checked by a witness before the claim)
     const want = samplingNumPublic(t);

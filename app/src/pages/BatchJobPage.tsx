@@ -13,8 +13,7 @@ import {
   BatchStatus,
   checkBatchInputs,
   decodePredictions,
-  isSamplingJob,
-  outputElements,
+  batchOutputsPerSample,
   verifyBatchOutputs,
   type BatchJob,
 } from "proofwork";
@@ -219,8 +218,7 @@ function VerifyOutputs({ job, dataset }: { job: BatchJob; dataset: DatasetEntry 
         outputsHash: job.outputsHash!,
         outputsRoot: job.record.outputsRoot,
         commitments: inputs.commitments,
-        // a sampling circuit's public signals are not its outputs: the model says how many
-        perSample: isSamplingJob(job.terms) ? outputElements(entry.model.output) : job.terms.numPublic - 2,
+        perSample: batchOutputsPerSample(job.terms, { model: entry.model }),
         treeDepth: job.terms.treeDepth,
       });
       setPassed(5);

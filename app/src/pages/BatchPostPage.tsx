@@ -13,6 +13,7 @@ import {
   MAX_CHALLENGES,
   MAX_SAMPLE_SIZE,
   batchMarketOf,
+  batchProofFor,
   buildBatchInputs,
   detectionProbability,
   encodeTensor,
@@ -266,20 +267,18 @@ export function BatchPostPage() {
       async (signer) => {
         // a sampling circuit: its shape, no key; else the circuit's verification key, checked
         // against the registered verifier (its hash is a term)
-        const shape = entry.record.sampling;
-        const key =
-          shape !== undefined
-            ? { sampling: shape }
-            : {
-                vkey: (
-                  await resolveVerificationKey(env.provider, entry.info, {
-                    fetch: env.fetcher,
-                    ...(entry.record.vkUri !== undefined && entry.record.vkUri !== ""
-                      ? { vkeyUri: entry.record.vkUri }
-                      : {}),
-                  })
-                ).vkey,
-              };
+        const { key } = await batchProofFor(
+          entry.record,
+          async () =>
+            (
+              await resolveVerificationKey(env.provider, entry.info, {
+                fetch: env.fetcher,
+                ...(entry.record.vkUri !== undefined && entry.record.vkUri !== ""
+                  ? { vkeyUri: entry.record.vkUri }
+                  : {}),
+              })
+            ).vkey,
+        );
         return new BatchClient(env.deployment, signer).postBatch({
           circuit: entry.record.name,
           inputs: ready.inputs,
