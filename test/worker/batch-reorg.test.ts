@@ -132,7 +132,9 @@ describe("worker batch mode: reorgs of its own transactions", function () {
         w
           .batch!.history(jobId)
           .some((h) =>
-            /^commit 0x[0-9a-f]{64} and sample 0x[0-9a-f]{64} reorged out: both re-sent$/.test(h.note ?? ""),
+            /^commit 0x[0-9a-f]{64} and the batch-sample 0x[0-9a-f]{64} after it reorged out: both re-sent$/.test(
+              h.note ?? "",
+            ),
           ),
       ).to.equal(true);
       // one commit on chain, and the proof of the samples its (re-mined) sample block draws
@@ -149,6 +151,53 @@ describe("worker batch mode: reorgs of its own transactions", function () {
       const signed = await p.provider.getTransactionCount(w.address);
       expect(signed - nonce0).to.be.at.least(3); // claim, commit, (sample,) prove
       expect(await p.provider.getTransactionCount(w.address, "pending")).to.equal(signed);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it("test_batchReorg_commitSampleAndProveRemovedTogether_committedAnewAndProvenOnce", async function () {
+    const { ethers } = await network.create();
+    const p = await batchProtocol(ethers.provider);
+    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
+    box.jobId = await p.batchMarket.nextJobId();
+    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
+      hooks: reorgAt(ethers, "batch.commit.persisted", "batch.proven", box),
+      batchSampleMarginBlocks: 0,
+    });
+    const w = box.w;
+    try {
+      const { jobId } = await postBatchJob(p, ds);
+      const redone = () =>
+        w
+          .batch!.history(jobId)
+          .some((h) =>
+            /^commit 0x[0-9a-f]{64} and the batch-prove 0x[0-9a-f]{64} after it reorged out: both re-sent$/.test(
+              h.note ?? "",
+            ),
+          );
+      await waitMining(
+        p,
+        () => box.w,
+        async () =>
+          box.reverted === true &&
+          redone() &&
+          w.batch!.get(jobId)?.state === "proven" &&
+          Number((await p.batchMarket.getBatch(jobId)).status) === BatchStatus.Proven,
+        "proven again after commit, sample and prove were reorged out",
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
+      });
+      expect(await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId))).to.have.length(1);
+      const record = await batchRecordOf(p.batchMarket, jobId);
+      const terms = await batchTermsOf(p.batchMarket, jobId);
+      const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
+      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
+      expect(proven).to.have.length(1);
+      expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+      expect(await p.provider.getTransactionCount(w.address, "pending")).to.equal(
+        await p.provider.getTransactionCount(w.address),
+      );
     } finally {
       await w.stop();
     }

@@ -681,6 +681,8 @@ export class BatchDriver {
       if (slot.status === BatchStatus.Slashed) return this.fail(row, "slashed", "slashed on-chain");
       if (slot.status === BatchStatus.Committed || slot.status === BatchStatus.Sampled)
         return this.reorgedOut(row, "prove");
+      // the reorg took the commit too (and the sample and prove after it)
+      if (slot.status === BatchStatus.Claimed) return this.reorgedOut(row, "commit");
       if (slot.status === BatchStatus.Proven && ctx.chainClock.nowSeconds() > slot.deadline) {
         const data = batchMarketInterface.encodeFunctionData("settle", [
           row.jobId,
@@ -724,8 +726,8 @@ export class BatchDriver {
       try {
         const stored = ctx.store.getTx(hash);
         const { earlier } = await ctx.tx.restoreReorgedOutWithEarlier(hash);
-        // the commit went with the sample that followed it (two steps in one reorg): the stored
-        // transaction is the sample's, this job's commit is among the earlier ones re-sent first
+        // the commit went with the step(s) after it (a sample, a prove) in one reorg: the stored
+        // transaction is the last of them, this job's commit is among the earlier ones re-sent first
         const commit =
           step === "commit" && stored?.kind !== "batch-commit"
             ? earlier.findLast((t) => t.kind === "batch-commit" && this.txJobId(t.raw) === row.jobId)
@@ -735,7 +737,7 @@ export class BatchDriver {
             row.jobId,
             "committing",
             { pendingTx: commit.hash, sampleBlock: null, randomness: null },
-            `commit ${commit.hash} and sample ${hash} reorged out: both re-sent`,
+            `commit ${commit.hash} and the ${stored?.kind ?? "step"} ${hash} after it reorged out: both re-sent`,
           );
           return;
         }

@@ -63,13 +63,23 @@ const EDGES: Record<BatchState, readonly BatchState[]> = {
   executed: ["committing", "failed"],
   committing: ["committed", "executed", "failed"],
   // (committed → committing/executed, sampled → sampling/committed/committing, proven →
-  // proving/…: a reorg removed the transaction(s) that led there; committed → sampled: a re-sent
-  // sample mined)
+  // proving/committing/…: a reorg removed the transaction(s) that led there; committed → sampled:
+  // a re-sent sample mined)
   committed: ["sampling", "sampled", "proving", "committing", "executed", "failed"],
   sampling: ["sampled", "committed", "failed"],
   sampled: ["proving", "sampling", "committed", "committing", "failed"],
   proving: ["proven", "committed", "sampled", "failed"],
-  proven: ["settling", "challenged", "paid", "proving", "committed", "sampled", "failed"],
+  proven: [
+    "settling",
+    "challenged",
+    "paid",
+    "proving",
+    "committed",
+    "sampled",
+    "committing",
+    "executed",
+    "failed",
+  ],
   challenged: ["answering", "failed"],
   answering: ["paid", "challenged", "failed"],
   settling: ["paid", "proven", "failed"],
