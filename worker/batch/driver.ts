@@ -609,30 +609,8 @@ export class BatchDriver {
     const seed = batchSeed(randomness!, ctx.chainId, this.market, row.jobId);
     const indices = sampleIndices(seed, row.terms.numSamples, row.terms.sampleSize);
     ctx.log.info({ batchJobId: row.jobId.toString(), indices }, "batch samples drawn");
-    let data: string;
-    if (isSamplingJob(row.terms)) {
-      const proofs = await this.samplingProofsFor(row, indices);
-      if (proofs === null) return;
-      data = batchMarketInterface.encodeFunctionData("proveSampled", [
-        row.jobId,
-        row.terms,
-        this.record(row),
-        header,
-        proofs,
-      ]);
-    } else {
-      const proofs = await this.proofsFor(row, indices);
-      if (proofs === null) return;
-      const circuit = await this.circuit(row);
-      data = batchMarketInterface.encodeFunctionData("prove", [
-        row.jobId,
-        row.terms,
-        this.record(row),
-        header,
-        (await this.keyOf(circuit)).key,
-        proofs,
-      ]);
-    }
+    const data = await this.proofCall(row, indices, header);
+    if (data === null) return;
     await this.send(row.jobId, "batch-prove", "proving", data);
   }
 
@@ -768,28 +746,8 @@ export class BatchDriver {
       return this.fail(row, "expired", `answer deadline ${slot.deadline} passed`);
     }
     const indices = row.challenged ?? [];
-    let data: string;
-    if (isSamplingJob(row.terms)) {
-      const proofs = await this.samplingProofsFor(row, indices);
-      if (proofs === null) return;
-      data = batchMarketInterface.encodeFunctionData("answerSampled", [
-        row.jobId,
-        row.terms,
-        this.record(row),
-        proofs,
-      ]);
-    } else {
-      const proofs = await this.proofsFor(row, indices);
-      if (proofs === null) return;
-      const circuit = await this.circuit(row);
-      data = batchMarketInterface.encodeFunctionData("answer", [
-        row.jobId,
-        row.terms,
-        this.record(row),
-        (await this.keyOf(circuit)).key,
-        proofs,
-      ]);
-    }
+    const data = await this.proofCall(row, indices);
+    if (data === null) return;
     await this.send(row.jobId, "batch-answer", "answering", data);
   }
 
@@ -838,6 +796,38 @@ export class BatchDriver {
       `${what} deadline ${deadline} passed`,
     );
     return true;
+  }
+
+  /**
+   * The calldata proving `indices` in the job's proof system: `prove`/`proveSampled` with the
+   * sample block's `header`, or `answer`/`answerSampled` (no header); null when a sample cannot be
+   * proven (the job failed).
+   */
+  private async proofCall(
+    row: BatchRow,
+    indices: readonly number[],
+    header?: string,
+  ): Promise<string | null> {
+    const head = header === undefined ? [] : [header];
+    if (isSamplingJob(row.terms)) {
+      const proofs = await this.samplingProofsFor(row, indices);
+      if (proofs === null) return null;
+      return batchMarketInterface.encodeFunctionData(
+        header === undefined ? "answerSampled" : "proveSampled",
+        [row.jobId, row.terms, this.record(row), ...head, proofs],
+      );
+    }
+    const proofs = await this.proofsFor(row, indices);
+    if (proofs === null) return null;
+    const { key } = await this.keyOf(await this.circuit(row));
+    return batchMarketInterface.encodeFunctionData(header === undefined ? "answer" : "prove", [
+      row.jobId,
+      row.terms,
+      this.record(row),
+      ...head,
+      key,
+      proofs,
+    ]);
   }
 
   /**
@@ -894,20 +884,25 @@ export class BatchDriver {
     const out: OnChainProof[] = [];
     for (const [j, chunk] of chunks.entries()) {
       if (this.signal.aborted) throw stopping();
-      // no witness: a committed output that is not the model's (a prover failure is not that:
-      // it propagates and the step is tried again)
+      const t0 = ctx.clock.now();
+      let proof;
       try {
-        await computeWitness(circuit, chunk.input);
+        proof = await ctx.runner.prove(circuit, chunk.input);
       } catch (e) {
+        // only a chunk without a witness is unprovable (a committed output that is not the
+        // model's); any other prover failure propagates and the step is tried again
+        const witness = await computeWitness(circuit, chunk.input).then(
+          () => undefined,
+          (w: unknown) => w,
+        );
+        if (witness === undefined) throw e;
         this.fail(
           row,
           "unprovable",
-          `chunk ${j} (indices ${samplingChunks(indices, row.terms.slots)[j]!.join(", ")}): ${errorMessage(e)}; it cannot be proven and the job will be slashed at its deadline`,
+          `chunk ${j} (indices ${samplingChunks(indices, row.terms.slots)[j]!.join(", ")}): ${errorMessage(witness)}; it cannot be proven and the job will be slashed at its deadline`,
         );
         return null;
       }
-      const t0 = ctx.clock.now();
-      const proof = await ctx.runner.prove(circuit, chunk.input);
       out.push(proof.proof as OnChainProof);
       ctx.metrics.provingSeconds.observe((ctx.clock.now() - t0) / 1000);
     }
