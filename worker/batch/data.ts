@@ -14,7 +14,6 @@ import {
   decodeOutputsFile,
   encodeOutputsFile,
   inputOfFile,
-  type BatchMerkleTree,
   type BatchTerms,
   ErrorCodes,
   ProofworkError,
@@ -29,7 +28,7 @@ import {
   batchInputsTree,
   batchOutputsTree,
   type ModelArtifact,
-  type PoseidonTree,
+  type BatchTree,
 } from "../../sdk/node.ts";
 import { fetchUri, type CircuitArtifacts } from "../artifacts.ts";
 import type { Logger } from "../log.ts";
@@ -38,16 +37,13 @@ import { computeWitness, type JobRunner } from "../runner.ts";
 import type { BatchRefusal } from "./evaluate.ts";
 
 /**
- * A checked inputs file with its samples' commitments and tree: the keccak tree of a sample-proof
- * job (`tree`), or the Poseidon tree of a sampling-circuit job (`poseidon`, `treeDepth > 0`).
+ * A checked inputs file with its samples' commitments and tree (`BatchTree`: the keccak `tree` of a
+ * sample-proof job, or the `poseidon` tree of a sampling-circuit job).
  */
-export interface BatchInputs {
+export interface BatchInputs extends BatchTree {
   file: Uint8Array;
   inputBytes: number;
   commitments: bigint[];
-  treeDepth: number;
-  tree?: BatchMerkleTree;
-  poseidon?: PoseidonTree;
 }
 
 export type InputsCheck =
@@ -112,27 +108,16 @@ export async function loadInputs(
   const commitments: bigint[] = [];
   for (let i = 0; i < terms.numSamples; i++)
     commitments.push(await commitInput(inputOfFile(file, inputBytes, i)));
-  const depth = terms.treeDepth;
-  const { root, tree, poseidon } = await batchInputsTree(commitments, depth);
-  if (root !== terms.inputsRoot.toLowerCase()) {
+  const trees = await batchInputsTree(commitments, terms.treeDepth);
+  if (trees.root !== terms.inputsRoot.toLowerCase()) {
     return {
       ok: false,
       reason: "inputs_root_mismatch",
       retryable: false,
-      detail: `the inputs' commitments have root ${root}, the job says ${terms.inputsRoot}`,
+      detail: `the inputs' commitments have root ${trees.root}, the job says ${terms.inputsRoot}`,
     };
   }
-  return {
-    ok: true,
-    inputs: {
-      file,
-      inputBytes,
-      commitments,
-      treeDepth: depth,
-      ...(tree !== undefined ? { tree } : {}),
-      ...(poseidon !== undefined ? { poseidon } : {}),
-    },
-  };
+  return { ok: true, inputs: { file, inputBytes, commitments, ...trees } };
 }
 
 /**
@@ -209,15 +194,11 @@ export async function runBatch(o: {
   return out;
 }
 
-/** The outputs file, its hash and the outputs tree of a run (keccak or Poseidon, as the inputs'). */
-export interface BatchOutputs {
+/** The outputs file, its hash and the outputs tree of a run (keccak or Poseidon, as the inputs'; its root is committed). */
+export interface BatchOutputs extends BatchTree {
   file: Uint8Array;
   hash: string;
   outputs: bigint[][];
-  /** The root to commit. */
-  root: string;
-  tree?: BatchMerkleTree;
-  poseidon?: PoseidonTree;
 }
 
 /** The outputs file and tree of a job whose trees have `treeDepth` (0: keccak). */
@@ -246,13 +227,14 @@ export async function checkSamplingCircuit(
   inputs: BatchInputs,
   slots: number,
 ): Promise<{ ok: true } | { ok: false; detail: string }> {
+  const depth = inputs.poseidon?.depth ?? 0;
   try {
     const model = circuit.model!;
     const bytes = inputOfFile(inputs.file, inputs.inputBytes, 0);
     const outputs = await samplingOutputsTree(
       [inputs.commitments[0]!],
       [referenceOutputs(model, bytes)],
-      inputs.treeDepth,
+      depth,
     );
     const { input } = samplingCircuitInput(model, {
       jobKey: 1n,
@@ -266,7 +248,7 @@ export async function checkSamplingCircuit(
   } catch (e) {
     return {
       ok: false,
-      detail: `${circuit.name} is not a sampling circuit of ${slots} slots over trees of depth ${inputs.treeDepth}: ${errorMessage(e)}`,
+      detail: `${circuit.name} is not a sampling circuit of ${slots} slots over trees of depth ${depth}: ${errorMessage(e)}`,
     };
   }
 }
