@@ -18,6 +18,12 @@ const address = z
   .transform((s) => getAddress(s));
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected 32 bytes of hex" });
 
+/** A sampling circuit's shape (`SamplingShape`): samples per proof and Poseidon tree depth. */
+export const SamplingShapeSchema = z.object({
+  slots: z.number().int().positive(),
+  treeDepth: z.number().int().positive(),
+});
+
 /** One registered circuit: on-chain id, verifier, artifact hashes and where to fetch the artifacts. */
 export const CircuitRecordSchema = z.object({
   /** Circuit id in the CircuitRegistry (bytes32). */
@@ -49,9 +55,7 @@ export const CircuitRecordSchema = z.object({
    * samples per proof and Poseidon tree depth; its public signals are `[jobKey, inputsRoot,
    * outputsRoot, packed indices…]`, not a single job's.
    */
-  sampling: z
-    .object({ slots: z.number().int().positive(), treeDepth: z.number().int().positive() })
-    .optional(),
+  sampling: SamplingShapeSchema.optional(),
 });
 export type CircuitRecord = z.output<typeof CircuitRecordSchema>;
 

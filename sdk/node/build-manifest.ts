@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { SamplingShapeSchema } from "../deployments.ts";
 import { ErrorCodes, ProofworkError } from "../errors.ts";
 
 /** Repository root (paths in manifests are relative to it). */
@@ -43,9 +44,7 @@ export const BuiltCircuitSchema = z.object({
   /** Input bytes per job (private inputs of the circuit). */
   inputBytes: z.number().int().nonnegative().optional(),
   /** A model's sampling circuit (batch jobs with `slots > 0`): samples per proof and tree depth. */
-  sampling: z
-    .object({ slots: z.number().int().positive(), treeDepth: z.number().int().positive() })
-    .optional(),
+  sampling: SamplingShapeSchema.optional(),
   /** sha256 (plain hex) of the installed wasm, zkey and verification key. */
   wasmSha256: hex,
   zkeySha256: hex.optional(),
