@@ -16,7 +16,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZeroHash, keccak256, parseEther, type Signer } from "ethers";
-import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit } from "../../circuits/pipeline.ts";
 import type { NetworkConnection } from "hardhat/types/network";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -40,14 +39,14 @@ import {
   decodePredictions,
   detectionProbability,
   encodeOutputsFile,
-  encodeProof,
   minimumBatchCollateral,
   releaseSnarkjs,
   rootHex,
-  samplingProofInputs,
   samplingTrees,
   writeDeployment,
   type BatchMarket,
+  type BatchRecord,
+  type BatchTerms,
   type Deployment,
 } from "../../sdk/node.ts";
 import { publishMnistDataset } from "../../app/mnist-datasets.ts";
@@ -59,6 +58,7 @@ import {
   committedTree,
   drawnIndices,
   loadBatchDataset,
+  samplingProofs,
   sampleProofs,
   type BatchDataset,
 } from "../helpers/batch.ts";
@@ -191,6 +191,29 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
   const pct = (p: number) => `${(100 * p).toFixed(2)}%`;
 
+  /**
+   * The provider (helper) claims `jobId` and commits `root` with the true outputs file published
+   * next to the datasets (where the page downloads it); returns the record after the commit.
+   */
+  async function claimAndCommit(jobId: bigint, terms: BatchTerms, root: string): Promise<BatchRecord> {
+    await (await market.claim(jobId, terms)).wait();
+    const record = await batchRecordOf(market, jobId);
+    const outputsFile = encodeOutputsFile(ds.outputs);
+    const outputsName = `${keccak256(outputsFile).slice(2)}.outputs.bin`;
+    writeFileSync(join(datasetDir, outputsName), outputsFile);
+    await (
+      await market.commit(
+        jobId,
+        terms,
+        record.claimedAt,
+        root,
+        keccak256(outputsFile),
+        `${appUrl}datasets/${outputsName}`,
+      )
+    ).wait();
+    return batchRecordOf(market, jobId);
+  }
+
   async function useDevWallet(page: Page): Promise<void> {
     await page.getByLabel("Dev account").selectOption(String(DEV_ACCOUNT));
     await page.getByRole("button", { name: "Use dev wallet" }).click();
@@ -265,23 +288,8 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     await page.getByRole("heading", { name: /^Batch job #\d+ Open$/ }).waitFor();
 
     // the provider (helper): claim, commit the true outputs published next to the datasets, prove
-    await (await market.claim(jobId, terms)).wait();
-    let record = await batchRecordOf(market, jobId);
-    const outputsFile = encodeOutputsFile(ds.outputs);
-    const outputsName = `${keccak256(outputsFile).slice(2)}.outputs.bin`;
-    writeFileSync(join(datasetDir, outputsName), outputsFile);
-    await (
-      await market.commit(
-        jobId,
-        terms,
-        record.claimedAt,
-        committedTree(ds).root,
-        keccak256(outputsFile),
-        `${appUrl}datasets/${outputsName}`,
-      )
-    ).wait();
+    let record = await claimAndCommit(jobId, terms, committedTree(ds).root);
     await page.getByRole("heading", { name: /^Batch job #\d+ Committed$/ }).waitFor({ timeout: 30_000 });
-    record = await batchRecordOf(market, jobId);
     await conn.ethers.provider.send("hardhat_mine", ["0x5"]);
     const { indices, header } = await drawnIndices(conn.ethers, market, jobId, terms, record.sampleBlock);
     const jobKey = await market.jobKey(jobId, record.provider);
@@ -481,41 +489,16 @@ describe("app: batch jobs in a real browser (real proofs)", function () {
     expect([terms.slots, terms.treeDepth, terms.keyHash]).to.deep.equal([4, 10, ZeroHash]);
 
     // the provider (helper): claim, commit the Poseidon root, prove the 6 drawn samples in 2 proofs
-    await (await market.claim(jobId, terms)).wait();
-    let record = await batchRecordOf(market, jobId);
-    const outputsFile = encodeOutputsFile(ds.outputs);
-    const outputsName = `${keccak256(outputsFile).slice(2)}.outputs.bin`;
-    writeFileSync(join(datasetDir, outputsName), outputsFile);
-    await (
-      await market.commit(
-        jobId,
-        terms,
-        record.claimedAt,
-        rootHex(trees.outputs.root),
-        keccak256(outputsFile),
-        `${appUrl}datasets/${outputsName}`,
-      )
-    ).wait();
-    record = await batchRecordOf(market, jobId);
+    const record = await claimAndCommit(jobId, terms, rootHex(trees.outputs.root));
     await conn.ethers.provider.send("hardhat_mine", ["0x5"]);
     const { indices, header } = await drawnIndices(conn.ethers, market, jobId, terms, record.sampleBlock);
     const jobKey = await market.jobKey(jobId, record.provider);
-    const built = await loadBuiltCircuit(SAMPLING_CIRCUIT);
-    const proofs = [];
-    for (const ci of samplingProofInputs(ds.artifact, {
+    const proofs = await samplingProofs(ds, await loadBuiltCircuit(SAMPLING_CIRCUIT), {
       jobKey,
       slots: 4,
       trees,
-      sample: (i) => ds.inputs[i]!,
       indices,
-    })) {
-      const { proof } = await snarkjs.groth16.fullProve(
-        ci.input as unknown as snarkjs.CircuitSignals,
-        built.wasm,
-        built.zkey!,
-      );
-      proofs.push(encodeProof(proof));
-    }
+    });
     expect(proofs).to.have.length(2);
     await (await market.proveSampled(jobId, terms, record, header, proofs)).wait();
     await page.getByRole("heading", { name: /^Batch job #\d+ Proven$/ }).waitFor({ timeout: 30_000 });

@@ -9,7 +9,6 @@
 import { expect } from "chai";
 import { ZeroHash, keccak256 } from "ethers";
 import { network } from "hardhat";
-import * as snarkjs from "snarkjs";
 import { loadCommittedModel } from "../../circuits/manifest.ts";
 import { loadBuiltCircuit, releaseCurves, type BuiltCircuit } from "../../circuits/pipeline.ts";
 import {
@@ -20,13 +19,12 @@ import {
   type BatchTerms,
   type PostBatchParams,
 } from "../../sdk/batch.ts";
-import { encodeProof, type OnChainProof } from "../../sdk/proof.ts";
+import type { OnChainProof } from "../../sdk/proof.ts";
 import {
   packIndices,
   rootHex,
   samplingChunks,
   samplingNumPublic,
-  samplingProofInputs,
   samplingTrees,
   type PoseidonTree,
 } from "../../sdk/sampling.ts";
@@ -37,6 +35,7 @@ import {
   drawnIndices,
   fakeOutputs,
   loadBatchDataset,
+  samplingProofs,
   type BatchDataset,
 } from "../helpers/batch.ts";
 import { E18, HOUR, R, deployProtocol, emptyCircuit, now } from "./fixtures.ts";
@@ -144,22 +143,12 @@ describe("BatchMarket sampling-circuit jobs (real proofs of mnist_mlp_small_s4d1
 
   /** Real proofs of `indices` for the job, one per chunk of 4 (over the true trees unless given). */
   async function proofs(j: Job, indices: readonly number[], jobKey = j.jobKey): Promise<OnChainProof[]> {
-    const out: OnChainProof[] = [];
-    for (const ci of samplingProofInputs(a, {
+    return samplingProofs(ds, built, {
       jobKey,
       slots: SLOTS,
       trees: { inputs: trees.inputs, outputs: j.outputs },
-      sample: (i) => ds.inputs[i]!,
       indices,
-    })) {
-      const { proof } = await snarkjs.groth16.fullProve(
-        ci.input as unknown as snarkjs.CircuitSignals,
-        built.wasm,
-        built.zkey!,
-      );
-      out.push(encodeProof(proof));
-    }
-    return out;
+    });
   }
 
   async function expectStatus(j: Job, status: BatchStatusValue) {

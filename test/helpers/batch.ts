@@ -2,8 +2,8 @@
  * Test helpers for batch jobs (docs/BATCH.md) on the real `mnist_mlp_small_b1` circuit (built by
  * `npx tsx circuits/build.ts --profile test`): a dataset of real held-out MNIST digits with its
  * input commitments, reference outputs and trees; real Groth16 proofs of single samples (cached by
- * jobKey and index within a process); the job's terms and record read back from events. No side
- * effects at import.
+ * jobKey and index within a process) and of sampling-circuit chunks; the job's terms and record
+ * read back from events. No side effects at import.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -36,6 +36,7 @@ import { encodeImageBytes } from "../../sdk/model/encode.ts";
 import { parseArtifact, type ModelArtifactV2 } from "../../sdk/model/format.ts";
 import { inferSample, packOutputs } from "../../sdk/model/reference.ts";
 import { encodeProof, type OnChainProof, type VerificationKey } from "../../sdk/proof.ts";
+import { samplingProofInputs, type PoseidonTree } from "../../sdk/sampling.ts";
 import type { BatchMarket } from "../../sdk/types/BatchMarket.ts";
 
 /** The model circuit batch tests prove samples with (3 public signals: one packed output). */
@@ -103,6 +104,32 @@ export async function proveSample(ds: BatchDataset, jobKey: bigint, index: numbe
   const encoded = encodeProof(proof);
   proofCache.set(id, encoded);
   return encoded;
+}
+
+/**
+ * Real proofs of a sampling-circuit job's `indices` (`proveSampled`/`answerSampled`): one per chunk
+ * of `slots` (`samplingProofInputs`), by the built circuit `circuit`, over `trees`.
+ */
+export async function samplingProofs(
+  ds: Pick<BatchDataset, "artifact" | "inputs">,
+  circuit: Pick<BuiltCircuit, "wasm" | "zkey">,
+  o: {
+    jobKey: bigint;
+    slots: number;
+    trees: { inputs: PoseidonTree; outputs: PoseidonTree };
+    indices: readonly number[];
+  },
+): Promise<OnChainProof[]> {
+  const out: OnChainProof[] = [];
+  for (const ci of samplingProofInputs(ds.artifact, { ...o, sample: (i) => ds.inputs[i]! })) {
+    const { proof } = await snarkjs.groth16.fullProve(
+      ci.input as unknown as snarkjs.CircuitSignals,
+      circuit.wasm,
+      circuit.zkey!,
+    );
+    out.push(encodeProof(proof));
+  }
+  return out;
 }
 
 /**
