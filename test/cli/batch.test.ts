@@ -163,21 +163,23 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
   it("test_cliBatch_samplingCircuit_postedWithItsShape_resultsVerifyThePoseidonRoot_singlePostRefused", async () => {
     // the deployment record carries the circuit's shape from its build
     expect(deployment.circuits[SAMPLING_CIRCUIT]!.sampling).to.deep.equal({ slots: 4, treeDepth: 10 });
-    const posted = await ok(
-      [
-        "job",
-        "post",
-        "-c",
-        SAMPLING_CIRCUIT,
-        "--batch",
-        `mnist:test:${N}`,
-        "--samples",
-        "6",
-        "--price",
-        "10",
-      ],
-      asRequester,
-    );
+    const postSampling = () =>
+      ok(
+        [
+          "job",
+          "post",
+          "-c",
+          SAMPLING_CIRCUIT,
+          "--batch",
+          `mnist:test:${N}`,
+          "--samples",
+          "6",
+          "--price",
+          "10",
+        ],
+        asRequester,
+      );
+    const posted = await postSampling();
     const jobId = BigInt(posted.jobId as string);
     const terms = await batchTermsOf(market, jobId);
     expect([terms.slots, terms.treeDepth, terms.keyHash]).to.deep.equal([4, 10, ZeroHash]);
@@ -190,21 +192,7 @@ describe("cli: batch jobs (post --batch, results, challenge) with real proofs", 
     const expected = ds.outputs.map((r) => decodePredictions(ds.artifact, r)[0]!.predicted);
     expect(results.predictions).to.deep.equal(expected);
     // a root over other outputs is refused by the same check
-    const other = await ok(
-      [
-        "job",
-        "post",
-        "-c",
-        SAMPLING_CIRCUIT,
-        "--batch",
-        `mnist:test:${N}`,
-        "--samples",
-        "6",
-        "--price",
-        "10",
-      ],
-      asRequester,
-    );
+    const other = await postSampling();
     const otherId = BigInt(other.jobId as string);
     const faked = await samplingTrees(ds.artifact, ds.commitments, fakeOutputs(ds.outputs, [5]), 10);
     await claimAndCommit(otherId, { name: "outputs-sampling-2.bin", root: rootHex(faked.outputs.root) });

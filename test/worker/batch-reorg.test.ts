@@ -15,7 +15,7 @@ import { parseEther, type Contract } from "ethers";
 import { releaseCurves } from "../../circuits/pipeline.ts";
 import { BatchStatus } from "../../sdk/batch.ts";
 import type { WorkerHooks } from "../../worker/hooks.ts";
-import type { WorkerHandle } from "../../worker/index.ts";
+import type { WorkerHandle, WorkerOptions } from "../../worker/index.ts";
 import {
   batchRecordOf,
   batchTermsOf,
@@ -56,6 +56,55 @@ function reorgAt(
   };
 }
 
+type Box = { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean };
+type Ethers = Awaited<ReturnType<typeof network.create>>["ethers"];
+type P = Awaited<ReturnType<typeof batchProtocol>>;
+
+/** A fresh protocol and a worker whose hooks reorg once from `persisted` back when `recorded` is reached. */
+async function reorgingWorker(
+  persisted: Parameters<typeof reorgAt>[1],
+  recorded: Parameters<typeof reorgAt>[2],
+  over: Partial<WorkerOptions> = {},
+): Promise<{ ethers: Ethers; p: P; box: Box; w: WorkerHandle }> {
+  const { ethers } = await network.create();
+  const p = await batchProtocol(ethers.provider);
+  const box: Box = {};
+  box.jobId = await p.batchMarket.nextJobId();
+  box.w = await startBatchWorker(p, p.providerKeys[0]!, {
+    hooks: reorgAt(ethers, persisted, recorded, box),
+    ...over,
+  });
+  return { ethers, p, box, w: box.w };
+}
+
+/** `waitMining`, failing with the job's state history. */
+async function waitFor(p: P, box: Box, jobId: bigint, cond: () => boolean | Promise<boolean>, what: string) {
+  await waitMining(p, () => box.w, cond, what).catch((e: unknown) => {
+    throw new Error(`${String(e)}: ${JSON.stringify(box.w!.batch!.history(jobId))}`);
+  });
+}
+
+/** Whether the job's history holds a note matching `re`. */
+const noted = (w: WorkerHandle, jobId: bigint, re: RegExp) =>
+  w.batch!.history(jobId).some((h) => re.test(h.note ?? ""));
+
+/**
+ * One commit on chain; the worker's sample block is the (re-mined) commit's; one proof, of the
+ * indices the SDK derives from that block.
+ */
+async function expectCommittedAndProvenOnce(ethers: Ethers, p: P, w: WorkerHandle, jobId: bigint) {
+  const commits = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId));
+  expect(commits).to.have.length(1);
+  const record = await batchRecordOf(p.batchMarket, jobId);
+  expect(w.batch!.get(jobId)!.sampleBlock).to.equal(record.sampleBlock);
+  const terms = await batchTermsOf(p.batchMarket, jobId);
+  const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
+  const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
+  expect(proven).to.have.length(1);
+  expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+  return commits[0]!;
+}
+
 describe("worker batch mode: reorgs of its own transactions", function () {
   this.timeout(300_000);
 
@@ -65,88 +114,53 @@ describe("worker batch mode: reorgs of its own transactions", function () {
   after(releaseCurves);
 
   it("test_batchReorg_commitBlockRemoved_sameCommitResent_sampledFromTheNewBlock_provenOnce", async function () {
-    const { ethers } = await network.create();
-    const p = await batchProtocol(ethers.provider);
-    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
-    box.jobId = await p.batchMarket.nextJobId();
-    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
-      hooks: reorgAt(ethers, "batch.commit.persisted", "batch.committed", box),
-    });
-    const w = box.w;
+    const { ethers, p, box, w } = await reorgingWorker("batch.commit.persisted", "batch.committed");
     try {
       const { jobId } = await postBatchJob(p, ds);
       expect(jobId).to.equal(box.jobId);
-      await waitMining(
+      await waitFor(
         p,
-        () => box.w,
+        box,
+        jobId,
         () => w.batch!.get(jobId)?.state === "proven",
         "proven after the commit was reorged out",
-      ).catch((e: unknown) => {
-        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
-      });
+      );
       expect(box.reverted).to.equal(true);
-      // one commit on chain: the same signed transaction, sent again
-      const commits = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId));
-      expect(commits).to.have.length(1);
-      expect(commits[0]!.transactionHash, "the same signed commit").to.equal(box.tx);
-      expect(
-        w.batch!.history(jobId).some((h) => /commit 0x[0-9a-f]{64} reorged out: re-sent/.test(h.note ?? "")),
-      ).to.equal(true);
-      // sampled from the re-mined commit's sample block, as the SDK derives it
-      const record = await batchRecordOf(p.batchMarket, jobId);
-      expect(w.batch!.get(jobId)!.sampleBlock).to.equal(record.sampleBlock);
-      const terms = await batchTermsOf(p.batchMarket, jobId);
-      const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
-      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
-      expect(proven).to.have.length(1);
-      expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+      expect(noted(w, jobId, /commit 0x[0-9a-f]{64} reorged out: re-sent/)).to.equal(true);
+      // one commit on chain: the same signed transaction, sent again; sampled from the re-mined
+      // commit's sample block, as the SDK derives it
+      const commit = await expectCommittedAndProvenOnce(ethers, p, w, jobId);
+      expect(commit.transactionHash, "the same signed commit").to.equal(box.tx);
     } finally {
       await w.stop();
     }
   });
 
   it("test_batchReorg_commitAndSampleRemovedTogether_bothResentInNonceOrder_provenOnce", async function () {
-    const { ethers } = await network.create();
-    const p = await batchProtocol(ethers.provider);
-    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
-    box.jobId = await p.batchMarket.nextJobId();
     // margin 0: the worker records the randomness with its own sample transaction
-    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
-      hooks: reorgAt(ethers, "batch.commit.persisted", "batch.sampled", box),
+    const { ethers, p, box, w } = await reorgingWorker("batch.commit.persisted", "batch.sampled", {
       batchSampleMarginBlocks: 0,
     });
-    const w = box.w;
     const nonce0 = await p.provider.getTransactionCount(w.address);
     try {
       const { jobId } = await postBatchJob(p, ds);
-      await waitMining(
+      await waitFor(
         p,
-        () => box.w,
+        box,
+        jobId,
         () => w.batch!.get(jobId)?.state === "proven",
         "proven after the commit and the sample were reorged out",
-      ).catch((e: unknown) => {
-        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
-      });
+      );
       expect(box.reverted).to.equal(true);
       expect(
-        w
-          .batch!.history(jobId)
-          .some((h) =>
-            /^commit 0x[0-9a-f]{64} and the batch-sample 0x[0-9a-f]{64} after it reorged out: both re-sent$/.test(
-              h.note ?? "",
-            ),
-          ),
+        noted(
+          w,
+          jobId,
+          /^commit 0x[0-9a-f]{64} and the batch-sample 0x[0-9a-f]{64} after it reorged out: both re-sent$/,
+        ),
       ).to.equal(true);
       // one commit on chain, and the proof of the samples its (re-mined) sample block draws
-      const commits = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId));
-      expect(commits).to.have.length(1);
-      const record = await batchRecordOf(p.batchMarket, jobId);
-      expect(w.batch!.get(jobId)!.sampleBlock).to.equal(record.sampleBlock);
-      const terms = await batchTermsOf(p.batchMarket, jobId);
-      const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
-      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
-      expect(proven).to.have.length(1);
-      expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+      await expectCommittedAndProvenOnce(ethers, p, w, jobId);
       // no nonce was skipped: every transaction the worker signed is on chain
       const signed = await p.provider.getTransactionCount(w.address);
       expect(signed - nonce0).to.be.at.least(3); // claim, commit, (sample,) prove
@@ -157,44 +171,27 @@ describe("worker batch mode: reorgs of its own transactions", function () {
   });
 
   it("test_batchReorg_commitSampleAndProveRemovedTogether_committedAnewAndProvenOnce", async function () {
-    const { ethers } = await network.create();
-    const p = await batchProtocol(ethers.provider);
-    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
-    box.jobId = await p.batchMarket.nextJobId();
-    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
-      hooks: reorgAt(ethers, "batch.commit.persisted", "batch.proven", box),
+    const { ethers, p, box, w } = await reorgingWorker("batch.commit.persisted", "batch.proven", {
       batchSampleMarginBlocks: 0,
     });
-    const w = box.w;
     try {
       const { jobId } = await postBatchJob(p, ds);
-      const redone = () =>
-        w
-          .batch!.history(jobId)
-          .some((h) =>
-            /^commit 0x[0-9a-f]{64} and the batch-prove 0x[0-9a-f]{64} after it reorged out: both re-sent$/.test(
-              h.note ?? "",
-            ),
-          );
-      await waitMining(
+      await waitFor(
         p,
-        () => box.w,
+        box,
+        jobId,
         async () =>
           box.reverted === true &&
-          redone() &&
+          noted(
+            w,
+            jobId,
+            /^commit 0x[0-9a-f]{64} and the batch-prove 0x[0-9a-f]{64} after it reorged out: both re-sent$/,
+          ) &&
           w.batch!.get(jobId)?.state === "proven" &&
           Number((await p.batchMarket.getBatch(jobId)).status) === BatchStatus.Proven,
         "proven again after commit, sample and prove were reorged out",
-      ).catch((e: unknown) => {
-        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
-      });
-      expect(await p.batchMarket.queryFilter(p.batchMarket.filters.BatchCommitted(jobId))).to.have.length(1);
-      const record = await batchRecordOf(p.batchMarket, jobId);
-      const terms = await batchTermsOf(p.batchMarket, jobId);
-      const { indices } = await drawnIndices(ethers, p.batchMarket, jobId, terms, record.sampleBlock);
-      const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
-      expect(proven).to.have.length(1);
-      expect(proven[0]!.args.indices.map(Number)).to.deep.equal(indices);
+      );
+      await expectCommittedAndProvenOnce(ethers, p, w, jobId);
       expect(await p.provider.getTransactionCount(w.address, "pending")).to.equal(
         await p.provider.getTransactionCount(w.address),
       );
@@ -204,33 +201,23 @@ describe("worker batch mode: reorgs of its own transactions", function () {
   });
 
   it("test_batchReorg_proveBlockRemoved_sameProveResent_thenSettledAndPaidOnce", async function () {
-    const { ethers } = await network.create();
-    const p = await batchProtocol(ethers.provider);
-    const box: { w?: WorkerHandle; jobId?: bigint; tx?: string | null; reverted?: boolean } = {};
-    box.jobId = await p.batchMarket.nextJobId();
-    box.w = await startBatchWorker(p, p.providerKeys[0]!, {
-      hooks: reorgAt(ethers, "batch.prove.persisted", "batch.proven", box),
-    });
-    const w = box.w;
+    const { p, box, w } = await reorgingWorker("batch.prove.persisted", "batch.proven");
     const token = p.token as Contract;
     const before = BigInt((await token.getFunction("balanceOf")(w.address)) as bigint);
     try {
       const { jobId } = await postBatchJob(p, ds);
       // (right after the revert the store still says proven: wait for the re-sent prove's record)
-      const resent = () =>
-        w.batch!.history(jobId).some((h) => /^prove 0x[0-9a-f]{64} reorged out: re-sent$/.test(h.note ?? ""));
-      await waitMining(
+      await waitFor(
         p,
-        () => box.w,
+        box,
+        jobId,
         async () =>
           box.reverted === true &&
-          resent() &&
+          noted(w, jobId, /^prove 0x[0-9a-f]{64} reorged out: re-sent$/) &&
           w.batch!.get(jobId)?.state === "proven" &&
           Number((await p.batchMarket.getBatch(jobId)).status) === BatchStatus.Proven,
         "proven again after the prove was reorged out",
-      ).catch((e: unknown) => {
-        throw new Error(`${String(e)}: ${JSON.stringify(w.batch!.history(jobId))}`);
-      });
+      );
       const proven = await p.batchMarket.queryFilter(p.batchMarket.filters.BatchProven(jobId));
       expect(proven).to.have.length(1);
       expect(proven[0]!.transactionHash, "the same signed prove").to.equal(box.tx);
