@@ -15,6 +15,7 @@ import { keccak256 } from "ethers";
 import * as snarkjs from "snarkjs";
 import { ROOT, loadBuiltCircuit } from "../circuits/index.ts";
 import { loadMnist } from "../model/data.ts";
+import { benchBatchParams, registerBenchCircuit } from "./deploy.ts";
 import {
   batchKeyHash,
   batchSampleProof,
@@ -35,7 +36,6 @@ import {
   parseArtifact,
   prevRandaoOfHeader,
   sampleIndices,
-  snarkjsSelector,
   encodeImageBytes,
   type BatchMerkleTree,
   type BatchRecord,
@@ -158,16 +158,7 @@ export async function batchGasScenario(
   const key = batchVerifyingKey(vkey);
   const verifier = await ethers.deployContract("MnistMlpSmallB1Verifier");
   const circuitId = ethers.id(`proofwork/${CIRCUIT}`);
-  await p.registry.registerCircuit(circuitId, {
-    verifier: await verifier.getAddress(),
-    selector: snarkjsSelector(3),
-    numPublic: 3,
-    active: true,
-    modelCommitment: ethers.ZeroHash,
-    zkeyHash: "0x" + "bb".repeat(32),
-    wasmHash: "0x" + "cc".repeat(32),
-    artifactsURI: "ipfs://artifacts",
-  });
+  await registerBenchCircuit(p, circuitId, await verifier.getAddress(), 3);
   const ds = await dataset(n);
   await p.token.connect(requester).approve(await batch.getAddress(), ethers.MaxUint256);
 
@@ -177,28 +168,16 @@ export async function batchGasScenario(
   const gas: Record<string, number> = {};
 
   // post
-  const postTx = batch.connect(requester).postBatch({
-    circuitId,
-    keyHash: batchKeyHash(key),
-    slots: 0,
-    treeDepth: 0,
-    inputsRoot: ds.inputs_.root,
-    inputsHash: ds.inputsHash,
-    inputsURI: "https://datasets.example/mnist-10k.bin",
-    numSamples: n,
-    sampleSize: k,
-    maxChallenges: 4,
-    challengeBond: E18,
-    minPrice: 100n * E18,
-    maxPrice: 100n * E18,
-    rampDuration: 0,
-    collateral: 200n * E18,
-    claimDeadline: now + HOUR,
-    commitWindow: HOUR,
-    proveWindow: HOUR,
-    challengeWindow: HOUR,
-    answerWindow: HOUR,
-  });
+  const postTx = batch.connect(requester).postBatch(
+    benchBatchParams(now, {
+      circuitId,
+      keyHash: batchKeyHash(key),
+      inputsRoot: ds.inputs_.root,
+      inputsHash: ds.inputsHash,
+      numSamples: n,
+      sampleSize: k,
+    }),
+  );
   gas.postBatch = await gasOf(postTx);
   const jobId = (await batch.nextJobId()) - 1n;
   const terms: BatchTerms = decodeBatchTerms(
@@ -344,28 +323,16 @@ async function runChallenge(
   const { ds } = o;
   const built = await loadBuiltCircuit(CIRCUIT);
   const now = Number(await networkHelpers.time.latest());
-  await batch.connect(s.requester).postBatch({
-    circuitId: o.circuitId,
-    keyHash: batchKeyHash(o.key),
-    slots: 0,
-    treeDepth: 0,
-    inputsRoot: ds.inputs_.root,
-    inputsHash: ds.inputsHash,
-    inputsURI: "https://datasets.example/mnist-10k.bin",
-    numSamples: ds.n,
-    sampleSize: 1,
-    maxChallenges: 4,
-    challengeBond: E18,
-    minPrice: 100n * E18,
-    maxPrice: 100n * E18,
-    rampDuration: 0,
-    collateral: 200n * E18,
-    claimDeadline: now + HOUR,
-    commitWindow: HOUR,
-    proveWindow: HOUR,
-    challengeWindow: HOUR,
-    answerWindow: HOUR,
-  });
+  await batch.connect(s.requester).postBatch(
+    benchBatchParams(now, {
+      circuitId: o.circuitId,
+      keyHash: batchKeyHash(o.key),
+      inputsRoot: ds.inputs_.root,
+      inputsHash: ds.inputsHash,
+      numSamples: ds.n,
+      sampleSize: 1,
+    }),
+  );
   const jobId = (await batch.nextJobId()) - 1n;
   const terms = decodeBatchTerms((await batch.queryFilter(batch.filters.BatchPosted(jobId)))[0]!.args.terms);
   await batch.connect(s.provider).claim(jobId, terms);

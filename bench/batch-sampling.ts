@@ -20,7 +20,7 @@ import * as snarkjs from "snarkjs";
 import { ROOT, buildCircuit, releaseCurves, samplingSpecFor } from "../circuits/index.ts";
 import { ARTIFACTS } from "../model/artifacts.ts";
 import { heldOutInterleaved } from "../model/data.ts";
-import { deployForBench } from "./deploy.ts";
+import { benchBatchParams, deployForBench, registerBenchCircuit } from "./deploy.ts";
 import {
   batchSeed,
   blockHeaderRlp,
@@ -38,7 +38,6 @@ import {
   samplingNumPublic,
   samplingProofInputs,
   samplingTrees,
-  snarkjsSelector,
   type BatchRecord,
   type OnChainProof,
   type RawBlock,
@@ -50,7 +49,6 @@ const solc = require("solc") as { compile(input: string): string };
 const N = Number(process.env.BENCH_D2_N ?? 10_000);
 const K = Number(process.env.BENCH_D2_K ?? 16);
 const DEPTH = Number(process.env.BENCH_D2_DEPTH ?? 20);
-const E18 = 10n ** 18n;
 const HOUR = 3_600;
 const secs = (t0: number) => (performance.now() - t0) / 1000;
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -122,44 +120,25 @@ if (built.nPublic !== numPublic)
 const p = await deployForBench(ethers);
 const batch = p.batchMarket!;
 const circuitId = ethers.id(`proofwork/${built.name}`);
-await p.registry.registerCircuit(circuitId, {
-  verifier: await verifier.getAddress(),
-  selector: snarkjsSelector(numPublic),
-  numPublic,
-  active: true,
-  modelCommitment: ZeroHash,
-  zkeyHash: "0x" + "bb".repeat(32),
-  wasmHash: "0x" + "cc".repeat(32),
-  artifactsURI: "ipfs://artifacts",
-});
+await registerBenchCircuit(p, circuitId, await verifier.getAddress(), numPublic);
 await p.token.connect(p.requester).approve(await batch.getAddress(), ethers.MaxUint256);
 const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
   Number((await (await tx).wait())!.gasUsed);
 const gas: Record<string, number> = {};
 const now = (await ethers.provider.getBlock("latest"))!.timestamp;
 gas.postBatch = await gasOf(
-  batch.connect(p.requester).postBatch({
-    circuitId,
-    keyHash: ZeroHash,
-    slots: K,
-    treeDepth: DEPTH,
-    inputsRoot: rootHex(trees.inputs.root),
-    inputsHash: keccak256(encodeInputsFile(inputs)),
-    inputsURI: "https://datasets.example/mnist-10k.bin",
-    numSamples: N,
-    sampleSize: K,
-    maxChallenges: 4,
-    challengeBond: E18,
-    minPrice: 100n * E18,
-    maxPrice: 100n * E18,
-    rampDuration: 0,
-    collateral: 200n * E18,
-    claimDeadline: now + HOUR,
-    commitWindow: HOUR,
-    proveWindow: HOUR,
-    challengeWindow: HOUR,
-    answerWindow: HOUR,
-  }),
+  batch.connect(p.requester).postBatch(
+    benchBatchParams(now, {
+      circuitId,
+      keyHash: ZeroHash,
+      slots: K,
+      treeDepth: DEPTH,
+      inputsRoot: rootHex(trees.inputs.root),
+      inputsHash: keccak256(encodeInputsFile(inputs)),
+      numSamples: N,
+      sampleSize: K,
+    }),
+  ),
 );
 const jobId = (await batch.nextJobId()) - 1n;
 const terms = decodeBatchTerms((await batch.queryFilter(batch.filters.BatchPosted(jobId)))[0]!.args.terms);

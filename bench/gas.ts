@@ -24,14 +24,13 @@ import * as snarkjs from "snarkjs";
 import { loadBuiltCircuit, loadCommittedModel, releaseCurves } from "../circuits/index.ts";
 import { heldOutInterleaved } from "../model/data.ts";
 import { batchGasScenario, type BatchGasResult } from "./batch-gas.ts";
-import { UNBONDING_PERIOD, deployForBench } from "./deploy.ts";
+import { UNBONDING_PERIOD, deployForBench, registerBenchCircuit } from "./deploy.ts";
 import {
   commitInput,
   decodeTerms,
   encodeImageBatch,
   modelCircuitInput,
   encodeProof,
-  snarkjsSelector,
   type JobTerms,
   type ProofworkContracts,
 } from "../sdk/node.ts";
@@ -113,16 +112,7 @@ async function scenario(
   const p = await deployForBench(ethers);
   const verifier = await ethers.deployContract(c.verifierContract);
   const circuitId = ethers.id(`proofwork/${c.name}`);
-  await p.registry.registerCircuit(circuitId, {
-    verifier: await verifier.getAddress(),
-    selector: snarkjsSelector(c.numPublic),
-    numPublic: c.numPublic,
-    active: true,
-    modelCommitment: ethers.ZeroHash,
-    zkeyHash: "0x" + "bb".repeat(32),
-    wasmHash: "0x" + "cc".repeat(32),
-    artifactsURI: "ipfs://artifacts",
-  });
+  await registerBenchCircuit(p, circuitId, await verifier.getAddress(), c.numPublic);
   const input = c.input;
   const inputCommitment = await commitInput(input);
   const now = async () => Number(await networkHelpers.time.latest());
